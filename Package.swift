@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// TMT Staging: an autonomous paper-trading staging environment.
+// Swift dependencies: Foundation, Dispatch, XCTest and Synchronization only. The C clients come
+// from Debian (libpq-dev, librdkafka-dev, libhiredis-dev) as system-library targets.
+import PackageDescription
+
+let package = Package(
+    name: "TMTStaging",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TMTCore", targets: ["TMTCore"]),
+        .executable(name: "tmt-kafka-dev-broker", targets: ["TMTKafkaDevBroker"]),
+        .executable(name: "tmt-benchmarks", targets: ["TMTBenchmarks"]),
+    ],
+    targets: [
+        // C libraries from Debian.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // hiredis's pkg-config adds -D_FILE_OFFSET_BITS=64, which SwiftPM rejects with a warning on
+        // every build; its headers live under /usr/include, so the module map alone suffices.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+
+        // Infrastructure, one module per concern; TMTCore re-exports them all.
+        .target(name: "TMTBase"),
+        .target(name: "TMTMetrics", dependencies: ["TMTBase"]),
+        .target(name: "TMTModels", dependencies: ["TMTBase"]),
+        .target(name: "TMTPostgres", dependencies: ["CLibPQ", "TMTBase", "TMTMetrics"]),
+        .target(name: "TMTKafka", dependencies: ["CRdKafka", "TMTBase", "TMTMetrics", "TMTModels"]),
+        .target(name: "TMTRedis", dependencies: ["CHiredis", "TMTBase", "TMTMetrics"]),
+        .target(name: "TMTHTTP", dependencies: ["TMTBase", "TMTMetrics"]),
+        .target(
+            name: "TMTCore",
+            dependencies: ["TMTBase", "TMTMetrics", "TMTModels", "TMTPostgres", "TMTKafka", "TMTRedis", "TMTHTTP"]
+        ),
+
+        .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase"]),
+        .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
+
+        .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TMTCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

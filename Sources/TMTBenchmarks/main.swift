@@ -1,0 +1,2 @@
+import TMTCore
+print("tmt-benchmarks")

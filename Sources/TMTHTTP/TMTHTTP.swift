@@ -1,0 +1,1 @@
+// Module TMTHTTP; see the files beside this one.

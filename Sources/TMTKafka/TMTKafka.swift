@@ -1,0 +1,1 @@
+// Module TMTKafka; see the files beside this one.

@@ -1,0 +1,1 @@
+print("tmt-kafka-dev-broker: not built yet")

@@ -1,0 +1,62 @@
+import Foundation
+import TMTBase
+
+/// The standard process gauges (`process_resident_memory_bytes`, `process_cpu_seconds_total`,
+/// `process_open_fds`, `process_start_time_seconds`, `process_virtual_memory_bytes`), read from
+/// /proc on every scrape.
+public enum ProcessMetrics {
+    /// Registers the process families on `registry` and a collector that refreshes them.
+    public static func register(on registry: MetricsRegistry) {
+        let rss = registry.gauge("process_resident_memory_bytes", help: "Resident memory size in bytes.").labels()
+        let vsz = registry.gauge("process_virtual_memory_bytes", help: "Virtual memory size in bytes.").labels()
+        let cpu = registry.gauge("process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.").labels()
+        let fds = registry.gauge("process_open_fds", help: "Number of open file descriptors.").labels()
+        let start = registry.gauge("process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.").labels()
+        let threads = registry.gauge("process_threads", help: "Number of OS threads in the process.").labels()
+        if let s = read() { start.set(s.startTime) }
+        registry.addCollector {
+            guard let s = read() else { return }
+            rss.set(s.residentBytes)
+            vsz.set(s.virtualBytes)
+            cpu.set(s.cpuSeconds)
+            fds.set(s.openFDs)
+            threads.set(s.threads)
+        }
+    }
+
+    /// A reading of this process's resources.
+    public struct Sample: Sendable {
+        public var residentBytes: Double
+        public var virtualBytes: Double
+        public var cpuSeconds: Double
+        public var openFDs: Double
+        public var startTime: Double
+        public var threads: Double
+    }
+
+    /// Reads /proc/self/stat, /proc/self/fd and /proc/stat; nil where /proc is absent.
+    public static func read() -> Sample? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after "comm)": state is field 3; utime 14, stime 15, num_threads 20,
+        // starttime 22, vsize 23, rss 24 (1-based over the whole line).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        func f(_ n: Int) -> Double { let i = n - 3; return i < fields.count ? Double(fields[i]) ?? 0 : 0 }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let page = Double(sysconf(Int32(_SC_PAGESIZE)))
+        let fdCount = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+        var bootTime = 0.0
+        if let s = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+           let line = s.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }) {
+            bootTime = Double(line.split(separator: " ")[1]) ?? 0
+        }
+        return Sample(
+            residentBytes: f(24) * page,
+            virtualBytes: f(23),
+            cpuSeconds: (f(14) + f(15)) / ticks,
+            openFDs: Double(max(0, fdCount - 1)),
+            startTime: bootTime + f(22) / ticks,
+            threads: f(20)
+        )
+    }
+}

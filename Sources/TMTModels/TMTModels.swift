@@ -1,0 +1,1 @@
+// Module TMTModels; see the files beside this one.

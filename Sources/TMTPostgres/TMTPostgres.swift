@@ -1,0 +1,1 @@
+// Module TMTPostgres; see the files beside this one.

@@ -1,0 +1,1 @@
+// Module TMTRedis; see the files beside this one.
