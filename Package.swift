@@ -33,7 +33,7 @@ let package = Package(
             dependencies: ["TMTBase", "TMTMetrics", "TMTModels", "TMTPostgres", "TMTKafka", "TMTRedis", "TMTHTTP"]
         ),
 
-        .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase"]),
+        .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
         .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),

@@ -1,1 +1,0 @@
-// Module TMTModels; see the files beside this one.

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Throwaway services for the integration tests: a PostgreSQL cluster (trading and market
+# databases), Redis, and the librdkafka mock broker (tmt-kafka-dev-broker), all on loopback,
+# all under one state folder. Re-runnable; `stop` leaves nothing running.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+state=${TMT_STATE_DIR:-$repo/.state}/test-services
+pg_port=${TMT_TEST_PG_PORT:-15433}
+redis_port=${TMT_TEST_REDIS_PORT:-16380}
+pg_bin=${TMT_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+broker_bin=${TMT_BROKER_BIN:-$repo/.build/debug/tmt-kafka-dev-broker}
+trading_pw=trading_test_password
+market_pw=timescale_test_password
+
+usage() {
+  cat <<USAGE
+Usage: scripts/test-services.sh start|stop|status|restart-postgres|restart-redis|env|--help
+
+Runs the services the integration tests need, on loopback, under $state:
+  PostgreSQL  127.0.0.1:$pg_port  databases trading_staging (trading_user), market_data_staging (timescale_user)
+  Redis       127.0.0.1:$redis_port  (no persistence)
+  Kafka       librdkafka mock cluster via tmt-kafka-dev-broker (memory-only, random port;
+              the bootstrap address is written to $state/kafka.bootstrap)
+
+  start             start whatever is not running (builds the broker if needed); idempotent
+  stop              stop everything this script started; idempotent
+  status            one line per service; exit 1 if any is down
+  restart-postgres  pg_ctl restart (used by the reconnect tests)
+  restart-redis     stop and start Redis (used by the reconnect tests)
+  env               print the variables the tests read (also written to $state/env)
+
+Environment: TMT_STATE_DIR (default $repo/.state), TMT_TEST_PG_PORT, TMT_TEST_REDIS_PORT,
+TMT_BROKER_BIN (default .build/debug/tmt-kafka-dev-broker).
+USAGE
+}
+
+log() { echo "test-services: $*"; }
+die() { echo "test-services: error: $*" >&2; exit 1; }
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_running() { [ -f "$state/pg/data/postmaster.pid" ] && as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" status >/dev/null 2>&1; }
+redis_running() { [ -f "$state/redis/redis.pid" ] && kill -0 "$(cat "$state/redis/redis.pid")" 2>/dev/null; }
+broker_running() { [ -f "$state/kafka/broker.pid" ] && kill -0 "$(cat "$state/kafka/broker.pid")" 2>/dev/null; }
+
+write_env() {
+  cat > "$state/env" <<ENV
+TMT_TEST_POSTGRES_URL=postgresql://trading_user:$trading_pw@127.0.0.1:$pg_port/trading_staging
+TMT_TEST_MARKET_DB_URL=postgresql://timescale_user:$market_pw@127.0.0.1:$pg_port/market_data_staging
+TMT_TEST_REDIS_URL=redis://127.0.0.1:$redis_port/0
+TMT_TEST_KAFKA_BOOTSTRAP_FILE=$state/kafka.bootstrap
+TMT_TEST_SERVICES_SCRIPT=$here/test-services.sh
+ENV
+}
+
+start_pg() {
+  if pg_running; then log "postgres already running on $pg_port"; return; fi
+  [ -x "$pg_bin/initdb" ] || die "PostgreSQL server binaries not found (run scripts/install-deps.sh)"
+  mkdir -p "$state/pg"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$state/pg"
+    # The postgres user must be able to reach the state folder.
+    as_postgres test -x "$state/pg" || die "user postgres cannot reach $state; set TMT_STATE_DIR to a world-traversable folder"
+  fi
+  if [ ! -f "$state/pg/data/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $state/pg/data"
+    as_postgres "$pg_bin/initdb" -D "$state/pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$state/pg/initdb.log" 2>&1 \
+      || { cat "$state/pg/initdb.log" >&2; die "initdb failed"; }
+    cat >> "$state/pg/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$state/pg'
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$pg_port"
+  as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" -l "$state/pg/postgres.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$state/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
+  if [ ! -f "$state/pg/.provisioned" ]; then
+    as_postgres psql -h "$state/pg" -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q <<SQL
+CREATE ROLE trading_user LOGIN CREATEDB PASSWORD '$trading_pw';
+CREATE ROLE timescale_user LOGIN CREATEDB PASSWORD '$market_pw';
+CREATE DATABASE trading_staging OWNER trading_user;
+CREATE DATABASE market_data_staging OWNER timescale_user;
+SQL
+    touch "$state/pg/.provisioned"
+  fi
+}
+
+stop_pg() {
+  if pg_running; then
+    log "stopping PostgreSQL"
+    as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" -m fast -w -t 60 stop >/dev/null
+  fi
+}
+
+start_redis() {
+  if redis_running; then log "redis already running on $redis_port"; return; fi
+  command -v redis-server >/dev/null || die "redis-server not found (run scripts/install-deps.sh)"
+  mkdir -p "$state/redis"
+  log "starting Redis on 127.0.0.1:$redis_port"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+    --dir "$state/redis" --pidfile "$state/redis/redis.pid" --logfile "$state/redis/redis.log" --daemonize yes
+  for _ in $(seq 1 100); do
+    redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && return
+    sleep 0.1
+  done
+  die "Redis did not answer PING"
+}
+
+stop_redis() {
+  if redis_running; then
+    log "stopping Redis"
+    local pid; pid=$(cat "$state/redis/redis.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$state/redis/redis.pid"
+}
+
+start_broker() {
+  if broker_running; then log "kafka dev broker already running at $(cat "$state/kafka.bootstrap" 2>/dev/null)"; return; fi
+  if [ ! -x "$broker_bin" ]; then
+    log "building tmt-kafka-dev-broker"
+    (cd "$repo" && swift build --product tmt-kafka-dev-broker) >"$state/broker-build.log" 2>&1 \
+      || { tail -30 "$state/broker-build.log" >&2; die "could not build tmt-kafka-dev-broker"; }
+  fi
+  mkdir -p "$state/kafka"
+  rm -f "$state/kafka.bootstrap"
+  log "starting Kafka dev broker (librdkafka mock cluster)"
+  nohup "$broker_bin" --bootstrap-file "$state/kafka.bootstrap" >"$state/kafka/broker.log" 2>&1 &
+  echo $! > "$state/kafka/broker.pid"
+  for _ in $(seq 1 100); do
+    [ -s "$state/kafka.bootstrap" ] && { log "kafka at $(cat "$state/kafka.bootstrap")"; return; }
+    broker_running || { tail -20 "$state/kafka/broker.log" >&2; die "broker exited"; }
+    sleep 0.1
+  done
+  die "broker did not write $state/kafka.bootstrap"
+}
+
+stop_broker() {
+  if broker_running; then
+    log "stopping Kafka dev broker"
+    local pid; pid=$(cat "$state/kafka/broker.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$state/kafka/broker.pid" "$state/kafka.bootstrap"
+}
+
+status() {
+  local rc=0
+  if pg_running; then echo "postgres  up    127.0.0.1:$pg_port"; else echo "postgres  down"; rc=1; fi
+  if redis_running; then echo "redis     up    127.0.0.1:$redis_port"; else echo "redis     down"; rc=1; fi
+  if broker_running; then echo "kafka     up    $(cat "$state/kafka.bootstrap" 2>/dev/null)"; else echo "kafka     down"; rc=1; fi
+  return $rc
+}
+
+cmd=${1:-}
+case "$cmd" in
+  start)
+    mkdir -p "$state"
+    [ "$(id -u)" -ne 0 ] || chmod 755 "$state" "$(dirname "$state")"
+    start_pg; start_redis; start_broker; write_env
+    log "ready; variables in $state/env" ;;
+  stop) stop_broker; stop_redis; stop_pg; log "stopped" ;;
+  status) status ;;
+  restart-postgres)
+    log "restarting PostgreSQL"
+    as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" -l "$state/pg/postgres.log" -m fast -w -t 60 restart >/dev/null ;;
+  restart-redis) stop_redis; start_redis ;;
+  env) mkdir -p "$state"; write_env; cat "$state/env" ;;
+  -h|--help|help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac
