@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// Where the throwaway services of `scripts/test-services.sh` are. Integration tests need them
+/// running (`scripts/run-tests.sh` starts them); without them a test fails with a message that
+/// says how to start them, rather than skipping and passing silently.
+enum TestServices {
+    /// The repository root, found from this file's path.
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Variables from the environment, falling back to the env file the script writes.
+    static let variables: [String: String] = {
+        var vars: [String: String] = [:]
+        let envFile = ProcessInfo.processInfo.environment["TMT_TEST_ENV_FILE"]
+            ?? ((ProcessInfo.processInfo.environment["TMT_STATE_DIR"].map { URL(fileURLWithPath: $0) }
+                ?? repoRoot.appendingPathComponent(".state")).appendingPathComponent("test-services/env").path)
+        if let text = try? String(contentsOfFile: envFile, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                guard let eq = line.firstIndex(of: "=") else { continue }
+                vars[String(line[..<eq])] = String(line[line.index(after: eq)...])
+            }
+        }
+        for (k, v) in ProcessInfo.processInfo.environment where k.hasPrefix("TMT_TEST_") { vars[k] = v }
+        return vars
+    }()
+
+    struct NotRunning: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func require(_ key: String) throws -> String {
+        guard let v = variables[key], !v.isEmpty else {
+            throw NotRunning(description: "\(key) is not set: start the test services with `scripts/test-services.sh start` (or run `scripts/run-tests.sh`)")
+        }
+        return v
+    }
+
+    /// `postgresql://trading_user:…@127.0.0.1:15433/trading_staging`
+    static func postgresURL() throws -> String { try require("TMT_TEST_POSTGRES_URL") }
+    /// `postgresql://timescale_user:…@127.0.0.1:15433/market_data_staging`
+    static func marketDatabaseURL() throws -> String { try require("TMT_TEST_MARKET_DB_URL") }
+    /// `redis://127.0.0.1:16380/0`
+    static func redisURL() throws -> String { try require("TMT_TEST_REDIS_URL") }
+
+    /// The dev broker's bootstrap address, read fresh (the broker picks a random port).
+    static func kafkaBootstrap() throws -> String {
+        let path = try require("TMT_TEST_KAFKA_BOOTSTRAP_FILE")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else {
+            throw NotRunning(description: "no Kafka bootstrap file at \(path): start the test services with `scripts/test-services.sh start`")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `scripts/test-services.sh <command>` (e.g. `restart-postgres`) and waits for it.
+    static func run(_ command: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [repoRoot.appendingPathComponent("scripts/test-services.sh").path, command]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw NSError(domain: "TestServices", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "test-services.sh \(command) failed"])
+        }
+    }
+
+    /// A path to a built executable of this package (e.g. `tmt-kafka-dev-broker`), next to the test bundle.
+    static func executable(_ name: String) -> URL {
+        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
+        let dir = bundle?.deletingLastPathComponent() ?? repoRoot.appendingPathComponent(".build/debug")
+        return dir.appendingPathComponent(name)
+    }
+}
