@@ -152,9 +152,9 @@ public struct Logger: Sendable {
 
     /// RFC 3339 UTC with milliseconds, formatted without Foundation's formatters (hot path).
     public static func timestamp(_ date: Date) -> String {
-        let t = date.timeIntervalSince1970
-        var secs = time_t(t.rounded(.down))
-        let ms = Int((t - Double(secs)) * 1000)
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var secs = time_t(millis >= 0 ? millis / 1000 : (millis - 999) / 1000)
+        let ms = Int(millis - Int64(secs) * 1000)
         var tmv = tm()
         gmtime_r(&secs, &tmv)
         func pad(_ v: Int32, _ w: Int) -> String {

@@ -154,6 +154,14 @@ public struct YAMLReader {
 
     private func isSequenceItem(_ text: String) -> Bool { text == "-" || text.hasPrefix("- ") }
 
+    /// True while parsing a sequence written at its key's own column (`key:` then `- a` at the
+    /// same indent), where a following sibling key legitimately ends the sequence.
+    private var compactSequenceIndents: [Int] = []
+
+    private func sequenceSharesKeyColumn(indent: Int, path: String) -> Bool {
+        compactSequenceIndents.last == indent
+    }
+
     private mutating func parseBlock(indent: Int, path: String) throws(YAMLError) -> YAMLNode {
         if isSequenceItem(lines[index].text) { return try parseSequence(indent: indent, path: path) }
         return try parseMapping(indent: indent, path: path)
@@ -189,6 +197,10 @@ public struct YAMLReader {
         }
         if index < lines.count, lines[index].indent > indent {
             throw fail(lines[index].number, path, "unexpected indentation inside a sequence")
+        }
+        if index < lines.count, lines[index].indent == indent, indent > 0 || !path.isEmpty,
+           !isSequenceItem(lines[index].text), !sequenceSharesKeyColumn(indent: indent, path: path) {
+            throw fail(lines[index].number, path, "a mapping key where a sequence item was expected")
         }
         return .sequence(items, line: startLine)
     }
@@ -249,6 +261,8 @@ public struct YAMLReader {
                 if index < lines.count, lines[index].indent > indent {
                     value = try parseBlock(indent: lines[index].indent, path: keyPath)
                 } else if index < lines.count, lines[index].indent == indent, isSequenceItem(lines[index].text) {
+                    compactSequenceIndents.append(indent)
+                    defer { compactSequenceIndents.removeLast() }
                     value = try parseSequence(indent: indent, path: keyPath)
                 } else {
                     value = .scalar(nil, line: line.number)
