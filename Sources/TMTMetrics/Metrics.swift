@@ -39,6 +39,17 @@ public final class Counter: Sendable {
     }
 
     public var value: Double { storage.value }
+
+    /// Mirrors a total kept elsewhere (CPU seconds from /proc, librdkafka statistics): moves the
+    /// counter up to `total`; a smaller value (the source restarted) is ignored.
+    public func advance(to total: Double) {
+        var old = storage.bits.load(ordering: .relaxed)
+        while Double(bitPattern: old) < total {
+            let (ok, current) = storage.bits.compareExchange(expected: old, desired: total.bitPattern, ordering: .relaxed)
+            if ok { return }
+            old = current
+        }
+    }
 }
 
 /// A value that goes up and down. Lock-free.

@@ -9,7 +9,7 @@ public enum ProcessMetrics {
     public static func register(on registry: MetricsRegistry) {
         let rss = registry.gauge("process_resident_memory_bytes", help: "Resident memory size in bytes.").labels()
         let vsz = registry.gauge("process_virtual_memory_bytes", help: "Virtual memory size in bytes.").labels()
-        let cpu = registry.gauge("process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.").labels()
+        let cpu = registry.counter("process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.").labels()
         let fds = registry.gauge("process_open_fds", help: "Number of open file descriptors.").labels()
         let start = registry.gauge("process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.").labels()
         let threads = registry.gauge("process_threads", help: "Number of OS threads in the process.").labels()
@@ -18,7 +18,7 @@ public enum ProcessMetrics {
             guard let s = read() else { return }
             rss.set(s.residentBytes)
             vsz.set(s.virtualBytes)
-            cpu.set(s.cpuSeconds)
+            cpu.advance(to: s.cpuSeconds)
             fds.set(s.openFDs)
             threads.set(s.threads)
         }

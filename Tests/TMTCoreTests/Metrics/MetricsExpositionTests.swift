@@ -92,3 +92,14 @@ final class MetricsExpositionTests: XCTestCase {
         XCTAssertEqual(MetricsRegistry.format(.nan), "NaN")
     }
 }
+
+final class CounterMirrorTests: XCTestCase {
+    func testAdvanceOnlyMovesUp() {
+        let c = MetricsRegistry().counter("cpu_total", help: "c").labels()
+        c.advance(to: 2.5)
+        c.advance(to: 1)
+        XCTAssertEqual(c.value, 2.5)
+        c.advance(to: 4)
+        XCTAssertEqual(c.value, 4)
+    }
+}

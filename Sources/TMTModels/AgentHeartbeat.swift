@@ -1,0 +1,32 @@
+/// What every service publishes on `agents.health` at a fixed interval. The circuit breaker trips
+/// on missing heartbeats; the gateway shows them.
+public struct AgentHeartbeat: Codable, Sendable, Equatable {
+    /// Service name, e.g. `aria-risk`.
+    public var service: String
+    /// `<host>-<pid>`; several instances of one service have different ids.
+    public var instanceId: String
+    /// Build version string.
+    public var version: String
+    /// `healthy` when every readiness check passed at the last probe, else `degraded`.
+    public var status: String
+    /// Start of the process, µs since the epoch.
+    public var startedAt: Int64
+    /// Seconds since start.
+    public var uptimeSeconds: Double
+    /// Dependencies that failed their last readiness check.
+    public var failingChecks: [String]
+    /// When this heartbeat was sent, µs since the epoch.
+    public var sentAt: Int64
+
+    public init(service: String, instanceId: String, version: String, status: String, startedAt: Int64,
+                uptimeSeconds: Double, failingChecks: [String], sentAt: Int64) {
+        self.service = service
+        self.instanceId = instanceId
+        self.version = version
+        self.status = status
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.failingChecks = failingChecks
+        self.sentAt = sentAt
+    }
+}
