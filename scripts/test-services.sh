@@ -164,6 +164,14 @@ status() {
   return $rc
 }
 
+# The daemons started below must not inherit our caller's descriptors: a test runner that waits
+# for this script (Foundation's Process watches a socket pair) would otherwise wait for the
+# daemons to exit too.
+for fd_path in /proc/$$/fd/*; do
+  fd=${fd_path##*/}
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
 cmd=${1:-}
 case "$cmd" in
   start)

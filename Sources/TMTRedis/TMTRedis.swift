@@ -1,1 +1,0 @@
-// Module TMTRedis; see the files beside this one.
