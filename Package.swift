@@ -33,10 +33,15 @@ let package = Package(
             dependencies: ["TMTBase", "TMTMetrics", "TMTModels", "TMTPostgres", "TMTKafka", "TMTRedis", "TMTHTTP"]
         ),
 
+        // The trading domain: pure cores (value in, value out, injectable clock, no I/O) that the
+        // agents, the data generator and continuous improvement share.
+        .target(name: "TMTTrading", dependencies: ["TMTBase", "TMTModels"]),
+
         .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
         .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
+        .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TMTCore"]),
     ],
     swiftLanguageModes: [.v6]
