@@ -63,36 +63,38 @@ public final class Gauge: Sendable {
     public var value: Double { storage.value }
 }
 
-/// Observations counted into cumulative buckets, with a sum and a count.
-public final class Histogram: Sendable {
+/// Observations counted into cumulative buckets, with a sum and a count. Lock-free: one atomic
+/// per bucket and an atomic sum, so threads observing at once never wait for each other (a lock
+/// here convoyed under one-thread-per-connection HTTP load).
+public final class Histogram: @unchecked Sendable {
     /// Upper bounds, strictly increasing, without +Inf.
     public let bounds: [Double]
-    private let state: Mutex<State>
-
-    struct State {
-        var counts: [UInt64]   // one per bound plus +Inf, not cumulative
-        var sum: Double = 0
-        var count: UInt64 = 0
-    }
+    /// One counter per bound plus +Inf, not cumulative. Allocated once, freed in deinit; only
+    /// ever accessed through atomic operations (hence @unchecked Sendable).
+    private let counts: UnsafeMutablePointer<Atomic<UInt64>>
+    private let sum = AtomicDouble()
 
     init(bounds: [Double]) {
         self.bounds = bounds
-        state = Mutex(State(counts: Array(repeating: 0, count: bounds.count + 1)))
+        counts = .allocate(capacity: bounds.count + 1)
+        for i in 0...bounds.count { (counts + i).initialize(to: Atomic<UInt64>(0)) }
+    }
+
+    deinit {
+        counts.deinitialize(count: bounds.count + 1)
+        counts.deallocate()
     }
 
     /// Records one observation.
     public func observe(_ v: Double) {
-        // Binary search outside the lock: first bound ≥ v.
+        // Binary search: first bound ≥ v.
         var lo = 0, hi = bounds.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if bounds[mid] < v { lo = mid + 1 } else { hi = mid }
         }
-        state.withLock {
-            $0.counts[lo] &+= 1
-            $0.sum += v
-            $0.count &+= 1
-        }
+        counts[lo].wrappingAdd(1, ordering: .relaxed)
+        sum.add(v)
     }
 
     /// Records the seconds elapsed since a `Monotonic.nanos()` reading.
@@ -100,15 +102,17 @@ public final class Histogram: Sendable {
         observe(Monotonic.secondsSince(startNanos))
     }
 
-    /// Cumulative bucket counts (the last is +Inf), sum and count, taken consistently.
+    /// Cumulative bucket counts (the last is +Inf), sum and count. The count is the +Inf bucket
+    /// by construction, so the exposition's invariants hold even while others observe.
     public func snapshot() -> (buckets: [UInt64], sum: Double, count: UInt64) {
-        state.withLock { s in
-            var cum: [UInt64] = []
-            cum.reserveCapacity(s.counts.count)
-            var running: UInt64 = 0
-            for c in s.counts { running &+= c; cum.append(running) }
-            return (cum, s.sum, s.count)
+        var cum: [UInt64] = []
+        cum.reserveCapacity(bounds.count + 1)
+        var running: UInt64 = 0
+        for i in 0...bounds.count {
+            running &+= counts[i].load(ordering: .relaxed)
+            cum.append(running)
         }
+        return (cum, sum.value, running)
     }
 
     /// An estimate of quantile `q` (0…1) by linear interpolation inside the bucket, as

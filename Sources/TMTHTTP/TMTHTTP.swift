@@ -1,1 +1,0 @@
-// Module TMTHTTP; see the files beside this one.
