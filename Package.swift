@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "TMTCore", targets: ["TMTCore"]),
         .executable(name: "tmt-kafka-dev-broker", targets: ["TMTKafkaDevBroker"]),
         .executable(name: "tmt-benchmarks", targets: ["TMTBenchmarks"]),
+        .executable(name: "tmt-migrate", targets: ["TMTMigrate"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -39,6 +40,7 @@ let package = Package(
 
         .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
         .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
+        .executableTarget(name: "TMTMigrate", dependencies: ["TMTPostgres"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

@@ -1,1 +1,0 @@
-// Module TMTPostgres; see the files beside this one.
