@@ -1,0 +1,178 @@
+import Foundation
+import TMTBase
+
+/// Settings shared by `KafkaProducer` and `KafkaConsumer`, validated against librdkafka itself.
+///
+/// The latency settings default to values that suit a single-host staging pipeline and the dev
+/// broker (librdkafka's mock cluster): short lingering, and a short `fetch.wait.max.ms` because
+/// the mock answers an empty fetch only after the full wait. Real Kafka long-polls well, so a
+/// deployment against Apache Kafka may raise `fetchWaitMaxMs` (e.g. to 100–500 ms) to cut idle
+/// fetch traffic without hurting latency.
+///
+/// The settings the delivery guarantees depend on are not configurable: producers always run
+/// with `enable.idempotence=true` and `acks=all`; consumers always run with
+/// `enable.auto.commit=false` and `enable.auto.offset.store=false`.
+public struct KafkaConfiguration: Sendable, Equatable {
+    /// `bootstrap.servers`: comma-separated `host:port` list. Required.
+    public var bootstrapServers: String
+    /// `client.id`, shown in broker logs and quotas. Default `tmt`.
+    public var clientId: String
+
+    /// `linger.ms` (librdkafka alias: `queue.buffering.max.ms`, which is the same setting, so
+    /// there is no separate field for it): how long the producer waits to fill a batch before
+    /// sending, in milliseconds. Default 1: one message barely waits, a burst still batches.
+    public var lingerMs: Int
+    /// `batch.num.messages`: most records in one batch. Default 10 000.
+    public var batchNumMessages: Int
+    /// `batch.size`: most bytes in one batch. Default 1 000 000.
+    public var batchSizeBytes: Int
+    /// `queue.buffering.max.messages`: most records waiting in the producer's local queue before
+    /// `send` has to wait (see `enqueueTimeout`). Default 100 000.
+    public var queueBufferingMaxMessages: Int
+    /// `queue.buffering.max.kbytes`: most KiB waiting in the producer's local queue. Default 1 048 576.
+    public var queueBufferingMaxKBytes: Int
+    /// `message.timeout.ms`: how long librdkafka keeps trying to deliver a record before
+    /// reporting it failed, in milliseconds. Default 30 000 (librdkafka's own is 300 000; a
+    /// trading pipeline wants to hear about an unreachable broker sooner).
+    public var messageTimeoutMs: Int
+    /// How long `KafkaProducer.send` waits for room when the local queue is full before throwing,
+    /// in seconds. Default 5.
+    public var enqueueTimeout: Double
+
+    /// `fetch.wait.max.ms`: how long the broker may hold a fetch open waiting for data, in
+    /// milliseconds. Default 5 (the mock broker always waits the full time; see the type's notes).
+    public var fetchWaitMaxMs: Int
+    /// `session.timeout.ms`: a consumer that sends no heartbeat for this long is removed from its
+    /// group, in milliseconds. Default 6000 (the smallest real Kafka accepts by default).
+    public var sessionTimeoutMs: Int
+    /// `heartbeat.interval.ms`: consumer heartbeat period, in milliseconds. Default 500.
+    public var heartbeatIntervalMs: Int
+    /// `auto.offset.reset`: where a group with no committed offset starts: `earliest` or
+    /// `latest`. Default `earliest`, so nothing produced before the first start is skipped.
+    public var autoOffsetReset: String
+
+    /// Extra librdkafka properties for producers and consumers alike (applied after the fields
+    /// above, so they can override them). librdkafka logs a warning for a consumer-only property
+    /// given to a producer and vice versa; use the role-specific maps for those.
+    public var properties: [String: String]
+    /// Extra librdkafka properties for producers only.
+    public var producerProperties: [String: String]
+    /// Extra librdkafka properties for consumers only.
+    public var consumerProperties: [String: String]
+
+    /// A configuration with every setting at its default.
+    public init(bootstrapServers: String, clientId: String = "tmt") {
+        self.bootstrapServers = bootstrapServers
+        self.clientId = clientId
+        lingerMs = 1
+        batchNumMessages = 10_000
+        batchSizeBytes = 1_000_000
+        queueBufferingMaxMessages = 100_000
+        queueBufferingMaxKBytes = 1_048_576
+        messageTimeoutMs = 30_000
+        enqueueTimeout = 5
+        fetchWaitMaxMs = 5
+        sessionTimeoutMs = 6000
+        heartbeatIntervalMs = 500
+        autoOffsetReset = "earliest"
+        properties = [:]
+        producerProperties = [:]
+        consumerProperties = [:]
+    }
+
+    /// Reads the configuration from the environment:
+    ///
+    /// - `KAFKA_BOOTSTRAP_SERVERS` (`host:port,...`), or `KAFKA_BOOTSTRAP_FILE`: a file holding
+    ///   that list, as the dev broker writes it. One of the two is required; the first wins.
+    /// - `KAFKA_CLIENT_ID` (default: `clientId`), `KAFKA_LINGER_MS`, `KAFKA_BATCH_NUM_MESSAGES`,
+    ///   `KAFKA_MESSAGE_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_SESSION_TIMEOUT_MS`,
+    ///   `KAFKA_HEARTBEAT_INTERVAL_MS`, `KAFKA_AUTO_OFFSET_RESET`: the fields of the same name.
+    ///
+    /// The result is validated; any bad value throws an error naming the variable or setting.
+    public static func fromEnvironment(_ env: Environment = Environment(), clientId: String) throws -> KafkaConfiguration {
+        let bootstrap: String
+        if let servers = env.string("KAFKA_BOOTSTRAP_SERVERS") {
+            bootstrap = servers.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let file = env.string("KAFKA_BOOTSTRAP_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw TMTError(.configuration, "environment variable KAFKA_BOOTSTRAP_FILE: cannot read \(file)")
+            }
+            bootstrap = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if bootstrap.isEmpty { throw TMTError(.configuration, "environment variable KAFKA_BOOTSTRAP_FILE: \(file) is empty") }
+        } else {
+            throw TMTError(.configuration, "environment variable KAFKA_BOOTSTRAP_SERVERS (or KAFKA_BOOTSTRAP_FILE) is required but not set")
+        }
+        var c = KafkaConfiguration(bootstrapServers: bootstrap, clientId: env.string("KAFKA_CLIENT_ID", default: clientId))
+        c.lingerMs = try env.int("KAFKA_LINGER_MS", default: c.lingerMs, range: 0...900_000)
+        c.batchNumMessages = try env.int("KAFKA_BATCH_NUM_MESSAGES", default: c.batchNumMessages, range: 1...1_000_000)
+        c.messageTimeoutMs = try env.int("KAFKA_MESSAGE_TIMEOUT_MS", default: c.messageTimeoutMs, range: 0...2_147_483_647)
+        c.fetchWaitMaxMs = try env.int("KAFKA_FETCH_WAIT_MAX_MS", default: c.fetchWaitMaxMs, range: 0...300_000)
+        c.sessionTimeoutMs = try env.int("KAFKA_SESSION_TIMEOUT_MS", default: c.sessionTimeoutMs, range: 1...3_600_000)
+        c.heartbeatIntervalMs = try env.int("KAFKA_HEARTBEAT_INTERVAL_MS", default: c.heartbeatIntervalMs, range: 1...3_600_000)
+        c.autoOffsetReset = env.string("KAFKA_AUTO_OFFSET_RESET", default: c.autoOffsetReset)
+        try c.validate()
+        return c
+    }
+
+    /// Checks every setting, including the raw property maps, with librdkafka's own parser
+    /// (no broker needed). Throws `TMTError(.configuration)` naming the first bad key.
+    public func validate() throws {
+        if bootstrapServers.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw TMTError(.configuration, "Kafka setting 'bootstrap.servers' is empty")
+        }
+        guard enqueueTimeout.isFinite, enqueueTimeout >= 0 else {
+            throw TMTError(.configuration, "Kafka setting 'enqueueTimeout' must be a number of seconds ≥ 0, got \(enqueueTimeout)")
+        }
+        guard ["earliest", "latest"].contains(autoOffsetReset) else {
+            throw TMTError(.configuration, "Kafka setting 'auto.offset.reset' must be 'earliest' or 'latest', got '\(autoOffsetReset)'")
+        }
+        try RDKafkaConfig.validate(producerSettings())
+        try RDKafkaConfig.validate(consumerSettings(groupId: "validation"))
+    }
+
+    private var commonSettings: [(String, String)] {
+        [("bootstrap.servers", bootstrapServers), ("client.id", clientId)]
+    }
+
+    /// Everything a producer is created with, in the order it is applied.
+    func producerSettings() -> [(String, String)] {
+        var s = commonSettings
+        s += [
+            ("linger.ms", String(lingerMs)),
+            ("batch.num.messages", String(batchNumMessages)),
+            ("batch.size", String(batchSizeBytes)),
+            ("queue.buffering.max.messages", String(queueBufferingMaxMessages)),
+            ("queue.buffering.max.kbytes", String(queueBufferingMaxKBytes)),
+            ("message.timeout.ms", String(messageTimeoutMs)),
+            // Java's partitioner, so a key lands in the same partition whichever client wrote it.
+            ("partitioner", "murmur2_random"),
+        ]
+        s += Self.sorted(properties)
+        s += Self.sorted(producerProperties)
+        // Applied last: at-least-once without duplicates from producer retries depends on these.
+        s += [("enable.idempotence", "true"), ("acks", "all")]
+        return s
+    }
+
+    /// Everything a consumer in `groupId` is created with, in the order it is applied.
+    func consumerSettings(groupId: String) -> [(String, String)] {
+        var s = commonSettings
+        s += [
+            ("group.id", groupId),
+            ("fetch.wait.max.ms", String(fetchWaitMaxMs)),
+            ("session.timeout.ms", String(sessionTimeoutMs)),
+            ("heartbeat.interval.ms", String(heartbeatIntervalMs)),
+            ("auto.offset.reset", autoOffsetReset),
+            ("enable.partition.eof", "false"),
+        ]
+        s += Self.sorted(properties)
+        s += Self.sorted(consumerProperties)
+        // Applied last: offsets are committed only for messages whose handler succeeded.
+        s += [("enable.auto.commit", "false"), ("enable.auto.offset.store", "false")]
+        return s
+    }
+
+    private static func sorted(_ map: [String: String]) -> [(String, String)] {
+        map.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}

@@ -1,1 +1,0 @@
-// Module TMTKafka; see the files beside this one.

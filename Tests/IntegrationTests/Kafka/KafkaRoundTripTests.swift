@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+import TMTCore
+import XCTest
+
+/// Producer and consumer against the dev broker: keys, ordering, headers, flush on close.
+final class KafkaRoundTripTests: XCTestCase {
+    func testKeyedMessagesStayInOnePartitionInOrderWithHeaders() throws {
+        let topic = KafkaTestSupport.uniqueTopic("keyed")
+        let metrics = MetricsRegistry()
+        let producer = try KafkaProducer(configuration: KafkaTestSupport.configuration(), metrics: metrics, logger: KafkaTestSupport.logger)
+        defer { producer.close() }
+        let keys = ["EUR_USD", "USD_JPY", "XAU_USD"]
+        var reports: [String: Set<Int32>] = [:]
+        var deliveries: [(String, KafkaDelivery)] = []
+        for i in 0..<30 {
+            let key = keys[i % keys.count]
+            let d = try producer.send(topic: topic, key: key, value: Array("\(key)#\(i)".utf8),
+                                      headers: [KafkaHeader("seq", string: String(i)), KafkaHeader("empty", []), KafkaHeader("null", nil)])
+            deliveries.append((key, d))
+        }
+        for (key, d) in deliveries {
+            let report = try d.wait(timeout: 30)
+            XCTAssertEqual(report.topic, topic)
+            XCTAssertNotNil(report.offset)
+            reports[key, default: []].insert(report.partition)
+        }
+        XCTAssertEqual(metrics.counter("tmt_kafka_messages_produced_total", help: "", labels: ["topic"]).labels(topic).value, 30)
+
+        let received = try KafkaTestSupport.readAll([topic], count: 30)
+        XCTAssertEqual(received.count, 30)
+        for key in keys {
+            let mine = received.filter { $0.keyString == key }
+            XCTAssertEqual(mine.count, 10)
+            XCTAssertEqual(Set(mine.map(\.partition)).count, 1, "one key, one partition")
+            XCTAssertEqual(Set(mine.map(\.partition)), reports[key], "consumed where the delivery report said")
+            let seqs = mine.compactMap { $0.headers.string("seq").flatMap(Int.init) }
+            XCTAssertEqual(seqs, seqs.sorted(), "order kept within a key")
+            XCTAssertEqual(mine.map(\.valueString), seqs.map { "\(key)#\($0)" })
+        }
+        let first = try XCTUnwrap(received.first)
+        XCTAssertEqual(first.headers.map(\.name), ["seq", "empty", "null"])
+        XCTAssertEqual(first.headers[2].value, nil, "a null header value stays null")
+        XCTAssertNotNil(first.timestamp)
+    }
+}
+
+/// `close()` flushes: everything sent before it is on the broker afterwards.
+final class KafkaProducerFlushTests: XCTestCase {
+    func testCloseDeliversEveryOutstandingRecord() throws {
+        let topic = KafkaTestSupport.uniqueTopic("flush")
+        let metrics = MetricsRegistry()
+        var config = try KafkaTestSupport.configuration()
+        // Long lingering, so the records are surely still queued when close() is called.
+        config.lingerMs = 2000
+        let producer = try KafkaProducer(configuration: config, metrics: metrics, logger: KafkaTestSupport.logger)
+        var deliveries: [KafkaDelivery] = []
+        for i in 0..<1000 {
+            deliveries.append(try producer.send(topic: topic, key: "k\(i % 17)", value: Array("record-\(i)".utf8)))
+        }
+        XCTAssertGreaterThan(producer.outstanding, 0, "records are still queued before close")
+        producer.close(timeout: 30)
+        XCTAssertEqual(producer.outstanding, 0)
+        XCTAssertEqual(deliveries.filter { (try? $0.result?.get()) != nil }.count, 1000, "every delivery completed successfully")
+        XCTAssertEqual(metrics.counter("tmt_kafka_messages_produced_total", help: "", labels: ["topic"]).labels(topic).value, 1000)
+        XCTAssertThrowsError(try producer.send(topic: topic, key: "k", value: [1])) { error in
+            XCTAssertEqual((error as? TMTError)?.code, .closed)
+        }
+
+        let received = try KafkaTestSupport.readAll([topic], count: 1000)
+        XCTAssertEqual(received.count, 1000)
+        XCTAssertEqual(Set(received.map(\.valueString)), Set((0..<1000).map { "record-\($0)" }))
+    }
+}
