@@ -2,13 +2,17 @@ import Dispatch
 import Foundation
 import Synchronization
 
+/// The write end of the signal pipe; read by the C signal handler, so a plain global. Set before
+/// the handler is installed and never changed while it can run (hence nonisolated(unsafe)).
+nonisolated(unsafe) private var lifecycleSignalWriteFD: Int32 = -1
+
 /// Process lifecycle: SIGPIPE ignored, SIGTERM/SIGINT turned into one orderly shutdown.
 ///
 /// Components register shutdown steps as they start; on the first stop signal the steps run
 /// once, in the reverse order of registration (stop consuming before closing the producer before
 /// closing the databases), each bounded by its own timeout so one stuck step cannot hang the
 /// process forever. A second signal during shutdown exits at once.
-public final class Lifecycle: @unchecked Sendable {
+public final class Lifecycle: Sendable {
     /// One step of the shutdown sequence.
     public struct Step: Sendable {
         public var name: String
@@ -25,9 +29,6 @@ public final class Lifecycle: @unchecked Sendable {
     private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
     private let logger: Logger
-    /// Kept alive for the life of the process; written only by `installSignalHandlers`, which
-    /// `main` calls once before any other thread uses the lifecycle (hence @unchecked Sendable).
-    private var sources: [any DispatchSourceSignal] = []
 
     public init(logger: Logger) {
         self.logger = logger
@@ -35,22 +36,45 @@ public final class Lifecycle: @unchecked Sendable {
 
     /// Ignores SIGPIPE (writes to closed sockets return EPIPE instead of killing the process) and
     /// routes SIGTERM and SIGINT to `shutdown`. Call first thing in `main`.
+    ///
+    /// The handler only writes the signal number to a pipe (async-signal-safe); a dedicated thread
+    /// reads it and starts the shutdown. Unlike a Dispatch signal source this works whichever
+    /// thread the kernel picks to take the signal, including threads started before this call.
+    /// The most recent lifecycle to install handlers receives the signals.
     public func installSignalHandlers() {
         signal(SIGPIPE, SIG_IGN)
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                let already = state.withLock { $0.stopping }
-                if already {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            logger.critical("cannot create the signal pipe; SIGTERM will not shut down gracefully", ["errno": String(errno)])
+            return
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        lifecycleSignalWriteFD = fds[1]
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { sig in
+            var byte = UInt8(truncatingIfNeeded: sig)
+            _ = write(lifecycleSignalWriteFD, &byte, 1)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGTERM, &action, nil)
+        sigaction(SIGINT, &action, nil)
+        let readFD = fds[0]
+        Thread.detachNewThread { [self] in
+            var byte: UInt8 = 0
+            while true {
+                let n = read(readFD, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                let sig = Int32(byte)
+                if isStopping {
                     logger.warning("second stop signal; exiting now", ["signal": String(sig)])
                     exit(1)
                 }
                 logger.notice("stop signal received; shutting down", ["signal": sig == SIGTERM ? "SIGTERM" : "SIGINT"])
-                DispatchQueue.global().async { self.shutdown() }
+                Thread.detachNewThread { self.shutdown() }
             }
-            source.resume()
-            sources.append(source)
         }
     }
 
