@@ -34,7 +34,7 @@ final class PostgresPoolIntegrationTests: XCTestCase {
         let waited = Date().timeIntervalSince(start)
         XCTAssertGreaterThanOrEqual(waited, 0.29)
         XCTAssertLessThan(waited, 3)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_errors_total{pool=\"\(pool.name)\",code=\"pool_exhausted\"}"), 1)
+        XCTAssertEqual(metricValue(metrics, "tmt_db_errors_total{pool=\"\(pool.name)\",code=\"pool_exhausted\"}"), 1)
         XCTAssertEqual(pool.statistics.inUse, 1)
     }
 
@@ -64,9 +64,9 @@ final class PostgresPoolIntegrationTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxSeen.withLock { $0.peak }, 2)
         XCTAssertLessThanOrEqual(pids.withLock { $0.count }, 2, "never more than max connections to the server")
         XCTAssertEqual(pool.statistics.inUse, 0)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_connections_max{pool=\"\(pool.name)\"}"), 2)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_connections_active{pool=\"\(pool.name)\"}"), 0)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_query_duration_seconds_count{pool=\"\(pool.name)\",operation=\"query\"}"), 62)
+        XCTAssertEqual(metricValue(metrics, "tmt_db_connections_max{pool=\"\(pool.name)\"}"), 2)
+        XCTAssertEqual(metricValue(metrics, "tmt_db_connections_active{pool=\"\(pool.name)\"}"), 0)
+        XCTAssertEqual(metricValue(metrics, "tmt_db_query_duration_seconds_count{pool=\"\(pool.name)\",operation=\"query\"}"), 62)
     }
 
     func testActiveGaugeCountsConnectionsInUse() throws {
@@ -74,10 +74,10 @@ final class PostgresPoolIntegrationTests: XCTestCase {
         let pool = try makePostgresPool(metrics: metrics) { $0.maxConnections = 3 }
         let sample = "tmt_db_connections_active{pool=\"\(pool.name)\"}"
         try pool.withConnection { _ in
-            XCTAssertEqual(postgresMetricValue(metrics, sample), 1)
-            try pool.withConnection { _ in XCTAssertEqual(postgresMetricValue(metrics, sample), 2) }
+            XCTAssertEqual(metricValue(metrics, sample), 1)
+            try pool.withConnection { _ in XCTAssertEqual(metricValue(metrics, sample), 2) }
         }
-        XCTAssertEqual(postgresMetricValue(metrics, sample), 0)
+        XCTAssertEqual(metricValue(metrics, sample), 0)
     }
 
     func testIdleConnectionsArePingedOnlyAfterTheHealthCheckInterval() throws {
@@ -89,9 +89,9 @@ final class PostgresPoolIntegrationTests: XCTestCase {
             _ = try eager.query("SELECT 1")
             _ = try lazy.query("SELECT 1")
         }
-        XCTAssertEqual(postgresMetricValue(eagerMetrics, "tmt_db_query_duration_seconds_count{pool=\"\(eager.name)\",operation=\"ping\"}"), 2,
+        XCTAssertEqual(metricValue(eagerMetrics, "tmt_db_query_duration_seconds_count{pool=\"\(eager.name)\",operation=\"ping\"}"), 2,
                        "every hand-out of an existing connection was checked with a round trip")
-        XCTAssertEqual(postgresMetricValue(lazyMetrics, "tmt_db_query_duration_seconds_count{pool=\"\(lazy.name)\",operation=\"ping\"}"), 0)
+        XCTAssertEqual(metricValue(lazyMetrics, "tmt_db_query_duration_seconds_count{pool=\"\(lazy.name)\",operation=\"ping\"}"), 0)
     }
 
     func testAnIdleConnectionKilledByTheServerIsReplacedBeforeUse() throws {
@@ -107,7 +107,7 @@ final class PostgresPoolIntegrationTests: XCTestCase {
         XCTAssertEqual(try pool.execute("INSERT INTO \(table) VALUES ($1)", [1]), 1)
         let after = try pool.withConnection { try backendPID($0) }
         XCTAssertNotEqual(before, after)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_errors_total{pool=\"\(pool.name)\",code=\"connection\"}"), 0, "no call failed")
+        XCTAssertEqual(metricValue(metrics, "tmt_db_errors_total{pool=\"\(pool.name)\",code=\"connection\"}"), 0, "no call failed")
     }
 
     func testAWriteOnAConnectionThatBreaksFailsAndIsNotRetried() throws {

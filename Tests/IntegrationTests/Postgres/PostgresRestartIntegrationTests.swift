@@ -24,7 +24,7 @@ final class PostgresRestartIntegrationTests: XCTestCase {
         let before = try pids(pool)
         XCTAssertEqual(pool.statistics.idle, 2)
 
-        try restartTestPostgres()
+        try TestServices.run("restart-postgres")
 
         // The first call after the restart is a write, which is never retried: it succeeds
         // because the dead sessions are detected when handed out, before anything is sent.
@@ -35,7 +35,7 @@ final class PostgresRestartIntegrationTests: XCTestCase {
         let after = try pids(pool)
         XCTAssertTrue(Set(before).isDisjoint(with: after), "both sessions were replaced: \(before) → \(after)")
         XCTAssertEqual(try pool.queryOne("SELECT count(*) AS n FROM \(table)")?.decode(Int.self, column: "n"), 2)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_errors_total{pool=\"\(pool.name)\",code=\"connection\"}"), 0, "no call failed")
+        XCTAssertEqual(metricValue(metrics, "tmt_db_errors_total{pool=\"\(pool.name)\",code=\"connection\"}"), 0, "no call failed")
     }
 
     func testAStatementRunningDuringTheRestartFailsClearlyAndTheNextCallSucceeds() throws {
@@ -54,7 +54,7 @@ final class PostgresRestartIntegrationTests: XCTestCase {
         }
         XCTAssertEqual(running.wait(timeout: .now() + 10), .success)
         Thread.sleep(forTimeInterval: 0.2)
-        try restartTestPostgres()
+        try TestServices.run("restart-postgres")
         XCTAssertEqual(done.wait(timeout: .now() + 20), .success, "the sleeping statement was cut off by the restart")
         let result = try XCTUnwrap(outcome.withLock { $0 })
         XCTAssertThrowsError(try result.get()) { error in

@@ -217,8 +217,8 @@ final class PostgresRoundTripIntegrationTests: XCTestCase {
         let database = conn.configuration.database
         _ = try conn.query("SELECT 1")
         _ = try? conn.query("SELECT * FROM tmt_no_such_table_here")
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_query_duration_seconds_count{pool=\"\(database)\",operation=\"query\"}"), 2)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_query_duration_seconds_count{pool=\"\(database)\",operation=\"connect\"}"), 1)
-        XCTAssertEqual(postgresMetricValue(metrics, "tmt_db_errors_total{pool=\"\(database)\",code=\"42P01\"}"), 1)
+        XCTAssertEqual(metricValue(metrics, "tmt_db_query_duration_seconds_count{pool=\"\(database)\",operation=\"query\"}"), 2)
+        XCTAssertEqual(metricValue(metrics, "tmt_db_query_duration_seconds_count{pool=\"\(database)\",operation=\"connect\"}"), 1)
+        XCTAssertEqual(metricValue(metrics, "tmt_db_errors_total{pool=\"\(database)\",code=\"42P01\"}"), 1)
     }
 }

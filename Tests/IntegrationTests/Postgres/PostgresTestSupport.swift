@@ -94,27 +94,3 @@ func runOnThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) t
     return results.withLock { map in (0..<count).map { map[$0]! } }
 }
 
-/// Reads one sample from the exposition text, e.g. `tmt_db_connections_max{pool="x"}`; 0 if absent.
-func postgresMetricValue(_ registry: MetricsRegistry, _ sample: String) -> Double {
-    for line in registry.exposition().split(separator: "\n") where line.hasPrefix(sample + " ") {
-        return Double(line.dropFirst(sample.count + 1)) ?? .nan
-    }
-    return 0
-}
-
-/// Runs `scripts/test-services.sh restart-postgres` (pg_ctl restart -m fast -w) and waits.
-///
-/// Like the Redis helper: descriptors above stderr are closed before the script runs so the
-/// restarted postmaster cannot inherit the pipe through which Foundation's `Process` notices
-/// that the child exited (it would otherwise wait until PostgreSQL stops).
-func restartTestPostgres() throws {
-    let script = try TestServices.require("TMT_TEST_SERVICES_SCRIPT")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/bash")
-    p.arguments = ["-c", #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec bash "$0" restart-postgres"#, script]
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw TMTError(.io, "test-services.sh restart-postgres failed with status \(p.terminationStatus)")
-    }
-}

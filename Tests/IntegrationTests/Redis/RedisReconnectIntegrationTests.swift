@@ -11,7 +11,7 @@ final class RedisReconnectIntegrationTests: XCTestCase {
         try redis.set(p + "before", "1")
         XCTAssertEqual(try redis.getString(p + "before"), "1")
 
-        try restartTestRedis()
+        try TestServices.run("restart-redis")
 
         // A write, which is never retried blindly: it succeeds because the dead idle socket is
         // noticed and replaced before anything is sent.

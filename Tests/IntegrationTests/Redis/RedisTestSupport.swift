@@ -35,28 +35,3 @@ extension XCTestCase {
     }
 }
 
-/// Reads a counter sample from the exposition text, e.g. `tmt_redis_errors_total{kind="timeout"}`.
-func metricValue(_ registry: MetricsRegistry, _ sample: String) -> Double {
-    for line in registry.exposition().split(separator: "\n") where line.hasPrefix(sample + " ") {
-        return Double(line.dropFirst(sample.count + 1)) ?? .nan
-    }
-    return 0
-}
-
-/// Runs `scripts/test-services.sh restart-redis` and waits for it.
-///
-/// Why not `TestServices.run`: Foundation's `Process` learns that a child exited when the child's
-/// end of a socket pair closes, and the daemonized `redis-server` inherits that end, so
-/// `waitUntilExit()` would wait for Redis to stop. Closing every descriptor above stderr before
-/// the script runs keeps the daemon from inheriting it (or any of this process's sockets).
-func restartTestRedis() throws {
-    let script = try TestServices.require("TMT_TEST_SERVICES_SCRIPT")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/bash")
-    p.arguments = ["-c", #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec bash "$0" restart-redis"#, script]
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw TMTError(.io, "test-services.sh restart-redis failed with status \(p.terminationStatus)")
-    }
-}

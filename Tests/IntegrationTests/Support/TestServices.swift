@@ -1,4 +1,5 @@
 import Foundation
+import TMTCore
 import XCTest
 
 /// Where the throwaway services of `scripts/test-services.sh` are. Integration tests need them
@@ -70,4 +71,13 @@ enum TestServices {
         let dir = bundle?.deletingLastPathComponent() ?? repoRoot.appendingPathComponent(".build/debug")
         return dir.appendingPathComponent(name)
     }
+}
+
+/// Reads one sample from a registry's exposition, e.g. `tmt_redis_errors_total{kind="timeout"}`;
+/// 0 when the sample is absent.
+func metricValue(_ registry: MetricsRegistry, _ sample: String) -> Double {
+    for line in registry.exposition().split(separator: "\n") where line.hasPrefix(sample + " ") {
+        return Double(line.dropFirst(sample.count + 1)) ?? .nan
+    }
+    return 0
 }
