@@ -1,0 +1,75 @@
+import Foundation
+
+/// Number and time formatting for check details: fixed, locale-independent output, so a detail
+/// reads the same on every machine and tests can assert it.
+enum ComplianceFormat {
+    /// `value` rounded half away from zero to `scale` places.
+    static func round(_ value: Decimal, _ scale: Int) -> Decimal {
+        var v = value, r = Decimal()
+        NSDecimalRound(&r, &v, scale, .plain)
+        return r
+    }
+
+    /// `4120.5` → `4,120.50`; negative values keep their sign.
+    static func money(_ value: Decimal) -> String { fixed(value, places: 2, grouped: true) }
+
+    /// `part / whole` in percent with one decimal, e.g. `92.4 %`; `n/a` for a zero whole.
+    static func percent(_ part: Decimal, of whole: Decimal) -> String {
+        guard whole != 0 else { return "n/a" }
+        return fixed(part * 100 / whole, places: 1, grouped: false) + " %"
+    }
+
+    /// A percentage figure already in percent units, e.g. `5` → `5 %`, `2.5` → `2.5 %`.
+    static func percentFigure(_ value: Decimal) -> String { "\(value) %" }
+
+    /// A decimal with exactly `places` decimals.
+    static func fixed(_ value: Decimal, places: Int, grouped: Bool) -> String {
+        let r = round(value, places)
+        let negative = r < 0
+        let text = "\(negative ? -r : r)"
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        var integer = String(parts[0])
+        var fraction = parts.count > 1 ? String(parts[1]) : ""
+        while fraction.count < places { fraction += "0" }
+        if grouped && integer.count > 3 {
+            var out = ""
+            for (i, ch) in integer.enumerated() {
+                if i > 0 && (integer.count - i) % 3 == 0 { out += "," }
+                out.append(ch)
+            }
+            integer = out
+        }
+        let body = places > 0 ? "\(integer).\(fraction)" : integer
+        return negative && r != 0 ? "-" + body : body
+    }
+
+    /// Exact decimal string for figures (no rounding, no grouping).
+    static func exact(_ value: Decimal) -> String { "\(value)" }
+
+    /// A zone's name for details; Foundation on Linux reports UTC as `GMT`, which reads oddly
+    /// next to a rule written in UTC.
+    static func zone(_ tz: TimeZone) -> String {
+        tz.identifier == "GMT" || tz.identifier == "UTC" || tz.identifier == "Etc/UTC" ? "UTC" : tz.identifier
+    }
+
+    /// `2026-11-27T21:00:00Z`.
+    static func utc(_ date: Date) -> String {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0,
+                      c.minute ?? 0, c.second ?? 0)
+    }
+
+    /// A duration as `1h02m03s`, `4m05s` or `12s` (whole seconds, truncated).
+    static func duration(_ seconds: TimeInterval) -> String {
+        let s = Int(seconds.rounded(.towardZero))
+        let sign = s < 0 ? "-" : ""
+        let a = abs(s)
+        let h = a / 3600, m = (a % 3600) / 60, sec = a % 60
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        if h > 0 { return "\(sign)\(h)h\(two(m))m\(two(sec))s" }
+        if m > 0 { return "\(sign)\(m)m\(two(sec))s" }
+        return "\(sign)\(sec)s"
+    }
+}
