@@ -12,8 +12,10 @@ Measures the foundation against references on this machine, in one run, and prin
 Commands:
   http       wrk against our HTTP server's /health and against nginx serving a static file
              --seconds N (default 10)  --connections N (default 50)  --threads N (default 2)
-  kafka      produce→consume through our KafkaProducer/KafkaConsumer vs kcat, same broker
-             --count N (default 200000)  --size BYTES (default 200)  --bootstrap HOST:PORT
+  kafka      produce→consume through our KafkaProducer/KafkaConsumer vs kcat, same broker,
+             --repeat N runs (default 5), medians reported
+             --count N (default 100000)  --size BYTES (default 100); the dev broker
+             retains only ~5 MiB per partition, so count × size is capped at 16 MiB  --bootstrap HOST:PORT
              (default: the test services' dev broker, .state/test-services/kafka.bootstrap)
   postgres   parameterised inserts and point selects per second through PostgresPool
              --seconds N (default 5)  --threads N (default 4)  --url URL (default: the test
@@ -76,14 +78,14 @@ do {
         try HTTPBenchmark.run(seconds: intOption(rest, "--seconds", 10), connections: intOption(rest, "--connections", 50),
                               threads: intOption(rest, "--threads", 2))
     case "kafka":
-        try KafkaBenchmark.run(count: intOption(rest, "--count", 200_000), size: intOption(rest, "--size", 200),
-                               bootstrap: option(rest, "--bootstrap"))
+        try KafkaBenchmark.run(count: intOption(rest, "--count", 100_000), size: intOption(rest, "--size", 100),
+                               bootstrap: option(rest, "--bootstrap"), repeats: intOption(rest, "--repeat", 5))
     case "postgres":
         try PostgresBenchmark.run(seconds: intOption(rest, "--seconds", 5), threads: intOption(rest, "--threads", 4),
                                   url: option(rest, "--url"))
     case "all":
         try HTTPBenchmark.run(seconds: 10, connections: 50, threads: 2)
-        try KafkaBenchmark.run(count: 200_000, size: 200, bootstrap: nil)
+        try KafkaBenchmark.run(count: 100_000, size: 100, bootstrap: nil)
         try PostgresBenchmark.run(seconds: 5, threads: 4, url: nil)
     default:
         FileHandle.standardError.write(Data("tmt-benchmarks: unknown command '\(command)' (see --help)\n".utf8))
