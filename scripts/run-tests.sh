@@ -56,6 +56,7 @@ if ! "$here/test-services.sh" status >/dev/null 2>&1; then
 else
   step "test services already running; leaving them as they are"
 fi
+# shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
   if $started && ! $keep; then step "stopping test services"; "$here/test-services.sh" stop; fi
 }

@@ -9,7 +9,7 @@ repo=$(cd "$here/.." && pwd)
 state=${TMT_STATE_DIR:-$repo/.state}/test-services
 pg_port=${TMT_TEST_PG_PORT:-15433}
 redis_port=${TMT_TEST_REDIS_PORT:-16380}
-pg_bin=${TMT_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+pg_bin=${TMT_PG_BIN:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)}
 broker_bin=${TMT_BROKER_BIN:-$repo/.build/debug/tmt-kafka-dev-broker}
 trading_pw=trading_test_password
 market_pw=timescale_test_password
@@ -167,7 +167,7 @@ status() {
 # The daemons started below must not inherit our caller's descriptors: a test runner that waits
 # for this script (Foundation's Process watches a socket pair) would otherwise wait for the
 # daemons to exit too.
-for fd_path in /proc/$$/fd/*; do
+for fd_path in /proc/"$$"/fd/*; do
   fd=${fd_path##*/}
   if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
 done
