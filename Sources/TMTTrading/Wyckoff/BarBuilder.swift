@@ -1,0 +1,95 @@
+import Foundation
+import TMTBase
+import TMTModels
+
+/// Folds ticks into OHLCV bars of one timeframe (mid prices), one open bar per instrument.
+///
+/// A bar closes when a tick of a later bar arrives for its instrument, or when `flush(upTo:)` is
+/// told that its time has passed (quiet markets). Gaps produce no filler bars: after a weekend the
+/// next bar simply starts at the first tick's aligned time. Ticks older than the instrument's open
+/// bar (or older than the end of the last bar it emitted) are ignored and counted as late, because
+/// a bar that has been handed on must never change afterwards.
+public struct BarBuilder: Sendable {
+    /// Bar length in seconds (60 = M1).
+    public let timeframeSeconds: Int
+
+    private struct InstrumentState: Sendable {
+        var current: Bar?
+        /// End (µs) of the last bar handed out; ticks before it are late.
+        var closedUpTo: Int64 = .min
+        var late = 0
+    }
+
+    private var states: [String: InstrumentState] = [:]
+    /// Ticks ignored because their bar had already started or closed, over all instruments.
+    public private(set) var lateTicks = 0
+    /// Ticks ignored because their quote was unusable (bid ≤ 0 or ask < bid).
+    public private(set) var invalidTicks = 0
+
+    /// A builder for `timeframeSeconds`-long bars; throws `invalidArgument` unless 1…86,400.
+    public init(timeframeSeconds: Int) throws {
+        guard (1...86_400).contains(timeframeSeconds) else {
+            throw TMTError(.invalidArgument, "bar timeframeSeconds must be 1...86400, got \(timeframeSeconds)")
+        }
+        self.timeframeSeconds = timeframeSeconds
+    }
+
+    private var spanMicros: Int64 { Int64(timeframeSeconds) * 1_000_000 }
+
+    /// Adds a tick; returns the bars it closed (at most the one open bar of its instrument).
+    public mutating func apply(_ tick: Tick) -> [Bar] {
+        guard tick.bid > 0, tick.ask >= tick.bid else {
+            invalidTicks += 1
+            return []
+        }
+        var state = states[tick.instrument] ?? InstrumentState()
+        defer { states[tick.instrument] = state }
+        guard tick.time >= state.closedUpTo else {
+            state.late += 1
+            lateTicks += 1
+            return []
+        }
+        guard var bar = state.current else {
+            state.current = Bar(first: tick, timeframeSeconds: timeframeSeconds)
+            return []
+        }
+        if bar.contains(tick) {
+            bar.apply(tick)
+            state.current = bar
+            return []
+        }
+        if tick.time < bar.start {
+            state.late += 1
+            lateTicks += 1
+            return []
+        }
+        state.closedUpTo = bar.start + spanMicros
+        state.current = Bar(first: tick, timeframeSeconds: timeframeSeconds)
+        return [bar]
+    }
+
+    /// Closes every open bar whose end is at or before `micros` (µs since the epoch): the time up
+    /// to which the caller expects no more ticks, e.g. the clock minus an allowance for transport
+    /// delay. Returned in instrument order so that a replay gives the same sequence.
+    public mutating func flush(upTo micros: Int64) -> [Bar] {
+        var closed: [Bar] = []
+        for symbol in states.keys.sorted() {
+            guard var state = states[symbol], let bar = state.current, bar.start + spanMicros <= micros else { continue }
+            state.closedUpTo = bar.start + spanMicros
+            state.current = nil
+            states[symbol] = state
+            closed.append(bar)
+        }
+        return closed
+    }
+
+    /// The bar still being built for an instrument, if any.
+    public func openBar(instrument: String) -> Bar? {
+        states[instrument]?.current
+    }
+
+    /// Late ticks ignored for one instrument.
+    public func lateTicks(instrument: String) -> Int {
+        states[instrument]?.late ?? 0
+    }
+}
