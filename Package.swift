@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "tmt-kafka-dev-broker", targets: ["TMTKafkaDevBroker"]),
         .executable(name: "tmt-benchmarks", targets: ["TMTBenchmarks"]),
         .executable(name: "tmt-migrate", targets: ["TMTMigrate"]),
+        .executable(name: "tmt-data-generator", targets: ["TMTDataGenerator"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -41,10 +42,11 @@ let package = Package(
         .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
         .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
         .executableTarget(name: "TMTMigrate", dependencies: ["TMTPostgres"]),
+        .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TMTCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TMTCore", "TMTTrading"]),
     ],
     swiftLanguageModes: [.v6]
 )

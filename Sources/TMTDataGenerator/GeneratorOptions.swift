@@ -1,0 +1,117 @@
+import Foundation
+import TMTCore
+import TMTTrading
+
+/// Command-line options of `tmt-data-generator`.
+struct GeneratorOptions {
+    var seed: UInt64 = 42
+    /// Ticks published per real second.
+    var rate: Double = 100
+    /// Stop after this many real seconds (nil: run until count or a stop signal).
+    var duration: Double?
+    /// Stop after this many ticks.
+    var count: Int?
+    /// Replay a recorded JSONL/CSV file instead of simulating.
+    var replay: String?
+    /// Simulated start time, µs since the epoch (default: now).
+    var startMicros: Int64?
+    /// Scripted scenarios, e.g. `accumulation:EUR_USD`.
+    var scenarios: [WyckoffScenario] = []
+    /// Scenario length parameter (minutes of the scripted range).
+    var scenarioMinutes: Double = 30
+    /// Instruments to simulate (default: all six).
+    var instruments: [String] = InstrumentProfile.defaults.map(\.instrument.symbol)
+    var bootstrap: String?
+
+    static let usage = """
+    Usage: tmt-data-generator [--seed N] [--rate TICKS_PER_SECOND] [--duration SECONDS] [--count N]
+                              [--replay FILE] [--scenario KIND:INSTRUMENT]... [--scenario-minutes M]
+                              [--instruments A,B,...] [--start ISO8601] [--bootstrap HOST:PORT]
+
+    Publishes simulated market data on the Kafka topic market.ticks (key: instrument), each tick
+    in the pipeline's envelope. The simulation is deterministic for a seed: EUR_USD, GBP_USD,
+    USD_JPY, AUD_USD, XAU_USD and US30 with realistic spreads, stochastic volatility, session
+    activity, spreads widening around scheduled news, a weekend gap, and scripted Wyckoff
+    scenarios. Tick times are simulated market time (µs since the epoch), which runs ahead of
+    the wall clock when the rate is high.
+
+      --seed N                 random seed (default 42)
+      --rate R                 ticks per real second (default 100)
+      --duration S             stop after S seconds
+      --count N                stop after N ticks
+      --replay FILE            publish recorded ticks instead (JSON Lines of ticks, or CSV with the
+                               header instrument,time,bid,ask,volume), at --rate
+      --scenario KIND:SYMBOL   script a Wyckoff scenario: accumulation (spring → markup) or
+                               distribution (upthrust → markdown); repeatable
+      --scenario-minutes M     length scale of the scripted scenarios (default 30)
+      --instruments LIST       comma-separated subset of the instruments (default all)
+      --start ISO8601          simulated start instant (default now)
+      --bootstrap HOST:PORT    Kafka bootstrap servers (default: env KAFKA_BOOTSTRAP_SERVERS or
+                               KAFKA_BOOTSTRAP_FILE)
+      --help                   this text
+
+    Progress (ticks sent, rate) goes to stderr once a second; SIGTERM or SIGINT stops it after
+    flushing what was sent. Exit status: 0 done, 1 failed, 2 usage error.
+    """
+
+    struct UsageError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func parse(_ arguments: [String]) throws -> GeneratorOptions {
+        var o = GeneratorOptions()
+        var args = arguments[...]
+        func value(_ flag: String) throws -> String {
+            guard let v = args.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
+            return v
+        }
+        func number(_ flag: String, _ raw: String) throws -> Double {
+            guard let v = Double(raw), v.isFinite, v > 0 else { throw UsageError(description: "\(flag): expected a positive number, got '\(raw)'") }
+            return v
+        }
+        while let arg = args.popFirst() {
+            switch arg {
+            case "--seed":
+                let v = try value(arg)
+                guard let s = UInt64(v) else { throw UsageError(description: "--seed: expected a non-negative integer, got '\(v)'") }
+                o.seed = s
+            case "--rate": o.rate = try number(arg, try value(arg))
+            case "--duration": o.duration = try number(arg, try value(arg))
+            case "--count":
+                let v = try value(arg)
+                guard let n = Int(v), n > 0 else { throw UsageError(description: "--count: expected a positive integer, got '\(v)'") }
+                o.count = n
+            case "--replay": o.replay = try value(arg)
+            case "--scenario-minutes": o.scenarioMinutes = try number(arg, try value(arg))
+            case "--scenario":
+                let v = try value(arg)
+                let parts = v.split(separator: ":").map(String.init)
+                guard parts.count == 2, Instrument.catalog[parts[1]] != nil, ["accumulation", "distribution"].contains(parts[0]) else {
+                    throw UsageError(description: "--scenario: expected accumulation:SYMBOL or distribution:SYMBOL with a known symbol, got '\(v)'")
+                }
+                o.scenarios.append(WyckoffScenario(symbol: parts[1], segments: [], rangeHalfWidth: parts[0] == "accumulation" ? 1 : -1))
+            case "--instruments":
+                let list = try value(arg).split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                for s in list where Instrument.catalog[s] == nil { throw UsageError(description: "--instruments: unknown instrument '\(s)'") }
+                guard !list.isEmpty else { throw UsageError(description: "--instruments: empty list") }
+                o.instruments = list
+            case "--start":
+                let v = try value(arg)
+                guard let d = ISO8601DateFormatter().date(from: v) else { throw UsageError(description: "--start: expected an ISO-8601 instant like 2026-11-25T07:00:00Z, got '\(v)'") }
+                o.startMicros = Int64(d.timeIntervalSince1970 * 1_000_000)
+            case "--bootstrap": o.bootstrap = try value(arg)
+            default:
+                throw UsageError(description: "unknown argument '\(arg)' (see --help)")
+            }
+        }
+        // Build the scripted scenarios now that --scenario-minutes is known (flag order is free).
+        o.scenarios = o.scenarios.map {
+            $0.rangeHalfWidth > 0 ? .accumulation(symbol: $0.symbol, minutes: o.scenarioMinutes)
+                                  : .distribution(symbol: $0.symbol, minutes: o.scenarioMinutes)
+        }
+        for s in o.scenarios where !o.instruments.contains(s.symbol) {
+            throw UsageError(description: "--scenario for \(s.symbol), which is not among --instruments")
+        }
+        return o
+    }
+}

@@ -1,0 +1,97 @@
+// tmt-data-generator: seeded simulated market data (or a recorded replay) onto market.ticks.
+import Foundation
+import Synchronization
+import TMTCore
+import TMTTrading
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(GeneratorOptions.usage)
+    exit(0)
+}
+let options: GeneratorOptions
+do {
+    options = try GeneratorOptions.parse(arguments)
+} catch {
+    FileHandle.standardError.write(Data("tmt-data-generator: \(error)\n".utf8))
+    exit(2)
+}
+
+let logger = Logger(service: "data-generator", level: LogLevel(name: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info") ?? .info)
+let lifecycle = Lifecycle(logger: logger)
+lifecycle.installSignalHandlers()
+
+do {
+    var kafka: KafkaConfiguration
+    if let b = options.bootstrap {
+        kafka = KafkaConfiguration(bootstrapServers: b, clientId: "data-generator")
+        try kafka.validate()
+    } else {
+        kafka = try KafkaConfiguration.fromEnvironment(clientId: "data-generator")
+    }
+    let producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+
+    // The tick source: a recorded file, or the seeded simulator.
+    var replay: [Tick]?
+    if let path = options.replay {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw TMTError(.configuration, "cannot read --replay file \(path)")
+        }
+        do { replay = try TickFileReader(path: path).parse(text) } catch {
+            throw TMTError(.configuration, "--replay \(path): \(error)")
+        }
+        logger.info("replaying", ["file": path, "ticks": String(replay?.count ?? 0)])
+    }
+    let start = options.startMicros ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
+    var simulator = MarketSimulator(.init(
+        seed: options.seed, startMicros: start,
+        profiles: InstrumentProfile.defaults.filter { options.instruments.contains($0.instrument.symbol) },
+        scenarios: options.scenarios))
+    if replay == nil {
+        logger.info("simulating", ["seed": String(options.seed), "rate": String(options.rate),
+                                   "instruments": options.instruments.joined(separator: ","),
+                                   "scenarios": options.scenarios.map { "\($0.segments.first?.phase.rawValue ?? "?"):\($0.symbol)" }.joined(separator: ","),
+                                   "news_events": String(simulator.configuration.news.events.count)])
+    }
+
+    let limit = min(options.count ?? Int.max, replay?.count ?? Int.max)
+    let began = Monotonic.nanos()
+    let deadline = options.duration.map { began + UInt64($0 * 1e9) }
+    let interval = 1e9 / options.rate
+    var sent = 0
+    var lastReport = began
+    var failures = 0
+    while sent < limit, !lifecycle.isStopping {
+        let now = Monotonic.nanos()
+        if let deadline, now >= deadline { break }
+        // Pace: tick i goes out at began + i × interval; sleep only when ahead of schedule.
+        let due = began + UInt64(Double(sent) * interval)
+        if due > now + 200_000 { usleep(UInt32((due - now) / 1000)) }
+        let tick = replay?[sent] ?? simulator.next()
+        let id = "\(tick.instrument)-\(tick.time)"
+        let envelope = Envelope(id: id, type: "market.tick", traceId: id, source: "data-generator", payload: tick)
+        do {
+            _ = try producer.send(envelope, to: .marketTicks, key: tick.instrument)
+        } catch {
+            failures += 1
+            logger.error("tick not sent", ["error": "\(error)"])
+            if failures > 100 { throw TMTError(.kafka, "giving up after \(failures) failed sends") }
+            continue
+        }
+        sent += 1
+        if Monotonic.nanos() - lastReport >= 1_000_000_000 {
+            lastReport = Monotonic.nanos()
+            let elapsed = Monotonic.secondsSince(began)
+            FileHandle.standardError.write(Data(String(format: "… %d ticks sent, %.0f/s, market time %@\n", sent,
+                                                       Double(sent) / elapsed, Logger.timestamp(Date(timeIntervalSince1970: Double(tick.time) / 1e6))).utf8))
+        }
+    }
+    try producer.flush(timeout: 30)
+    producer.close()
+    logger.info("done", ["ticks": String(sent), "seconds": String(format: "%.1f", Monotonic.secondsSince(began))])
+    exit(0)
+} catch {
+    logger.error("failed", ["error": "\(error)"])
+    FileHandle.standardError.write(Data("tmt-data-generator: \(error)\n".utf8))
+    exit(1)
+}
