@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "tmt-benchmarks", targets: ["TMTBenchmarks"]),
         .executable(name: "tmt-migrate", targets: ["TMTMigrate"]),
         .executable(name: "tmt-data-generator", targets: ["TMTDataGenerator"]),
+        .executable(name: "tmt-wyckoff-analysis", targets: ["TMTWyckoffAnalysis"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -39,14 +40,18 @@ let package = Package(
         // agents, the data generator and continuous improvement share.
         .target(name: "TMTTrading", dependencies: ["TMTBase", "TMTModels"]),
 
+        // What the agent executables share: schemas, stores, agent metrics.
+        .target(name: "TMTPipeline", dependencies: ["TMTCore", "TMTTrading"]),
+
         .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
         .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
         .executableTarget(name: "TMTMigrate", dependencies: ["TMTPostgres"]),
         .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading"]),
+        .executableTarget(name: "TMTWyckoffAnalysis", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TMTCore", "TMTTrading"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -76,7 +76,12 @@ enum TestServices {
 /// Reads one sample from a registry's exposition, e.g. `tmt_redis_errors_total{kind="timeout"}`;
 /// 0 when the sample is absent.
 func metricValue(_ registry: MetricsRegistry, _ sample: String) -> Double {
-    for line in registry.exposition().split(separator: "\n") where line.hasPrefix(sample + " ") {
+    metricValue(in: registry.exposition(), sample)
+}
+
+/// Reads one sample from exposition text (e.g. a service's `/metrics`); 0 when absent.
+func metricValue(in exposition: String, _ sample: String) -> Double {
+    for line in exposition.split(separator: "\n") where line.hasPrefix(sample + " ") {
         return Double(line.dropFirst(sample.count + 1)) ?? .nan
     }
     return 0

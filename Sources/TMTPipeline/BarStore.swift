@@ -1,0 +1,45 @@
+import Foundation
+import TMTCore
+
+/// Writes and reads bars in the market database. Writes are idempotent (a redelivered tick that
+/// closes the same bar rewrites the same row), so the consumer can commit after the write.
+public struct BarStore: Sendable {
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    private static let upsert = """
+    INSERT INTO bars (instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (instrument, timeframe_seconds, start_time) DO UPDATE
+    SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+        volume = EXCLUDED.volume, tick_count = EXCLUDED.tick_count
+    """
+
+    /// Upserts `bars` in one round trip.
+    public func save(_ bars: [Bar]) throws {
+        guard !bars.isEmpty else { return }
+        _ = try pool.executeBatch(Self.upsert, bars.map { b in
+            [b.instrument, b.timeframeSeconds, Date(timeIntervalSince1970: Double(b.start) / 1e6), b.open, b.high, b.low, b.close,
+             b.volume, b.tickCount] as [any PostgresEncodable]
+        })
+    }
+
+    /// The most recent `limit` bars of an instrument and timeframe, oldest first.
+    public func recent(instrument: String, timeframeSeconds: Int, limit: Int) throws -> [Bar] {
+        let rows = try pool.query("""
+            SELECT instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count
+            FROM bars WHERE instrument = $1 AND timeframe_seconds = $2 ORDER BY start_time DESC LIMIT $3
+            """, [instrument, timeframeSeconds, limit], prepared: true)
+        return try rows.reversed().map { r in
+            Bar(instrument: try r.decode(String.self, column: "instrument"),
+                timeframeSeconds: try r.decode(Int.self, column: "timeframe_seconds"),
+                start: Int64((try r.decode(Date.self, column: "start_time").timeIntervalSince1970 * 1e6).rounded()),
+                open: try r.decode(Decimal.self, column: "open"), high: try r.decode(Decimal.self, column: "high"),
+                low: try r.decode(Decimal.self, column: "low"), close: try r.decode(Decimal.self, column: "close"),
+                volume: try r.decode(Decimal.self, column: "volume"), tickCount: try r.decode(Int.self, column: "tick_count"))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import TMTCore
+
+/// The market-data database's schema (ticks and bars), as versioned migrations that every
+/// service using the database applies at start-up under the migrator's advisory lock.
+///
+/// Where the `timescaledb` extension is available (the compose file's TimescaleDB image) both
+/// tables become hypertables; on a plain PostgreSQL (native mode) they stay ordinary tables with
+/// the same primary-key indexes, and every query works the same.
+public enum MarketSchema {
+    public static let migrations: [PostgresMigration] = [
+        PostgresMigration(version: 1, name: "ticks_and_bars", sql: """
+        CREATE TABLE ticks (
+            instrument text NOT NULL,
+            time timestamptz NOT NULL,
+            bid numeric NOT NULL,
+            ask numeric NOT NULL,
+            volume numeric NOT NULL,
+            PRIMARY KEY (instrument, time)
+        );
+        CREATE TABLE bars (
+            instrument text NOT NULL,
+            timeframe_seconds integer NOT NULL CHECK (timeframe_seconds > 0),
+            start_time timestamptz NOT NULL,
+            open numeric NOT NULL,
+            high numeric NOT NULL,
+            low numeric NOT NULL,
+            close numeric NOT NULL,
+            volume numeric NOT NULL,
+            tick_count integer NOT NULL,
+            CHECK (low <= open AND low <= close AND high >= open AND high >= close),
+            PRIMARY KEY (instrument, timeframe_seconds, start_time)
+        );
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
+                CREATE EXTENSION IF NOT EXISTS timescaledb;
+                PERFORM create_hypertable('ticks', 'time', if_not_exists => TRUE);
+                PERFORM create_hypertable('bars', 'start_time', if_not_exists => TRUE);
+            END IF;
+        END
+        $$;
+        """),
+    ]
+
+    /// Applies the migrations with `pool` (idempotent; safe when several services start at once).
+    @discardableResult
+    public static func migrate(pool: PostgresPool, logger: Logger) throws -> PostgresMigrationReport {
+        try PostgresMigrator(migrations: migrations, tableName: "schema_migrations", logger: logger).migrate(pool: pool)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import TMTCore
+
+/// Readiness probe for a dependency that offers no cheap ping through our clients (the Kafka
+/// bootstrap servers): a TCP connect with a timeout to each `host:port`, passing when any of them
+/// accepts. It proves the broker is listening, not that it is healthy; the consumer's own errors
+/// and lag cover the rest.
+public enum TCPProbe {
+    public static func check(_ hostPorts: String, timeout: Double = 1) throws {
+        var lastError = "no address given"
+        for entry in hostPorts.split(separator: ",") {
+            let hp = entry.trimmingCharacters(in: .whitespaces)
+            guard let colon = hp.lastIndex(of: ":"), let port = UInt16(hp[hp.index(after: colon)...]) else {
+                lastError = "bad address '\(hp)'"
+                continue
+            }
+            let host = String(hp[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            if let error = connect(host: host, port: port, timeout: timeout) { lastError = "\(hp): \(error)" } else { return }
+        }
+        throw TMTError(.connection, "Kafka bootstrap not reachable (\(lastError))")
+    }
+
+    /// nil when the connection was accepted, else why not.
+    private static func connect(host: String, port: UInt16, timeout: Double) -> String? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return "cannot resolve \(host)" }
+        defer { freeaddrinfo(list) }
+        var failure = "connection refused"
+        var ai: UnsafeMutablePointer<addrinfo>? = first
+        while let a = ai {
+            ai = a.pointee.ai_next
+            let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            if Glibc.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 { return nil }
+            guard errno == EINPROGRESS else { failure = String(cString: strerror(errno)); continue }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { failure = "timed out after \(timeout) s"; continue }
+            var err: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+            if err == 0 { return nil }
+            failure = String(cString: strerror(err))
+        }
+        return failure
+    }
+}

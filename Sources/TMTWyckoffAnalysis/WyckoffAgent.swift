@@ -1,0 +1,157 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// Wires the Wyckoff core to Kafka, the market database and HTTP.
+final class WyckoffAgent: Sendable {
+    private let runtime: ServiceRuntime
+    private let detector: Mutex<WyckoffDetector>
+    private let builder: Mutex<BarBuilder>
+    private let latest = Mutex<[String: WyckoffAnalysis]>([:])
+    private let metrics: AgentMetrics
+    private let events: CounterFamily
+    private let signals: CounterFamily
+    private let bars: CounterFamily
+    private let phaseScore: GaugeFamily
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        var parameters = WyckoffParameters()
+        if let config = runtime.config {
+            try config.allowOnly(["parameters"])
+            if let p = config.child("parameters") {
+                var updates: [String: String] = [:]
+                for (key, node) in p.children { updates[key] = try node.asString() }
+                do { parameters = try parameters.applying(updates: updates) } catch {
+                    throw TMTError(.configuration, "\(config.file): \(error)")
+                }
+            }
+        }
+        if let interval = Environment().string("DETECTION_INTERVAL") {
+            do { parameters = try parameters.applying(updates: ["timeframeSeconds": interval]) } catch {
+                throw TMTError(.configuration, "environment variable DETECTION_INTERVAL: \(error)")
+            }
+        }
+        detector = Mutex(try WyckoffDetector(parameters: parameters))
+        builder = Mutex(try BarBuilder(timeframeSeconds: parameters.timeframeSeconds))
+        let registry = runtime.metrics
+        metrics = AgentMetrics(registry: registry)
+        events = registry.counter("tmt_wyckoff_events_total", help: "Wyckoff events detected, by instrument and kind.", labels: ["instrument", "event"])
+        signals = registry.counter("tmt_signals_generated_total", help: "Signals published, by instrument, side and pattern.",
+                                   labels: ["instrument", "side", "pattern"])
+        bars = registry.counter("tmt_wyckoff_bars_total", help: "Bars closed and stored, by instrument.", labels: ["instrument"])
+        phaseScore = registry.gauge("tmt_wyckoff_phase_score", help: "Latest Wyckoff phase score (0-1), by instrument and phase.",
+                                    labels: ["instrument", "phase"])
+    }
+
+    func start() throws {
+        let env = Environment()
+        let log = runtime.logger
+        let poolConfig = try PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL")
+        let pool = try PostgresPool(configuration: poolConfig, name: "market", metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("market database") { pool.shutdown() }
+        let report = try MarketSchema.migrate(pool: pool, logger: log)
+        log.info("market schema ready", ["applied": String(report.applied.count)])
+        runtime.health.add("market-db") { try pool.withConnection { try $0.ping() } }
+        let store = BarStore(pool: pool)
+
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "wyckoff-analysis")
+        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+
+        // CONSUMER_GROUP lets an operator run a shadow instance that does not take partitions from
+        // the live group (it then processes every tick itself).
+        let group = env.string("CONSUMER_GROUP", default: "wyckoff-analysis")
+        let ticks = try KafkaConsumer(configuration: kafka, groupId: group, topics: [Topic.marketTicks.name],
+                                      deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        // Every instance must see every update, so the config consumer's group is per instance.
+        let updates = try KafkaConsumer(configuration: kafka, groupId: "wyckoff-analysis-config-\(runtime.options.instanceId)",
+                                        topics: [Topic.configUpdates.name], deadLetterProducer: producer,
+                                        metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("consumers") {
+            ticks.stop(timeout: 10)
+            updates.stop(timeout: 10)
+        }
+
+        var router = HTTPRouter()
+        router.get("/api/v1/analysis") { [self] _ in try .json(latest.withLock { Array($0.values) }.sorted { $0.bar.instrument < $1.bar.instrument }) }
+        router.get("/api/v1/analysis/:instrument") { [self] request in
+            let instrument = request.parameter("instrument") ?? ""
+            guard let a = latest.withLock({ $0[instrument] }) else {
+                throw HTTPError(.notFound, code: "not_found", message: "no analysis for \(instrument) yet")
+            }
+            return try .json(a)
+        }
+        router.get("/api/v1/parameters") { [self] _ in try .json(detector.withLock { $0.parameters }) }
+        try runtime.startHTTP(router: router)
+        runtime.startHeartbeat(producer: producer)
+
+        try updates.startEnvelopes(ConfigUpdate.self) { [self] envelope, _ in try apply(envelope.payload) }
+        try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in try handle(envelope, store: store, producer: producer) }
+    }
+
+    /// One tick: fold into bars; for each bar it closes, store it, analyse it and publish any
+    /// signal, waiting for the broker's acknowledgement before the tick's offset may be committed.
+    private func handle(_ envelope: Envelope<Tick>, store: BarStore, producer: KafkaProducer) throws {
+        let received = HopClock.nowMicros()
+        let started = Monotonic.nanos()
+        let closed = builder.withLock { $0.apply(envelope.payload) }
+        guard !closed.isEmpty else {
+            metrics.processing.labels(runtimeService, "tick").observeSince(started)
+            return
+        }
+        do { try store.save(closed) } catch {
+            metrics.communicationErrors.labels(runtimeService, "market-db").inc()
+            throw error
+        }
+        for bar in closed {
+            bars.labels(bar.instrument).inc()
+            let analysis = detector.withLock { $0.process(bar) }
+            latest.withLock { $0[bar.instrument] = analysis }
+            for (phase, score) in [("accumulation", analysis.scores.accumulation), ("markup", analysis.scores.markup),
+                                   ("distribution", analysis.scores.distribution), ("markdown", analysis.scores.markdown)] {
+                phaseScore.labels(bar.instrument, phase).set(score)
+            }
+            for event in analysis.events { events.labels(bar.instrument, event.kind.rawValue).inc() }
+            for remark in analysis.remarks { runtime.logger.debug(remark, traceId: envelope.traceId, ["instrument": bar.instrument]) }
+            guard let signal = analysis.signal else { continue }
+            let out = envelope.derive(id: signal.id, type: "signal.generated", source: runtimeService, receivedMicros: received, payload: signal)
+            do {
+                _ = try producer.send(out, to: .signalsGenerated, key: signal.instrument).wait(timeout: 30)
+            } catch {
+                metrics.communicationErrors.labels(runtimeService, "kafka").inc()
+                throw error
+            }
+            signals.labels(signal.instrument, signal.side.rawValue, signal.pattern).inc()
+            runtime.logger.info("signal", traceId: envelope.traceId, ["id": signal.id, "side": signal.side.rawValue, "pattern": signal.pattern,
+                                                                      "entry": "\(signal.entry)", "stop": "\(signal.stopLoss)",
+                                                                      "target": "\(signal.takeProfit)", "confidence": String(format: "%.2f", signal.confidence)])
+        }
+        metrics.processing.labels(runtimeService, "tick").observeSince(started)
+        metrics.handled.labels(runtimeService, "tick", "bar_closed").inc()
+    }
+
+    /// A parameter change: validated as a whole; a bad one goes to the DLQ naming the field.
+    private func apply(_ update: ConfigUpdate) throws {
+        guard update.service == runtimeService else { return }
+        let (old, new): (WyckoffParameters, WyckoffParameters) = try detector.withLock { d in
+            let old = d.parameters
+            let new: WyckoffParameters
+            do { new = try old.applying(updates: update.parameters) } catch {
+                throw KafkaPermanentFailure(category: "invalid_config", reason: "\(error)")
+            }
+            try d.update(parameters: new)
+            return (old, new)
+        }
+        if new.timeframeSeconds != old.timeframeSeconds {
+            builder.withLock { $0 = (try? BarBuilder(timeframeSeconds: new.timeframeSeconds)) ?? $0 }
+        }
+        runtime.logger.notice("parameters updated", ["by": update.requestedBy, "reason": update.reason,
+                                                     "changed": update.parameters.keys.sorted().joined(separator: ",")])
+    }
+
+    private var runtimeService: String { runtime.options.service }
+}

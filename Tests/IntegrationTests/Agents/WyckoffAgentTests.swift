@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import XCTest
+
+/// The Wyckoff agent end to end: the data generator's scripted accumulation goes through the
+/// real broker into `tmt-wyckoff-analysis`, which stores bars in the market database and
+/// publishes a long signal from the spring.
+final class WyckoffAgentTests: XCTestCase {
+    func testScriptedAccumulationYieldsStoredBarsAndALongSignal() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        // Signal ids are deterministic, so earlier runs' identical signals may be in the topic;
+        // this run's are the ones published after this instant.
+        let testStarted = HopClock.nowMicros()
+        let marketURL = try TestServices.marketDatabaseURL()
+        let group = "wyckoff-test-\(UUID().uuidString.prefix(8))"
+        let agent = try AgentProcess(executable: "tmt-wyckoff-analysis", port: AgentProcess.freePort(), environment: [
+            "MARKET_DATABASE_URL": marketURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": group,
+            // Only ticks produced from now on: earlier runs' ticks stay in the broker.
+            "KAFKA_AUTO_OFFSET_RESET": "latest", "HEARTBEAT_INTERVAL_SECONDS": "1", "CONFIG_DIR": "/nonexistent",
+        ])
+        try agent.waitUntilReady()
+        // Joined the group once lag is reported for market.ticks partitions.
+        let joined = KafkaWait.until(timeout: 40) {
+            ((try? agent.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"")
+        }
+        XCTAssertTrue(joined, "the agent never joined its group:\n\(agent.log)")
+
+        // Tuesday 07:00 UTC: London session, far from the weekend; 30-minute script, 60 s bars.
+        let start = "2026-11-24T07:00:00Z"
+        let startMicros: Int64 = 1_795_503_600_000_000
+        let generator = Process()
+        generator.executableURL = TestServices.executable("tmt-data-generator")
+        generator.arguments = ["--seed", "5", "--rate", "20000", "--count", "26000", "--instruments", "EUR_USD",
+                               "--scenario", "accumulation:EUR_USD", "--scenario-minutes", "30", "--start", start, "--bootstrap", bootstrap]
+        generator.standardError = FileHandle.nullDevice
+        try generator.run()
+        generator.waitUntilExit()
+        XCTAssertEqual(generator.terminationStatus, 0)
+
+        // The agent works through the script: 4,350 s of market time is about 72 one-minute bars.
+        let processed = KafkaWait.until(timeout: 120) { metricValue(in: (try? agent.metrics()) ?? "", "tmt_wyckoff_bars_total{instrument=\"EUR_USD\"}") >= 70 }
+        XCTAssertTrue(processed, "the agent did not work through the script:\n\(agent.log.suffix(3000))")
+
+        // The signal, read back from signals.generated.
+        let found = Mutex<[Envelope<Signal>]>([])
+        let reader = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "wyckoff-test"),
+                                       groupId: "wyckoff-test-reader-\(UUID().uuidString)", topics: [Topic.signalsGenerated.name],
+                                       metrics: MetricsRegistry(), logger: Logger(service: "test", level: .warning))
+        try reader.startEnvelopes(Signal.self) { envelope, _ in
+            let s = envelope.payload
+            if s.instrument == "EUR_USD", envelope.createdAt >= testStarted, s.createdAt >= startMicros, s.createdAt < startMicros + 6_000_000_000 {
+                found.withLock { $0.append(envelope) }
+            }
+        }
+        defer { reader.stop(timeout: 10) }
+        let gotLong = KafkaWait.until(timeout: 90) { found.withLock { $0.contains { $0.payload.side == .buy } } }
+        XCTAssertTrue(gotLong, "no long EUR_USD signal; signals: \(found.withLock { $0.map(\.payload.id) })\nagent log:\n\(agent.log.suffix(3000))")
+        if let long = found.withLock({ $0.first { $0.payload.side == .buy } }) {
+            let s = long.payload
+            XCTAssertTrue(["spring", "lps", "sos"].contains(s.pattern), s.pattern)
+            XCTAssertLessThan(s.stopLoss, s.entry)
+            XCTAssertGreaterThan(s.takeProfit, s.entry)
+            XCTAssertFalse(s.evidence.isEmpty)
+            XCTAssertEqual(long.source, "wyckoff-analysis")
+            XCTAssertEqual(long.hops.last?.agent, "wyckoff-analysis")
+            XCTAssertTrue(long.traceId.hasPrefix("EUR_USD-"), "the signal keeps the trace of the tick that closed its bar")
+        }
+
+        // Bars were stored, one per minute of market time.
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: marketURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let row = try XCTUnwrap(pool.queryOne("""
+            SELECT count(*)::bigint AS n, min(low) AS lo, max(high) AS hi FROM bars
+            WHERE instrument = 'EUR_USD' AND timeframe_seconds = 60 AND start_time >= $1 AND start_time < $2
+            """, [Date(timeIntervalSince1970: Double(startMicros) / 1e6), Date(timeIntervalSince1970: Double(startMicros) / 1e6 + 6000)]))
+        XCTAssertGreaterThan(try row.decode(Int.self, column: "n"), 60)
+        XCTAssertLessThan(try row.decode(Decimal.self, column: "lo"), try row.decode(Decimal.self, column: "hi"))
+
+        let metrics = try agent.metrics()
+        XCTAssertTrue(metrics.contains("tmt_wyckoff_bars_total{instrument=\"EUR_USD\"}"), metrics)
+        XCTAssertTrue(metrics.contains("tmt_signals_generated_total{instrument=\"EUR_USD\",side=\"buy\""), metrics)
+        XCTAssertTrue(metrics.contains("tmt_agent_processing_duration_seconds_bucket{agent=\"wyckoff-analysis\""), metrics)
+        let (status, output) = try Promtool.checkMetrics(metrics)
+        XCTAssertEqual(status, 0, output)
+
+        XCTAssertEqual(agent.terminate(), 0, "graceful shutdown failed:\n\(agent.log.suffix(2000))")
+        XCTAssertTrue(agent.log.contains("shutdown complete"), agent.log.suffix(2000).description)
+    }
+}
+
+enum KafkaWait {
+    static func until(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            if condition() { return true }
+            usleep(100_000)
+        }
+        return condition()
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import TMTCore
+import XCTest
+
+/// One of the project's executables running as a separate process, as a user would run it, with
+/// its log captured to a file for failure messages.
+final class AgentProcess {
+    let process = Process()
+    let port: Int
+    let logFile: URL
+
+    init(executable: String, port: Int, environment: [String: String]) throws {
+        self.port = port
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.executableURL = TestServices.executable(executable)
+        process.currentDirectoryURL = TestServices.repoRoot
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TMT_TEST_") }
+        env["PORT"] = String(port)
+        env["HTTP_HOST"] = "127.0.0.1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: logFile)
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Waits until `/ready` answers 200.
+    func waitUntilReady(timeout: Double = 60) throws {
+        let client = HTTPClient(timeout: 2)
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            guard process.isRunning else { throw TestServices.NotRunning(description: "process exited (\(process.terminationStatus)):\n\(log)") }
+            if let r = try? client.get(base + "/ready"), r.status == 200 { return }
+            usleep(200_000)
+        }
+        throw TestServices.NotRunning(description: "/ready never answered 200 within \(timeout) s:\n\(log)")
+    }
+
+    func metrics() throws -> String { try HTTPClient(timeout: 5).get(base + "/metrics").text }
+
+    /// Sends SIGTERM and waits for the exit status.
+    func terminate(timeout: Double = 30) -> Int32? {
+        kill(process.processIdentifier, SIGTERM)
+        let end = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < end { usleep(50_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// A TCP port nobody listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
