@@ -45,6 +45,6 @@ public enum MarketSchema {
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).
     @discardableResult
     public static func migrate(pool: PostgresPool, logger: Logger) throws -> PostgresMigrationReport {
-        try PostgresMigrator(migrations: migrations, tableName: "schema_migrations", logger: logger).migrate(pool: pool)
+        try PostgresMigrator(migrations: migrations, tableName: "market_schema_migrations", logger: logger).migrate(pool: pool)
     }
 }

@@ -1,0 +1,185 @@
+import TMTCore
+
+/// The trading database's schema, as versioned migrations every service that uses the database
+/// applies at start-up under the migrator's advisory lock (ARCHITECTURE.md, "Data").
+///
+/// Conventions: money and prices are `numeric` (exact, mapped to `Decimal`); times are
+/// `timestamptz`; every row that comes from a message is keyed by that message's deterministic id,
+/// so a redelivered message's write is a no-op (`ON CONFLICT DO NOTHING`) and effects stay
+/// idempotent under at-least-once delivery. Decision trails and evidence are `jsonb`.
+public enum TradingSchema {
+    public static let migrations: [PostgresMigration] = [
+        PostgresMigration(version: 1, name: "trading_core", sql: """
+        CREATE TABLE accounts (
+            id text PRIMARY KEY,
+            firm text NOT NULL,
+            currency text NOT NULL CHECK (length(currency) = 3),
+            initial_balance numeric NOT NULL CHECK (initial_balance > 0),
+            balance numeric NOT NULL,
+            equity numeric NOT NULL,
+            daily_pnl numeric NOT NULL DEFAULT 0,
+            high_water_mark numeric NOT NULL,
+            realized_pnl numeric NOT NULL DEFAULT 0,
+            commission numeric NOT NULL DEFAULT 0,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        CREATE TABLE signals (
+            id text PRIMARY KEY,
+            instrument text NOT NULL,
+            side text NOT NULL CHECK (side IN ('buy', 'sell')),
+            entry numeric NOT NULL,
+            stop_loss numeric NOT NULL,
+            take_profit numeric NOT NULL,
+            confidence double precision NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+            pattern text NOT NULL,
+            phase text NOT NULL,
+            evidence jsonb NOT NULL DEFAULT '{}',
+            trace_id text NOT NULL,
+            created_at timestamptz NOT NULL
+        );
+        CREATE INDEX signals_instrument_time ON signals (instrument, created_at DESC);
+
+        CREATE TABLE orders (
+            id text PRIMARY KEY,
+            signal_id text REFERENCES signals (id),
+            account_id text NOT NULL REFERENCES accounts (id),
+            instrument text NOT NULL,
+            side text NOT NULL CHECK (side IN ('buy', 'sell')),
+            type text NOT NULL CHECK (type IN ('market', 'limit', 'stop')),
+            quantity numeric NOT NULL CHECK (quantity >= 0),
+            price numeric,
+            stop_loss numeric,
+            take_profit numeric,
+            risk_reducing boolean NOT NULL DEFAULT false,
+            status text NOT NULL,
+            filled_quantity numeric NOT NULL DEFAULT 0,
+            decisions jsonb NOT NULL DEFAULT '[]',
+            hops jsonb NOT NULL DEFAULT '[]',
+            trace_id text NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX orders_account_time ON orders (account_id, created_at DESC);
+        CREATE INDEX orders_status ON orders (status);
+
+        -- One row per agent verdict or status change, keyed by the message that caused it.
+        CREATE TABLE order_events (
+            id bigserial PRIMARY KEY,
+            message_id text NOT NULL UNIQUE,
+            order_id text NOT NULL,
+            agent text NOT NULL,
+            status text NOT NULL,
+            verdict text,
+            detail jsonb NOT NULL DEFAULT '{}',
+            processing_ms double precision,
+            at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX order_events_order ON order_events (order_id, id);
+
+        CREATE TABLE fills (
+            id text PRIMARY KEY,
+            order_id text NOT NULL REFERENCES orders (id),
+            account_id text NOT NULL REFERENCES accounts (id),
+            instrument text NOT NULL,
+            side text NOT NULL CHECK (side IN ('buy', 'sell')),
+            quantity numeric NOT NULL CHECK (quantity > 0),
+            price numeric NOT NULL,
+            spread numeric NOT NULL,
+            slippage numeric NOT NULL,
+            commission numeric NOT NULL,
+            realized_pnl numeric NOT NULL DEFAULT 0,
+            filled_at timestamptz NOT NULL
+        );
+        CREATE INDEX fills_account_time ON fills (account_id, filled_at DESC);
+        CREATE INDEX fills_order ON fills (order_id);
+
+        CREATE TABLE positions (
+            account_id text NOT NULL REFERENCES accounts (id),
+            instrument text NOT NULL,
+            quantity numeric NOT NULL,
+            average_price numeric NOT NULL,
+            realized_pnl numeric NOT NULL DEFAULT 0,
+            opened_at timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (account_id, instrument)
+        );
+
+        CREATE TABLE account_snapshots (
+            id bigserial PRIMARY KEY,
+            account_id text NOT NULL REFERENCES accounts (id),
+            balance numeric NOT NULL,
+            equity numeric NOT NULL,
+            daily_pnl numeric NOT NULL,
+            drawdown_percent numeric NOT NULL,
+            at timestamptz NOT NULL
+        );
+        CREATE INDEX account_snapshots_account_time ON account_snapshots (account_id, at DESC);
+
+        CREATE TABLE compliance_decisions (
+            order_id text PRIMARY KEY,
+            account_id text NOT NULL,
+            firm text NOT NULL,
+            verdict text NOT NULL,
+            mode text NOT NULL,
+            checks jsonb NOT NULL,
+            figures jsonb NOT NULL DEFAULT '{}',
+            decided_at timestamptz NOT NULL
+        );
+        CREATE INDEX compliance_decisions_account_time ON compliance_decisions (account_id, decided_at DESC);
+
+        CREATE TABLE breaker_events (
+            id text PRIMARY KEY,
+            tier text NOT NULL CHECK (tier IN ('agent', 'account', 'system')),
+            target text NOT NULL,
+            from_state text NOT NULL,
+            to_state text NOT NULL,
+            reason text NOT NULL,
+            detail jsonb NOT NULL DEFAULT '{}',
+            at timestamptz NOT NULL
+        );
+        CREATE INDEX breaker_events_time ON breaker_events (at DESC);
+
+        CREATE TABLE experiments (
+            id text PRIMARY KEY,
+            service text NOT NULL,
+            parameters jsonb NOT NULL,
+            status text NOT NULL,
+            rollout_percent integer NOT NULL DEFAULT 0 CHECK (rollout_percent BETWEEN 0 AND 100),
+            baseline jsonb NOT NULL DEFAULT '{}',
+            results jsonb NOT NULL DEFAULT '{}',
+            p_value double precision,
+            improvement_percent double precision,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        CREATE TABLE news_events (
+            id text PRIMARY KEY,
+            time timestamptz NOT NULL,
+            currency text NOT NULL,
+            title text NOT NULL,
+            impact text NOT NULL CHECK (impact IN ('high', 'medium', 'low'))
+        );
+        CREATE INDEX news_events_time ON news_events (time);
+
+        -- Every mutation through the API: who, what, when, result.
+        CREATE TABLE audit_log (
+            id bigserial PRIMARY KEY,
+            actor text NOT NULL,
+            action text NOT NULL,
+            target text,
+            result text NOT NULL,
+            detail jsonb NOT NULL DEFAULT '{}',
+            at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX audit_log_time ON audit_log (at DESC);
+        """),
+    ]
+
+    /// Applies the migrations with `pool` (idempotent; safe when several services start at once).
+    @discardableResult
+    public static func migrate(pool: PostgresPool, logger: Logger) throws -> PostgresMigrationReport {
+        try PostgresMigrator(migrations: migrations, tableName: "trading_schema_migrations", logger: logger).migrate(pool: pool)
+    }
+}
