@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
         .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
         .executableTarget(name: "TMTMigrate", dependencies: ["TMTPostgres"]),
-        .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading"]),
+        .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
         .executableTarget(name: "TMTWyckoffAnalysis", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),

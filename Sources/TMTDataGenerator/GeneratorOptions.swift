@@ -50,6 +50,9 @@ struct GeneratorOptions {
                                KAFKA_BOOTSTRAP_FILE)
       --help                   this text
 
+    With DATABASE_URL set, the simulated news calendar (14 days from the start) is stored in the
+    trading database's news_events table for the compliance engine's blackout rule.
+
     Progress (ticks sent, rate) goes to stderr once a second; SIGTERM or SIGINT stops it after
     flushing what was sent. Exit status: 0 done, 1 failed, 2 usage error.
     """

@@ -2,6 +2,7 @@
 import Foundation
 import Synchronization
 import TMTCore
+import TMTPipeline
 import TMTTrading
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -47,6 +48,16 @@ do {
         seed: options.seed, startMicros: start,
         profiles: InstrumentProfile.defaults.filter { options.instruments.contains($0.instrument.symbol) },
         scenarios: options.scenarios))
+    // The simulated news calendar goes to the trading database, where the compliance engine's
+    // blackout rule reads it (only when a database is configured; a replay has no calendar).
+    if replay == nil, let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: Environment(), key: "DATABASE_URL"),
+                                    metrics: MetricsRegistry(), logger: logger)
+        defer { pool.shutdown() }
+        try TradingSchema.migrate(pool: pool, logger: logger)
+        let added = try NewsStore(pool: pool).save(simulator.configuration.news)
+        logger.info("news calendar stored", ["events": String(simulator.configuration.news.events.count), "new": String(added)])
+    }
     if replay == nil {
         logger.info("simulating", ["seed": String(options.seed), "rate": String(options.rate),
                                    "instruments": options.instruments.joined(separator: ","),

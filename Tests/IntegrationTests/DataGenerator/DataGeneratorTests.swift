@@ -1,15 +1,20 @@
 import Foundation
 import Synchronization
 import TMTCore
+import TMTPipeline
 import TMTTrading
 import XCTest
 
 /// `tmt-data-generator` as a user runs it: a separate process publishing to the dev broker.
 final class DataGeneratorTests: XCTestCase {
-    private func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+    private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
         let p = Process()
         p.executableURL = TestServices.executable("tmt-data-generator")
         p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = nil
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
@@ -41,9 +46,19 @@ final class DataGeneratorTests: XCTestCase {
         // A start instant unique to this run, so its tick ids cannot collide with earlier runs.
         let startSeconds = Int64(Date().timeIntervalSince1970) - 86_400 * 3
         let startISO = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(startSeconds)))
+        let databaseURL = try TestServices.postgresURL()
         let result = try run(["--seed", "7", "--count", "300", "--rate", "3000", "--instruments", "EUR_USD,USD_JPY",
-                              "--scenario", "accumulation:EUR_USD", "--start", startISO, "--bootstrap", bootstrap])
+                              "--scenario", "accumulation:EUR_USD", "--start", startISO, "--bootstrap", bootstrap],
+                             environment: ["DATABASE_URL": databaseURL])
         XCTAssertEqual(result.status, 0, result.stderr)
+
+        // Its news calendar is in the trading database for the compliance engine.
+        let calendar = NewsCalendar.generate(seed: 7, startMicros: startSeconds * 1_000_000, days: 14)
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let stored = try NewsStore(pool: pool).calendar(fromMicros: startSeconds * 1_000_000, toMicros: startSeconds * 1_000_000 + 15 * 86_400_000_000)
+        XCTAssertFalse(calendar.events.isEmpty)
+        XCTAssertTrue(Set(calendar.events.map(\.id)).isSubset(of: Set(stored.events.map(\.id))), "calendar not stored")
 
         var sim = MarketSimulator(.init(seed: 7, startMicros: startSeconds * 1_000_000,
                                         profiles: InstrumentProfile.defaults.filter { ["EUR_USD", "USD_JPY"].contains($0.instrument.symbol) },
