@@ -12,7 +12,9 @@ final class AgentProcess {
     init(executable: String, port: Int, environment: [String: String]) throws {
         self.port = port
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw TestServices.NotRunning(description: "cannot create \(logFile.path)")
+        }
         process.executableURL = TestServices.executable(executable)
         process.currentDirectoryURL = TestServices.repoRoot
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TMT_TEST_") }

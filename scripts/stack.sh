@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The native stack runner: PostgreSQL, Redis and the Kafka dev broker (via test-services.sh, on
+# the staging ports), then every pipeline agent built so far, optionally the market-data
+# generator, with logs and pid files under one state folder. Waits until every /ready answers.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+state=${TMT_STACK_DIR:-$repo/.state/stack}
+config=debug
+
+# name:executable:port — the agents this runner starts, in start order (ARCHITECTURE.md ports).
+agents=(
+  "wyckoff-analysis:tmt-wyckoff-analysis:8003"
+)
+
+usage() {
+  cat <<USAGE
+Usage: scripts/stack.sh start [--release] [--generator] [--rate N] [--seed N] [--scale AGENT=N]...
+       scripts/stack.sh stop | status | env | logs AGENT | --help
+
+Runs TMT Staging natively (no Docker) under $state:
+  infrastructure  PostgreSQL 127.0.0.1:5433 (trading_staging and market_data_staging),
+                  Redis 127.0.0.1:6380, Kafka dev broker (librdkafka mock, random port)
+  agents          $(for a in "${agents[@]}"; do IFS=: read -r n _ p <<<"$a"; printf '%s:%s ' "$n" "$p"; done)
+  generator       tmt-data-generator with scripted Wyckoff scenarios (with --generator)
+
+  start        build, start what is not running, wait for every /ready (progress shown)
+    --release      release build (default debug)
+    --generator    also run the market-data generator (until stop)
+    --rate N       generator ticks per second (default 200)
+    --seed N       generator seed (default 42)
+    --scale A=N    run N instances of agent A (extra instances on port + 100 × i)
+  stop         SIGTERM every agent and the generator, then stop the infrastructure
+  status       one line per process with its /ready answer; exit 1 if anything is down
+  env          print export lines (database URLs, Redis, Kafka bootstrap) to join the stack
+  logs AGENT   follow an agent's log
+
+Only the agents that exist so far are started; the others join this table as they are built.
+USAGE
+}
+
+log() { echo "stack: $*"; }
+die() { echo "stack: error: $*" >&2; exit 1; }
+
+services() {
+  TMT_STATE_DIR="$state" TMT_TEST_PG_PORT=5433 TMT_TEST_REDIS_PORT=6380 \
+    TMT_BROKER_BIN="$repo/.build/$config/tmt-kafka-dev-broker" "$here/test-services.sh" "$@"
+}
+
+stack_env() {
+  local env_file="$state/test-services/env"
+  [ -f "$env_file" ] || die "the stack is not running (no $env_file)"
+  # shellcheck disable=SC1090
+  . "$env_file"
+  echo "export DATABASE_URL='$TMT_TEST_POSTGRES_URL'"
+  echo "export MARKET_DATABASE_URL='$TMT_TEST_MARKET_DB_URL'"
+  echo "export REDIS_URL='$TMT_TEST_REDIS_URL'"
+  echo "export KAFKA_BOOTSTRAP_FILE='$TMT_TEST_KAFKA_BOOTSTRAP_FILE'"
+}
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_agent() { # name executable port instance
+  local name=$1 exe=$2 port=$3 i=$4
+  local id="$name-$i" pidf="$state/pids/$name-$i.pid"
+  if running "$pidf"; then log "$id already running (pid $(cat "$pidf"))"; return; fi
+  log "starting $id on port $port"
+  (
+    eval "$(stack_env)"
+    export PORT=$port HTTP_HOST=127.0.0.1 CONFIG_DIR="$repo/config"
+    exec "$repo/.build/$config/$exe" >>"$state/logs/$id.log" 2>&1
+  ) &
+  echo $! > "$pidf"
+}
+
+wait_ready() { # id port pidfile
+  local id=$1 port=$2 pidf=$3
+  for s in $(seq 1 120); do
+    if curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then log "$id ready"; return 0; fi
+    if ! running "$pidf"; then tail -20 "$state/logs/$id.log" >&2; die "$id exited while starting (log: $state/logs/$id.log)"; fi
+    [ $((s % 10)) -eq 0 ] && log "waiting for $id /ready (${s}s)"
+    sleep 1
+  done
+  tail -20 "$state/logs/$id.log" >&2
+  die "$id not ready after 120 s"
+}
+
+cmd_start() {
+  local generator=false rate=200 seed=42
+  declare -A scale=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --release) config=release ;;
+      --generator) generator=true ;;
+      --rate) rate=${2:?--rate needs a number}; shift ;;
+      --seed) seed=${2:?--seed needs a number}; shift ;;
+      --scale)
+        local spec=${2:?--scale needs AGENT=N}; shift
+        [[ $spec =~ ^([a-z-]+)=([1-9][0-9]?)$ ]] || die "--scale: expected AGENT=N, got '$spec'"
+        scale[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]} ;;
+      *) die "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+  done
+  for a in "${!scale[@]}"; do
+    printf '%s\n' "${agents[@]}" | grep -q "^$a:" || die "--scale: unknown agent '$a'"
+  done
+  mkdir -p "$state/logs" "$state/pids"
+  log "building ($config)"
+  (cd "$repo" && swift build -c "$config") >"$state/logs/build.log" 2>&1 || { tail -30 "$state/logs/build.log" >&2; die "build failed"; }
+  services start
+  for a in "${agents[@]}"; do
+    IFS=: read -r name exe port <<<"$a"
+    local n=${scale[$name]:-1}
+    for i in $(seq 1 "$n"); do start_agent "$name" "$exe" $((port + 100 * (i - 1))) "$i"; done
+  done
+  for a in "${agents[@]}"; do
+    IFS=: read -r name exe port <<<"$a"
+    local n=${scale[$name]:-1}
+    for i in $(seq 1 "$n"); do wait_ready "$name-$i" $((port + 100 * (i - 1))) "$state/pids/$name-$i.pid"; done
+  done
+  if $generator && ! running "$state/pids/generator.pid"; then
+    log "starting tmt-data-generator (seed $seed, $rate ticks/s, scenarios accumulation:EUR_USD distribution:GBP_USD)"
+    (
+      eval "$(stack_env)"
+      exec "$repo/.build/$config/tmt-data-generator" --seed "$seed" --rate "$rate" \
+        --scenario accumulation:EUR_USD --scenario distribution:GBP_USD >>"$state/logs/generator.log" 2>&1
+    ) &
+    echo $! > "$state/pids/generator.pid"
+  fi
+  log "stack is up; scripts/stack.sh status | env | logs AGENT | stop"
+}
+
+cmd_stop() {
+  shopt -s nullglob
+  local pids=()
+  for f in "$state"/pids/*.pid; do
+    if running "$f"; then kill -TERM "$(cat "$f")" 2>/dev/null || true; pids+=("$(cat "$f")"); fi
+  done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$p" 2>/dev/null && { log "pid $p did not stop in 15 s; killing"; kill -KILL "$p" 2>/dev/null || true; }
+  done
+  rm -f "$state"/pids/*.pid
+  [ ${#pids[@]} -gt 0 ] && log "stopped ${#pids[@]} process(es)"
+  services stop
+}
+
+cmd_status() {
+  local rc=0
+  services status || rc=1
+  shopt -s nullglob
+  for f in "$state"/pids/*.pid; do
+    local id; id=$(basename "$f" .pid)
+    if ! running "$f"; then printf '%-22s down\n' "$id"; rc=1; continue; fi
+    local port=""
+    for a in "${agents[@]}"; do
+      IFS=: read -r name _ p <<<"$a"
+      [[ $id == "$name-"* ]] && port=$((p + 100 * (${id##*-} - 1)))
+    done
+    if [ -n "$port" ]; then
+      if curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then printf '%-22s up    ready  :%s\n' "$id" "$port"
+      else printf '%-22s up    NOT READY :%s\n' "$id" "$port"; rc=1; fi
+    else
+      printf '%-22s up\n' "$id"
+    fi
+  done
+  return $rc
+}
+
+case "${1:-}" in
+  start) shift; cmd_start "$@" ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) stack_env ;;
+  logs) [ -n "${2:-}" ] || die "logs needs an agent name, e.g. wyckoff-analysis-1"; tail -F "$state/logs/$2.log" ;;
+  -h|--help|help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac
