@@ -1,0 +1,71 @@
+import Foundation
+
+/// Fixed, locale-independent number formatting for breaker details, so a reason reads the same
+/// on every machine and tests can assert it.
+enum BreakerFormat {
+    /// `value` rounded half away from zero to `scale` places.
+    static func round(_ value: Decimal, _ scale: Int) -> Decimal {
+        var v = value, r = Decimal()
+        NSDecimalRound(&r, &v, scale, .plain)
+        return r
+    }
+
+    /// `4120.5` → `4,120.50`.
+    static func money(_ value: Decimal) -> String { fixed(value, places: 2, grouped: true) }
+
+    /// A percentage already in percent units with two decimals: `4` → `4.00 %`.
+    static func percent(_ value: Decimal) -> String { fixed(value, places: 2, grouped: false) + " %" }
+
+    /// A percentage in Double with two decimals.
+    static func percent(_ value: Double) -> String { fixed(decimal(value), places: 2, grouped: false) + " %" }
+
+    /// Seconds with one decimal: `15` → `15.0 s`.
+    static func seconds(_ value: Double) -> String { fixed(decimal(value), places: 1, grouped: false) + " s" }
+
+    /// Latency seconds with three decimals: `0.5` → `0.500 s`.
+    static func latency(_ value: Double) -> String { fixed(decimal(value), places: 3, grouped: false) + " s" }
+
+    /// A rate per minute with one decimal: `30` → `30.0/min`.
+    static func perMinute(_ value: Double) -> String { fixed(decimal(value), places: 1, grouped: false) + "/min" }
+
+    /// A price exactly as given.
+    static func price(_ value: Decimal) -> String { "\(value)" }
+
+    /// A Double as a short exact-enough figure string (`15`, `0.5`, `1.25`).
+    static func plain(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+    }
+
+    /// A Decimal figure without rounding.
+    static func exact(_ value: Decimal) -> String { "\(value)" }
+
+    /// A Double as a Decimal via its shortest decimal representation (0.1 → 0.1, not
+    /// 0.1000000000000000055…).
+    static func decimal(_ value: Double) -> Decimal {
+        value.isFinite ? Decimal(string: "\(value)", locale: Locale(identifier: "en_US_POSIX")) ?? 0 : 0
+    }
+
+    /// A Decimal as a Double, for statistics.
+    static func double(_ value: Decimal) -> Double { NSDecimalNumber(decimal: value).doubleValue }
+
+    /// A decimal with exactly `places` decimals.
+    static func fixed(_ value: Decimal, places: Int, grouped: Bool) -> String {
+        let r = round(value, places)
+        let negative = r < 0
+        let text = "\(negative ? -r : r)"
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        var integer = String(parts[0])
+        var fraction = parts.count > 1 ? String(parts[1]) : ""
+        while fraction.count < places { fraction += "0" }
+        if grouped && integer.count > 3 {
+            var out = ""
+            for (i, ch) in integer.enumerated() {
+                if i > 0 && (integer.count - i) % 3 == 0 { out += "," }
+                out.append(ch)
+            }
+            integer = out
+        }
+        let body = places > 0 ? "\(integer).\(fraction)" : integer
+        return negative && r != 0 ? "-" + body : body
+    }
+}

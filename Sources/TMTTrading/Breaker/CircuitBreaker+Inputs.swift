@@ -1,0 +1,360 @@
+import Foundation
+import TMTModels
+
+extension CircuitBreaker {
+    // MARK: - Accounts (daily and system drawdown)
+
+    /// An `accounts.updates` message: re-measures the account's daily drawdown and, once every
+    /// reporting account has figures, the system drawdown. The first update of an account since
+    /// start or restore confirms its breaker's state.
+    public mutating func apply(account: Account) -> [BreakerEvent] {
+        let now = self.now
+        accountFigures[account.id] = AccountFigures(equity: account.equity, dailyPnL: account.dailyPnL, currency: account.currency)
+        reportingAccounts.insert(account.id)
+        var events = advanceTimer(.account(account.id), now: now) + advanceTimer(.system, now: now)
+        events += observeAccountDrawdown(account.id, now: now)
+        events += observeSystemDrawdown(now: now)
+        return events
+    }
+
+    /// An `executions.fills` message: a good outcome for the account's breaker (counts only in
+    /// half-open, with every condition clear).
+    public mutating func apply(fill: Fill) -> [BreakerEvent] {
+        let now = self.now
+        let key = BreakerKey.account(fill.accountId)
+        var events = advanceTimer(key, now: now)
+        let reason = BreakerReason(cause: .goodOutcomes, detail: "fill \(fill.id) of order \(fill.orderId)")
+        let policy = configuration.thresholds.accountRecovery
+        if let e = breakers[key]?.recordGoodOutcome(reason, at: now, policy: policy) {
+            events.append(e)
+        }
+        return events
+    }
+
+    mutating func observeAccountDrawdown(_ id: String, now: Int64) -> [BreakerEvent] {
+        guard let f = accountFigures[id] else { return [] }
+        let t = configuration.thresholds
+        let start = f.startOfDayEquity
+        if let b = accountBaselines[id], b.startOfDayEquity != start { accountBaselines[id] = nil }
+        let key = BreakerKey.account(id)
+        let previous = breakers[key]?.conditions[.dailyDrawdown]?.level
+        let (level, reason) = drawdownReading(
+            label: "daily drawdown", scope: "", cause: .dailyDrawdown, equity: f.equity, start: start,
+            baseline: accountBaselines[id], limit: t.accountDailyDrawdownPercent, previous: previous)
+        return observe(key, .dailyDrawdown, level, reason, now: now)
+    }
+
+    mutating func observeSystemDrawdown(now: Int64) -> [BreakerEvent] {
+        guard !reportingAccounts.isEmpty, reportingAccounts.allSatisfy({ accountFigures[$0] != nil }) else { return [] }
+        let figures = reportingAccounts.map { accountFigures[$0]! }
+        let start = figures.reduce(Decimal(0)) { $0 + $1.startOfDayEquity }
+        let equity = figures.reduce(Decimal(0)) { $0 + $1.equity }
+        if let b = systemBaseline, b.startOfDayEquity != start { systemBaseline = nil }
+        let previous = breakers[.system]?.conditions[.systemDrawdown]?.level
+        let (level, reason) = drawdownReading(
+            label: "system drawdown", scope: " across \(figures.count) account\(figures.count == 1 ? "" : "s")",
+            cause: .systemDrawdown, equity: equity, start: start, baseline: systemBaseline,
+            limit: configuration.thresholds.systemDrawdownPercent, previous: previous)
+        return observe(.system, .systemDrawdown, level, reason, now: now)
+    }
+
+    /// Loss = (reference − equity)⁺ where the reference is the start-of-day equity, or the
+    /// equity an operator accepted at a reset; percent = loss × 100 ÷ start-of-day equity.
+    private func drawdownReading(label: String, scope: String, cause: BreakerCause, equity: Decimal, start: Decimal,
+                                 baseline: DrawdownBaseline?, limit: Decimal,
+                                 previous: BreakerLevel?) -> (BreakerLevel, BreakerReason) {
+        let t = configuration.thresholds
+        let warning = limit * t.drawdownWarningFraction
+        guard start > 0 else {
+            let detail = "\(label) cannot be measured: start-of-day equity \(BreakerFormat.money(start))\(scope) is not positive"
+            return (.breach, BreakerReason(cause: cause, detail: detail,
+                                           figures: ["startOfDayEquity": BreakerFormat.exact(start), "equity": BreakerFormat.exact(equity)]))
+        }
+        let reference = baseline?.acceptedEquity ?? start
+        let loss = max(0, reference - equity)
+        let percent = loss * 100 / start
+        let level = BreakerLevel.classify(percent, warning: warning, trip: limit, clearBelow: t.clearBelow(warning), previous: previous)
+        let since = baseline.map { " since the reset at equity \(BreakerFormat.money($0.acceptedEquity))" } ?? ""
+        let measure = "\(label) \(BreakerFormat.percent(percent)) (loss \(BreakerFormat.money(loss))\(since) of start-of-day equity "
+            + "\(BreakerFormat.money(start))\(scope))"
+        var figures = ["drawdownPercent": BreakerFormat.exact(BreakerFormat.round(percent, 6)), "loss": BreakerFormat.exact(loss),
+                       "startOfDayEquity": BreakerFormat.exact(start), "equity": BreakerFormat.exact(equity),
+                       "limitPercent": BreakerFormat.exact(limit), "warningPercent": BreakerFormat.exact(warning)]
+        if let baseline { figures["acceptedEquity"] = BreakerFormat.exact(baseline.acceptedEquity) }
+        let detail = measure + Self.comparison(level, value: percent, warning: warning, trip: limit, clear: t.clearBelow(warning),
+                                               format: BreakerFormat.percent)
+        return (level, BreakerReason(cause: cause, detail: detail, figures: figures))
+    }
+
+    /// ` ≥ limit 4.00 %`, ` ≥ warning 3.20 %`, ` above clear level 2.88 % (warning held)` or
+    /// ` below warning 3.20 %`.
+    static func comparison<V: Comparable>(_ level: BreakerLevel, value: V, warning: V, trip: V, clear: V,
+                                          format: (V) -> String) -> String {
+        switch level {
+        case .breach: return " ≥ limit \(format(trip))"
+        case .warning: return value >= warning ? " ≥ warning \(format(warning))" : " not yet below clear level \(format(clear)) (warning held)"
+        case .clear: return " below warning \(format(warning))"
+        }
+    }
+
+    // MARK: - Heartbeats
+
+    /// An `agents.health` heartbeat, timed by its arrival on the breaker's clock (hosts' clocks
+    /// differ): refreshes the agent's heartbeat age and records its status (`healthy` clear,
+    /// anything else a warning naming the failing checks). Agents not in the configuration are
+    /// watched from their first heartbeat on.
+    public mutating func apply(heartbeat: AgentHeartbeat) -> [BreakerEvent] {
+        let now = self.now
+        let name = heartbeat.service
+        let key = BreakerKey.agent(name)
+        agents[name, default: AgentWatch(lastHeard: nil, watchingSince: now)].lastHeard = now
+        var events = advanceTimer(key, now: now)
+        let healthy = heartbeat.status == "healthy"
+        let failing = heartbeat.failingChecks.isEmpty ? "" : " (failing: \(heartbeat.failingChecks.joined(separator: ", ")))"
+        let status = BreakerReason(cause: .agentStatus, detail: "\(name) (\(heartbeat.instanceId)) reports \(heartbeat.status)\(failing)",
+                                   figures: ["status": heartbeat.status, "instance": heartbeat.instanceId])
+        events += observe(key, .agentStatus, healthy ? .clear : .warning, status, now: now)
+        events += observeHeartbeatAge(name, now: now)
+        return events
+    }
+
+    /// The heartbeat-age reading of one agent. An agent never heard since start or restore stays
+    /// unknown until its trip time has passed, then trips as missing.
+    mutating func observeHeartbeatAge(_ name: String, now: Int64) -> [BreakerEvent] {
+        guard let watch = agents[name] else { return [] }
+        let t = configuration.thresholds
+        let interval = t.heartbeatIntervalSeconds
+        let warning = BreakerTime.micros(seconds: interval * t.heartbeatWarningIntervals)
+        let trip = BreakerTime.micros(seconds: interval * t.heartbeatMissingIntervals)
+        let key = BreakerKey.agent(name)
+        let tripText = "\(BreakerFormat.seconds(Double(trip) / 1e6)) (\(BreakerFormat.plain(t.heartbeatMissingIntervals)) × "
+            + "\(BreakerFormat.seconds(interval)))"
+        let warnText = "\(BreakerFormat.seconds(Double(warning) / 1e6)) (\(BreakerFormat.plain(t.heartbeatWarningIntervals)) × "
+            + "\(BreakerFormat.seconds(interval)))"
+        guard let last = watch.lastHeard else {
+            let waited = now - watch.watchingSince
+            guard waited >= trip else { return [] }
+            let silent = BreakerFormat.seconds(Double(waited) / 1e6)
+            let reason = BreakerReason(cause: .heartbeat,
+                                       detail: "no heartbeat from \(name) since watching began \(silent) ago ≥ limit \(tripText)",
+                                       figures: ["silentSeconds": BreakerFormat.plain(Double(waited) / 1e6),
+                                                 "limitSeconds": BreakerFormat.plain(Double(trip) / 1e6)])
+            return observe(key, .heartbeat, .breach, reason, now: now)
+        }
+        let age = now - last
+        let previous = breakers[key]?.conditions[.heartbeat]?.level
+        let level = BreakerLevel.classify(age, warning: warning, trip: trip, clearBelow: warning, previous: previous)
+        let detail: String
+        switch level {
+        case .breach: detail = "no heartbeat from \(name) for \(BreakerFormat.seconds(Double(age) / 1e6)) ≥ limit \(tripText)"
+        case .warning: detail = "no heartbeat from \(name) for \(BreakerFormat.seconds(Double(age) / 1e6)) ≥ warning \(warnText)"
+        case .clear: detail = "last heartbeat from \(name) \(BreakerFormat.seconds(Double(age) / 1e6)) ago"
+        }
+        let reason = BreakerReason(cause: .heartbeat, detail: detail,
+                                   figures: ["silentSeconds": BreakerFormat.plain(Double(age) / 1e6),
+                                             "warningSeconds": BreakerFormat.plain(Double(warning) / 1e6),
+                                             "limitSeconds": BreakerFormat.plain(Double(trip) / 1e6)])
+        return observe(key, .heartbeat, level, reason, now: now)
+    }
+
+    // MARK: - Errors and DLQ
+
+    /// One error or DLQ message (id de-duplicated within the window): counts toward the system
+    /// rate and, when `origin` is a watched agent, toward that agent's rate.
+    public mutating func recordError(id: String, origin: String?) -> [BreakerEvent] {
+        let now = self.now
+        let t = configuration.thresholds
+        guard systemErrors.add(1, at: now, id: id) else { return [] }
+        var events = advanceTimer(.system, now: now) + observeErrorRate(agent: nil, now: now)
+        if let origin, breakers[.agent(origin)] != nil {
+            agentErrors[origin, default: BreakerSampleWindow(windowSeconds: t.errorWindowSeconds)].add(1, at: now, id: id)
+            events += advanceTimer(.agent(origin), now: now) + observeErrorRate(agent: origin, now: now)
+        }
+        return events
+    }
+
+    /// Errors per minute = count in the window × 60 ÷ window seconds.
+    mutating func observeErrorRate(agent: String?, now: Int64) -> [BreakerEvent] {
+        let t = configuration.thresholds
+        let key = agent.map(BreakerKey.agent) ?? .system
+        let count: Int
+        if let agent {
+            guard agentErrors[agent] != nil else { return [] }
+            agentErrors[agent]!.prune(now: now)
+            count = agentErrors[agent]!.count
+        } else {
+            systemErrors.prune(now: now)
+            count = systemErrors.count
+        }
+        let rate = Double(count) * 60 / t.errorWindowSeconds
+        let warning = agent == nil ? t.systemErrorsPerMinuteWarning : t.agentErrorsPerMinuteWarning
+        let trip = agent == nil ? t.systemErrorsPerMinuteTrip : t.agentErrorsPerMinuteTrip
+        let previous = breakers[key]?.conditions[.errorRate]?.level
+        let level = BreakerLevel.classify(rate, warning: warning, trip: trip, clearBelow: t.clearBelow(warning), previous: previous)
+        let who = agent.map { "\($0) error rate" } ?? "error/DLQ rate"
+        let detail = "\(who) \(BreakerFormat.perMinute(rate)) (\(count) in the last \(BreakerFormat.seconds(t.errorWindowSeconds)))"
+            + Self.comparison(level, value: rate, warning: warning, trip: trip, clear: t.clearBelow(warning), format: BreakerFormat.perMinute)
+        let reason = BreakerReason(cause: .errorRate, detail: detail,
+                                   figures: ["perMinute": BreakerFormat.plain(rate), "count": "\(count)",
+                                             "windowSeconds": BreakerFormat.plain(t.errorWindowSeconds),
+                                             "warningPerMinute": BreakerFormat.plain(warning), "limitPerMinute": BreakerFormat.plain(trip)])
+        guard breakers[key] != nil else { return [] }
+        return observe(key, .errorRate, level, reason, now: now)
+    }
+
+    // MARK: - Latency
+
+    /// The latency of one order from its hops: each agent's processing time (out − in) goes to
+    /// that agent's window, and the pipeline transit (first in to last out, minus the processing
+    /// of `latencyExemptAgents`, whose holds are deliberate) to the system's. Hops of agents not
+    /// watched still count in the transit. Negative spans (clock skew between hosts) count as 0.
+    public mutating func recordLatency(orderId: String, hops: [Hop]) -> [BreakerEvent] {
+        guard let first = hops.first, let last = hops.last else { return [] }
+        let exempt = configuration.thresholds.latencyExemptAgents
+        var events: [BreakerEvent] = []
+        var held = 0.0
+        for hop in hops {
+            let seconds = max(0, hop.processingSeconds)
+            if exempt.contains(hop.agent) {
+                held += seconds
+            } else if breakers[.agent(hop.agent)] != nil {
+                events += recordLatency(id: "\(orderId)@\(hop.agent)", seconds: seconds, agent: hop.agent)
+            }
+        }
+        let transit = max(0, Double(last.outMicros - first.inMicros) / 1e6 - held)
+        events += recordLatency(id: orderId, seconds: transit, agent: nil)
+        return events
+    }
+
+    /// One latency sample in seconds: `agent` nil for the pipeline transit (system breaker),
+    /// else that agent's processing. De-duplicated by `id` within the window.
+    public mutating func recordLatency(id: String, seconds: Double, agent: String?) -> [BreakerEvent] {
+        let now = self.now
+        let t = configuration.thresholds
+        if let agent {
+            guard breakers[.agent(agent)] != nil else { return [] }
+            guard agentLatency[agent, default: BreakerSampleWindow(windowSeconds: t.latencyWindowSeconds)]
+                .add(seconds, at: now, id: id) else { return [] }
+            return advanceTimer(.agent(agent), now: now) + observeLatency(agent: agent, now: now)
+        }
+        guard pipelineLatency.add(seconds, at: now, id: id) else { return [] }
+        return advanceTimer(.system, now: now) + observeLatency(agent: nil, now: now)
+    }
+
+    /// The quantile of the window against the thresholds; fewer samples than the minimum read
+    /// clear (no evidence).
+    mutating func observeLatency(agent: String?, now: Int64) -> [BreakerEvent] {
+        let t = configuration.thresholds
+        let key = agent.map(BreakerKey.agent) ?? .system
+        guard breakers[key] != nil else { return [] }
+        let count: Int
+        let value: Double?
+        if let agent {
+            guard agentLatency[agent] != nil else { return [] }
+            agentLatency[agent]!.prune(now: now)
+            count = agentLatency[agent]!.count
+            value = agentLatency[agent]!.quantile(t.latencyQuantile)
+        } else {
+            pipelineLatency.prune(now: now)
+            count = pipelineLatency.count
+            value = pipelineLatency.quantile(t.latencyQuantile)
+        }
+        let warning = agent == nil ? t.pipelineLatencyWarningSeconds : t.agentLatencyWarningSeconds
+        let trip = agent == nil ? t.pipelineLatencyTripSeconds : t.agentLatencyTripSeconds
+        let q = "p\(BreakerFormat.plain(t.latencyQuantile * 100))"
+        let what = agent.map { "\($0) processing \(q)" } ?? "pipeline latency \(q)"
+        let window = BreakerFormat.seconds(t.latencyWindowSeconds)
+        let level: BreakerLevel
+        let detail: String
+        if let value, count >= t.latencyMinimumSamples {
+            let previous = breakers[key]?.conditions[.latency]?.level
+            level = BreakerLevel.classify(value, warning: warning, trip: trip, clearBelow: t.clearBelow(warning), previous: previous)
+            detail = "\(what) \(BreakerFormat.latency(value)) over \(count) orders in the last \(window)"
+                + Self.comparison(level, value: value, warning: warning, trip: trip, clear: t.clearBelow(warning), format: BreakerFormat.latency)
+        } else {
+            level = .clear
+            detail = "\(what): \(count) orders in the last \(window), fewer than \(t.latencyMinimumSamples) (no evidence)"
+        }
+        var figures = ["samples": "\(count)", "quantile": BreakerFormat.plain(t.latencyQuantile),
+                       "warningSeconds": BreakerFormat.plain(warning), "limitSeconds": BreakerFormat.plain(trip)]
+        if let value { figures["seconds"] = BreakerFormat.plain(value) }
+        return observe(key, .latency, level, BreakerReason(cause: .latency, detail: detail, figures: figures), now: now)
+    }
+
+    // MARK: - Ticks (gaps and volatility)
+
+    /// A `market.ticks` quote: the one-tick mid move against `priceGapPercent` (trip only) and
+    /// the realised volatility √Σr² of the tick-to-tick returns (percent) inside the window of
+    /// tick time against its warning/trip. Moves at or above the gap limit are left to the gap
+    /// rule and kept out of the volatility sum, so one gap does not hold the volatility
+    /// condition for a whole window. Ticks not newer than the last one (redelivery) are ignored;
+    /// a non-positive mid is a breach (the feed cannot be trusted).
+    public mutating func apply(tick: Tick) -> [BreakerEvent] {
+        let symbol = tick.instrument
+        var watch = instruments[symbol] ?? InstrumentWatch()
+        if let lastTime = watch.lastTime, tick.time <= lastTime { return [] }
+        let now = self.now
+        let key = BreakerKey.instrument(symbol)
+        var events = advanceTimer(key, now: now)
+        let t = configuration.thresholds
+        let mid = tick.mid
+        guard mid > 0, tick.ask >= tick.bid else {
+            let reason = BreakerReason(cause: .priceGap, detail: "\(symbol) invalid quote bid \(tick.bid) ask \(tick.ask)",
+                                       figures: ["bid": BreakerFormat.exact(tick.bid), "ask": BreakerFormat.exact(tick.ask)])
+            return events + observe(key, .priceGap, .breach, reason, now: now)
+        }
+        watch.lastTime = tick.time
+        defer { watch.lastMid = mid; instruments[symbol] = watch }
+
+        guard let previous = watch.lastMid else {
+            let reason = BreakerReason(cause: .priceGap, detail: "first \(symbol) tick since start or restore, mid \(BreakerFormat.price(mid))",
+                                       figures: ["mid": BreakerFormat.exact(mid)])
+            return events + observe(key, .priceGap, .clear, reason, now: now)
+        }
+        let move = (mid - previous) * 100 / previous
+        let size = move < 0 ? -move : move
+        let gap = size >= t.priceGapPercent
+        let gapDetail = "\(symbol) mid moved \(BreakerFormat.percent(size)) in one tick (\(BreakerFormat.price(previous)) → "
+            + "\(BreakerFormat.price(mid)))" + (gap ? " ≥ gap limit \(BreakerFormat.percent(t.priceGapPercent))"
+                                                   : " below gap limit \(BreakerFormat.percent(t.priceGapPercent))")
+        let gapReason = BreakerReason(cause: .priceGap, detail: gapDetail,
+                                      figures: ["movePercent": BreakerFormat.exact(BreakerFormat.round(move, 6)),
+                                                "previousMid": BreakerFormat.exact(previous), "mid": BreakerFormat.exact(mid),
+                                                "limitPercent": BreakerFormat.exact(t.priceGapPercent)])
+        events += observe(key, .priceGap, gap ? .breach : .clear, gapReason, now: now)
+
+        if !gap { watch.add(.init(time: tick.time, squared: move * move)) }
+        watch.prune(before: tick.time - BreakerTime.micros(seconds: t.volatilityWindowSeconds))
+        let returns = watch.returns.count
+        let realised = BreakerFormat.double(watch.sumSquares).squareRoot()
+        let window = BreakerFormat.seconds(t.volatilityWindowSeconds)
+        let volReason: BreakerReason
+        let level: BreakerLevel
+        if returns >= t.volatilityMinimumReturns {
+            let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
+            // Compared as squares, exactly: √ is monotonic and Σr² is an exact Decimal.
+            let prior = breakers[key]?.conditions[.volatility]?.level
+            level = BreakerLevel.classify(watch.sumSquares, warning: w * w, trip: trip * trip, clearBelow: clear * clear, previous: prior)
+            let cmp: String
+            switch level {
+            case .breach: cmp = " ≥ limit \(BreakerFormat.percent(trip))"
+            case .warning: cmp = watch.sumSquares >= w * w ? " ≥ warning \(BreakerFormat.percent(w))"
+                : " not yet below clear level \(BreakerFormat.percent(clear)) (warning held)"
+            case .clear: cmp = " below warning \(BreakerFormat.percent(w))"
+            }
+            let detail = "\(symbol) realised volatility \(BreakerFormat.percent(realised)) over \(window) (\(returns) returns)\(cmp)"
+            volReason = BreakerReason(cause: .volatility, detail: detail,
+                                      figures: ["realisedPercent": BreakerFormat.plain(realised),
+                                                "sumSquaredReturns": BreakerFormat.exact(watch.sumSquares), "returns": "\(returns)",
+                                                "warningPercent": BreakerFormat.exact(w), "limitPercent": BreakerFormat.exact(trip)])
+        } else {
+            level = .clear
+            let detail = "\(symbol) realised volatility: \(returns) returns in the last \(window), "
+                + "fewer than \(t.volatilityMinimumReturns) (no evidence)"
+            volReason = BreakerReason(cause: .volatility, detail: detail,
+                                      figures: ["returns": "\(returns)"])
+        }
+        events += observe(key, .volatility, level, volReason, now: now)
+        return events
+    }
+}
