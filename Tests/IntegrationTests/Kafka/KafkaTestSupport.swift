@@ -26,7 +26,7 @@ enum KafkaTestSupport {
 
     /// Polls `condition` until true or `timeout` seconds pass.
     @discardableResult
-    static func waitUntil(timeout: Double = 30, _ condition: () -> Bool) -> Bool {
+    static func waitUntil(timeout: Double = 60, _ condition: () -> Bool) -> Bool {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end {
             if condition() { return true }
