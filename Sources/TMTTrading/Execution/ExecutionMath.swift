@@ -1,0 +1,71 @@
+import Foundation
+
+/// Exact decimal helpers shared by the execution core. Every rounding the core does goes
+/// through here, so the rounding rules stay in one place.
+enum ExecutionMath {
+    /// `value` rounded to `scale` decimal places with `mode` (banker's rounding by default:
+    /// halves go to the even neighbour, so rounding errors do not drift one way over many fills).
+    static func round(_ value: Decimal, scale: Int, _ mode: NSDecimalNumber.RoundingMode = .bankers) -> Decimal {
+        var v = value, r = Decimal()
+        NSDecimalRound(&r, &v, scale, mode)
+        return r
+    }
+
+    /// The largest multiple of `step` that is ≤ `value` (for non-negative values).
+    static func floor(_ value: Decimal, step: Decimal) -> Decimal {
+        guard step > 0 else { return value }
+        return round(value / step, scale: 0, .down) * step
+    }
+
+    /// |value|.
+    static func abs(_ value: Decimal) -> Decimal { value < 0 ? -value : value }
+
+    /// −1, 0 or +1.
+    static func sign(_ value: Decimal) -> Decimal { value > 0 ? 1 : (value < 0 ? -1 : 0) }
+
+    /// The smallest price increment for `precision` decimal places: 0.00001 for 5.
+    static func point(precision: Int) -> Decimal { Decimal(sign: .plus, exponent: -precision, significand: 1) }
+
+    /// For statistics only (ratios, exponents); never for a price or an amount.
+    static func double(_ value: Decimal) -> Double { NSDecimalNumber(decimal: value).doubleValue }
+}
+
+/// Locale-independent figures for decisions, so a detail reads the same on every machine and
+/// tests can assert it.
+enum ExecutionFormat {
+    /// `10839.9492` → `10,839.95 USD` (display only: half away from zero to cents).
+    static func money(_ value: Decimal, _ currency: String) -> String {
+        "\(fixed(value, places: 2, grouped: true)) \(currency)"
+    }
+
+    /// A price with exactly the instrument's decimals: `1.0851` at 5 → `1.08510`.
+    static func price(_ value: Decimal, precision: Int) -> String { fixed(value, places: precision, grouped: false) }
+
+    /// An exact decimal, unrounded (lots, rates, raw amounts).
+    static func exact(_ value: Decimal) -> String { "\(value)" }
+
+    static func fixed(_ value: Decimal, places: Int, grouped: Bool) -> String {
+        let r = ExecutionMath.round(value, scale: places, .plain)
+        let negative = r < 0
+        let text = "\(negative ? -r : r)"
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        var integer = String(parts[0])
+        var fraction = parts.count > 1 ? String(parts[1]) : ""
+        while fraction.count < places { fraction += "0" }
+        if grouped && integer.count > 3 {
+            var out = ""
+            for (i, ch) in integer.enumerated() {
+                if i > 0 && (integer.count - i) % 3 == 0 { out += "," }
+                out.append(ch)
+            }
+            integer = out
+        }
+        let body = places > 0 ? "\(integer).\(fraction)" : integer
+        return negative && r != 0 ? "-" + body : body
+    }
+
+    /// Milliseconds with one decimal from µs: `41234` → `41.2`.
+    static func milliseconds(micros: Int64) -> String {
+        fixed(Decimal(micros) / 1000, places: 1, grouped: false)
+    }
+}
