@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "tmt-migrate", targets: ["TMTMigrate"]),
         .executable(name: "tmt-data-generator", targets: ["TMTDataGenerator"]),
         .executable(name: "tmt-wyckoff-analysis", targets: ["TMTWyckoffAnalysis"]),
+        .executable(name: "tmt-compliance-engine", targets: ["TMTComplianceEngine"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -48,6 +49,7 @@ let package = Package(
         .executableTarget(name: "TMTMigrate", dependencies: ["TMTPostgres"]),
         .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
         .executableTarget(name: "TMTWyckoffAnalysis", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTComplianceEngine", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

@@ -1,0 +1,169 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// Wires the compliance core to Kafka and the trading database.
+final class ComplianceAgent: Sendable {
+    private let runtime: ServiceRuntime
+    private let engine: ComplianceEngine
+    private let accounts: Mutex<[String: Account]>
+    private let positions = Mutex<[String: [String: ComplianceContext.OpenPosition]]>([:])
+    private let dayStarts = Mutex<[String: ComplianceDayStart]>([:])
+    private let news = Mutex(NewsCalendar(events: []))
+    private let metrics: AgentMetrics
+    private let violations: CounterFamily
+    private let decisions: CounterFamily
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let env = Environment()
+        let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
+        let configuration = try ComplianceConfiguration.load(path: path)
+        engine = ComplianceEngine(configuration: configuration, mode: try ComplianceMode(environment: env))
+        accounts = Mutex(Dictionary(uniqueKeysWithValues: configuration.accounts.map { ($0.id, $0.makeAccount()) }))
+        metrics = AgentMetrics(registry: runtime.metrics)
+        violations = runtime.metrics.counter("tmt_compliance_violations_total", help: "Orders rejected by a compliance rule, by account and rule.",
+                                             labels: ["account", "rule"])
+        decisions = runtime.metrics.counter("tmt_compliance_decisions_total", help: "Compliance decisions, by account and verdict.",
+                                            labels: ["account", "verdict"])
+        runtime.logger.info("rules loaded", ["file": path, "firms": String(configuration.firms.count),
+                                             "accounts": String(configuration.accounts.count), "mode": engine.mode.rawValue])
+    }
+
+    func start() throws {
+        let env = Environment()
+        let log = runtime.logger
+        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
+                                    metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
+        try TradingSchema.migrate(pool: pool, logger: log)
+        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        // The configured accounts exist in the database; their stored state (kept by the execution
+        // engine) wins over the configured initial figures.
+        let store = AccountStore(pool: pool)
+        try store.ensure(accounts.withLock { Array($0.values) })
+        for a in try store.all() { accounts.withLock { $0[a.id] = a } }
+        try reloadNews(pool: pool)
+
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "compliance-engine")
+        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let market = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
+                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let state = try KafkaConsumer(configuration: kafka, groupId: "compliance-engine-state-\(runtime.options.instanceId)",
+                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name],
+                                      deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "compliance-engine"),
+                                       topics: [Topic.ordersProposed.name], deadLetterProducer: producer,
+                                       metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("consumers") {
+            orders.stop(timeout: 10)
+            state.stop(timeout: 10)
+            market.stop()
+        }
+
+        var router = HTTPRouter()
+        router.get("/api/v1/accounts") { [self] _ in try .json(accounts.withLock { Array($0.values) }.sorted { $0.id < $1.id }) }
+        try runtime.startHTTP(router: router)
+        runtime.startHeartbeat(producer: producer)
+
+        try market.start()
+        try state.start { [self] message in try applyState(message) }
+        // News is written by the data generator while the stack runs; refresh it once a minute.
+        Thread.detachNewThread { [self] in
+            while !runtime.lifecycle.isStopping {
+                sleep(60)
+                do { try reloadNews(pool: pool) } catch { log.warning("news calendar not refreshed", ["error": "\(error)"]) }
+            }
+        }
+        try orders.startEnvelopes(Order.self) { [self] envelope, _ in
+            try handle(envelope, market: market, pool: pool, producer: producer)
+        }
+    }
+
+    private func reloadNews(pool: PostgresPool) throws {
+        let now = HopClock.nowMicros()
+        let calendar = try NewsStore(pool: pool).calendar(fromMicros: now - 7 * 86_400_000_000, toMicros: now + 60 * 86_400_000_000)
+        news.withLock { $0 = calendar }
+    }
+
+    /// Account and position updates from the execution engine.
+    private func applyState(_ message: KafkaMessage) throws {
+        if message.topic == Topic.accountsUpdates.name {
+            let account = try KafkaConsumer.decodeEnvelope(Account.self, from: message).payload
+            accounts.withLock { $0[account.id] = account }
+        } else {
+            let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload
+            positions.withLock { all in
+                var mine = all[position.accountId, default: [:]]
+                if position.quantity == 0 {
+                    mine[position.instrument] = nil
+                } else if mine[position.instrument] == nil || (mine[position.instrument]!.position.quantity.sign != position.quantity.sign) {
+                    mine[position.instrument] = .init(position: position, openedAt: Date())
+                } else {
+                    mine[position.instrument]!.position = position
+                }
+                all[position.accountId] = mine
+            }
+        }
+    }
+
+    private func handle(_ envelope: Envelope<Order>, market: MarketView, pool: PostgresPool, producer: KafkaProducer) throws {
+        let received = HopClock.nowMicros()
+        let started = Monotonic.nanos()
+        var order = envelope.payload
+        let now = Date()
+        let clock = SystemClock()
+        let decision: ComplianceDecision
+        let account = accounts.withLock { $0[order.accountId] }
+        if let account, let rules = engine.configuration.rules(forFirm: account.firm) {
+            let dayStart = dayStarts.withLock { map -> ComplianceDayStart in
+                let d = map[account.id].map { $0.current(at: now, rules: rules, account: account) }
+                    ?? .fresh(at: now, rules: rules, account: account)
+                map[account.id] = d
+                return d
+            }
+            var pricing: ComplianceContext.OrderPricing?
+            if let instrument = Instrument.catalog[order.instrument], let quote = market.quote(order.instrument),
+               let rate = market.converter().rate(from: instrument.quoteCurrency, to: account.currency) {
+                pricing = .init(instrument: instrument, marketPrice: order.side == .buy ? quote.ask : quote.bid, quoteToAccountRate: rate)
+            }
+            let context = ComplianceContext(account: account, positions: positions.withLock { Array(($0[account.id] ?? [:]).values) },
+                                            dayStart: dayStart, news: news.withLock { $0 }, clock: clock, pricing: pricing)
+            decision = engine.evaluate(order: order, context: context)
+        } else {
+            // Unknown account (or its firm): evaluating with no rules would approve blindly.
+            decision = engine.evaluate(order: order, context: ComplianceContext(
+                account: Account(id: order.accountId, firm: "unknown", initialBalance: 1),
+                dayStart: ComplianceDayStart(day: FirmTradingDay(start: now, end: now, label: "unknown"), balance: 1, equity: 1),
+                clock: clock, pricing: nil))
+        }
+
+        // Durable first: the decision row, keyed by order id (a redelivered order is a no-op).
+        let firm = account?.firm ?? "unknown"
+        let checksJSON = try PostgresJSON(encoding: decision.decision.checks)
+        let figuresJSON = try PostgresJSON(encoding: decision.figures)
+        try pool.execute("""
+            INSERT INTO compliance_decisions (order_id, account_id, firm, verdict, mode, checks, figures, decided_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING
+            """, [order.id, order.accountId, firm, decision.verdict.rawValue, engine.mode.rawValue, checksJSON, figuresJSON, now],
+            prepared: true)
+
+        let approved = decision.verdict != .rejected
+        try order.advance(to: approved ? .approved : .rejected, decision: decision.decision)
+        let out = envelope.derive(id: "\(order.id):compliance", type: approved ? "order.approved" : "order.rejected",
+                                  source: runtime.options.service, receivedMicros: received, payload: order)
+        let topic: Topic = approved ? .ordersApproved : .complianceViolations
+        _ = try producer.send(out, to: topic, key: order.accountId).wait(timeout: 30)
+
+        decisions.labels(order.accountId, decision.verdict.rawValue).inc()
+        for v in decision.violations { violations.labels(order.accountId, v.rule.rawValue).inc() }
+        metrics.processing.labels(runtime.options.service, "order").observeSince(started)
+        metrics.handled.labels(runtime.options.service, "order", decision.verdict.rawValue).inc()
+        runtime.logger.info(approved ? "order approved" : "order rejected", traceId: envelope.traceId,
+                            ["order": order.id, "verdict": decision.verdict.rawValue, "reason": decision.rejectionReason ?? "-"])
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTTrading
+
+/// The latest quote of every instrument, kept current by a consumer of `market.ticks` in a group
+/// of its own per process (every instance needs every quote; only the newest matters, so it
+/// starts from the latest offsets). Agents read it to price orders and convert currencies.
+public final class MarketView: Sendable {
+    private let quotes = Mutex<[String: Tick]>([:])
+    private let consumer: KafkaConsumer
+    private let known: Gauge
+
+    /// Subscribes; call `start()` to begin consuming.
+    public init(kafka: KafkaConfiguration, service: String, instanceId: String, deadLetterProducer: KafkaProducer,
+                metrics: MetricsRegistry, logger: Logger) throws {
+        var config = kafka
+        config.autoOffsetReset = "latest"
+        consumer = try KafkaConsumer(configuration: config, groupId: "\(service)-quotes-\(instanceId)", topics: [Topic.marketTicks.name],
+                                     deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)
+        known = metrics.gauge("tmt_market_view_instruments", help: "Instruments with a live quote in this service's market view.").labels()
+    }
+
+    public func start() throws {
+        try consumer.startEnvelopes(Tick.self) { [self] envelope, _ in
+            let tick = envelope.payload
+            let count = quotes.withLock { map -> Int in
+                if let old = map[tick.instrument], old.time > tick.time { return map.count }
+                map[tick.instrument] = tick
+                return map.count
+            }
+            known.set(Double(count))
+        }
+    }
+
+    public func stop() { consumer.stop(timeout: 10) }
+
+    /// The newest tick of `instrument`.
+    public func quote(_ instrument: String) -> Tick? { quotes.withLock { $0[instrument] } }
+
+    /// A converter over the newest quotes (ARIA's `CurrencyConverter`).
+    public func converter() -> CurrencyConverter { CurrencyConverter(ticks: quotes.withLock { Array($0.values) }) }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import XCTest
+
+/// `tmt-compliance-engine` as a process: proposed orders in, decisions stored with every rule's
+/// result, approved orders and violations out on their topics.
+final class ComplianceAgentTests: XCTestCase {
+    func testApprovesAReasonableOrderAndRejectsAnOversizedOneNamingTheRule() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let databaseURL = try TestServices.postgresURL()
+        let group = "compliance-test-\(UUID().uuidString.prefix(8))"
+        let agent = try AgentProcess(executable: "tmt-compliance-engine", port: AgentProcess.freePort(), environment: [
+            "DATABASE_URL": databaseURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": group,
+            "KAFKA_AUTO_OFFSET_RESET": "latest",
+            // Lenient: the test may run on a Friday night or next to a simulated news release;
+            // those soft rules then only warn, while max lots still rejects.
+            "COMPLIANCE_MODE": "lenient",
+        ])
+        try agent.waitUntilReady()
+        // Both the order consumer and the quote view have joined once they report lag.
+        XCTAssertTrue(KafkaWait.until(timeout: 40) {
+            let m = (try? agent.metrics()) ?? ""
+            return m.contains("tmt_kafka_consumer_lag{topic=\"orders.proposed\"") && m.contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"")
+        }, "the agent never joined its groups:\n\(agent.log)")
+
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "compliance-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        // A live market: ticks keep coming until the agent's quote view holds one (a consumer
+        // that starts at the latest offset may begin just after the first tick).
+        let now = HopClock.nowMicros()
+        let quoted = KafkaWait.until(timeout: 30) {
+            let t = HopClock.nowMicros()
+            let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
+            _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
+                                   to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
+            usleep(200_000)
+            return metricValue(in: (try? agent.metrics()) ?? "", "tmt_market_view_instruments") >= 1
+        }
+        XCTAssertTrue(quoted, "the agent never saw a quote:\n\(agent.log.suffix(2000))")
+
+        let run = UUID().uuidString.prefix(8)
+        func order(_ id: String, lots: String) -> Order {
+            Order(id: "\(id)-\(run)", signalId: "sig-\(run)", accountId: "acct-ftmo-100k", instrument: "EUR_USD", side: .buy, type: .market,
+                  quantity: Decimal(string: lots)!, stopLoss: Decimal(string: "1.08300")!, takeProfit: Decimal(string: "1.08900")!,
+                  createdAt: now)
+        }
+        let good = order("good", lots: "1"), huge = order("huge", lots: "500")
+        for o in [good, huge] {
+            _ = try producer.send(Envelope(id: o.id, type: "order.proposed", traceId: "trace-\(o.id)", source: "aria-risk", payload: o),
+                                  to: .ordersProposed, key: o.accountId).wait(timeout: 10)
+        }
+
+        let seen = Mutex<[String: (topic: String, order: Order)]>([:])
+        let reader = try KafkaConsumer(configuration: config, groupId: "compliance-reader-\(UUID().uuidString)",
+                                       topics: [Topic.ordersApproved.name, Topic.complianceViolations.name],
+                                       metrics: MetricsRegistry(), logger: Logger(service: "test", level: .warning))
+        try reader.startEnvelopes(Order.self) { envelope, message in
+            if [good.id, huge.id].contains(envelope.payload.id) {
+                seen.withLock { $0[envelope.payload.id] = (message.topic, envelope.payload) }
+            }
+        }
+        defer { reader.stop(timeout: 10) }
+        XCTAssertTrue(KafkaWait.until(timeout: 60) { seen.withLock { $0.count } == 2 }, "outcomes: \(seen.withLock { $0.keys })\n\(agent.log.suffix(3000))")
+
+        let outcomes = seen.withLock { $0 }
+        XCTAssertEqual(outcomes[good.id]?.topic, Topic.ordersApproved.name)
+        XCTAssertEqual(outcomes[good.id]?.order.status, .approved)
+        XCTAssertEqual(outcomes[good.id]?.order.decisions.last?.agent, "compliance-engine")
+        XCTAssertEqual(outcomes[huge.id]?.topic, Topic.complianceViolations.name)
+        XCTAssertEqual(outcomes[huge.id]?.order.status, .rejected)
+        let failed = outcomes[huge.id]?.order.decisions.last?.checks.filter { !$0.passed }.map(\.rule) ?? []
+        XCTAssertTrue(failed.contains("max-lots"), "failed rules: \(failed)")
+
+        // Stored with every rule's result.
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let row = try XCTUnwrap(pool.queryOne("SELECT verdict, mode, checks FROM compliance_decisions WHERE order_id = $1", [huge.id]))
+        XCTAssertEqual(try row.decode(String.self, column: "verdict"), "rejected")
+        XCTAssertEqual(try row.decode(String.self, column: "mode"), "lenient")
+        let checks = try row.decode(PostgresJSON.self, column: "checks").decode([Decision.Check].self)
+        XCTAssertEqual(checks.count, 14, "every rule's result is stored")
+        XCTAssertEqual(checks.first { $0.rule == "max-lots" }?.passed, false)
+        XCTAssertEqual(try pool.queryOne("SELECT verdict FROM compliance_decisions WHERE order_id = $1", [good.id])?
+            .decode(String.self, column: "verdict").hasPrefix("approved"), true)
+
+        let metrics = try agent.metrics()
+        XCTAssertGreaterThanOrEqual(metricValue(in: metrics, "tmt_compliance_violations_total{account=\"acct-ftmo-100k\",rule=\"max-lots\"}"), 1)
+        XCTAssertEqual(try Promtool.checkMetrics(metrics).status, 0)
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
+}
