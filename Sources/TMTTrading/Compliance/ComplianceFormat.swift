@@ -4,11 +4,7 @@ import Foundation
 /// reads the same on every machine and tests can assert it.
 enum ComplianceFormat {
     /// `value` rounded half away from zero to `scale` places.
-    static func round(_ value: Decimal, _ scale: Int) -> Decimal {
-        var v = value, r = Decimal()
-        NSDecimalRound(&r, &v, scale, .plain)
-        return r
-    }
+    static func round(_ value: Decimal, _ scale: Int) -> Decimal { DecimalText.round(value, scale) }
 
     /// `4120.5` → `4,120.50`; negative values keep their sign.
     static func money(_ value: Decimal) -> String { fixed(value, places: 2, grouped: true) }
@@ -24,23 +20,7 @@ enum ComplianceFormat {
 
     /// A decimal with exactly `places` decimals.
     static func fixed(_ value: Decimal, places: Int, grouped: Bool) -> String {
-        let r = round(value, places)
-        let negative = r < 0
-        let text = "\(negative ? -r : r)"
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        var integer = String(parts[0])
-        var fraction = parts.count > 1 ? String(parts[1]) : ""
-        while fraction.count < places { fraction += "0" }
-        if grouped && integer.count > 3 {
-            var out = ""
-            for (i, ch) in integer.enumerated() {
-                if i > 0 && (integer.count - i) % 3 == 0 { out += "," }
-                out.append(ch)
-            }
-            integer = out
-        }
-        let body = places > 0 ? "\(integer).\(fraction)" : integer
-        return negative && r != 0 ? "-" + body : body
+        DecimalText.fixed(value, places: places, grouped: grouped)
     }
 
     /// Exact decimal string for figures (no rounding, no grouping).

@@ -44,24 +44,9 @@ enum ExecutionFormat {
     /// An exact decimal, unrounded (lots, rates, raw amounts).
     static func exact(_ value: Decimal) -> String { "\(value)" }
 
+    /// A decimal with exactly `places` decimals.
     static func fixed(_ value: Decimal, places: Int, grouped: Bool) -> String {
-        let r = ExecutionMath.round(value, scale: places, .plain)
-        let negative = r < 0
-        let text = "\(negative ? -r : r)"
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        var integer = String(parts[0])
-        var fraction = parts.count > 1 ? String(parts[1]) : ""
-        while fraction.count < places { fraction += "0" }
-        if grouped && integer.count > 3 {
-            var out = ""
-            for (i, ch) in integer.enumerated() {
-                if i > 0 && (integer.count - i) % 3 == 0 { out += "," }
-                out.append(ch)
-            }
-            integer = out
-        }
-        let body = places > 0 ? "\(integer).\(fraction)" : integer
-        return negative && r != 0 ? "-" + body : body
+        DecimalText.fixed(value, places: places, grouped: grouped)
     }
 
     /// Milliseconds with one decimal from µs: `41234` → `41.2`.
