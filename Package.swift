@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "tmt-data-generator", targets: ["TMTDataGenerator"]),
         .executable(name: "tmt-wyckoff-analysis", targets: ["TMTWyckoffAnalysis"]),
         .executable(name: "tmt-compliance-engine", targets: ["TMTComplianceEngine"]),
+        .executable(name: "tmt-aria-risk", targets: ["TMTAriaRisk"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -50,6 +51,7 @@ let package = Package(
         .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
         .executableTarget(name: "TMTWyckoffAnalysis", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTComplianceEngine", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTAriaRisk", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

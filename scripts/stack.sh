@@ -12,6 +12,7 @@ config=debug
 # name:executable:port — the agents this runner starts, in start order (ARCHITECTURE.md ports).
 agents=(
   "compliance-engine:tmt-compliance-engine:8002"
+  "aria-risk:tmt-aria-risk:8004"
   "wyckoff-analysis:tmt-wyckoff-analysis:8003"
 )
 

@@ -8,8 +8,7 @@ import TMTTrading
 final class ComplianceAgent: Sendable {
     private let runtime: ServiceRuntime
     private let engine: ComplianceEngine
-    private let accounts: Mutex<[String: Account]>
-    private let positions = Mutex<[String: [String: ComplianceContext.OpenPosition]]>([:])
+    private let configuredAccounts: [Account]
     private let dayStarts = Mutex<[String: ComplianceDayStart]>([:])
     private let news = Mutex(NewsCalendar(events: []))
     private let metrics: AgentMetrics
@@ -22,7 +21,7 @@ final class ComplianceAgent: Sendable {
         let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
         let configuration = try ComplianceConfiguration.load(path: path)
         engine = ComplianceEngine(configuration: configuration, mode: try ComplianceMode(environment: env))
-        accounts = Mutex(Dictionary(uniqueKeysWithValues: configuration.accounts.map { ($0.id, $0.makeAccount()) }))
+        configuredAccounts = configuration.accounts.map { $0.makeAccount() }
         metrics = AgentMetrics(registry: runtime.metrics)
         violations = runtime.metrics.counter("tmt_compliance_violations_total", help: "Orders rejected by a compliance rule, by account and rule.",
                                              labels: ["account", "rule"])
@@ -43,8 +42,7 @@ final class ComplianceAgent: Sendable {
         // The configured accounts exist in the database; their stored state (kept by the execution
         // engine) wins over the configured initial figures.
         let store = AccountStore(pool: pool)
-        try store.ensure(accounts.withLock { Array($0.values) })
-        for a in try store.all() { accounts.withLock { $0[a.id] = a } }
+        try store.ensure(configuredAccounts)
         try reloadNews(pool: pool)
 
         let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "compliance-engine")
@@ -53,25 +51,24 @@ final class ComplianceAgent: Sendable {
         runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
         let market = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
                                     deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
-        let state = try KafkaConsumer(configuration: kafka, groupId: "compliance-engine-state-\(runtime.options.instanceId)",
-                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name],
-                                      deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let state = try AccountBook(initial: try store.all(), kafka: kafka, service: runtime.options.service,
+                                    instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "compliance-engine"),
                                        topics: [Topic.ordersProposed.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
         runtime.lifecycle.onShutdown("consumers") {
             orders.stop(timeout: 10)
-            state.stop(timeout: 10)
+            state.stop()
             market.stop()
         }
 
         var router = HTTPRouter()
-        router.get("/api/v1/accounts") { [self] _ in try .json(accounts.withLock { Array($0.values) }.sorted { $0.id < $1.id }) }
+        router.get("/api/v1/accounts") { _ in try .json(state.allAccounts) }
         try runtime.startHTTP(router: router)
         runtime.startHeartbeat(producer: producer)
 
         try market.start()
-        try state.start { [self] message in try applyState(message) }
+        try state.start()
         // News is written by the data generator while the stack runs; refresh it once a minute.
         Thread.detachNewThread { [self] in
             while !runtime.lifecycle.isStopping {
@@ -80,7 +77,7 @@ final class ComplianceAgent: Sendable {
             }
         }
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in
-            try handle(envelope, market: market, pool: pool, producer: producer)
+            try handle(envelope, market: market, book: state, pool: pool, producer: producer)
         }
     }
 
@@ -90,35 +87,14 @@ final class ComplianceAgent: Sendable {
         news.withLock { $0 = calendar }
     }
 
-    /// Account and position updates from the execution engine.
-    private func applyState(_ message: KafkaMessage) throws {
-        if message.topic == Topic.accountsUpdates.name {
-            let account = try KafkaConsumer.decodeEnvelope(Account.self, from: message).payload
-            accounts.withLock { $0[account.id] = account }
-        } else {
-            let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload
-            positions.withLock { all in
-                var mine = all[position.accountId, default: [:]]
-                if position.quantity == 0 {
-                    mine[position.instrument] = nil
-                } else if mine[position.instrument] == nil || (mine[position.instrument]!.position.quantity.sign != position.quantity.sign) {
-                    mine[position.instrument] = .init(position: position, openedAt: Date())
-                } else {
-                    mine[position.instrument]!.position = position
-                }
-                all[position.accountId] = mine
-            }
-        }
-    }
-
-    private func handle(_ envelope: Envelope<Order>, market: MarketView, pool: PostgresPool, producer: KafkaProducer) throws {
+    private func handle(_ envelope: Envelope<Order>, market: MarketView, book: AccountBook, pool: PostgresPool, producer: KafkaProducer) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
         var order = envelope.payload
         let now = Date()
         let clock = SystemClock()
         let decision: ComplianceDecision
-        let account = accounts.withLock { $0[order.accountId] }
+        let account = book.account(order.accountId)
         if let account, let rules = engine.configuration.rules(forFirm: account.firm) {
             let dayStart = dayStarts.withLock { map -> ComplianceDayStart in
                 let d = map[account.id].map { $0.current(at: now, rules: rules, account: account) }
@@ -131,7 +107,8 @@ final class ComplianceAgent: Sendable {
                let rate = market.converter().rate(from: instrument.quoteCurrency, to: account.currency) {
                 pricing = .init(instrument: instrument, marketPrice: order.side == .buy ? quote.ask : quote.bid, quoteToAccountRate: rate)
             }
-            let context = ComplianceContext(account: account, positions: positions.withLock { Array(($0[account.id] ?? [:]).values) },
+            let context = ComplianceContext(account: account,
+                                            positions: book.openPositions(account.id).map { .init(position: $0.position, openedAt: $0.openedAt) },
                                             dayStart: dayStart, news: news.withLock { $0 }, clock: clock, pricing: pricing)
             decision = engine.evaluate(order: order, context: context)
         } else {

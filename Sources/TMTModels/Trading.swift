@@ -56,7 +56,7 @@ public enum OrderStatus: String, Codable, Sendable, CaseIterable {
     case rejected
     /// Anti-correlation let it through (possibly staggered or resized).
     case decorrelated
-    /// Anti-correlation skipped it; terminal.
+    /// ARIA could not size it or anti-correlation skipped it; terminal.
     case skipped
     /// Human-behaviour scheduled and released it.
     case humanized
@@ -84,7 +84,8 @@ public enum OrderStatus: String, Codable, Sendable, CaseIterable {
     /// The states this one may move to.
     public var allowedNext: Set<OrderStatus> {
         switch self {
-        case .proposed: [.approved, .rejected]
+        // ARIA can also end an order at once when it cannot size it for an account (skipped).
+        case .proposed: [.approved, .rejected, .skipped]
         case .approved: [.decorrelated, .skipped]
         case .decorrelated: [.humanized, .cancelled]
         case .humanized: [.cleared, .blocked]

@@ -1,0 +1,128 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// Wires the ARIA sizing core to Kafka, the trading and market databases.
+final class AriaAgent: Sendable {
+    private let runtime: ServiceRuntime
+    private let sizer: RiskSizer
+    private let firms: ComplianceConfiguration
+    private let metrics: AgentMetrics
+    private let proposed: CounterFamily
+    private let skipped: CounterFamily
+    /// Bars per signal for the volatility and correlation factors (the full ATR lookback).
+    private static let barsNeeded = 300
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let env = Environment()
+        sizer = try RiskSizer(configuration: RiskConfiguration().applying(environment: env), clock: SystemClock())
+        let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
+        firms = try ComplianceConfiguration.load(path: path)
+        metrics = AgentMetrics(registry: runtime.metrics)
+        proposed = runtime.metrics.counter("tmt_orders_proposed_total", help: "Orders sized and proposed, by account.", labels: ["account"])
+        skipped = runtime.metrics.counter("tmt_risk_skips_total", help: "Signal × account pairs ARIA could not size, by account and reason.",
+                                          labels: ["account", "reason"])
+        runtime.logger.info("sizing configured", ["accounts": String(firms.accounts.count),
+                                                  "risk_multiplier": "\(sizer.configuration.riskMultiplier)"])
+    }
+
+    func start() throws {
+        let env = Environment()
+        let log = runtime.logger
+        let trading = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
+                                       metrics: runtime.metrics, logger: log)
+        let market = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL"), name: "market",
+                                      metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("databases") { trading.shutdown(); market.shutdown() }
+        try TradingSchema.migrate(pool: trading, logger: log)
+        try MarketSchema.migrate(pool: market, logger: log)
+        runtime.health.add("trading-db") { try trading.withConnection { try $0.ping() } }
+        runtime.health.add("market-db") { try market.withConnection { try $0.ping() } }
+        let accountStore = AccountStore(pool: trading)
+        try accountStore.ensure(firms.accounts.map { $0.makeAccount() })
+        let bars = BarStore(pool: market)
+        let orders = OrderStore(pool: trading)
+
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "aria-risk")
+        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let quotes = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
+                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let book = try AccountBook(initial: try accountStore.all(), kafka: kafka, service: runtime.options.service,
+                                   instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let signals = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "aria-risk"),
+                                        topics: [Topic.signalsGenerated.name], deadLetterProducer: producer,
+                                        metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("consumers") {
+            signals.stop(timeout: 10)
+            book.stop()
+            quotes.stop()
+        }
+
+        try runtime.startHTTP()
+        runtime.startHeartbeat(producer: producer)
+        try quotes.start()
+        try book.start()
+        try signals.startEnvelopes(Signal.self) { [self] envelope, _ in
+            try handle(envelope, quotes: quotes, book: book, bars: bars, store: orders, producer: producer)
+        }
+    }
+
+    /// One signal: an order (or a recorded skip) per staging account; stored, then the sized
+    /// orders published and acknowledged before the signal's offset may be committed.
+    private func handle(_ envelope: Envelope<Signal>, quotes: MarketView, book: AccountBook, bars: BarStore,
+                        store: OrderStore, producer: KafkaProducer) throws {
+        let received = HopClock.nowMicros()
+        let started = Monotonic.nanos()
+        let signal = envelope.payload
+        // Bars of the signal's instrument and of every instrument an account holds.
+        var instruments: Set<String> = [signal.instrument]
+        for account in firms.accounts { for p in book.openPositions(account.id) { instruments.insert(p.position.instrument) } }
+        var history: [String: [Bar]] = [:]
+        for i in instruments {
+            history[i] = try bars.recent(instrument: i, timeframeSeconds: 60, limit: Self.barsNeeded)
+        }
+        let snapshot = RiskMarketSnapshot(converter: quotes.converter(), bars: history)
+
+        var results: [(order: Order, hops: [Hop])] = []
+        var outgoing: [Envelope<Order>] = []
+        for staging in firms.accounts {
+            let account = book.account(staging.id) ?? staging.makeAccount()
+            let rules = firms.rules(forFirm: account.firm)
+            let dailyBase = rules.map { $0.dailyLossBase == .initialBalance ? account.initialBalance : account.balance }
+            let limits = RiskLimits(maxLotsPerOrder: rules?.maxLotsPerOrder,
+                                    dailyLossLimit: rules.flatMap { r in dailyBase.map { $0 * r.dailyLossPercent / 100 } })
+            let state = RiskAccountState(account: account, positions: book.openPositions(account.id).map(\.position), limits: limits)
+            let result = sizer.size(signal: signal, for: state, market: snapshot)
+            if let order = result.order {
+                let out = envelope.derive(id: order.id, type: "order.proposed", source: runtime.options.service,
+                                          receivedMicros: received, payload: order)
+                outgoing.append(out)
+                results.append((order, out.hops))
+                proposed.labels(account.id).inc()
+            } else {
+                // Not sizeable for this account: a terminal, recorded outcome with the reason.
+                var order = Order(id: Order.id(signalId: signal.id, accountId: account.id), signalId: signal.id, accountId: account.id,
+                                  instrument: signal.instrument, side: signal.side, type: .market, quantity: 0,
+                                  stopLoss: signal.stopLoss, takeProfit: signal.takeProfit, createdAt: received)
+                try order.advance(to: .skipped, decision: result.decision)
+                results.append((order, envelope.hops + [Hop(agent: runtime.options.service, inMicros: received, outMicros: HopClock.nowMicros())]))
+                skipped.labels(account.id, result.skip?.code.rawValue ?? "unknown").inc()
+                runtime.logger.info("account skipped", traceId: envelope.traceId,
+                                    ["signal": signal.id, "account": account.id, "reason": result.skip?.message ?? "-"])
+            }
+        }
+        try store.recordSizing(signal: envelope, orders: results, agent: runtime.options.service,
+                               processingMs: Monotonic.secondsSince(started) * 1000)
+        let deliveries = try outgoing.map { try producer.send($0, to: .ordersProposed, key: $0.payload.accountId) }
+        for d in deliveries { _ = try d.wait(timeout: 30) }
+        metrics.processing.labels(runtime.options.service, "signal").observeSince(started)
+        metrics.handled.labels(runtime.options.service, "signal", "sized").inc()
+        runtime.logger.info("signal sized", traceId: envelope.traceId,
+                            ["signal": signal.id, "orders": String(outgoing.count), "skipped": String(results.count - outgoing.count)])
+    }
+}

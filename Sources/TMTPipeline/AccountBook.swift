@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+import TMTCore
+
+/// Every account's latest state and open positions, as the execution engine publishes them on
+/// `accounts.updates` and `positions.updates`, seeded from the trading database at start-up. Each
+/// process reads both topics in a group of its own (every instance needs every account).
+public final class AccountBook: Sendable {
+    /// An open position and when it went from flat to non-zero.
+    public struct OpenPosition: Sendable, Equatable {
+        public var position: Position
+        public var openedAt: Date
+    }
+
+    private let accounts: Mutex<[String: Account]>
+    private let positions = Mutex<[String: [String: OpenPosition]]>([:])
+    private let consumer: KafkaConsumer
+
+    public init(initial: [Account], kafka: KafkaConfiguration, service: String, instanceId: String,
+                deadLetterProducer: KafkaProducer, metrics: MetricsRegistry, logger: Logger) throws {
+        accounts = Mutex(Dictionary(initial.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b }))
+        consumer = try KafkaConsumer(configuration: kafka, groupId: "\(service)-state-\(instanceId)",
+                                     topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name],
+                                     deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)
+    }
+
+    public func start() throws {
+        try consumer.start { [self] message in try apply(message) }
+    }
+
+    public func stop() { consumer.stop(timeout: 10) }
+
+    public func account(_ id: String) -> Account? { accounts.withLock { $0[id] } }
+    public var allAccounts: [Account] { accounts.withLock { Array($0.values) }.sorted { $0.id < $1.id } }
+    public func openPositions(_ accountId: String) -> [OpenPosition] {
+        positions.withLock { Array(($0[accountId] ?? [:]).values) }.sorted { $0.position.instrument < $1.position.instrument }
+    }
+
+    private func apply(_ message: KafkaMessage) throws {
+        if message.topic == Topic.accountsUpdates.name {
+            let account = try KafkaConsumer.decodeEnvelope(Account.self, from: message).payload
+            accounts.withLock { $0[account.id] = account }
+            return
+        }
+        let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload
+        positions.withLock { all in
+            var mine = all[position.accountId, default: [:]]
+            if position.quantity == 0 {
+                mine[position.instrument] = nil
+            } else if let old = mine[position.instrument], old.position.quantity.sign == position.quantity.sign {
+                mine[position.instrument] = OpenPosition(position: position, openedAt: old.openedAt)
+            } else {
+                mine[position.instrument] = OpenPosition(position: position, openedAt: Date())
+            }
+            all[position.accountId] = mine
+        }
+    }
+}
