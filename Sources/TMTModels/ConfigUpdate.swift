@@ -10,11 +10,14 @@ public struct ConfigUpdate: Codable, Sendable, Equatable {
     public var requestedBy: String
     /// Why, for the audit trail.
     public var reason: String
+    /// The accounts the change applies to (a staged rollout); nil means service-wide.
+    public var accounts: [String]?
 
-    public init(service: String, parameters: [String: String], requestedBy: String, reason: String) {
+    public init(service: String, parameters: [String: String], requestedBy: String, reason: String, accounts: [String]? = nil) {
         self.service = service
         self.parameters = parameters
         self.requestedBy = requestedBy
         self.reason = reason
+        self.accounts = accounts
     }
 }

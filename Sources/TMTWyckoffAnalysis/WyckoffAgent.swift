@@ -137,6 +137,13 @@ final class WyckoffAgent: Sendable {
     /// A parameter change: validated as a whole; a bad one goes to the DLQ naming the field.
     private func apply(_ update: ConfigUpdate) throws {
         guard update.service == runtimeService else { return }
+        if let accounts = update.accounts {
+            // Signals are per instrument, not per account: a staged rollout cannot apply here
+            // until it completes (service-wide). Say so rather than apply it to everyone.
+            runtime.logger.notice("account-scoped parameter update not applied (Wyckoff parameters are service-wide)",
+                                  ["by": update.requestedBy, "accounts": String(accounts.count)])
+            return
+        }
         let (old, new): (WyckoffParameters, WyckoffParameters) = try detector.withLock { d in
             let old = d.parameters
             let new: WyckoffParameters

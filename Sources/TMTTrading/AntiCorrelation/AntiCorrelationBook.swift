@@ -1,0 +1,106 @@
+import Foundation
+import TMTModels
+
+/// The per-account state anti-correlation judges against: open positions (from
+/// `positions.updates`), orders already let through but not yet filled (so the orders one signal
+/// fans out to several accounts see each other, although none has filled yet), and one rolling
+/// equity series per correlation window (from `accounts.updates`). A plain value: the agent owns
+/// one and feeds it; the engine reads it.
+public struct AntiCorrelationBook: Sendable, Equatable {
+    /// An order published on `orders.decorrelated` and not yet seen in a fill.
+    public struct PendingOrder: Sendable, Equatable {
+        /// Instrument symbol.
+        public var instrument: String
+        /// Signed lots: positive buy, negative sell.
+        public var lots: Decimal
+        /// When it was let through, µs since the epoch (for `expirePending`).
+        public var since: Int64
+    }
+
+    /// What the book holds for one account.
+    public struct AccountState: Sendable, Equatable {
+        /// Signed lots per instrument symbol (flat instruments removed).
+        public var positions: [String: Decimal] = [:]
+        /// Let-through orders awaiting their first fill, by order id.
+        public var pending: [String: PendingOrder] = [:]
+        /// Equity series per window name.
+        public var series: [String: RollingSeries]
+    }
+
+    /// The windows the series are shaped for.
+    public let windows: [CorrelationWindow]
+    /// State per account id.
+    public private(set) var accounts: [String: AccountState] = [:]
+
+    /// An empty book whose series follow `windows`.
+    public init(windows: [CorrelationWindow]) {
+        self.windows = windows
+    }
+
+    /// Account ids known to the book, sorted.
+    public var accountIds: [String] { accounts.keys.sorted() }
+
+    /// Makes `accountId` known (so it appears in the matrix) without any data yet.
+    public mutating func register(accountId: String) {
+        if accounts[accountId] == nil {
+            accounts[accountId] = AccountState(series: Dictionary(uniqueKeysWithValues: windows.map { ($0.name, $0.makeSeries()) }))
+        }
+    }
+
+    /// Replaces the account's position in the instrument (netted, signed lots).
+    public mutating func update(position: Position) {
+        register(accountId: position.accountId)
+        accounts[position.accountId]?.positions[position.instrument] = position.quantity == 0 ? nil : position.quantity
+    }
+
+    /// Remembers an order let through with `quantity` lots (the possibly reduced size) at `time`
+    /// (µs), counted in its account's exposure until its first fill or until it expires. Keyed by
+    /// order id, so a redelivered order is not counted twice.
+    public mutating func recordForwarded(_ order: Order, quantity: Decimal, at time: Int64) {
+        register(accountId: order.accountId)
+        accounts[order.accountId]?.pending[order.id] = PendingOrder(instrument: order.instrument, lots: order.side.sign * quantity,
+                                                                    since: time)
+    }
+
+    /// A fill ends its order's pending exposure: from then on `positions.updates` carries it.
+    /// (The position update may lag the fill by a moment; counting neither for that moment
+    /// under-states exposure briefly, counting both would double it.)
+    public mutating func apply(fill: Fill) {
+        accounts[fill.accountId]?.pending[fill.orderId] = nil
+    }
+
+    /// Drops pending orders let through before `cutoff` (µs): orders blocked or cancelled
+    /// downstream never fill, and must not weigh on their account for ever.
+    public mutating func expirePending(before cutoff: Int64) {
+        for (id, state) in accounts where !state.pending.isEmpty {
+            accounts[id]?.pending = state.pending.filter { $0.value.since >= cutoff }
+        }
+    }
+
+    /// Records the account's equity at `time` (µs since the epoch) in every window's series.
+    public mutating func record(equity: Decimal, accountId: String, at time: Int64) {
+        register(accountId: accountId)
+        for window in windows {
+            accounts[accountId]?.series[window.name]?.record(equity, at: time)
+        }
+    }
+
+    /// The account's exposure vector (positions plus pending orders), with the instruments
+    /// `pricing` cannot value left out (their symbols are returned so callers can say so).
+    public func exposure(of accountId: String, pricing: ExposurePricing) -> (vector: ExposureVector, unpriced: [String]) {
+        guard let state = accounts[accountId] else { return (ExposureVector(), []) }
+        var lotsBySymbol = state.positions
+        for pending in state.pending.values { lotsBySymbol[pending.instrument, default: 0] += pending.lots }
+        var values: [String: Decimal] = [:]
+        var unpriced: [String] = []
+        for (symbol, lots) in lotsBySymbol.sorted(by: { $0.key < $1.key }) where lots != 0 {
+            if let n = pricing.notional(of: symbol, lots: lots) { values[symbol] = n } else { unpriced.append(symbol) }
+        }
+        return (ExposureVector(values), unpriced)
+    }
+
+    /// The account's bucket returns in `window` as of `now` (µs); empty when unknown.
+    public func returns(of accountId: String, window: CorrelationWindow, asOf now: Int64) -> [Int64: Double] {
+        accounts[accountId]?.series[window.name]?.returns(asOf: now) ?? [:]
+    }
+}

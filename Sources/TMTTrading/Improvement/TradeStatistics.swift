@@ -1,0 +1,135 @@
+import Foundation
+
+/// Performance figures of a set of closed trades (one pattern, instrument, account or shadow
+/// run). Sums are exact `Decimal`s in the account currency; ratios are `Double`. Every figure
+/// uses `ClosedTrade.netPnL` (after commission).
+public struct TradeStatistics: Codable, Sendable, Equatable {
+    /// Number of trades.
+    public var count: Int
+    /// Trades with net P&L > 0.
+    public var wins: Int
+    /// Trades with net P&L < 0 (a trade at exactly 0 is neither).
+    public var losses: Int
+    /// Sum of the positive net P&Ls.
+    public var grossProfit: Decimal
+    /// Sum of the negative net P&Ls, as a positive number.
+    public var grossLoss: Decimal
+    /// Sum of all net P&Ls (`grossProfit − grossLoss`).
+    public var netProfit: Decimal
+    /// `wins / count`, 0 for no trades.
+    public var winRate: Double
+    /// `grossProfit / grossLoss`. nil when there is no loss: read it with
+    /// `profitFactorIsInfinite` (profit without loss, i.e. +∞) — with neither, it is undefined.
+    public var profitFactor: Double?
+    /// Mean net P&L per trade (`netProfit / count`), rounded to 10 decimal places
+    /// (banker's rounding); 0 for no trades.
+    public var expectancy: Decimal
+    /// Mean per-trade return, where a trade's return is its net P&L divided by the equity just
+    /// before it closed (starting balance + earlier trades' net P&L, in exit-time order).
+    public var meanReturn: Double
+    /// `mean / standard deviation` (sample, n − 1) of the per-trade returns; not annualised.
+    /// nil with fewer than 2 trades or when all returns are equal.
+    public var sharpe: Double?
+    /// `sharpe × √tradesPerYear` when the caller gave a trading frequency, else nil.
+    public var annualisedSharpe: Double?
+    /// Largest fall of the equity curve from a previous peak, in the account currency
+    /// (≥ 0). The curve starts at the starting balance, which counts as a peak.
+    public var maxDrawdown: Decimal
+    /// That largest fall as a percentage (0–100) of the peak it fell from; 0 when the peak is
+    /// not positive.
+    public var maxDrawdownPercent: Double
+
+    /// True when there were profits and no losses: a profit factor of +∞.
+    public var profitFactorIsInfinite: Bool { profitFactor == nil && grossProfit > 0 }
+
+    /// Computes the statistics of `trades` (any order; the equity curve is taken in exit-time
+    /// order, ties by id).
+    /// - Parameters:
+    ///   - startingBalance: equity before the first trade, in the account currency; the base of
+    ///     per-trade returns and of the drawdown percentage.
+    ///   - tradesPerYear: how many such trades a year holds, to annualise Sharpe; nil to skip.
+    public init(trades: [ClosedTrade], startingBalance: Decimal, tradesPerYear: Double? = nil) {
+        let ordered = trades.sorted { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }
+        var wins = 0
+        var losses = 0
+        var grossProfit: Decimal = 0
+        var grossLoss: Decimal = 0
+        var equity = startingBalance
+        var peak = startingBalance
+        var maxDrawdown: Decimal = 0
+        var maxDrawdownPercent = 0.0
+        var returns: [Double] = []
+        returns.reserveCapacity(ordered.count)
+        for trade in ordered {
+            let net = trade.netPnL
+            if net > 0 {
+                wins += 1
+                grossProfit += net
+            } else if net < 0 {
+                losses += 1
+                grossLoss -= net
+            }
+            if equity != 0 {
+                returns.append(Self.double(net / equity))
+            }
+            equity += net
+            if equity > peak { peak = equity }
+            let drawdown = peak - equity
+            if drawdown > maxDrawdown {
+                maxDrawdown = drawdown
+                maxDrawdownPercent = peak > 0 ? Self.double(drawdown / peak) * 100 : 0
+            }
+        }
+        count = ordered.count
+        self.wins = wins
+        self.losses = losses
+        self.grossProfit = grossProfit
+        self.grossLoss = grossLoss
+        netProfit = grossProfit - grossLoss
+        winRate = count > 0 ? Double(wins) / Double(count) : 0
+        profitFactor = grossLoss > 0 ? Self.double(grossProfit) / Self.double(grossLoss) : nil
+        expectancy = count > 0 ? Self.rounded(netProfit / Decimal(count), scale: 10) : 0
+        self.maxDrawdown = maxDrawdown
+        self.maxDrawdownPercent = maxDrawdownPercent
+        if returns.isEmpty {
+            meanReturn = 0
+        } else {
+            meanReturn = returns.reduce(0, +) / Double(returns.count)
+        }
+        if returns.count >= 2 {
+            let (mean, variance) = WelchTTest.meanAndVariance(returns)
+            let deviation = variance.squareRoot()
+            sharpe = deviation > 0 ? mean / deviation : nil
+        } else {
+            sharpe = nil
+        }
+        if let sharpe, let tradesPerYear, tradesPerYear > 0 {
+            annualisedSharpe = sharpe * tradesPerYear.squareRoot()
+        } else {
+            annualisedSharpe = nil
+        }
+    }
+
+    /// Per-trade returns in exit-time order, as defined for `meanReturn`: the samples a t-test
+    /// on returns compares.
+    public static func returns(of trades: [ClosedTrade], startingBalance: Decimal) -> [Double] {
+        var equity = startingBalance
+        var result: [Double] = []
+        for trade in trades.sorted(by: { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }) {
+            if equity != 0 { result.append(double(trade.netPnL / equity)) }
+            equity += trade.netPnL
+        }
+        return result
+    }
+
+    static func double(_ value: Decimal) -> Double {
+        NSDecimalNumber(decimal: value).doubleValue
+    }
+
+    static func rounded(_ value: Decimal, scale: Int) -> Decimal {
+        var input = value
+        var output = Decimal()
+        NSDecimalRound(&output, &input, scale, .bankers)
+        return output
+    }
+}
