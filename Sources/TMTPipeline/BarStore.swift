@@ -29,11 +29,25 @@ public struct BarStore: Sendable {
 
     /// The most recent `limit` bars of an instrument and timeframe, oldest first.
     public func recent(instrument: String, timeframeSeconds: Int, limit: Int) throws -> [Bar] {
-        let rows = try pool.query("""
+        try decode(pool.query("""
             SELECT instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count
             FROM bars WHERE instrument = $1 AND timeframe_seconds = $2 ORDER BY start_time DESC LIMIT $3
-            """, [instrument, timeframeSeconds, limit], prepared: true)
-        return try rows.reversed().map { r in
+            """, [instrument, timeframeSeconds, limit], prepared: true))
+    }
+
+    /// The bars that start in [`fromMicros`, `beforeMicros`), oldest first: the history leading up
+    /// to a moment of market time.
+    public func window(instrument: String, timeframeSeconds: Int, fromMicros: Int64, beforeMicros: Int64) throws -> [Bar] {
+        try decode(pool.query("""
+            SELECT instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count
+            FROM bars WHERE instrument = $1 AND timeframe_seconds = $2 AND start_time >= $3 AND start_time < $4
+            ORDER BY start_time DESC
+            """, [instrument, timeframeSeconds, Date(timeIntervalSince1970: Double(fromMicros) / 1e6),
+                  Date(timeIntervalSince1970: Double(beforeMicros) / 1e6)], prepared: true))
+    }
+
+    private func decode(_ rows: [PostgresRow]) throws -> [Bar] {
+        try rows.reversed().map { r in
             Bar(instrument: try r.decode(String.self, column: "instrument"),
                 timeframeSeconds: try r.decode(Int.self, column: "timeframe_seconds"),
                 start: Int64((try r.decode(Date.self, column: "start_time").timeIntervalSince1970 * 1e6).rounded()),

@@ -10,6 +10,8 @@ final class WyckoffAgent: Sendable {
     private let detector: Mutex<WyckoffDetector>
     private let builder: Mutex<BarBuilder>
     private let latest = Mutex<[String: WyckoffAnalysis]>([:])
+    /// Instruments whose stored history has been replayed into the detector in this process.
+    private let warmed = Mutex<Set<String>>([])
     private let metrics: AgentMetrics
     private let events: CounterFamily
     private let signals: CounterFamily
@@ -98,6 +100,7 @@ final class WyckoffAgent: Sendable {
     private func handle(_ envelope: Envelope<Tick>, store: BarStore, producer: KafkaProducer) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
+        try warmUp(envelope.payload, store: store)
         let closed = builder.withLock { $0.apply(envelope.payload) }
         guard !closed.isEmpty else {
             metrics.processing.labels(runtimeService, "tick").observeSince(started)
@@ -132,6 +135,24 @@ final class WyckoffAgent: Sendable {
         }
         metrics.processing.labels(runtimeService, "tick").observeSince(started)
         metrics.handled.labels(runtimeService, "tick", "bar_closed").inc()
+    }
+
+    /// The first tick of an instrument in this process (a restart, or partitions moved here after
+    /// a rebalance): replay its stored bars so ranges and phases do not start from nothing. Signals
+    /// those old bars would produce were published by whoever processed them then; not again.
+    private func warmUp(_ tick: Tick, store: BarStore) throws {
+        let instrument = tick.instrument
+        guard !warmed.withLock({ $0.contains(instrument) }) else { return }
+        let (timeframe, depth) = detector.withLock { ($0.parameters.timeframeSeconds, $0.parameters.historyBars) }
+        // Only the bars leading up to this tick's market time: later ones (another run's
+        // simulation) would make every new bar look like a redelivery.
+        let span = Int64(timeframe) * Int64(depth) * 1_000_000
+        let history = try store.window(instrument: instrument, timeframeSeconds: timeframe, fromMicros: tick.time - span, beforeMicros: tick.time)
+        detector.withLock { d in for bar in history { _ = d.process(bar) } }
+        warmed.withLock { _ = $0.insert(instrument) }
+        if !history.isEmpty {
+            runtime.logger.info("bar history replayed", ["instrument": instrument, "bars": String(history.count)])
+        }
     }
 
     /// A parameter change: validated as a whole; a bad one goes to the DLQ naming the field.

@@ -87,6 +87,30 @@ final class WyckoffAgentTests: XCTestCase {
 
         XCTAssertEqual(agent.terminate(), 0, "graceful shutdown failed:\n\(agent.log.suffix(2000))")
         XCTAssertTrue(agent.log.contains("shutdown complete"), agent.log.suffix(2000).description)
+
+        // A restarted agent (or one that takes over EUR_USD after a rebalance) picks up the stored
+        // bars that lead up to the market time of its first tick instead of starting from nothing.
+        let restarted = try AgentProcess(executable: "tmt-wyckoff-analysis", port: AgentProcess.freePort(), environment: [
+            "MARKET_DATABASE_URL": marketURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": group + "-restart",
+            "KAFKA_AUTO_OFFSET_RESET": "latest", "HEARTBEAT_INTERVAL_SECONDS": "1", "CONFIG_DIR": "/nonexistent",
+        ])
+        try restarted.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? restarted.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"") })
+        let later = startMicros + 4_500_000_000 // after the script's last bar
+        let tickProducer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "wyckoff-test"),
+                                             metrics: MetricsRegistry())
+        defer { tickProducer.close() }
+        let replayed = KafkaWait.until(timeout: 30) {
+            let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.09000")!, ask: Decimal(string: "1.09008")!, volume: 1000, time: later)
+            _ = try? tickProducer.send(Envelope(id: "EUR_USD-\(later)-\(UUID().uuidString)", type: "market.tick", traceId: "t",
+                                                source: "test", payload: tick), to: .marketTicks, key: "EUR_USD").wait(timeout: 5)
+            usleep(300_000)
+            return restarted.log.contains("bar history replayed")
+        }
+        XCTAssertTrue(replayed, "no history replayed after a restart:\n\(restarted.log.suffix(2000))")
+        XCTAssertNotNil(restarted.log.range(of: #"instrument=EUR_USD bars=[0-9]{2,}"#, options: .regularExpression),
+                        "expected the script's ~70 bars: \(restarted.log.suffix(1000))")
+        XCTAssertEqual(restarted.terminate(), 0)
     }
 }
 
