@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "tmt-wyckoff-analysis", targets: ["TMTWyckoffAnalysis"]),
         .executable(name: "tmt-compliance-engine", targets: ["TMTComplianceEngine"]),
         .executable(name: "tmt-aria-risk", targets: ["TMTAriaRisk"]),
+        .executable(name: "tmt-anti-correlation", targets: ["TMTAntiCorrelation"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -52,6 +53,7 @@ let package = Package(
         .executableTarget(name: "TMTWyckoffAnalysis", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTComplianceEngine", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTAriaRisk", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTAntiCorrelation", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

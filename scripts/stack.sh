@@ -14,6 +14,7 @@ agents=(
   "compliance-engine:tmt-compliance-engine:8002"
   "aria-risk:tmt-aria-risk:8004"
   "wyckoff-analysis:tmt-wyckoff-analysis:8003"
+  "anti-correlation:tmt-anti-correlation:8006"
 )
 
 usage() {

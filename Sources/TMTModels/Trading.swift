@@ -160,6 +160,9 @@ public struct Order: Codable, Sendable, Equatable {
     public var decisions: [Decision]
     /// µs since the epoch.
     public var createdAt: Int64
+    /// Earliest release an upstream agent asked for (anti-correlation's stagger), µs since the
+    /// epoch; human behaviour never releases the order before it. Nil: no constraint.
+    public var notBefore: Int64?
 
     public init(id: String, signalId: String, accountId: String, instrument: String, side: Side, type: OrderType,
                 quantity: Decimal, price: Decimal? = nil, stopLoss: Decimal?, takeProfit: Decimal?, riskReducing: Bool = false,

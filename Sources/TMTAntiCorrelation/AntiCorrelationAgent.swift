@@ -1,0 +1,161 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// Wires the anti-correlation core to Kafka and the trading database.
+final class AntiCorrelationAgent: Sendable {
+    private let runtime: ServiceRuntime
+    private let engine: AntiCorrelationEngine
+    private let book: Mutex<AntiCorrelationBook>
+    private let metrics: AgentMetrics
+    private let actions: CounterFamily
+    private let correlation: GaugeFamily
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let configuration = AntiCorrelationConfiguration()
+        try configuration.validate()
+        engine = AntiCorrelationEngine(configuration: configuration)
+        book = Mutex(engine.makeBook())
+        metrics = AgentMetrics(registry: runtime.metrics)
+        actions = runtime.metrics.counter("tmt_anti_correlation_actions_total", help: "Anti-correlation outcomes, by account and action.",
+                                          labels: ["account", "action"])
+        correlation = runtime.metrics.gauge("tmt_account_correlation", help: "Correlation between two accounts over a window (-1..1).",
+                                            labels: ["a", "b", "window"])
+    }
+
+    func start() throws {
+        let env = Environment()
+        let log = runtime.logger
+        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
+                                    metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
+        try TradingSchema.migrate(pool: pool, logger: log)
+        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let accounts = try AccountStore(pool: pool).all()
+        book.withLock { b in for a in accounts { b.register(accountId: a.id) } }
+
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "anti-correlation")
+        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let quotes = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
+                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        // Every instance needs every account's state, so this group is per instance.
+        let state = try KafkaConsumer(configuration: kafka, groupId: "anti-correlation-state-\(runtime.options.instanceId)",
+                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name, Topic.executionsFills.name],
+                                      deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "anti-correlation"),
+                                       topics: [Topic.ordersApproved.name], deadLetterProducer: producer,
+                                       metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("consumers") {
+            orders.stop(timeout: 10)
+            state.stop(timeout: 10)
+            quotes.stop()
+        }
+        // The matrix is recomputed for each scrape from the current book and prices.
+        runtime.metrics.addCollector { [self] in
+            let pricing = self.pricing(quotes)
+            let now = HopClock.nowMicros()
+            let snapshot = book.withLock { $0 }
+            for window in engine.configuration.windows {
+                guard let matrix = engine.correlationMatrix(window: window.name, book: snapshot, pricing: pricing, asOf: now) else { continue }
+                for entry in matrix.entries where entry.a < entry.b {
+                    correlation.labels(entry.a, entry.b, window.name).set(NSDecimalNumber(decimal: entry.value).doubleValue)
+                }
+            }
+        }
+
+        var router = HTTPRouter()
+        router.get("/api/v1/correlation/:window") { [self] request in
+            let name = request.parameter("window") ?? ""
+            guard engine.configuration.window(named: name) != nil else {
+                throw HTTPError(.notFound, code: "unknown_window",
+                                message: "window must be one of \(engine.configuration.windows.map(\.name).joined(separator: ", "))")
+            }
+            let matrix = engine.correlationMatrix(window: name, book: book.withLock { $0 }, pricing: pricing(quotes), asOf: HopClock.nowMicros())
+            return try .json(MatrixView(window: name, accounts: matrix?.accounts ?? [],
+                                        values: matrix?.values.map { $0.map { $0.map { "\($0)" } } } ?? []))
+        }
+        try runtime.startHTTP(router: router)
+        runtime.startHeartbeat(producer: producer)
+        try quotes.start()
+        try state.start { [self] message in try applyState(message) }
+        try orders.startEnvelopes(Order.self) { [self] envelope, _ in
+            try handle(envelope, quotes: quotes, pool: pool, producer: producer)
+        }
+    }
+
+    struct MatrixView: Codable {
+        var window: String
+        var accounts: [String]
+        var values: [[String?]]
+    }
+
+    /// Mid prices and currency→USD rates from the live quotes.
+    private func pricing(_ quotes: MarketView) -> ExposurePricing {
+        let converter = quotes.converter()
+        var prices: [String: Decimal] = [:]
+        var rates: [String: Decimal] = ["USD": 1]
+        for (symbol, instrument) in Instrument.catalog {
+            if let tick = quotes.quote(symbol) { prices[symbol] = tick.mid }
+            for ccy in [instrument.base, instrument.quoteCurrency] where rates[ccy] == nil {
+                if let r = converter.rate(from: ccy, to: "USD") { rates[ccy] = r }
+            }
+        }
+        return ExposurePricing(commonCurrency: "USD", prices: prices, rates: rates)
+    }
+
+    private func applyState(_ message: KafkaMessage) throws {
+        switch message.topic {
+        case Topic.accountsUpdates.name:
+            let envelope = try KafkaConsumer.decodeEnvelope(Account.self, from: message)
+            book.withLock { $0.record(equity: envelope.payload.equity, accountId: envelope.payload.id, at: envelope.createdAt) }
+        case Topic.positionsUpdates.name:
+            let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload
+            book.withLock { $0.update(position: position) }
+        default:
+            let fill = try KafkaConsumer.decodeEnvelope(Fill.self, from: message).payload
+            book.withLock { $0.apply(fill: fill) }
+        }
+    }
+
+    private func handle(_ envelope: Envelope<Order>, quotes: MarketView, pool: PostgresPool, producer: KafkaProducer) throws {
+        let received = HopClock.nowMicros()
+        let started = Monotonic.nanos()
+        let pricing = pricing(quotes)
+        let outcome: AntiCorrelationOutcome = book.withLock { b in
+            engine.expirePending(in: &b, now: received)
+            return engine.evaluate(envelope.payload, book: b, pricing: pricing, now: received)
+        }
+        var order = try outcome.applied(to: envelope.payload)
+        if outcome.delaySeconds > 0 {
+            order.notBefore = max(order.notBefore ?? 0, received + Int64(outcome.delaySeconds) * 1_000_000)
+        }
+        let elapsedMs = Monotonic.secondsSince(started) * 1000
+        // The trail first (idempotent by message id), then the order on.
+        try pool.transaction { conn in
+            _ = try conn.execute("""
+                INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
+                """, ["\(order.id):anti-correlation", order.id, runtime.options.service, order.status.rawValue,
+                      outcome.decision.verdict.rawValue, try PostgresJSON(encoding: outcome.decision.figures), elapsedMs], prepared: true)
+            _ = try conn.execute("""
+                UPDATE orders SET status = $2, quantity = $3, decisions = $4, updated_at = now() WHERE id = $1
+                """, [order.id, order.status.rawValue, order.quantity, try PostgresJSON(encoding: order.decisions)], prepared: true)
+        }
+        actions.labels(order.accountId, outcome.action.rawValue).inc()
+        if order.status == .skipped {
+            runtime.logger.info("order skipped", traceId: envelope.traceId, ["order": order.id, "reason": outcome.skipReason ?? "-"])
+        } else {
+            let out = envelope.derive(id: "\(order.id):decorrelated", type: "order.decorrelated", source: runtime.options.service,
+                                      receivedMicros: received, payload: order)
+            _ = try producer.send(out, to: .ordersDecorrelated, key: order.accountId).wait(timeout: 30)
+            book.withLock { $0.recordForwarded(order, quantity: order.quantity, at: received) }
+        }
+        metrics.processing.labels(runtime.options.service, "order").observeSince(started)
+        metrics.handled.labels(runtime.options.service, "order", outcome.action.rawValue).inc()
+    }
+}
