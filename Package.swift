@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tmt-compliance-engine", targets: ["TMTComplianceEngine"]),
         .executable(name: "tmt-aria-risk", targets: ["TMTAriaRisk"]),
         .executable(name: "tmt-anti-correlation", targets: ["TMTAntiCorrelation"]),
+        .executable(name: "tmt-human-behavior", targets: ["TMTHumanBehavior"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -54,6 +55,7 @@ let package = Package(
         .executableTarget(name: "TMTComplianceEngine", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTAriaRisk", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTAntiCorrelation", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTHumanBehavior", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

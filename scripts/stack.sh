@@ -15,6 +15,7 @@ agents=(
   "aria-risk:tmt-aria-risk:8004"
   "wyckoff-analysis:tmt-wyckoff-analysis:8003"
   "anti-correlation:tmt-anti-correlation:8006"
+  "human-behavior:tmt-human-behavior:8007"
 )
 
 usage() {

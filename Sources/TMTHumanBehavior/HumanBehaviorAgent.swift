@@ -1,0 +1,130 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// Wires the human-behaviour scheduler to Kafka, Redis (the delay queue) and the trading database.
+final class HumanBehaviorAgent: Sendable {
+    static let queueKey = "tmt:human:queue"
+    static let ordersKey = "tmt:human:orders"
+
+    private let runtime: ServiceRuntime
+    private let scheduler: HumanScheduler
+    private let metrics: AgentMetrics
+    private let holds: HistogramFamily
+    private let released: CounterFamily
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let configuration = try HumanBehaviorConfiguration().applying(environment: Environment())
+        scheduler = try HumanScheduler(configuration: configuration)
+        metrics = AgentMetrics(registry: runtime.metrics)
+        holds = runtime.metrics.histogram("tmt_human_hold_seconds", help: "Seconds an order is held before release, by account.",
+                                          labels: ["account"], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 14400, 57600])
+        released = runtime.metrics.counter("tmt_human_released_total", help: "Orders released on orders.humanized, by account.", labels: ["account"])
+        runtime.logger.info("scheduler configured", ["delay_scale": String(configuration.delayScale)])
+    }
+
+    func start() throws {
+        let env = Environment()
+        let log = runtime.logger
+        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
+                                    metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
+        try TradingSchema.migrate(pool: pool, logger: log)
+        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let redis = try RedisClient(url: try env.require("REDIS_URL"), metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("redis") { redis.close() }
+        runtime.health.add("redis") { _ = try redis.ping() }
+        let depth = runtime.metrics.gauge("tmt_human_queue_depth", help: "Orders waiting in the delay queue.").labels()
+        runtime.metrics.addCollector { if let n = try? redis.zcard(Self.queueKey) { depth.set(Double(n)) } }
+
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "human-behavior")
+        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "human-behavior"),
+                                       topics: [Topic.ordersDecorrelated.name], deadLetterProducer: producer,
+                                       metrics: runtime.metrics, logger: log)
+
+        // The release loop: publish what is due, then take it off the queue (a crash in between
+        // publishes it again after the restart: at least once, never lost).
+        let stop = DispatchSemaphore(value: 0)
+        let stopped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { [self] in
+            repeat {
+                do { try releaseDue(redis: redis, pool: pool, producer: producer) } catch {
+                    metrics.communicationErrors.labels(runtime.options.service, "redis").inc()
+                    log.warning("release pass failed", ["error": "\(error)"])
+                }
+            } while stop.wait(timeout: .now() + 0.05) == .timedOut
+            stopped.signal()
+        }
+        runtime.lifecycle.onShutdown("consumers and release loop") {
+            orders.stop(timeout: 10)
+            stop.signal()
+            _ = stopped.wait(timeout: .now() + 10)
+        }
+
+        try runtime.startHTTP()
+        runtime.startHeartbeat(producer: producer)
+        try orders.startEnvelopes(Order.self) { [self] envelope, _ in try schedule(envelope, redis: redis) }
+    }
+
+    /// Schedules one order and parks it; the offset is committed once Redis holds it.
+    private func schedule(_ envelope: Envelope<Order>, redis: RedisClient) throws {
+        let received = HopClock.nowMicros()
+        let started = Monotonic.nanos()
+        let plan = scheduler.schedule(order: envelope.payload, now: Date())
+        var order = plan.applied(to: envelope.payload)
+        try order.advance(to: .humanized, decision: plan.decision)
+        let releaseAt = max(plan.releaseAt, order.notBefore ?? 0)
+        let parked = envelope.derive(id: "\(order.id):humanized", type: "order.humanized", source: runtime.options.service,
+                                     receivedMicros: received, payload: order)
+        let entry = try DelayQueueEntry(envelopeId: parked.id, releaseAt: releaseAt).validated()
+        // The order first, then its place in the queue; NX keeps the first release time when the
+        // same order is redelivered.
+        _ = try redis.hset(Self.ordersKey, field: entry.member, value: EnvelopeCoding.encode(parked), retry: .once)
+        _ = try redis.command(["ZADD", Self.queueKey, "NX", entry.scoreString, entry.member], retry: .once)
+        holds.labels(order.accountId).observe(Double(releaseAt - received) / 1e6)
+        metrics.processing.labels(runtime.options.service, "order").observeSince(started)
+        metrics.handled.labels(runtime.options.service, "order", plan.decision.verdict.rawValue).inc()
+        runtime.logger.debug("order scheduled", traceId: envelope.traceId, ["order": order.id, "hold_s": String(format: "%.3f", Double(releaseAt - received) / 1e6)])
+    }
+
+    private func releaseDue(redis: RedisClient, pool: PostgresPool, producer: KafkaProducer) throws {
+        let now = HopClock.nowMicros()
+        let due = try redis.zrangeByScore(Self.queueKey, min: .negativeInfinity, max: .inclusive(Double(now)), limit: (0, 100))
+        for raw in due {
+            let member = String(decoding: raw, as: UTF8.self)
+            guard let bytes = try redis.hget(Self.ordersKey, member) else {
+                _ = try redis.zrem(Self.queueKey, member) // its order is gone (released by another instance)
+                continue
+            }
+            let parked: Envelope<Order>
+            do { parked = try EnvelopeCoding.decode(Order.self, from: bytes) } catch {
+                runtime.logger.error("unreadable queued order dropped from the queue", ["member": member, "error": "\(error)"])
+                _ = try redis.zrem(Self.queueKey, member)
+                continue
+            }
+            // Stamp the hop's out time at the real release, so the hold shows in the latency trail.
+            var out = parked
+            if var hop = out.hops.popLast() {
+                hop.outMicros = HopClock.nowMicros()
+                out.hops.append(hop)
+            }
+            let order = out.payload
+            _ = try producer.send(out, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
+            try pool.execute("""
+                INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
+                """, [out.id, order.id, runtime.options.service, order.status.rawValue, order.decisions.last?.verdict.rawValue,
+                      try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), Double(now - (out.hops.last?.inMicros ?? now)) / 1000],
+                prepared: true)
+            _ = try redis.zrem(Self.queueKey, member)
+            _ = try redis.hdel(Self.ordersKey, member)
+            released.labels(order.accountId).inc()
+        }
+    }
+}

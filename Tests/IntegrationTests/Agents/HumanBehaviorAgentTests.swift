@@ -1,0 +1,76 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import XCTest
+
+/// `tmt-human-behavior` as a process: orders wait in the Redis delay queue until their release
+/// time, survive the agent's restart there, and come out on `orders.humanized`.
+final class HumanBehaviorAgentTests: XCTestCase {
+    func testDelayQueueReleasesOnTimeAndSurvivesARestart() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let run = UUID().uuidString.prefix(6).lowercased()
+        // Scale 0: no human delay of its own, so the only hold is the upstream stagger (notBefore),
+        // which makes release times exact whatever the hour the test runs at.
+        let environment = ["DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": try TestServices.redisURL(),
+                           "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "human-test-\(run)",
+                           "KAFKA_AUTO_OFFSET_RESET": "latest", "HUMAN_DELAY_SCALE": "0"]
+        let first = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
+        try first.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? first.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"") },
+                      "never joined:\n\(first.log)")
+
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "human-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        let arrivals = Mutex<[String: (order: Order, at: Int64, hops: [Hop])]>([:])
+        let reader = try KafkaConsumer(configuration: config, groupId: "human-reader-\(UUID().uuidString)", topics: [Topic.ordersHumanized.name],
+                                       metrics: MetricsRegistry(), logger: Logger(service: "test", level: .warning))
+        try reader.startEnvelopes(Order.self) { envelope, _ in
+            if envelope.payload.id.hasSuffix(run) {
+                arrivals.withLock { $0[envelope.payload.id] = (envelope.payload, HopClock.nowMicros(), envelope.hops) }
+            }
+        }
+        defer { reader.stop(timeout: 10) }
+
+        func decorrelated(_ id: String, notBefore: Int64?) throws -> Order {
+            var o = Order(id: "\(id)-\(run)", signalId: "sig", accountId: "acct-ftmo-100k", instrument: "EUR_USD", side: .buy, type: .market,
+                          quantity: Decimal(string: "1.37")!, stopLoss: nil, takeProfit: nil, createdAt: HopClock.nowMicros())
+            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
+            try o.advance(to: .approved, decision: d)
+            try o.advance(to: .decorrelated, decision: d)
+            o.notBefore = notBefore
+            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)",
+                                           source: "anti-correlation", payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
+            return o
+        }
+        let now = HopClock.nowMicros()
+        let immediate = try decorrelated("now", notBefore: nil)
+        let staggered = try decorrelated("stagger", notBefore: now + 3_000_000)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { arrivals.withLock { $0.count } >= 2 }, "released: \(arrivals.withLock { $0.keys })\n\(first.log.suffix(2000))")
+        let got = arrivals.withLock { $0 }
+        XCTAssertEqual(got[immediate.id]?.order.status, .humanized)
+        XCTAssertEqual(got[immediate.id]?.order.quantity, Decimal(string: "1.37"), "scale 0 leaves the size as proposed")
+        XCTAssertEqual(got[immediate.id]?.order.decisions.last?.agent, "human-behavior")
+        let staggeredAt = try XCTUnwrap(got[staggered.id]?.at)
+        XCTAssertGreaterThanOrEqual(staggeredAt, now + 3_000_000, "released before its notBefore")
+        XCTAssertLessThan(staggeredAt, now + 8_000_000, "released far too late")
+        // The hold shows in the hop: out − in covers the wait.
+        let hop = try XCTUnwrap(got[staggered.id]?.hops.last)
+        XCTAssertEqual(hop.agent, "human-behavior")
+        XCTAssertGreaterThan(hop.outMicros - hop.inMicros, 2_000_000)
+
+        // Queued across a restart: parked in Redis, released by the next process.
+        let parkedAt = HopClock.nowMicros()
+        let parked = try decorrelated("parked", notBefore: parkedAt + 6_000_000)
+        XCTAssertTrue(KafkaWait.until(timeout: 10) { metricValue(in: (try? first.metrics()) ?? "", "tmt_human_queue_depth") >= 1 })
+        XCTAssertEqual(first.terminate(), 0, first.log.suffix(2000).description)
+        XCTAssertNil(arrivals.withLock { $0[parked.id] })
+        let second = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
+        try second.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { arrivals.withLock { $0[parked.id] } != nil }, "the parked order was lost:\n\(second.log.suffix(2000))")
+        XCTAssertGreaterThanOrEqual(arrivals.withLock { $0[parked.id]?.at } ?? 0, parkedAt + 6_000_000)
+        XCTAssertEqual(try Promtool.checkMetrics(try second.metrics()).status, 0)
+        XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
+    }
+}
