@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "tmt-aria-risk", targets: ["TMTAriaRisk"]),
         .executable(name: "tmt-anti-correlation", targets: ["TMTAntiCorrelation"]),
         .executable(name: "tmt-human-behavior", targets: ["TMTHumanBehavior"]),
+        .executable(name: "tmt-execution-engine", targets: ["TMTExecutionEngine"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -56,6 +57,7 @@ let package = Package(
         .executableTarget(name: "TMTAriaRisk", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTAntiCorrelation", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTHumanBehavior", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTExecutionEngine", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

@@ -14,6 +14,7 @@ agents=(
   "compliance-engine:tmt-compliance-engine:8002"
   "aria-risk:tmt-aria-risk:8004"
   "wyckoff-analysis:tmt-wyckoff-analysis:8003"
+  "execution-engine:tmt-execution-engine:8005"
   "anti-correlation:tmt-anti-correlation:8006"
   "human-behavior:tmt-human-behavior:8007"
 )
@@ -72,7 +73,7 @@ start_agent() { # name executable port instance
   log "starting $id on port $port"
   (
     eval "$(stack_env)"
-    export PORT=$port HTTP_HOST=127.0.0.1 CONFIG_DIR="$repo/config"
+    export PORT=$port HTTP_HOST=127.0.0.1 CONFIG_DIR="$repo/config" PAPER_TRADING=true
     exec "$repo/.build/$config/$exe" >>"$state/logs/$id.log" 2>&1
   ) &
   echo $! > "$pidf"

@@ -59,7 +59,7 @@ final class AriaAgentTests: XCTestCase {
             guard let row = try? pool.queryOne("SELECT count(*)::bigint AS n FROM orders WHERE signal_id = $1", [signal.id]) else { return 0 }
             return (try? row.decode(Int.self, column: "n")) ?? 0
         }
-        XCTAssertTrue(KafkaWait.until(timeout: 60) { recorded() >= 3 }, "orders not recorded:\n\(agent.log.suffix(3000))")
+        XCTAssertTrue(KafkaWait.until(timeout: 60) { recorded() >= 3 }, "orders not recorded:\n\(agent.log.prefix(3000))\n…\n\(agent.log.suffix(3000))")
         let rows = try pool.query("SELECT account_id, status, quantity, decisions FROM orders WHERE signal_id = $1 ORDER BY account_id", [signal.id])
         XCTAssertEqual(rows.count, 3)
         let proposedCount = try rows.filter { try $0.decode(String.self, column: "status") == "proposed" }.count

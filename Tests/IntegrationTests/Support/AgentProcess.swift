@@ -30,7 +30,8 @@ final class AgentProcess {
 
     deinit {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
-        try? FileManager.default.removeItem(at: logFile)
+        // TMT_KEEP_AGENT_LOGS=1 keeps the logs (their paths are in the failure messages' context).
+        if ProcessInfo.processInfo.environment["TMT_KEEP_AGENT_LOGS"] != "1" { try? FileManager.default.removeItem(at: logFile) }
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

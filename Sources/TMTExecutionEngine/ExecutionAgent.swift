@@ -1,0 +1,364 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// Wires the paper execution core to Kafka (orders.cleared and market.ticks in; fills, positions
+/// and accounts out), the trading database and HTTP. One instance: it holds the working orders
+/// and every account's ledger in memory, and all work runs under one lock, in tick order.
+final class ExecutionAgent: Sendable {
+    /// In-memory state: everything the engine returns is kept here for the next call.
+    private struct State: Sendable {
+        var ledgers: [String: AccountLedger] = [:]
+        var accounts: [String: Account] = [:]
+        var working: [String: (order: WorkingOrder, source: Envelope<Order>?, nextCheckAt: Int64?)] = [:]
+        var rates = CurrencyRates()
+        var clock = MarketClock(clock: SystemClock())
+        var throttle = AccountUpdateThrottle(minimumInterval: 0.25, clock: SystemClock())
+    }
+
+    private let runtime: ServiceRuntime
+    private let engine: ExecutionEngine
+    private let state = Mutex(State())
+    private let metrics: AgentMetrics
+    private let executions: CounterFamily
+    private let failures: CounterFamily
+    private let signalLatency: HistogramFamily
+    private let dailyPnL: GaugeFamily
+    private let drawdown: GaugeFamily
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let env = Environment()
+        // ARCHITECTURE.md: paper trading is enforced; never start against a live bridge.
+        guard env.string("PAPER_TRADING", default: "").lowercased() == "true" else {
+            throw TMTError(.configuration, "PAPER_TRADING must be set to true: tmt-execution-engine only runs paper trading")
+        }
+        let mt4 = env.string("MT4_ENABLED", default: "false").lowercased()
+        guard ["", "false", "0", "no"].contains(mt4) else {
+            throw TMTError(.configuration, "MT4_ENABLED=\(mt4) is refused: live execution is disabled in staging (unset it or set it to false)")
+        }
+        engine = try ExecutionEngine(configuration: .staging)
+        metrics = AgentMetrics(registry: runtime.metrics)
+        let m = runtime.metrics
+        executions = m.counter("tmt_trade_execution_total", help: "Fills booked, by account, instrument and side.",
+                               labels: ["account", "instrument", "side"])
+        failures = m.counter("tmt_trade_execution_failures_total",
+                             help: "Orders that ended without a fill or could not be worked yet, by reason.", labels: ["reason"])
+        signalLatency = m.histogram("tmt_signal_execution_duration_seconds",
+                                    help: "Seconds from a signal (the first hop's receipt) to its order's fill.",
+                                    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60])
+        dailyPnL = m.gauge("tmt_daily_pnl_usd", help: "Today's P&L (realised, open, net of commission), account currency.",
+                           labels: ["account"])
+        drawdown = m.gauge("tmt_account_drawdown_percentage", help: "Drawdown of equity from the high-water mark, percent.",
+                           labels: ["account"])
+    }
+
+    func start() throws {
+        let env = Environment()
+        let log = runtime.logger
+        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
+                                    metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("databases") { pool.shutdown() }
+        try TradingSchema.migrate(pool: pool, logger: log)
+        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
+        let firms = try ComplianceConfiguration.load(path: path)
+        try AccountStore(pool: pool).ensure(firms.accounts.map { $0.makeAccount() })
+
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "execution-engine")
+        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
+                                       topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
+                                       metrics: runtime.metrics, logger: log)
+        var tickConfig = kafka
+        tickConfig.autoOffsetReset = "latest"
+        let ticks = try KafkaConsumer(configuration: tickConfig, groupId: "execution-engine-ticks-\(runtime.options.instanceId)",
+                                      topics: [Topic.marketTicks.name], deadLetterProducer: producer,
+                                      metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("consumers") {
+            orders.stop(timeout: 10)
+            ticks.stop(timeout: 10)
+        }
+
+        var router = HTTPRouter()
+        router.get("/api/v1/accounts") { [self] _ in try .json(state.withLock { Array($0.accounts.values) }.sorted { $0.id < $1.id }) }
+        router.get("/api/v1/positions") { [self] _ in
+            try .json(state.withLock { s in s.ledgers.values.flatMap { $0.book.openPositions.map(\.position) } }
+                .sorted { ($0.accountId, $0.instrument) < ($1.accountId, $1.instrument) })
+        }
+        try runtime.startHTTP(router: router)
+        runtime.startHeartbeat(producer: producer)
+
+        try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in
+            onTick(envelope.payload, pool: pool, producer: producer)
+        }
+        try orders.startEnvelopes(Order.self) { [self] envelope, _ in
+            try onOrder(envelope, pool: pool, producer: producer)
+        }
+        // Timers on the market clock (quote waits, expiries) and throttled account updates.
+        Thread.detachNewThread { [self] in
+            while !runtime.lifecycle.isStopping {
+                usleep(100_000)
+                onTimer(pool: pool, producer: producer)
+            }
+        }
+    }
+
+    // MARK: - Events
+
+    /// A cleared order: accepted at the market clock's now, executed at once when a quote exists.
+    private func onOrder(_ envelope: Envelope<Order>, pool: PostgresPool, producer: KafkaProducer) throws {
+        let started = Monotonic.nanos()
+        let order = envelope.payload
+        // A redelivered order this engine already worked (its row carries the engine's status)
+        // is not worked again: the ledger would book its fills twice.
+        if let row = try pool.queryOne("SELECT status FROM orders WHERE id = $1", [order.id]),
+           let status = OrderStatus(rawValue: try row.decode(String.self, column: "status")),
+           Self.engineStatuses.contains(status), state.withLock({ $0.working[order.id] == nil }) {
+            metrics.handled.labels(runtime.options.service, "order", "duplicate").inc()
+            runtime.logger.info("order already worked; redelivery ignored", traceId: envelope.traceId,
+                                ["order": order.id, "status": status.rawValue])
+            return
+        }
+        let received = state.withLock { $0.clock.now() } ?? HopClock.nowMicros()
+        let accepted = Result { () throws(ExecutionError) -> WorkingOrder in try engine.accept(order, receivedAt: received) }
+        guard case .success(let working) = accepted else {
+            if case .failure(let error) = accepted { failure(error, order: order.id) }
+            return
+        }
+        try state.withLock { s in
+            if s.working[order.id] != nil { return }
+            _ = try ledger(order.accountId, in: &s, pool: pool)
+            s.working[order.id] = (working, envelope, nil)
+            if let quote = s.rates.quote(order.instrument) {
+                try work(order.id, quote: quote, now: max(received, quote.time), in: &s, pool: pool, producer: producer)
+            }
+        }
+        metrics.processing.labels(runtime.options.service, "order").observeSince(started)
+        metrics.handled.labels(runtime.options.service, "order", "accepted").inc()
+    }
+
+    /// A tick: every working order in its instrument, then the protective levels of every
+    /// account holding it, then the marked accounts (throttled).
+    private func onTick(_ tick: Tick, pool: PostgresPool, producer: KafkaProducer) {
+        let started = Monotonic.nanos()
+        state.withLock { s in
+            s.rates.update(tick)
+            s.clock.observe(tickTime: tick.time)
+            let now = s.clock.now() ?? tick.time
+            for id in s.working.keys.sorted() where s.working[id]?.order.order.instrument == tick.instrument {
+                do { try work(id, quote: tick, now: now, in: &s, pool: pool, producer: producer) } catch {
+                    failure(error, order: id)
+                }
+            }
+            for accountId in s.ledgers.keys.sorted() {
+                guard let ledger = s.ledgers[accountId], ledger.book.position(tick.instrument).quantity != 0 else { continue }
+                do {
+                    if let hit = try engine.checkProtectiveLevels(ledger: ledger, quote: tick, now: now, rates: s.rates) {
+                        runtime.logger.info("protective level reached", ["account": accountId, "instrument": tick.instrument,
+                                                                        "kind": hit.kind.rawValue, "level": "\(hit.level)"])
+                        try record(hit.result, source: nil, in: &s, pool: pool, producer: producer)
+                    }
+                } catch { failure(error, order: "\(accountId):\(tick.instrument)") }
+                if let ledger = s.ledgers[accountId], s.throttle.shouldEmit(accountId: accountId, fill: false) {
+                    publishAccount(ledger, in: &s, producer: producer)
+                }
+            }
+        }
+        metrics.processing.labels(runtime.options.service, "tick").observeSince(started)
+    }
+
+    /// Orders whose `nextCheckAt` has passed on the market clock, and throttled account updates.
+    private func onTimer(pool: PostgresPool, producer: KafkaProducer) {
+        state.withLock { s in
+            guard let now = s.clock.now() else { return }
+            for id in s.working.keys.sorted() {
+                guard let w = s.working[id], let at = w.nextCheckAt, at <= now, let quote = s.rates.quote(w.order.order.instrument) else { continue }
+                do { try work(id, quote: quote, now: now, in: &s, pool: pool, producer: producer) } catch { failure(error, order: id) }
+            }
+            for accountId in s.throttle.due() {
+                if let ledger = s.ledgers[accountId] { publishAccount(ledger, in: &s, producer: producer) }
+            }
+        }
+    }
+
+    // MARK: - Working
+
+    private func work(_ id: String, quote: Tick, now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) throws {
+        guard let w = s.working[id] else { return }
+        let ledger = try ledger(w.order.order.accountId, in: &s, pool: pool)
+        let result = try engine.execute(w.order, quote: quote, now: now, ledger: ledger, rates: s.rates)
+        s.working[id]?.nextCheckAt = result.nextCheckAt
+        guard result.changed else { return }
+        try record(result, source: w.source, in: &s, pool: pool, producer: producer)
+    }
+
+    /// Persists one engine result in one transaction, then publishes it and keeps its state.
+    private func record(_ result: ExecutionResult, source: Envelope<Order>?, in s: inout State, pool: PostgresPool,
+                        producer: KafkaProducer) throws {
+        let received = HopClock.nowMicros()
+        let order = result.order.order
+        var account = try s.accounts[order.accountId] ?? loadAccount(order.accountId, pool: pool)
+        let valuation = try? engine.valuation(of: result.ledger, rates: s.rates)
+        if let valuation { valuation.apply(to: &account) } else {
+            // An open position without a quote: equity cannot be marked yet; carry the balance.
+            account.balance = result.ledger.balance
+        }
+        let hops = (source?.hops ?? []) + [Hop(agent: runtime.options.service, inMicros: received, outMicros: received)]
+        let traceId = source?.traceId ?? order.id
+        try pool.transaction { conn in
+            _ = try conn.execute("""
+                INSERT INTO orders (id, signal_id, account_id, instrument, side, type, quantity, price, stop_loss, take_profit,
+                                    risk_reducing, status, filled_quantity, decisions, hops, trace_id, created_at)
+                VALUES ($1, (SELECT id FROM signals WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, filled_quantity = EXCLUDED.filled_quantity,
+                    decisions = EXCLUDED.decisions, updated_at = now()
+                """, [order.id, order.signalId, order.accountId, order.instrument, order.side.rawValue, order.type.rawValue,
+                      order.quantity, order.price, order.stopLoss, order.takeProfit, order.riskReducing, order.status.rawValue,
+                      result.order.filledQuantity, try PostgresJSON(encoding: order.decisions), try PostgresJSON(encoding: hops),
+                      traceId, Self.date(order.createdAt)], prepared: true)
+            for booked in result.fills {
+                let f = booked.fill
+                _ = try conn.execute("""
+                    INSERT INTO fills (id, order_id, account_id, instrument, side, quantity, price, spread, slippage, commission,
+                                       realized_pnl, filled_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING
+                    """, [f.id, f.orderId, f.accountId, f.instrument, f.side.rawValue, f.quantity, f.price, f.spread, f.slippage,
+                          f.commission, booked.realizedPnL, Self.date(f.time)], prepared: true)
+            }
+            if !result.fills.isEmpty {
+                let p = result.position
+                _ = try conn.execute("""
+                    INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, updated_at)
+                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE now() END, now())
+                    ON CONFLICT (account_id, instrument) DO UPDATE SET quantity = EXCLUDED.quantity,
+                        average_price = EXCLUDED.average_price, realized_pnl = EXCLUDED.realized_pnl,
+                        opened_at = CASE WHEN EXCLUDED.quantity = 0 THEN NULL
+                                         WHEN positions.quantity = 0 OR sign(positions.quantity) <> sign(EXCLUDED.quantity) THEN now()
+                                         ELSE positions.opened_at END,
+                        updated_at = now()
+                    """, [p.accountId, p.instrument, p.quantity, p.averagePrice, p.realizedPnL], prepared: true)
+                _ = try conn.execute("""
+                    UPDATE accounts SET balance = $2, equity = $3, daily_pnl = $4, high_water_mark = $5, realized_pnl = $6,
+                        commission = $7, updated_at = now() WHERE id = $1
+                    """, [account.id, account.balance, account.equity, account.dailyPnL, account.highWaterMark,
+                          result.ledger.realizedPnL, result.ledger.commission], prepared: true)
+                _ = try conn.execute("""
+                    INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
+                    VALUES ($1, $2, $3, $4, $5, now())
+                    """, [account.id, account.balance, account.equity, account.dailyPnL, account.drawdownPercent], prepared: true)
+            }
+            _ = try conn.execute("""
+                INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
+                """, ["\(order.id):\(runtime.options.service):\(order.status.rawValue):\(result.order.fillCount)", order.id,
+                      runtime.options.service, order.status.rawValue, result.decision?.verdict.rawValue,
+                      try PostgresJSON(encoding: result.decision?.figures ?? [:]),
+                      Double(HopClock.nowMicros() - received) / 1000], prepared: true)
+        }
+        s.ledgers[order.accountId] = result.ledger
+        s.accounts[order.accountId] = account
+        if result.order.isDone {
+            s.working[order.id] = nil
+        } else {
+            s.working[order.id] = (result.order, source, result.nextCheckAt)
+        }
+
+        // Publish, and wait for the acknowledgements before the offset may be committed.
+        var deliveries: [KafkaDelivery] = []
+        let base = source ?? Envelope(id: order.id, type: "order.protective", traceId: traceId, source: runtime.options.service, payload: order)
+        for booked in result.fills {
+            let out = base.derive(id: booked.fill.id, type: "execution.fill", source: runtime.options.service, receivedMicros: received,
+                                  payload: booked.fill)
+            deliveries.append(try producer.send(out, to: .executionsFills, key: order.accountId))
+            executions.labels(order.accountId, order.instrument, booked.fill.side.rawValue).inc()
+            if source != nil {
+                let first = source?.hops.first?.inMicros ?? source?.createdAt ?? received
+                signalLatency.labels().observe(max(0, Double(HopClock.nowMicros() - first) / 1e6))
+            }
+        }
+        if !result.fills.isEmpty {
+            let out = base.derive(id: "\(order.id):position:\(result.order.fillCount)", type: "position.update",
+                                  source: runtime.options.service, receivedMicros: received, payload: result.position)
+            deliveries.append(try producer.send(out, to: .positionsUpdates, key: order.accountId))
+            _ = s.throttle.shouldEmit(accountId: order.accountId, fill: true)
+            deliveries.append(try sendAccount(account, producer: producer))
+        } else if order.status.isTerminal {
+            // Ended without a fill (cancelled, expired, rejected by margin): a failed execution.
+            failures.labels(result.outcome.rawValue).inc()
+        }
+        for d in deliveries { _ = try d.wait(timeout: 30) }
+        runtime.logger.info("order worked", traceId: traceId, ["order": order.id, "status": order.status.rawValue,
+                                                               "fills": String(result.fills.count),
+                                                               "balance": "\(result.ledger.balance)"])
+    }
+
+    // MARK: - Accounts
+
+    /// The account's ledger, rebuilt from its accounts and positions rows on first use.
+    private func ledger(_ accountId: String, in s: inout State, pool: PostgresPool) throws -> AccountLedger {
+        if let l = s.ledgers[accountId] { return l }
+        guard let row = try pool.queryOne("""
+            SELECT currency, initial_balance, realized_pnl, commission, equity, daily_pnl FROM accounts WHERE id = $1
+            """, [accountId]) else {
+            throw ExecutionError(.mismatch, "unknown account \(accountId)")
+        }
+        let positions = try pool.query("SELECT instrument, quantity, average_price, realized_pnl FROM positions WHERE account_id = $1",
+                                       [accountId]).map { r in
+            BookedPosition(position: Position(accountId: accountId, instrument: try r.decode(String.self, column: "instrument"),
+                                              quantity: try r.decode(Decimal.self, column: "quantity"),
+                                              averagePrice: try r.decode(Decimal.self, column: "average_price"),
+                                              realizedPnL: try r.decode(Decimal.self, column: "realized_pnl")))
+        }
+        let l = AccountLedger(accountId: accountId, currency: try row.decode(String.self, column: "currency"),
+                              initialBalance: try row.decode(Decimal.self, column: "initial_balance"),
+                              realizedPnL: try row.decode(Decimal.self, column: "realized_pnl"),
+                              commission: try row.decode(Decimal.self, column: "commission"),
+                              dayStartBalance: try row.decode(Decimal.self, column: "equity") - row.decode(Decimal.self, column: "daily_pnl"),
+                              positions: positions)
+        s.ledgers[accountId] = l
+        if s.accounts[accountId] == nil { s.accounts[accountId] = try loadAccount(accountId, pool: pool) }
+        return l
+    }
+
+    private func loadAccount(_ id: String, pool: PostgresPool) throws -> Account {
+        guard let a = try AccountStore(pool: pool).all().first(where: { $0.id == id }) else {
+            throw ExecutionError(.mismatch, "unknown account \(id)")
+        }
+        return a
+    }
+
+    /// Marks the ledger to the latest quotes and publishes the account (not persisted: the
+    /// database row moves with fills).
+    private func publishAccount(_ ledger: AccountLedger, in s: inout State, producer: KafkaProducer) {
+        guard var account = s.accounts[ledger.accountId], let valuation = try? engine.valuation(of: ledger, rates: s.rates) else { return }
+        valuation.apply(to: &account)
+        s.accounts[ledger.accountId] = account
+        do { _ = try sendAccount(account, producer: producer) } catch {
+            metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
+        }
+    }
+
+    private func sendAccount(_ account: Account, producer: KafkaProducer) throws -> KafkaDelivery {
+        dailyPnL.labels(account.id).set(NSDecimalNumber(decimal: account.dailyPnL).doubleValue)
+        drawdown.labels(account.id).set(NSDecimalNumber(decimal: account.drawdownPercent).doubleValue)
+        let env = Envelope(id: "\(account.id)@\(HopClock.nowMicros())", type: "account.update", traceId: account.id,
+                           source: runtime.options.service, payload: account)
+        return try producer.send(env, to: .accountsUpdates, key: account.id)
+    }
+
+    private func failure(_ error: any Error, order: String) {
+        let reason = (error as? ExecutionError)?.code.rawValue ?? "internal"
+        failures.labels(reason).inc()
+        runtime.logger.warning("execution deferred", ["order": order, "error": "\(error)"])
+    }
+
+    /// Statuses only the execution engine sets.
+    private static let engineStatuses: Set<OrderStatus> = [.pending, .partiallyFilled, .filled, .cancelled, .expired]
+
+    private static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1e6) }
+}

@@ -1,0 +1,35 @@
+// tmt-execution-engine: paper execution of cleared orders against live quotes.
+import Foundation
+import TMTCore
+import TMTPipeline
+
+let runtime = ServiceRuntime.boot(
+    service: "execution-engine", executable: "tmt-execution-engine",
+    summary: """
+    Paper trading only. Consumes orders.cleared (consumer group execution-engine) and every tick
+    of market.ticks (a group of its own per instance, from the latest offset) and fills orders
+    through the fill model (latency, spread, adverse slippage, depth, commission), books them in
+    exact per-account ledgers with netted positions, and closes positions at their stop-loss or
+    take-profit on every tick (market time). Each outcome is written in one transaction (order,
+    fills, position, account, order event, account snapshot) and then published on
+    executions.fills, positions.updates and accounts.updates (throttled to 4/s per account except
+    after fills). It does not scale out yet: run ONE instance (orders and ticks meet in memory).
+    Restart: balances, realised P&L, commission and positions are rebuilt from the database;
+    stop-loss/take-profit levels and orders still working are not (they are not reloaded).
+    """,
+    defaultPort: 8005,
+    extraUsage: """
+
+    Environment: PAPER_TRADING=true (required; refuses to start otherwise), MT4_ENABLED (must be
+    absent or false), DATABASE_URL (required), KAFKA_BOOTSTRAP_SERVERS or KAFKA_BOOTSTRAP_FILE,
+    COMPLIANCE_CONFIG (staging accounts; default <CONFIG_DIR>/compliance-staging.yml), CONSUMER_GROUP.
+    """)
+
+do {
+    try ExecutionAgent(runtime: runtime).start()
+    runtime.runUntilStopped()
+} catch {
+    runtime.logger.critical("cannot start", ["error": "\(error)"])
+    FileHandle.standardError.write(Data("tmt-execution-engine: \(error)\n".utf8))
+    exit(1)
+}
