@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "tmt-aria-risk", targets: ["TMTAriaRisk"]),
         .executable(name: "tmt-anti-correlation", targets: ["TMTAntiCorrelation"]),
         .executable(name: "tmt-human-behavior", targets: ["TMTHumanBehavior"]),
+        .executable(name: "tmt-circuit-breaker", targets: ["TMTCircuitBreaker"]),
         .executable(name: "tmt-execution-engine", targets: ["TMTExecutionEngine"]),
     ],
     targets: [
@@ -57,6 +58,7 @@ let package = Package(
         .executableTarget(name: "TMTAriaRisk", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTAntiCorrelation", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTHumanBehavior", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTCircuitBreaker", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTExecutionEngine", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),

@@ -11,6 +11,7 @@ config=debug
 
 # name:executable:port — the agents this runner starts, in start order (ARCHITECTURE.md ports).
 agents=(
+  "circuit-breaker:tmt-circuit-breaker:8001"
   "compliance-engine:tmt-compliance-engine:8002"
   "aria-risk:tmt-aria-risk:8004"
   "wyckoff-analysis:tmt-wyckoff-analysis:8003"

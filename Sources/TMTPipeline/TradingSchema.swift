@@ -175,6 +175,12 @@ public enum TradingSchema {
         );
         CREATE INDEX audit_log_time ON audit_log (at DESC);
         """),
+        // The circuit breaker also keeps one breaker per instrument (price gaps, volatility).
+        PostgresMigration(version: 2, name: "breaker_events_instrument_tier", sql: """
+        ALTER TABLE breaker_events DROP CONSTRAINT breaker_events_tier_check;
+        ALTER TABLE breaker_events ADD CONSTRAINT breaker_events_tier_check
+            CHECK (tier IN ('agent', 'account', 'system', 'instrument'));
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

@@ -50,8 +50,13 @@ final class PipelineSchemaTests: XCTestCase {
         defer { pool.shutdown() }
         // Each schema keeps its own bookkeeping table (in compose they are separate databases);
         // each migration is recorded exactly once despite four concurrent starts.
-        XCTAssertEqual(try pool.query("SELECT name FROM trading_schema_migrations").map { try $0.decode(String.self, column: "name") }, ["trading_core"])
-        XCTAssertEqual(try pool.query("SELECT name FROM market_schema_migrations").map { try $0.decode(String.self, column: "name") }, ["ticks_and_bars"])
+        XCTAssertEqual(try pool.query("SELECT name FROM trading_schema_migrations ORDER BY version").map { try $0.decode(String.self, column: "name") },
+                       TradingSchema.migrations.map(\.name))
+        XCTAssertEqual(try pool.query("SELECT name FROM market_schema_migrations ORDER BY version").map { try $0.decode(String.self, column: "name") },
+                       MarketSchema.migrations.map(\.name))
+        // An instrument-tier breaker event is accepted (migration 2), an unknown tier is not.
+        try pool.execute("INSERT INTO breaker_events (id, tier, target, from_state, to_state, reason, at) VALUES ('e1', 'instrument', 'XAU_USD', 'normal', 'tripped', 'gap', now())")
+        XCTAssertThrowsError(try pool.execute("INSERT INTO breaker_events (id, tier, target, from_state, to_state, reason, at) VALUES ('e2', 'planet', 'x', 'normal', 'tripped', 'r', now())"))
 
         // Constraints: an impossible bar and an unknown side are refused.
         XCTAssertThrowsError(try pool.execute("""

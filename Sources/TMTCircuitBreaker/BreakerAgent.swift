@@ -1,0 +1,341 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// Wires the circuit-breaker core to Kafka, the trading database and Redis. The breaker state is
+/// global (one instance): every input feeds the one `CircuitBreaker` under a lock; every
+/// transition is stored, published and followed by a Redis snapshot.
+final class BreakerAgent: Sendable {
+    private let runtime: ServiceRuntime
+    private let breaker: Mutex<CircuitBreaker>
+    private let stagingAccounts: [Account]
+    private let metrics: AgentMetrics
+    private let stateGauge: GaugeFamily
+    private let verdicts: CounterFamily
+    private let eventCount: CounterFamily
+    /// Redis key of the current snapshot (BREAKER_SNAPSHOT_KEY, default `tmt:breaker:snapshot`).
+    let snapshotKey: String
+    /// Suffix of stored and published event ids (see `init`).
+    let epoch: String
+    private static let service = CircuitBreaker.agentName
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let env = Environment()
+        let compliancePath = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
+        stagingAccounts = try ComplianceConfiguration.load(path: compliancePath).accounts.map { $0.makeAccount() }
+        // config/circuit-breaker-staging.yml (or --config), when present; else the defaults.
+        var configuration: BreakerConfiguration
+        if let node = runtime.config {
+            configuration = try BreakerConfiguration(node: node, environment: env)
+        } else {
+            configuration = BreakerConfiguration(thresholds: try BreakerThresholds(environment: env))
+        }
+        if configuration.accounts.isEmpty { configuration.accounts = stagingAccounts.map(\.id) }
+        // Restore the last snapshot (trips survive restarts; every breaker starts unknown anyway).
+        snapshotKey = env.string("BREAKER_SNAPSHOT_KEY", default: "tmt:breaker:snapshot")
+        var restored: BreakerSnapshot?
+        let redis = try RedisClient(url: env.require("REDIS_URL"), metrics: runtime.metrics,
+                                    logger: runtime.logger)
+        if let bytes = try redis.execute(.get(snapshotKey)).check(command: "GET").bytes() {
+            restored = try BreakerSnapshot.decode(bytes)
+        }
+        // Event ids count each breaker's transitions from its snapshot; a history that starts
+        // without one gets a fresh epoch so its ids never collide with stored rows of an earlier one.
+        let epochKey = snapshotKey + ":epoch"
+        var stored = restored == nil ? nil : try redis.execute(.get(epochKey)).check(command: "GET").string()
+        if stored == nil {
+            stored = String(HopClock.nowMicros())
+            _ = try redis.execute(.set(epochKey, stored!)).check(command: "SET")
+        }
+        epoch = stored!
+        redis.close()
+        breaker = Mutex(CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored))
+        metrics = AgentMetrics(registry: runtime.metrics)
+        stateGauge = runtime.metrics.gauge("tmt_circuit_breaker_state",
+                                           help: "Circuit breaker state by tier and target: 0 normal, 1 warning, 2 tripped or unknown, 3 half-open.",
+                                           labels: ["tier", "target"])
+        verdicts = runtime.metrics.counter("tmt_breaker_orders_total", help: "Orders gated by the circuit breaker, by verdict.",
+                                           labels: ["verdict"])
+        eventCount = runtime.metrics.counter("tmt_breaker_events_total", help: "Breaker transitions, by tier and new state.",
+                                             labels: ["tier", "to"])
+        runtime.logger.info("breaker configured", ["config": (try? runtime.options.resolvedConfigFile()).flatMap { $0 } ?? "(defaults)",
+                                                   "accounts": String(configuration.accounts.count),
+                                                   "critical_agents": configuration.criticalAgents.sorted().joined(separator: ","),
+                                                   "restored": restored == nil ? "no" : "yes"])
+    }
+
+    func start() throws {
+        let env = Environment()
+        let log = runtime.logger
+        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
+                                    metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
+        try TradingSchema.migrate(pool: pool, logger: log)
+        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let redis = try RedisClient(url: env.require("REDIS_URL"), metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("redis") { redis.close() }
+        runtime.health.add("redis") { _ = try redis.execute(.ping()).check(command: "PING") }
+        let accountStore = AccountStore(pool: pool)
+        try accountStore.ensure(stagingAccounts)
+        let events = BreakerEventStore(pool: pool)
+        let orders = OrderStore(pool: pool)
+
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: Self.service)
+        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let sink = EventSink(agent: self, store: events, redis: redis, producer: producer, logger: log)
+
+        // Fail closed until every account has reported: feed each stored account row now.
+        var initial: [BreakerEvent] = []
+        for account in try accountStore.all() { initial += breaker.withLock { $0.apply(account: account) } }
+        try sink.publish(initial, snapshot: true)
+
+        let instance = runtime.options.instanceId
+        let book = try AccountBook(initial: try accountStore.all(), kafka: kafka, service: runtime.options.service, instanceId: instance,
+                                   deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let gate = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: Self.service),
+                                     topics: [Topic.ordersHumanized.name], deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        // Every instance must see every reading, so these groups are per instance.
+        func perInstance(_ name: String, _ topic: Topic) throws -> KafkaConsumer {
+            try KafkaConsumer(configuration: kafka, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
+                              deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        }
+        // Ticks and heartbeats are readings of now: a new group starts at the end, and messages
+        // older than an agent's trip age (a backlog after downtime) are skipped, so history never
+        // makes a dead agent or a stale price look live.
+        var live = kafka
+        live.autoOffsetReset = "latest"
+        func liveReading(_ name: String, _ topic: Topic) throws -> KafkaConsumer {
+            try KafkaConsumer(configuration: live, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
+                              deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        }
+        let thresholds = breaker.withLock { $0.configuration.thresholds }
+        let staleMicros = Int64(thresholds.heartbeatIntervalSeconds * thresholds.heartbeatMissingIntervals * 1e6)
+        let stale = runtime.metrics.counter("tmt_breaker_stale_readings_total", help: "Ticks and heartbeats skipped as too old, by topic.",
+                                            labels: ["topic"])
+        @Sendable func isStale(_ createdAt: Int64, _ topic: Topic) -> Bool {
+            guard HopClock.nowMicros() - createdAt > staleMicros else { return false }
+            stale.labels(topic.name).inc()
+            return true
+        }
+        let ticks = try liveReading("ticks", .marketTicks)
+        let health = try liveReading("health", .agentsHealth)
+        let accounts = try perInstance("accounts", .accountsUpdates)
+        let fills = try perInstance("fills", .executionsFills)
+        let commands = try perInstance("commands", .breakerCommands)
+        // The DLQ consumer never dead-letters itself (no dead-letter producer).
+        let dlq = try KafkaConsumer(configuration: kafka, groupId: "\(Self.service)-dlq-\(instance)", topics: [Topic.dlq.name],
+                                    metrics: runtime.metrics, logger: log)
+        let timerStop = DispatchSemaphore(value: 0)
+        let timerStopped = DispatchSemaphore(value: 0)
+        runtime.lifecycle.onShutdown("consumers") {
+            gate.stop(timeout: 10)
+            commands.stop(timeout: 10)
+            for c in [ticks, health, accounts, fills, dlq] { c.stop(timeout: 10) }
+            book.stop()
+            timerStop.signal()
+            _ = timerStopped.wait(timeout: .now() + 5)
+        }
+
+        var router = HTTPRouter()
+        router.get("/api/v1/breaker") { [self] _ in
+            let ids = Set(stagingAccounts.map(\.id)).union(book.allAccounts.map(\.id)).sorted()
+            return try .json(breaker.withLock { b -> BreakerOverview in
+                _ = b.advance()
+                return BreakerOverview(breakers: b.sortedBreakers.map(BreakerView.init), accounts: ids.map { AccountTradingView(b.assess(account: $0, instrument: nil)) })
+            })
+        }
+        router.get("/api/v1/breaker/:account") { [self] request in
+            let id = request.parameter("account") ?? ""
+            guard stagingAccounts.contains(where: { $0.id == id }) || book.account(id) != nil else {
+                throw HTTPError(.notFound, code: "not_found", message: "unknown account \(id)")
+            }
+            return try .json(AccountTradingView(breaker.withLock { $0.assess(account: id, instrument: nil) }))
+        }
+        try runtime.startHTTP(router: router)
+        runtime.startHeartbeat(producer: producer)
+        try book.start()
+
+        // Timers: recovery timeouts, heartbeat ages, error and latency windows; a periodic snapshot.
+        Thread.detachNewThread { [self] in
+            var ticksSinceSave = 0
+            while timerStop.wait(timeout: .now() + 1) == .timedOut {
+                do {
+                    ticksSinceSave += 1
+                    try sink.publish(breaker.withLock { $0.advance() }, snapshot: ticksSinceSave >= 30)
+                    if ticksSinceSave >= 30 { ticksSinceSave = 0 }
+                } catch {
+                    log.error("breaker timer step failed", ["error": "\(error)"])
+                }
+            }
+            timerStopped.signal()
+        }
+        try ticks.startEnvelopes(Tick.self) { [self] e, _ in
+            if isStale(e.createdAt, .marketTicks) { return }
+            try sink.publish(breaker.withLock { $0.apply(tick: e.payload) })
+        }
+        try health.startEnvelopes(AgentHeartbeat.self) { [self] e, _ in
+            if isStale(e.createdAt, .agentsHealth) { return }
+            try sink.publish(breaker.withLock { $0.apply(heartbeat: e.payload) })
+        }
+        try accounts.startEnvelopes(Account.self) { [self] e, _ in try sink.publish(breaker.withLock { $0.apply(account: e.payload) }) }
+        try fills.startEnvelopes(Fill.self) { [self] e, _ in try sink.publish(breaker.withLock { $0.apply(fill: e.payload) }) }
+        try dlq.start { [self] message in
+            let letter = KafkaDeadLetter(dlqRecord: message)
+            let id = letter.map { "\($0.originTopic)/\($0.originPartition)/\($0.originOffset)" }
+                ?? "\(message.topic)/\(message.partition)/\(message.offset)"
+            let origin = letter.map { Self.originAgent(consumerGroup: $0.consumerGroup) }
+            try sink.publish(breaker.withLock { $0.recordError(id: id, origin: origin) })
+        }
+        try commands.startEnvelopes(BreakerCommand.self) { [self] e, _ in try handle(command: e, book: book, sink: sink, producer: producer) }
+        try gate.startEnvelopes(Order.self) { [self] e, _ in try handle(order: e, store: orders, sink: sink, producer: producer) }
+    }
+
+    /// The agent behind a consumer group: groups are named after the service, per-instance ones
+    /// `<service>-<purpose>-<instance>`; the core counts the error against an agent only when it
+    /// watches that name.
+    static func originAgent(consumerGroup: String) -> String {
+        if let range = consumerGroup.range(of: "-state-") { return String(consumerGroup[..<range.lowerBound]) }
+        return consumerGroup
+    }
+
+    /// One order from `orders.humanized`: cleared or blocked, recorded, published, acknowledged.
+    private func handle(order envelope: Envelope<Order>, store: OrderStore, sink: EventSink, producer: KafkaProducer) throws {
+        let received = HopClock.nowMicros()
+        let started = Monotonic.nanos()
+        var order = envelope.payload
+        let evaluation = breaker.withLock { $0.evaluate(order: order) }
+        try sink.publish(evaluation.events)
+        let cleared = evaluation.verdict.isCleared
+        try order.advance(to: cleared ? .cleared : .blocked, decision: evaluation.decision)
+        try store.recordEvent(order: order, agent: Self.service, messageId: "\(order.id):\(Self.service)",
+                              processingMs: Monotonic.secondsSince(started) * 1000)
+        let out = envelope.derive(id: "\(order.id):breaker", type: cleared ? "order.cleared" : "order.blocked", source: runtime.options.service,
+                                  receivedMicros: received, payload: order)
+        _ = try producer.send(out, to: cleared ? .ordersCleared : .ordersBlocked, key: order.accountId).wait(timeout: 30)
+        try sink.publish(breaker.withLock { $0.recordLatency(orderId: order.id, hops: out.hops) })
+
+        verdicts.labels(cleared ? "cleared" : "blocked").inc()
+        metrics.processing.labels(runtime.options.service, "order").observeSince(started)
+        metrics.handled.labels(runtime.options.service, "order", cleared ? "cleared" : "blocked").inc()
+        runtime.logger.info(cleared ? "order cleared" : "order blocked", traceId: envelope.traceId,
+                            ["order": order.id, "account": order.accountId, "reason": evaluation.verdict.reason ?? "-"])
+    }
+
+    /// One operator command: events and flatten orders published, then the snapshot saved, then
+    /// the offset may commit (a crash in between re-applies it with the same ids).
+    private func handle(command envelope: Envelope<BreakerCommand>, book: AccountBook, sink: EventSink, producer: KafkaProducer) throws {
+        let received = HopClock.nowMicros()
+        let started = Monotonic.nanos()
+        let command = envelope.payload
+        let accounts = Set(stagingAccounts.map(\.id)).union(book.allAccounts.map(\.id)).sorted()
+        let positions = accounts.flatMap { book.openPositions($0).map(\.position) }
+        let result = breaker.withLock { $0.handle(command, positions: positions) }
+        let deliveries = try result.orders.map { order in
+            try producer.send(envelope.derive(id: "\(order.id):breaker", type: "order.cleared", source: runtime.options.service,
+                                              receivedMicros: received, payload: order), to: .ordersCleared, key: order.accountId)
+        }
+        for d in deliveries { _ = try d.wait(timeout: 30) }
+        try sink.publish(result.events, snapshot: result.outcome == .applied)
+        metrics.processing.labels(runtime.options.service, "command").observeSince(started)
+        metrics.handled.labels(runtime.options.service, "command", result.outcome.rawValue).inc()
+        let text = result.outcome == .rejected ? "breaker command rejected" : "breaker command"
+        runtime.logger.log(result.outcome == .rejected ? .warning : .info, text, traceId: envelope.traceId,
+                           ["command": command.id, "action": command.action.rawValue, "outcome": result.outcome.rawValue,
+                            "orders": String(result.orders.count), "message": result.message])
+    }
+
+    /// Sets the state gauge of every breaker.
+    fileprivate func refreshGauges() {
+        let values = breaker.withLock { $0.metricValues }
+        for (key, value) in values { stateGauge.labels(key.tier.rawValue, key.target).set(Double(value)) }
+    }
+
+    fileprivate func snapshotBytes() throws -> [UInt8] { try breaker.withLock { $0.snapshot() }.encoded() }
+
+    fileprivate func counted(_ event: BreakerEvent) { eventCount.labels(event.tier.rawValue, event.to.rawValue).inc() }
+}
+
+/// Where transitions go: `breaker_events`, `breaker.events` (acknowledged), the gauges, and a
+/// Redis snapshot after every change.
+private struct EventSink: Sendable {
+    let agent: BreakerAgent
+    let store: BreakerEventStore
+    let redis: RedisClient
+    let producer: KafkaProducer
+    let logger: Logger
+
+    func publish(_ events: [BreakerEvent], snapshot: Bool = false) throws {
+        if !events.isEmpty {
+            try store.record(events, epoch: agent.epoch)
+            let deliveries = try events.map { e in
+                try producer.send(Envelope(id: BreakerEventStore.storedId(e, epoch: agent.epoch), type: "breaker.event", traceId: "breaker-\(e.id)", source: CircuitBreaker.agentName,
+                                           payload: e), to: .breakerEvents, key: e.target)
+            }
+            for d in deliveries { _ = try d.wait(timeout: 30) }
+            for e in events {
+                agent.counted(e)
+                logger.info("breaker transition", ["breaker": e.key.description, "from": e.from?.rawValue ?? "unknown",
+                                                          "to": e.to.rawValue, "reason": e.reason.detail])
+            }
+        }
+        agent.refreshGauges()
+        if snapshot || !events.isEmpty {
+            _ = try redis.execute(.set(agent.snapshotKey, try agent.snapshotBytes())).check(command: "SET")
+        }
+    }
+}
+
+/// `GET /api/v1/breaker`.
+struct BreakerOverview: Encodable {
+    var breakers: [BreakerView]
+    var accounts: [AccountTradingView]
+}
+
+/// One breaker for the API.
+struct BreakerView: Encodable {
+    var tier: String
+    var target: String
+    /// `normal`, `warning`, `tripped`, `halfOpen`, or `unknown` (awaiting data: treated as HALTED).
+    var state: String
+    var reason: String
+    var manual: Bool
+    var recoveryAt: Int64?
+
+    init(_ b: Breaker) {
+        tier = b.key.tier.rawValue
+        target = b.key.target
+        state = b.isKnown ? b.state.rawValue : "unknown"
+        reason = b.reason.detail
+        manual = b.manual
+        recoveryAt = b.recoveryAt
+    }
+}
+
+/// `GET /api/v1/breaker/:account`: the trading state and every restricting breaker.
+struct AccountTradingView: Encodable {
+    struct Constraint: Encodable {
+        var breaker: String
+        var state: String
+        var effect: String
+        var detail: String
+    }
+
+    var account: String
+    var tradingState: String
+    var reasons: [Constraint]
+    var criticalAgentsDown: [String]
+
+    init(_ a: TradingAssessment) {
+        account = a.account
+        tradingState = a.state.rawValue
+        reasons = a.constraints.map {
+            Constraint(breaker: $0.key.description, state: $0.breakerState?.rawValue ?? "unknown", effect: $0.effect.rawValue, detail: $0.detail)
+        }
+        criticalAgentsDown = a.criticalAgentsDown
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import TMTCore
+
+extension OrderStore {
+    /// Records one agent's verdict on an order that moved on (e.g. the circuit breaker's cleared
+    /// or blocked): an `order_events` row keyed by `messageId` (a redelivered message repeats
+    /// nothing) and, where the order's row exists, its new status and decision trail. Orders
+    /// that never had a row (made outside the sizing path) get the event only.
+    public func recordEvent(order: Order, agent: String, messageId: String, processingMs: Double) throws {
+        try pool.transaction { conn in
+            let inserted = try conn.execute("""
+                INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
+                """, [messageId, order.id, agent, order.status.rawValue, order.decisions.last?.verdict.rawValue,
+                      try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), processingMs], prepared: true)
+            guard inserted > 0 else { return }
+            _ = try conn.execute("""
+                UPDATE orders SET status = $2, decisions = $3, updated_at = now() WHERE id = $1
+                """, [order.id, order.status.rawValue, try PostgresJSON(encoding: order.decisions)], prepared: true)
+        }
+    }
+}
