@@ -136,16 +136,8 @@ final class AntiCorrelationAgent: Sendable {
         }
         let elapsedMs = Monotonic.secondsSince(started) * 1000
         // The trail first (idempotent by message id), then the order on.
-        try pool.transaction { conn in
-            _ = try conn.execute("""
-                INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
-                """, ["\(order.id):anti-correlation", order.id, runtime.options.service, order.status.rawValue,
-                      outcome.decision.verdict.rawValue, try PostgresJSON(encoding: outcome.decision.figures), elapsedMs], prepared: true)
-            _ = try conn.execute("""
-                UPDATE orders SET status = $2, quantity = $3, decisions = $4, updated_at = now() WHERE id = $1
-                """, [order.id, order.status.rawValue, order.quantity, try PostgresJSON(encoding: order.decisions)], prepared: true)
-        }
+        try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service,
+                                               messageId: "\(order.id):anti-correlation", processingMs: elapsedMs)
         actions.labels(order.accountId, outcome.action.rawValue).inc()
         if order.status == .skipped {
             runtime.logger.info("order skipped", traceId: envelope.traceId, ["order": order.id, "reason": outcome.skipReason ?? "-"])

@@ -131,6 +131,8 @@ final class ComplianceAgent: Sendable {
 
         let approved = decision.verdict != .rejected
         try order.advance(to: approved ? .approved : .rejected, decision: decision.decision)
+        try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: "\(order.id):compliance-engine",
+                                               processingMs: Monotonic.secondsSince(started) * 1000)
         let out = envelope.derive(id: "\(order.id):compliance", type: approved ? "order.approved" : "order.rejected",
                                   source: runtime.options.service, receivedMicros: received, payload: order)
         let topic: Topic = approved ? .ordersApproved : .complianceViolations

@@ -116,12 +116,8 @@ final class HumanBehaviorAgent: Sendable {
             }
             let order = out.payload
             _ = try producer.send(out, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
-            try pool.execute("""
-                INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
-                """, [out.id, order.id, runtime.options.service, order.status.rawValue, order.decisions.last?.verdict.rawValue,
-                      try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), Double(now - (out.hops.last?.inMicros ?? now)) / 1000],
-                prepared: true)
+            try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: out.id,
+                                                   processingMs: Double(now - (out.hops.last?.inMicros ?? now)) / 1000)
             _ = try redis.zrem(Self.queueKey, member)
             _ = try redis.hdel(Self.ordersKey, member)
             released.labels(order.accountId).inc()

@@ -2,9 +2,10 @@ import Foundation
 import TMTCore
 
 extension OrderStore {
-    /// Records one agent's verdict on an order that moved on (e.g. the circuit breaker's cleared
-    /// or blocked): an `order_events` row keyed by `messageId` (a redelivered message repeats
-    /// nothing) and, where the order's row exists, its new status and decision trail. Orders
+    /// Records one agent's verdict on an order that moved on (compliance, anti-correlation, human
+    /// behaviour, the circuit breaker): an `order_events` row keyed by `messageId` (a redelivered
+    /// message repeats nothing) and, where the order's row exists, its new status, quantity (an
+    /// agent may resize) and decision trail. Orders
     /// that never had a row (made outside the sizing path) get the event only.
     public func recordEvent(order: Order, agent: String, messageId: String, processingMs: Double) throws {
         try pool.transaction { conn in
@@ -15,8 +16,8 @@ extension OrderStore {
                       try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), processingMs], prepared: true)
             guard inserted > 0 else { return }
             _ = try conn.execute("""
-                UPDATE orders SET status = $2, decisions = $3, updated_at = now() WHERE id = $1
-                """, [order.id, order.status.rawValue, try PostgresJSON(encoding: order.decisions)], prepared: true)
+                UPDATE orders SET status = $2, decisions = $3, quantity = $4, updated_at = now() WHERE id = $1
+                """, [order.id, order.status.rawValue, try PostgresJSON(encoding: order.decisions), order.quantity], prepared: true)
         }
     }
 }
