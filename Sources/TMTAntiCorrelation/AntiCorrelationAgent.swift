@@ -29,18 +29,11 @@ final class AntiCorrelationAgent: Sendable {
     func start() throws {
         let env = Environment()
         let log = runtime.logger
-        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
-                                    metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
-        try TradingSchema.migrate(pool: pool, logger: log)
-        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let pool = try runtime.openTradingDatabase(env)
         let accounts = try AccountStore(pool: pool).all()
         book.withLock { b in for a in accounts { b.register(accountId: a.id) } }
 
-        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "anti-correlation")
-        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
-        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let (kafka, producer) = try runtime.openKafka(env)
         let quotes = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
                                     deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         // Every instance needs every account's state, so this group is per instance.

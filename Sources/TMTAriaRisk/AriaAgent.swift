@@ -32,24 +32,14 @@ final class AriaAgent: Sendable {
     func start() throws {
         let env = Environment()
         let log = runtime.logger
-        let trading = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
-                                       metrics: runtime.metrics, logger: log)
-        let market = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL"), name: "market",
-                                      metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("databases") { trading.shutdown(); market.shutdown() }
-        try TradingSchema.migrate(pool: trading, logger: log)
-        try MarketSchema.migrate(pool: market, logger: log)
-        runtime.health.add("trading-db") { try trading.withConnection { try $0.ping() } }
-        runtime.health.add("market-db") { try market.withConnection { try $0.ping() } }
+        let trading = try runtime.openTradingDatabase(env)
+        let market = try runtime.openMarketDatabase(env)
         let accountStore = AccountStore(pool: trading)
         try accountStore.ensure(firms.accounts.map { $0.makeAccount() })
         let bars = BarStore(pool: market)
         let orders = OrderStore(pool: trading)
 
-        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "aria-risk")
-        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
-        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let (kafka, producer) = try runtime.openKafka(env)
         let quotes = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
                                     deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let book = try AccountBook(initial: try accountStore.all(), kafka: kafka, service: runtime.options.service,

@@ -70,11 +70,7 @@ final class BreakerAgent: Sendable {
     func start() throws {
         let env = Environment()
         let log = runtime.logger
-        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
-                                    metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
-        try TradingSchema.migrate(pool: pool, logger: log)
-        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let pool = try runtime.openTradingDatabase(env)
         let redis = try RedisClient(url: env.require("REDIS_URL"), metrics: runtime.metrics, logger: log)
         runtime.lifecycle.onShutdown("redis") { redis.close() }
         runtime.health.add("redis") { _ = try redis.execute(.ping()).check(command: "PING") }
@@ -83,10 +79,7 @@ final class BreakerAgent: Sendable {
         let events = BreakerEventStore(pool: pool)
         let orders = OrderStore(pool: pool)
 
-        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: Self.service)
-        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
-        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let (kafka, producer) = try runtime.openKafka(env)
         let sink = EventSink(agent: self, store: events, redis: redis, producer: producer, logger: log)
 
         // Fail closed until every account has reported: feed each stored account row now.

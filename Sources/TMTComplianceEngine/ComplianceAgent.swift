@@ -34,21 +34,14 @@ final class ComplianceAgent: Sendable {
     func start() throws {
         let env = Environment()
         let log = runtime.logger
-        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
-                                    metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
-        try TradingSchema.migrate(pool: pool, logger: log)
-        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let pool = try runtime.openTradingDatabase(env)
         // The configured accounts exist in the database; their stored state (kept by the execution
         // engine) wins over the configured initial figures.
         let store = AccountStore(pool: pool)
         try store.ensure(configuredAccounts)
         try reloadNews(pool: pool)
 
-        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "compliance-engine")
-        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
-        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let (kafka, producer) = try runtime.openKafka(env)
         let market = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
                                     deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let state = try AccountBook(initial: try store.all(), kafka: kafka, service: runtime.options.service,

@@ -58,19 +58,12 @@ final class ExecutionAgent: Sendable {
     func start() throws {
         let env = Environment()
         let log = runtime.logger
-        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
-                                    metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("databases") { pool.shutdown() }
-        try TradingSchema.migrate(pool: pool, logger: log)
-        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let pool = try runtime.openTradingDatabase(env)
         let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
         let firms = try ComplianceConfiguration.load(path: path)
         try AccountStore(pool: pool).ensure(firms.accounts.map { $0.makeAccount() })
 
-        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "execution-engine")
-        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
-        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let (kafka, producer) = try runtime.openKafka(env)
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
                                        topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)

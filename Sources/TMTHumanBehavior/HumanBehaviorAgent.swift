@@ -29,21 +29,14 @@ final class HumanBehaviorAgent: Sendable {
     func start() throws {
         let env = Environment()
         let log = runtime.logger
-        let pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), name: "trading",
-                                    metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("trading database") { pool.shutdown() }
-        try TradingSchema.migrate(pool: pool, logger: log)
-        runtime.health.add("trading-db") { try pool.withConnection { try $0.ping() } }
+        let pool = try runtime.openTradingDatabase(env)
         let redis = try RedisClient(url: try env.require("REDIS_URL"), metrics: runtime.metrics, logger: log)
         runtime.lifecycle.onShutdown("redis") { redis.close() }
         runtime.health.add("redis") { _ = try redis.ping() }
         let depth = runtime.metrics.gauge("tmt_human_queue_depth", help: "Orders waiting in the delay queue.").labels()
         runtime.metrics.addCollector { if let n = try? redis.zcard(Self.queueKey) { depth.set(Double(n)) } }
 
-        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "human-behavior")
-        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
-        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let (kafka, producer) = try runtime.openKafka(env)
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "human-behavior"),
                                        topics: [Topic.ordersDecorrelated.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)

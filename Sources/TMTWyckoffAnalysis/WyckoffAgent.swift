@@ -51,18 +51,10 @@ final class WyckoffAgent: Sendable {
     func start() throws {
         let env = Environment()
         let log = runtime.logger
-        let poolConfig = try PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL")
-        let pool = try PostgresPool(configuration: poolConfig, name: "market", metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("market database") { pool.shutdown() }
-        let report = try MarketSchema.migrate(pool: pool, logger: log)
-        log.info("market schema ready", ["applied": String(report.applied.count)])
-        runtime.health.add("market-db") { try pool.withConnection { try $0.ping() } }
+        let pool = try runtime.openMarketDatabase(env)
         let store = BarStore(pool: pool)
 
-        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "wyckoff-analysis")
-        runtime.health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
-        let producer = try KafkaProducer(configuration: kafka, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
+        let (kafka, producer) = try runtime.openKafka(env)
 
         // CONSUMER_GROUP lets an operator run a shadow instance that does not take partitions from
         // the live group (it then processes every tick itself).
