@@ -7,6 +7,12 @@ import TMTTrading
 /// Wires the paper execution core to Kafka (orders.cleared and market.ticks in; fills, positions
 /// and accounts out), the trading database and HTTP. One instance: it holds the working orders
 /// and every account's ledger in memory, and all work runs under one lock, in tick order.
+///
+/// Restart-safe: a working order's state is stored with its order row (`orders.working`) and each
+/// position's protective levels with the position, so a restarted engine resumes pending orders
+/// and keeps checking stops and targets. Each account's trading day follows its firm's reset
+/// (timezone and time of day) on the market clock: at the reset the daily P&L starts again from
+/// the balance.
 final class ExecutionAgent: Sendable {
     /// In-memory state: everything the engine returns is kept here for the next call.
     private struct State: Sendable {
@@ -16,6 +22,10 @@ final class ExecutionAgent: Sendable {
         var rates = CurrencyRates()
         var clock = MarketClock(clock: SystemClock())
         var throttle = AccountUpdateThrottle(minimumInterval: 0.25, clock: SystemClock())
+        /// The firm trading day each loaded account is in (by the market clock).
+        var days: [String: FirmTradingDay] = [:]
+        /// The firm day label stored with each account row when its ledger was loaded.
+        var storedDays: [String: String?] = [:]
     }
 
     private let runtime: ServiceRuntime
@@ -27,6 +37,9 @@ final class ExecutionAgent: Sendable {
     private let signalLatency: HistogramFamily
     private let dailyPnL: GaugeFamily
     private let drawdown: GaugeFamily
+    private let dayRolls: CounterFamily
+    /// The staging accounts and their firms' rules (COMPLIANCE_CONFIG).
+    private let firms: ComplianceConfiguration
 
     init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -40,6 +53,8 @@ final class ExecutionAgent: Sendable {
             throw TMTError(.configuration, "MT4_ENABLED=\(mt4) is refused: live execution is disabled in staging (unset it or set it to false)")
         }
         engine = try ExecutionEngine(configuration: .staging)
+        let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
+        firms = try ComplianceConfiguration.load(path: path)
         metrics = AgentMetrics(registry: runtime.metrics)
         let m = runtime.metrics
         executions = m.counter("tmt_trade_execution_total", help: "Fills booked, by account, instrument and side.",
@@ -53,15 +68,16 @@ final class ExecutionAgent: Sendable {
                            labels: ["account"])
         drawdown = m.gauge("tmt_account_drawdown_percentage", help: "Drawdown of equity from the high-water mark, percent.",
                            labels: ["account"])
+        dayRolls = m.counter("tmt_execution_day_rolls_total", help: "Trading days started at the account's firm reset, by account.",
+                             labels: ["account"])
     }
 
     func start() throws {
         let env = Environment()
         let log = runtime.logger
         let pool = try runtime.openTradingDatabase(env)
-        let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
-        let firms = try ComplianceConfiguration.load(path: path)
         try AccountStore(pool: pool).ensure(firms.accounts.map { $0.makeAccount() })
+        try restoreWorkingOrders(pool: pool)
 
         let (kafka, producer) = try runtime.openKafka(env)
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
@@ -126,6 +142,8 @@ final class ExecutionAgent: Sendable {
         try state.withLock { s in
             if s.working[order.id] != nil { return }
             _ = try ledger(order.accountId, in: &s, pool: pool)
+            // A newly loaded account learns its firm day before anything is booked on it.
+            if let now = s.clock.now() { rollTradingDays(now: now, in: &s, pool: pool, producer: producer) }
             s.working[order.id] = (working, envelope, nil)
             if let quote = s.rates.quote(order.instrument) {
                 try work(order.id, quote: quote, now: max(received, quote.time), in: &s, pool: pool, producer: producer)
@@ -143,6 +161,7 @@ final class ExecutionAgent: Sendable {
             s.rates.update(tick)
             s.clock.observe(tickTime: tick.time)
             let now = s.clock.now() ?? tick.time
+            rollTradingDays(now: now, in: &s, pool: pool, producer: producer)
             for id in s.working.keys.sorted() where s.working[id]?.order.order.instrument == tick.instrument {
                 do { try work(id, quote: tick, now: now, in: &s, pool: pool, producer: producer) } catch {
                     failure(error, order: id)
@@ -169,6 +188,7 @@ final class ExecutionAgent: Sendable {
     private func onTimer(pool: PostgresPool, producer: KafkaProducer) {
         state.withLock { s in
             guard let now = s.clock.now() else { return }
+            rollTradingDays(now: now, in: &s, pool: pool, producer: producer)
             for id in s.working.keys.sorted() {
                 guard let w = s.working[id], let at = w.nextCheckAt, at <= now, let quote = s.rates.quote(w.order.order.instrument) else { continue }
                 do { try work(id, quote: quote, now: now, in: &s, pool: pool, producer: producer) } catch { failure(error, order: id) }
@@ -206,14 +226,16 @@ final class ExecutionAgent: Sendable {
         try pool.transaction { conn in
             _ = try conn.execute("""
                 INSERT INTO orders (id, signal_id, account_id, instrument, side, type, quantity, price, stop_loss, take_profit,
-                                    risk_reducing, status, filled_quantity, decisions, hops, trace_id, created_at)
-                VALUES ($1, (SELECT id FROM signals WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                                    risk_reducing, status, filled_quantity, decisions, hops, trace_id, created_at, working)
+                VALUES ($1, (SELECT id FROM signals WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                        $18)
                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, filled_quantity = EXCLUDED.filled_quantity,
-                    decisions = EXCLUDED.decisions, updated_at = now()
+                    decisions = EXCLUDED.decisions, working = EXCLUDED.working, updated_at = now()
                 """, [order.id, order.signalId, order.accountId, order.instrument, order.side.rawValue, order.type.rawValue,
                       order.quantity, order.price, order.stopLoss, order.takeProfit, order.riskReducing, order.status.rawValue,
                       result.order.filledQuantity, try PostgresJSON(encoding: order.decisions), try PostgresJSON(encoding: hops),
-                      traceId, Self.date(order.createdAt)], prepared: true)
+                      traceId, Self.date(order.createdAt), result.order.isDone ? nil : try PostgresJSON(encoding: result.order)],
+                prepared: true)
             for booked in result.fills {
                 let f = booked.fill
                 _ = try conn.execute("""
@@ -225,21 +247,26 @@ final class ExecutionAgent: Sendable {
             }
             if !result.fills.isEmpty {
                 let p = result.position
+                let entry = result.ledger.book.entry(p.instrument)
                 _ = try conn.execute("""
-                    INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE now() END, now())
+                    INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, updated_at,
+                                           stop_loss, take_profit, source_order_id, source_signal_id)
+                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE now() END, now(), $6, $7, $8, $9)
                     ON CONFLICT (account_id, instrument) DO UPDATE SET quantity = EXCLUDED.quantity,
                         average_price = EXCLUDED.average_price, realized_pnl = EXCLUDED.realized_pnl,
+                        stop_loss = EXCLUDED.stop_loss, take_profit = EXCLUDED.take_profit,
+                        source_order_id = EXCLUDED.source_order_id, source_signal_id = EXCLUDED.source_signal_id,
                         opened_at = CASE WHEN EXCLUDED.quantity = 0 THEN NULL
                                          WHEN positions.quantity = 0 OR sign(positions.quantity) <> sign(EXCLUDED.quantity) THEN now()
                                          ELSE positions.opened_at END,
                         updated_at = now()
-                    """, [p.accountId, p.instrument, p.quantity, p.averagePrice, p.realizedPnL], prepared: true)
+                    """, [p.accountId, p.instrument, p.quantity, p.averagePrice, p.realizedPnL, entry.stopLoss, entry.takeProfit,
+                          entry.sourceOrderId, entry.sourceSignalId], prepared: true)
                 _ = try conn.execute("""
                     UPDATE accounts SET balance = $2, equity = $3, daily_pnl = $4, high_water_mark = $5, realized_pnl = $6,
-                        commission = $7, updated_at = now() WHERE id = $1
+                        commission = $7, trading_day = COALESCE($8, trading_day), updated_at = now() WHERE id = $1
                     """, [account.id, account.balance, account.equity, account.dailyPnL, account.highWaterMark,
-                          result.ledger.realizedPnL, result.ledger.commission], prepared: true)
+                          result.ledger.realizedPnL, result.ledger.commission, s.days[account.id]?.label], prepared: true)
                 _ = try conn.execute("""
                     INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
                     VALUES ($1, $2, $3, $4, $5, now())
@@ -296,16 +323,22 @@ final class ExecutionAgent: Sendable {
     private func ledger(_ accountId: String, in s: inout State, pool: PostgresPool) throws -> AccountLedger {
         if let l = s.ledgers[accountId] { return l }
         guard let row = try pool.queryOne("""
-            SELECT currency, initial_balance, realized_pnl, commission, equity, daily_pnl FROM accounts WHERE id = $1
+            SELECT currency, initial_balance, realized_pnl, commission, equity, daily_pnl, trading_day FROM accounts WHERE id = $1
             """, [accountId]) else {
             throw ExecutionError(.mismatch, "unknown account \(accountId)")
         }
-        let positions = try pool.query("SELECT instrument, quantity, average_price, realized_pnl FROM positions WHERE account_id = $1",
-                                       [accountId]).map { r in
+        let positions = try pool.query("""
+            SELECT instrument, quantity, average_price, realized_pnl, stop_loss, take_profit, source_order_id, source_signal_id
+            FROM positions WHERE account_id = $1
+            """, [accountId]).map { r in
             BookedPosition(position: Position(accountId: accountId, instrument: try r.decode(String.self, column: "instrument"),
                                               quantity: try r.decode(Decimal.self, column: "quantity"),
                                               averagePrice: try r.decode(Decimal.self, column: "average_price"),
-                                              realizedPnL: try r.decode(Decimal.self, column: "realized_pnl")))
+                                              realizedPnL: try r.decode(Decimal.self, column: "realized_pnl")),
+                           stopLoss: try r.decode(Decimal?.self, column: "stop_loss"),
+                           takeProfit: try r.decode(Decimal?.self, column: "take_profit"),
+                           sourceOrderId: try r.decode(String?.self, column: "source_order_id"),
+                           sourceSignalId: try r.decode(String?.self, column: "source_signal_id"))
         }
         let l = AccountLedger(accountId: accountId, currency: try row.decode(String.self, column: "currency"),
                               initialBalance: try row.decode(Decimal.self, column: "initial_balance"),
@@ -313,9 +346,81 @@ final class ExecutionAgent: Sendable {
                               commission: try row.decode(Decimal.self, column: "commission"),
                               dayStartBalance: try row.decode(Decimal.self, column: "equity") - row.decode(Decimal.self, column: "daily_pnl"),
                               positions: positions)
-        s.ledgers[accountId] = l
+        // The firm day the stored daily P&L belongs to; `rollTradingDays` compares it with the
+        // market clock's day once there is one.
+        s.storedDays[accountId] = try row.decode(String?.self, column: "trading_day")
         if s.accounts[accountId] == nil { s.accounts[accountId] = try loadAccount(accountId, pool: pool) }
+        s.ledgers[accountId] = l
         return l
+    }
+
+    /// The rules of the account's firm (COMPLIANCE_CONFIG), nil for a firm not configured there.
+    private func rules(for accountId: String, in s: State) -> FirmRules? {
+        s.accounts[accountId].flatMap { firms.rules(forFirm: $0.firm) }
+    }
+
+    /// Starts a new trading day for every loaded account whose firm day has ended at `now`
+    /// (market clock): the ledger's day-start balance becomes the balance, the row's daily P&L
+    /// and day are stored, and the account is published.
+    private func rollTradingDays(now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) {
+        let instant = Self.date(now)
+        for accountId in s.ledgers.keys.sorted() {
+            guard let rules = rules(for: accountId, in: s) else { continue }
+            let today = rules.tradingDay(containing: instant)
+            if let current = s.days[accountId] {
+                guard instant >= current.end else { continue }
+            } else {
+                // First sight since loading: the stored daily P&L is from an earlier firm day when
+                // the stored label differs (nothing was booked since, so the balance starts today).
+                s.days[accountId] = today
+                guard let stored = s.storedDays.removeValue(forKey: accountId) ?? nil, stored != today.label else { continue }
+            }
+            guard var ledger = s.ledgers[accountId] else { continue }
+            ledger.startNewDay()
+            s.ledgers[accountId] = ledger
+            s.days[accountId] = today
+            dayRolls.labels(accountId).inc()
+            var account = s.accounts[accountId]
+            if let valuation = try? engine.valuation(of: ledger, rates: s.rates) { account.map { var a = $0; valuation.apply(to: &a); account = a } }
+            do {
+                _ = try pool.execute("""
+                    UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = $4, updated_at = now() WHERE id = $1
+                    """, [accountId, account?.dailyPnL ?? 0, account?.equity, today.label])
+            } catch {
+                metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
+                runtime.logger.error("trading day not stored", ["account": accountId, "error": "\(error)"])
+            }
+            runtime.logger.info("trading day started", ["account": accountId, "day": today.label, "balance": "\(ledger.balance)"])
+            guard let account else { continue }
+            s.accounts[accountId] = account
+            do { _ = try sendAccount(account, producer: producer) } catch {
+                metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
+            }
+        }
+    }
+
+    /// Working orders stored by an earlier run, back into the working set with their envelope's
+    /// trace and hops (their accounts' ledgers load with them, protective levels included).
+    private func restoreWorkingOrders(pool: PostgresPool) throws {
+        let rows = try pool.query("SELECT id, working, hops, trace_id FROM orders WHERE working IS NOT NULL ORDER BY created_at, id")
+        var restored = 0
+        try state.withLock { s in
+            for row in rows {
+                let id = try row.decode(String.self, column: "id")
+                let working = try row.decode(PostgresJSON.self, column: "working").decode(WorkingOrder.self)
+                guard !working.isDone else { continue }
+                let hops = try row.decode(PostgresJSON.self, column: "hops").decode([Hop].self)
+                var source = Envelope(id: id, type: "order.cleared", traceId: try row.decode(String.self, column: "trace_id"),
+                                      createdAt: hops.first?.inMicros ?? working.receivedAt, source: runtime.options.service,
+                                      payload: working.order)
+                // The engine's own hop is appended again when the order next changes.
+                source.hops = hops.filter { $0.agent != runtime.options.service }
+                _ = try ledger(working.order.accountId, in: &s, pool: pool)
+                s.working[id] = (working, source, nil)
+                restored += 1
+            }
+        }
+        if restored > 0 { runtime.logger.info("working orders restored", ["orders": String(restored)]) }
     }
 
     private func loadAccount(_ id: String, pool: PostgresPool) throws -> Account {

@@ -181,6 +181,18 @@ public enum TradingSchema {
         ALTER TABLE breaker_events ADD CONSTRAINT breaker_events_tier_check
             CHECK (tier IN ('agent', 'account', 'system', 'instrument'));
         """),
+        // The execution engine restores its working orders and each position's protective levels
+        // after a restart: the working state travels with the order row, the levels with the position.
+        PostgresMigration(version: 3, name: "execution_restart_state", sql: """
+        ALTER TABLE orders ADD COLUMN working jsonb;
+        CREATE INDEX orders_working ON orders (account_id) WHERE working IS NOT NULL;
+        ALTER TABLE positions ADD COLUMN stop_loss numeric;
+        ALTER TABLE positions ADD COLUMN take_profit numeric;
+        ALTER TABLE positions ADD COLUMN source_order_id text;
+        ALTER TABLE positions ADD COLUMN source_signal_id text;
+        -- The firm trading day (its label) the account row's daily P&L belongs to.
+        ALTER TABLE accounts ADD COLUMN trading_day text;
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

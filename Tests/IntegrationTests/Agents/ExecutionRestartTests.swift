@@ -1,0 +1,129 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTTrading
+import XCTest
+
+/// `tmt-execution-engine` across a restart and a firm midnight: a pending limit order and an
+/// open position's stop-loss survive SIGTERM and a new process; the stop closes the position and
+/// the limit fills in the new process; a tick past the firm's day reset starts a new trading day.
+final class ExecutionRestartTests: XCTestCase {
+    func testWorkingOrdersAndStopsSurviveARestartAndTheDayRollsAtTheFirmReset() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let databaseURL = try TestServices.postgresURL()
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let group = "execution-restart-\(UUID().uuidString.prefix(8))"
+        let environment = ["DATABASE_URL": databaseURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": group,
+                           "KAFKA_AUTO_OFFSET_RESET": "latest", "PAPER_TRADING": "true"]
+        func startEngine() throws -> AgentProcess {
+            let agent = try AgentProcess(executable: "tmt-execution-engine", port: AgentProcess.freePort(), environment: environment)
+            try agent.waitUntilReady()
+            XCTAssertTrue(KafkaWait.until(timeout: 40) {
+                let m = (try? agent.metrics()) ?? ""
+                return m.contains("tmt_kafka_consumer_lag{topic=\"orders.cleared\"") && m.contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"")
+            }, "the agent never joined its groups:\n\(agent.log)")
+            return agent
+        }
+        let accountId = "acct-restart-\(UUID().uuidString.prefix(8))"
+        let initial = Decimal(100_000)
+        try AccountStore(pool: pool).ensure([Account(id: accountId, firm: "ftmo-like", initialBalance: initial)])
+
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "execution-restart-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        // Tick times are the market clock; `offset` moves them (past the firm's midnight at the end).
+        let quote = Mutex<(bid: Decimal, ask: Decimal, offset: Int64)>((Decimal(string: "1.08500")!, Decimal(string: "1.08508")!, 0))
+        let running = Atomic<Bool>(true)
+        let ticker = Thread {
+            while running.load(ordering: .relaxed) {
+                let (b, a, offset) = quote.withLock { $0 }
+                let t = HopClock.nowMicros() + offset
+                let tick = Tick(instrument: "EUR_USD", bid: b, ask: a, volume: 100_000, time: t)
+                _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
+                                       to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
+                usleep(100_000)
+            }
+        }
+        ticker.start()
+        defer { running.store(false, ordering: .relaxed) }
+        func send(_ order: Order) throws {
+            _ = try producer.send(Envelope(id: order.id, type: "order.cleared", traceId: "trace-\(order.id)", source: "human-behavior",
+                                           hops: [Hop(agent: "human-behavior", inMicros: HopClock.nowMicros(), outMicros: HopClock.nowMicros())],
+                                           payload: order), to: .ordersCleared, key: accountId).wait(timeout: 10)
+        }
+        func decimal(_ sql: String) -> Decimal? {
+            (try? pool.queryOne(sql, [accountId])).flatMap { $0 }.flatMap { try? $0.decode(Decimal?.self, column: "v") }
+        }
+        func text(_ sql: String, _ id: String) -> String? {
+            (try? pool.queryOne(sql, [id])).flatMap { $0 }.flatMap { try? $0.decode(String?.self, column: "v") }
+        }
+        let positionSQL = "SELECT quantity AS v FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'"
+
+        // First process: a market buy with a stop fills; a limit buy below the market waits.
+        var agent = try startEngine()
+        XCTAssertTrue(KafkaWait.until(timeout: 30) {
+            metricValue(in: (try? agent.metrics()) ?? "", "tmt_agent_processing_duration_seconds_count{agent=\"execution-engine\",type=\"tick\"}") >= 3
+        }, "no tick reached the agent:\n\(agent.log.suffix(2000))")
+        let stop = Decimal(string: "1.08300")!
+        let entry = Order(id: "restart-entry-\(UUID().uuidString.prefix(8)):\(accountId)", signalId: "none", accountId: accountId,
+                          instrument: "EUR_USD", side: .buy, type: .market, quantity: 1, price: nil, stopLoss: stop,
+                          takeProfit: Decimal(string: "1.10000")!, riskReducing: false, status: .cleared, createdAt: HopClock.nowMicros())
+        try send(entry)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { decimal(positionSQL) == 1 }, "entry never filled:\n\(agent.log.suffix(4000))")
+        let limitPrice = Decimal(string: "1.08000")!
+        let limit = Order(id: "restart-limit-\(UUID().uuidString.prefix(8)):\(accountId)", signalId: "none", accountId: accountId,
+                          instrument: "EUR_USD", side: .buy, type: .limit, quantity: 1, price: limitPrice, stopLoss: nil,
+                          takeProfit: nil, riskReducing: false, status: .cleared, createdAt: HopClock.nowMicros())
+        try send(limit)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) {
+            text("SELECT status AS v FROM orders WHERE id = $1", limit.id) == "pending"
+        }, "the limit order never became pending:\n\(agent.log.suffix(4000))")
+        XCTAssertNotNil(text("SELECT working::text AS v FROM orders WHERE id = $1", limit.id), "no working state stored")
+        XCTAssertEqual(decimal("SELECT stop_loss AS v FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'"), stop)
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+
+        // Second process: both come back; the stop closes the position, then the limit fills.
+        agent = try startEngine()
+        XCTAssertTrue(agent.log.contains("working orders restored"), agent.log.suffix(3000).description)
+        quote.withLock { $0.bid = Decimal(string: "1.08290")!; $0.ask = Decimal(string: "1.08298")! }
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { decimal(positionSQL) == 0 },
+                      "the restored stop never closed the position:\n\(agent.log.suffix(4000))")
+        let stopFills = try pool.query("SELECT price, realized_pnl FROM fills WHERE account_id = $1 AND order_id LIKE '%stop%'", [accountId])
+        XCTAssertEqual(stopFills.count, 1)
+        for row in stopFills { XCTAssertLessThan(try row.decode(Decimal.self, column: "realized_pnl"), 0) }
+        XCTAssertEqual(text("SELECT status AS v FROM orders WHERE id = $1", limit.id), "pending")
+        quote.withLock { $0.bid = Decimal(string: "1.07990")!; $0.ask = Decimal(string: "1.07998")! }
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT status AS v FROM orders WHERE id = $1", limit.id) == "filled" },
+                      "the restored limit order never filled:\n\(agent.log.suffix(4000))")
+        XCTAssertNil(text("SELECT working::text AS v FROM orders WHERE id = $1", limit.id))
+        XCTAssertEqual(decimal(positionSQL), 1)
+        let limitFill = try XCTUnwrap(try pool.queryOne("SELECT price FROM fills WHERE order_id = $1", [limit.id]))
+        XCTAssertLessThanOrEqual(try limitFill.decode(Decimal.self, column: "price"), limitPrice)
+        // Exact books: balance = initial + realised − commission, from the fills.
+        let sums = try XCTUnwrap(try pool.queryOne("""
+            SELECT sum(realized_pnl) AS pnl, sum(commission) AS commission FROM fills WHERE account_id = $1
+            """, [accountId]))
+        let realized = try sums.decode(Decimal.self, column: "pnl"), commission = try sums.decode(Decimal.self, column: "commission")
+        XCTAssertEqual(decimal("SELECT balance AS v FROM accounts WHERE id = $1"), initial + realized - commission)
+
+        // The firm (ftmo-like: Europe/Prague, 00:00) starts a new day: ticks from 1 s after the
+        // next reset on the market clock. Daily P&L then counts from the balance (open P&L only).
+        let rules = try XCTUnwrap(ComplianceConfiguration.load(path: TestServices.repoRoot.path + "/config/compliance-staging.yml")
+            .rules(forFirm: "ftmo-like"))
+        let today = try XCTUnwrap(text("SELECT trading_day AS v FROM accounts WHERE id = $1", accountId))
+        let nextReset = rules.tradingDay(containing: Date()).end
+        XCTAssertEqual(today, rules.tradingDay(containing: Date()).label)
+        quote.withLock { $0.offset = Int64((nextReset.timeIntervalSinceNow + 1) * 1e6) }
+        let tomorrow = rules.tradingDay(containing: nextReset.addingTimeInterval(1)).label
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT trading_day AS v FROM accounts WHERE id = $1", accountId) == tomorrow },
+                      "the trading day never rolled:\n\(agent.log.suffix(4000))")
+        let row = try XCTUnwrap(try pool.queryOne("SELECT balance, equity, daily_pnl FROM accounts WHERE id = $1", [accountId]))
+        XCTAssertEqual(try row.decode(Decimal.self, column: "daily_pnl"),
+                       try row.decode(Decimal.self, column: "equity") - row.decode(Decimal.self, column: "balance"))
+        XCTAssertEqual(metricValue(in: try agent.metrics(), "tmt_execution_day_rolls_total{account=\"\(accountId)\"}"), 1)
+        running.store(false, ordering: .relaxed)
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
+}
