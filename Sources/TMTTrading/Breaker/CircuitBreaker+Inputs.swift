@@ -33,14 +33,13 @@ extension CircuitBreaker {
 
     mutating func observeAccountDrawdown(_ id: String, now: Int64) -> [BreakerEvent] {
         guard let f = accountFigures[id] else { return [] }
-        let t = configuration.thresholds
         let start = f.startOfDayEquity
         if let b = accountBaselines[id], b.startOfDayEquity != start { accountBaselines[id] = nil }
         let key = BreakerKey.account(id)
         let previous = breakers[key]?.conditions[.dailyDrawdown]?.level
         let (level, reason) = drawdownReading(
             label: "daily drawdown", scope: "", cause: .dailyDrawdown, equity: f.equity, start: start,
-            baseline: accountBaselines[id], limit: t.accountDailyDrawdownPercent, previous: previous)
+            baseline: accountBaselines[id], limit: configuration.dailyDrawdownLimit(account: id), previous: previous)
         return observe(key, .dailyDrawdown, level, reason, now: now)
     }
 

@@ -338,3 +338,38 @@ final class BreakerTripTests: XCTestCase {
         XCTAssertEqual(cb.breaker(.instrument("EUR_USD"))?.conditions[.volatility]?.reason.figures["returns"], "0")
     }
 }
+
+/// Per-account daily drawdown limits from `account_daily_drawdown_percent:`.
+final class BreakerAccountLimitTests: XCTestCase {
+    typealias F = BreakerFixture
+
+    func testAnAccountsOwnLimitReplacesTheThresholdForItAlone() throws {
+        // acc-1 limited to 1 %: 999.99 loss (0.99999 %) warns (≥ 0.8 %), 1,000.00 trips;
+        // acc-2 keeps the standard 4 % (1,000.00 is 1 %, normal).
+        let clock = ManualClock()
+        var configuration = F.configuration()
+        configuration.accountDailyDrawdownPercent = ["acc-1": 1]
+        var cb = CircuitBreaker(configuration: configuration, clock: clock)
+        F.confirmAll(&cb)
+        _ = cb.apply(account: F.account("acc-1", equity: "99000.01"))
+        XCTAssertEqual(cb.state(.account("acc-1")), .warning)
+        _ = cb.apply(account: F.account("acc-2", equity: "99000"))
+        XCTAssertEqual(cb.state(.account("acc-2")), .normal)
+        let events = cb.apply(account: F.account("acc-1", equity: "99000"))
+        let trip = try XCTUnwrap(events.first { $0.to == .tripped })
+        XCTAssertEqual(trip.reason.detail, "daily drawdown 1.00 % (loss 1,000.00 of start-of-day equity 100,000.00) ≥ limit 1.00 %")
+        XCTAssertEqual(cb.tradingState(account: "acc-1"), .halted)
+        XCTAssertEqual(cb.tradingState(account: "acc-2"), .active)
+    }
+
+    func testYAMLReadsTheLimitsAndRefusesOneOutOfRange() throws {
+        let ok = ConfigNode(file: "cb.yml", node: try YAMLReader.parse("account_daily_drawdown_percent:\n  acct-a: 0.5\n"))
+        XCTAssertEqual(try BreakerConfiguration(node: ok, environment: Environment([:])).accountDailyDrawdownPercent, ["acct-a": F.d("0.5")])
+        let bad = ConfigNode(file: "cb.yml", node: try YAMLReader.parse("account_daily_drawdown_percent:\n  acct-a: 0\n"))
+        XCTAssertThrowsError(try BreakerConfiguration(node: bad, environment: Environment([:]))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("cb.yml:2"), text)
+            XCTAssertTrue(text.contains("acct-a"), text)
+        }
+    }
+}
