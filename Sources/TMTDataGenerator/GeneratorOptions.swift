@@ -25,7 +25,7 @@ struct GeneratorOptions {
 
     static let usage = """
     Usage: tmt-data-generator [--seed N] [--rate TICKS_PER_SECOND] [--duration SECONDS] [--count N]
-                              [--replay FILE] [--scenario KIND:INSTRUMENT]... [--scenario-minutes M]
+                              [--replay FILE] [--scenario KIND:INSTRUMENT[@M]]... [--scenario-minutes M]
                               [--instruments A,B,...] [--start ISO8601] [--bootstrap HOST:PORT]
 
     Publishes simulated market data on the Kafka topic market.ticks (key: instrument), each tick
@@ -41,8 +41,10 @@ struct GeneratorOptions {
       --count N                stop after N ticks
       --replay FILE            publish recorded ticks instead (JSON Lines of ticks, or CSV with the
                                header instrument,time,bid,ask,volume), at --rate
-      --scenario KIND:SYMBOL   script a Wyckoff scenario: accumulation (spring → markup) or
-                               distribution (upthrust → markdown); repeatable
+      --scenario KIND:SYMBOL[@M]
+                               script a Wyckoff scenario: accumulation (spring → markup) or
+                               distribution (upthrust → markdown), starting M simulated minutes
+                               in (default 0); one per instrument, repeatable
       --scenario-minutes M     length scale of the scripted scenarios (default 30)
       --instruments LIST       comma-separated subset of the instruments (default all)
       --start ISO8601          simulated start instant (default now)
@@ -88,11 +90,25 @@ struct GeneratorOptions {
             case "--scenario-minutes": o.scenarioMinutes = try number(arg, try value(arg))
             case "--scenario":
                 let v = try value(arg)
-                let parts = v.split(separator: ":").map(String.init)
-                guard parts.count == 2, Instrument.catalog[parts[1]] != nil, ["accumulation", "distribution"].contains(parts[0]) else {
-                    throw UsageError(description: "--scenario: expected accumulation:SYMBOL or distribution:SYMBOL with a known symbol, got '\(v)'")
+                // KIND:SYMBOL or KIND:SYMBOL@MINUTES (the script starts that many simulated minutes in).
+                let at = v.split(separator: "@", omittingEmptySubsequences: false).map(String.init)
+                let parts = at[0].split(separator: ":").map(String.init)
+                guard at.count <= 2, parts.count == 2, Instrument.catalog[parts[1]] != nil,
+                      ["accumulation", "distribution"].contains(parts[0]) else {
+                    throw UsageError(description: "--scenario: expected accumulation:SYMBOL or distribution:SYMBOL with a known symbol, optionally @MINUTES, got '\(v)'")
                 }
-                o.scenarios.append(WyckoffScenario(symbol: parts[1], segments: [], rangeHalfWidth: parts[0] == "accumulation" ? 1 : -1))
+                var offset = 0.0
+                if at.count == 2 {
+                    guard let m = Double(at[1]), m.isFinite, m >= 0 else {
+                        throw UsageError(description: "--scenario: the start after @ must be minutes ≥ 0, got '\(at[1])'")
+                    }
+                    offset = m * 60
+                }
+                guard !o.scenarios.contains(where: { $0.symbol == parts[1] }) else {
+                    throw UsageError(description: "--scenario: \(parts[1]) already has a scenario (one per instrument)")
+                }
+                o.scenarios.append(WyckoffScenario(symbol: parts[1], segments: [], rangeHalfWidth: parts[0] == "accumulation" ? 1 : -1,
+                                                   startOffset: offset))
             case "--instruments":
                 let list = try value(arg).split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 for s in list where Instrument.catalog[s] == nil { throw UsageError(description: "--instruments: unknown instrument '\(s)'") }
@@ -109,8 +125,8 @@ struct GeneratorOptions {
         }
         // Build the scripted scenarios now that --scenario-minutes is known (flag order is free).
         o.scenarios = o.scenarios.map {
-            $0.rangeHalfWidth > 0 ? .accumulation(symbol: $0.symbol, minutes: o.scenarioMinutes)
-                                  : .distribution(symbol: $0.symbol, minutes: o.scenarioMinutes)
+            $0.rangeHalfWidth > 0 ? .accumulation(symbol: $0.symbol, minutes: o.scenarioMinutes, startOffset: $0.startOffset)
+                                  : .distribution(symbol: $0.symbol, minutes: o.scenarioMinutes, startOffset: $0.startOffset)
         }
         for s in o.scenarios where !o.instruments.contains(s.symbol) {
             throw UsageError(description: "--scenario for \(s.symbol), which is not among --instruments")

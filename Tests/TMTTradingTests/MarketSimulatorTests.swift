@@ -129,6 +129,36 @@ final class MarketSimulatorTests: XCTestCase {
         XCTAssertEqual(variance, 1, accuracy: 0.05)
     }
 
+    func testADelayedScenarioWalksFreelyUntilItsStartThenFollowsTheScript() {
+        // EUR_USD alone, accumulation starting 20 simulated minutes in: until then the ticks are
+        // exactly those of a run without a scenario; from then the script's phases apply.
+        let profile = [InstrumentProfile.defaults[0]]
+        let offset = 20.0 * 60
+        let delayed = WyckoffScenario.accumulation(symbol: "EUR_USD", minutes: 10, startOffset: offset)
+        var scripted = MarketSimulator(.init(seed: 9, startMicros: wednesday, profiles: profile, scenarios: [delayed],
+                                             news: NewsCalendar(events: [])))
+        var free = MarketSimulator(.init(seed: 9, startMicros: wednesday, profiles: profile, news: NewsCalendar(events: [])))
+        let start = wednesday + Int64(offset * 1e6)
+        var before = 0, after = 0
+        var divergedAfterStart = false
+        for _ in 0..<12_000 {
+            let a = scripted.next(), b = free.next()
+            if a.time < start {
+                XCTAssertEqual(a, b)
+                before += 1
+            } else {
+                after += 1
+                if a.bid != b.bid { divergedAfterStart = true }
+            }
+        }
+        XCTAssertGreaterThan(before, 1000)
+        XCTAssertGreaterThan(after, 1000)
+        XCTAssertTrue(divergedAfterStart)
+        XCTAssertNil(scripted.scenarioPhase(symbol: "EUR_USD", atMicros: start - 1_000_000))
+        XCTAssertEqual(scripted.scenarioPhase(symbol: "EUR_USD", atMicros: start + 1_000_000), .accumulation)
+        XCTAssertEqual(scripted.scenarioPhase(symbol: "EUR_USD", atMicros: start + 10 * 60_000_000 + 30_000_000), .spring)
+    }
+
     private func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         return s.isEmpty ? .nan : s[s.count / 2]

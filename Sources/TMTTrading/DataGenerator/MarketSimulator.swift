@@ -46,6 +46,9 @@ public struct MarketSimulator: Sendable {
         var scenario: WyckoffScenario?
         var scenarioStart: Int64
         var scenarioCentre: Double
+        /// Whether `scenarioCentre` is set: at once without a start offset, else where the
+        /// price is when the script begins.
+        var scenarioAnchored: Bool
         var currencies: [String]
     }
 
@@ -65,7 +68,8 @@ public struct MarketSimulator: Sendable {
             let logPrice = log(profile.startPrice)
             return InstrumentState(profile: profile, rng: rng, logPrice: logPrice, variance: 1, nextTime: first,
                                    lastTime: configuration.startMicros, scenario: scenario,
-                                   scenarioStart: configuration.startMicros, scenarioCentre: logPrice,
+                                   scenarioStart: configuration.startMicros + Int64((scenario?.startOffset ?? 0) * 1e6),
+                                   scenarioCentre: logPrice, scenarioAnchored: (scenario?.startOffset ?? 0) <= 0,
                                    currencies: [profile.instrument.base, profile.instrument.quoteCurrency])
         }
     }
@@ -110,6 +114,10 @@ public struct MarketSimulator: Sendable {
         let sigma = s.profile.annualVolatility * volFactor * (dt / Self.secondsPerYear).squareRoot()
         var volumeFactor = activity * (1 + 2 * news)
 
+        if s.scenario != nil, !s.scenarioAnchored, now >= s.scenarioStart {
+            s.scenarioCentre = s.logPrice
+            s.scenarioAnchored = true
+        }
         if let scenario = s.scenario, let target = scenario.target(elapsed: Double(now - s.scenarioStart) / 1e6) {
             // Follow the script: pull toward the target path (time constant ~8 s) with the
             // phase's volume signature; noise stays so the path is not a clean line.

@@ -34,27 +34,32 @@ public struct WyckoffScenario: Sendable, Equatable {
     public var segments: [Segment]
     /// Half the range's height as a fraction of price (0.003 = ±0.3 %).
     public var rangeHalfWidth: Double
+    /// Seconds of simulated time after the simulation start before the script begins; the
+    /// instrument walks freely until then, and the range is centred where the price is at that
+    /// moment. Default 0 (the script starts with the simulation).
+    public var startOffset: Double
 
-    public init(symbol: String, segments: [Segment], rangeHalfWidth: Double = 0.003) {
+    public init(symbol: String, segments: [Segment], rangeHalfWidth: Double = 0.003, startOffset: Double = 0) {
         self.symbol = symbol
         self.segments = segments
         self.rangeHalfWidth = rangeHalfWidth
+        self.startOffset = startOffset
     }
 
     /// Accumulation → spring → test → markup: the classic long setup.
-    public static func accumulation(symbol: String, minutes: Double = 20) -> WyckoffScenario {
+    public static func accumulation(symbol: String, minutes: Double = 20, startOffset: Double = 0) -> WyckoffScenario {
         WyckoffScenario(symbol: symbol, segments: [
             Segment(.accumulation, seconds: minutes * 60), Segment(.spring, seconds: minutes * 10),
             Segment(.accumulation, seconds: minutes * 15), Segment(.markup, seconds: minutes * 60),
-        ])
+        ], startOffset: startOffset)
     }
 
     /// Distribution → upthrust → test → markdown: the classic short setup.
-    public static func distribution(symbol: String, minutes: Double = 20) -> WyckoffScenario {
+    public static func distribution(symbol: String, minutes: Double = 20, startOffset: Double = 0) -> WyckoffScenario {
         WyckoffScenario(symbol: symbol, segments: [
             Segment(.distribution, seconds: minutes * 60), Segment(.upthrust, seconds: minutes * 10),
             Segment(.distribution, seconds: minutes * 15), Segment(.markdown, seconds: minutes * 60),
-        ])
+        ], startOffset: startOffset)
     }
 
     /// Total length in seconds.
