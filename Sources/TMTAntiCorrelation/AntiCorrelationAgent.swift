@@ -130,7 +130,9 @@ final class AntiCorrelationAgent: Sendable {
         let elapsedMs = Monotonic.secondsSince(started) * 1000
         // The trail first (idempotent by message id), then the order on.
         try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service,
-                                               messageId: "\(order.id):anti-correlation", processingMs: elapsedMs)
+                                               messageId: "\(order.id):anti-correlation", processingMs: elapsedMs,
+                                               hops: envelope.hops + [Hop(agent: runtime.options.service, inMicros: received,
+                                                                          outMicros: HopClock.nowMicros())])
         actions.labels(order.accountId, outcome.action.rawValue).inc()
         if order.status == .skipped {
             runtime.logger.info("order skipped", traceId: envelope.traceId, ["order": order.id, "reason": outcome.skipReason ?? "-"])

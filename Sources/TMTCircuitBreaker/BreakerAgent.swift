@@ -206,7 +206,8 @@ final class BreakerAgent: Sendable {
         let cleared = evaluation.verdict.isCleared
         try order.advance(to: cleared ? .cleared : .blocked, decision: evaluation.decision)
         try store.recordEvent(order: order, agent: Self.service, messageId: "\(order.id):\(Self.service)",
-                              processingMs: Monotonic.secondsSince(started) * 1000)
+                              processingMs: Monotonic.secondsSince(started) * 1000,
+                              hops: envelope.hops + [Hop(agent: runtime.options.service, inMicros: received, outMicros: HopClock.nowMicros())])
         let out = envelope.derive(id: "\(order.id):breaker", type: cleared ? "order.cleared" : "order.blocked", source: runtime.options.service,
                                   receivedMicros: received, payload: order)
         _ = try producer.send(out, to: cleared ? .ordersCleared : .ordersBlocked, key: order.accountId).wait(timeout: 30)

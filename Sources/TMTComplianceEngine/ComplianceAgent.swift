@@ -45,7 +45,8 @@ final class ComplianceAgent: Sendable {
         let market = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
                                     deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let state = try AccountBook(initial: try store.all(), kafka: kafka, service: runtime.options.service,
-                                    instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+                                    instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log,
+                                    now: { market.marketNow() ?? Date() })
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "compliance-engine"),
                                        topics: [Topic.ordersProposed.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
@@ -84,8 +85,10 @@ final class ComplianceAgent: Sendable {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
         var order = envelope.payload
-        let now = Date()
-        let clock = SystemClock()
+        // Rules are judged at market time (the simulation's or a replay's clock, as the news
+        // calendar, sessions and the weekend are), the wall clock until the first tick.
+        let now = market.marketNow() ?? Date()
+        let clock = ManualClock(start: now)
         let decision: ComplianceDecision
         let account = book.account(order.accountId)
         if let account, let rules = engine.configuration.rules(forFirm: account.firm) {
@@ -125,7 +128,9 @@ final class ComplianceAgent: Sendable {
         let approved = decision.verdict != .rejected
         try order.advance(to: approved ? .approved : .rejected, decision: decision.decision)
         try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: "\(order.id):compliance-engine",
-                                               processingMs: Monotonic.secondsSince(started) * 1000)
+                                               processingMs: Monotonic.secondsSince(started) * 1000,
+                                               hops: envelope.hops + [Hop(agent: runtime.options.service, inMicros: received,
+                                                                          outMicros: HopClock.nowMicros())])
         let out = envelope.derive(id: "\(order.id):compliance", type: approved ? "order.approved" : "order.rejected",
                                   source: runtime.options.service, receivedMicros: received, payload: order)
         let topic: Topic = approved ? .ordersApproved : .complianceViolations

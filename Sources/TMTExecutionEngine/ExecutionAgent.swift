@@ -26,6 +26,8 @@ final class ExecutionAgent: Sendable {
         var days: [String: FirmTradingDay] = [:]
         /// The firm day label stored with each account row when its ledger was loaded.
         var storedDays: [String: String?] = [:]
+        /// When every loaded account was last published (monotonic ns), for the periodic refresh.
+        var lastFullPublish: UInt64 = 0
     }
 
     private let runtime: ServiceRuntime
@@ -102,6 +104,13 @@ final class ExecutionAgent: Sendable {
         try runtime.startHTTP(router: router)
         runtime.startHeartbeat(producer: producer)
 
+        // Every staging account's figures from the start, so the circuit breaker (fail closed:
+        // an account never heard of is HALTED) and the others know them before the first fill.
+        try state.withLock { s in
+            for staging in firms.accounts { _ = try ledger(staging.id, in: &s, pool: pool) }
+        }
+        publishAllAccounts(producer: producer)
+
         try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in
             onTick(envelope.payload, pool: pool, producer: producer)
         }
@@ -133,7 +142,8 @@ final class ExecutionAgent: Sendable {
                                 ["order": order.id, "status": status.rawValue])
             return
         }
-        let received = state.withLock { $0.clock.now() } ?? HopClock.nowMicros()
+        let wallReceived = HopClock.nowMicros()
+        let received = state.withLock { $0.clock.now() } ?? wallReceived
         let accepted = Result { () throws(ExecutionError) -> WorkingOrder in try engine.accept(order, receivedAt: received) }
         guard case .success(let working) = accepted else {
             if case .failure(let error) = accepted { failure(error, order: order.id) }
@@ -144,7 +154,10 @@ final class ExecutionAgent: Sendable {
             _ = try ledger(order.accountId, in: &s, pool: pool)
             // A newly loaded account learns its firm day before anything is booked on it.
             if let now = s.clock.now() { rollTradingDays(now: now, in: &s, pool: pool, producer: producer) }
-            s.working[order.id] = (working, envelope, nil)
+            // The engine's hop opens now (wall clock) and closes when the order's outcome is booked.
+            var source = envelope
+            source.hops.append(Hop(agent: runtime.options.service, inMicros: wallReceived, outMicros: wallReceived))
+            s.working[order.id] = (working, source, nil)
             if let quote = s.rates.quote(order.instrument) {
                 try work(order.id, quote: quote, now: max(received, quote.time), in: &s, pool: pool, producer: producer)
             }
@@ -197,7 +210,41 @@ final class ExecutionAgent: Sendable {
                 if let ledger = s.ledgers[accountId] { publishAccount(ledger, in: &s, producer: producer) }
             }
         }
+        if Monotonic.nanos() &- state.withLock({ $0.lastFullPublish }) >= Self.fullPublishIntervalNanos {
+            publishAllAccounts(producer: producer)
+        }
     }
+
+    /// Every loaded account, marked to the latest quotes where it can be, else as stored, and
+    /// its open positions.
+    private func publishAllAccounts(producer: KafkaProducer) {
+        state.withLock { s in
+            s.lastFullPublish = Monotonic.nanos()
+            for accountId in s.ledgers.keys.sorted() {
+                guard let ledger = s.ledgers[accountId] else { continue }
+                if var account = s.accounts[accountId], let valuation = try? engine.valuation(of: ledger, rates: s.rates) {
+                    valuation.apply(to: &account)
+                    s.accounts[accountId] = account
+                }
+                guard let account = s.accounts[accountId] else { continue }
+                do {
+                    _ = try sendAccount(account, producer: producer)
+                    // Open positions too: a service started after they opened learns them here.
+                    for entry in ledger.book.openPositions {
+                        let p = entry.position
+                        let env = Envelope(id: "\(accountId):\(p.instrument):position@\(HopClock.nowMicros())", type: "position.update",
+                                           traceId: accountId, source: runtime.options.service, payload: p)
+                        _ = try producer.send(env, to: .positionsUpdates, key: accountId)
+                    }
+                } catch {
+                    metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
+                }
+            }
+        }
+    }
+
+    /// How often every loaded account is published even when nothing changed: 5 s.
+    private static let fullPublishIntervalNanos: UInt64 = 5_000_000_000
 
     // MARK: - Working
 
@@ -221,7 +268,14 @@ final class ExecutionAgent: Sendable {
             // An open position without a quote: equity cannot be marked yet; carry the balance.
             account.balance = result.ledger.balance
         }
-        let hops = (source?.hops ?? []) + [Hop(agent: runtime.options.service, inMicros: received, outMicros: received)]
+        // The engine's hop: from the order's receipt (opened in onOrder) to this outcome.
+        var inbound = source?.hops ?? []
+        var hopIn = received
+        if let last = inbound.last, last.agent == runtime.options.service {
+            hopIn = last.inMicros
+            inbound.removeLast()
+        }
+        let hops = inbound + [Hop(agent: runtime.options.service, inMicros: hopIn, outMicros: received)]
         let traceId = source?.traceId ?? order.id
         try pool.transaction { conn in
             _ = try conn.execute("""
@@ -230,7 +284,7 @@ final class ExecutionAgent: Sendable {
                 VALUES ($1, (SELECT id FROM signals WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                         $18)
                 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, filled_quantity = EXCLUDED.filled_quantity,
-                    decisions = EXCLUDED.decisions, working = EXCLUDED.working, updated_at = now()
+                    decisions = EXCLUDED.decisions, working = EXCLUDED.working, hops = EXCLUDED.hops, updated_at = now()
                 """, [order.id, order.signalId, order.accountId, order.instrument, order.side.rawValue, order.type.rawValue,
                       order.quantity, order.price, order.stopLoss, order.takeProfit, order.riskReducing, order.status.rawValue,
                       result.order.filledQuantity, try PostgresJSON(encoding: order.decisions), try PostgresJSON(encoding: hops),
@@ -290,9 +344,10 @@ final class ExecutionAgent: Sendable {
 
         // Publish, and wait for the acknowledgements before the offset may be committed.
         var deliveries: [KafkaDelivery] = []
-        let base = source ?? Envelope(id: order.id, type: "order.protective", traceId: traceId, source: runtime.options.service, payload: order)
+        var base = source ?? Envelope(id: order.id, type: "order.protective", traceId: traceId, source: runtime.options.service, payload: order)
+        base.hops = inbound
         for booked in result.fills {
-            let out = base.derive(id: booked.fill.id, type: "execution.fill", source: runtime.options.service, receivedMicros: received,
+            let out = base.derive(id: booked.fill.id, type: "execution.fill", source: runtime.options.service, receivedMicros: hopIn,
                                   payload: booked.fill)
             deliveries.append(try producer.send(out, to: .executionsFills, key: order.accountId))
             executions.labels(order.accountId, order.instrument, booked.fill.side.rawValue).inc()
@@ -303,7 +358,7 @@ final class ExecutionAgent: Sendable {
         }
         if !result.fills.isEmpty {
             let out = base.derive(id: "\(order.id):position:\(result.order.fillCount)", type: "position.update",
-                                  source: runtime.options.service, receivedMicros: received, payload: result.position)
+                                  source: runtime.options.service, receivedMicros: hopIn, payload: result.position)
             deliveries.append(try producer.send(out, to: .positionsUpdates, key: order.accountId))
             _ = s.throttle.shouldEmit(accountId: order.accountId, fill: true)
             deliveries.append(try sendAccount(account, producer: producer))
@@ -413,8 +468,9 @@ final class ExecutionAgent: Sendable {
                 var source = Envelope(id: id, type: "order.cleared", traceId: try row.decode(String.self, column: "trace_id"),
                                       createdAt: hops.first?.inMicros ?? working.receivedAt, source: runtime.options.service,
                                       payload: working.order)
-                // The engine's own hop is appended again when the order next changes.
-                source.hops = hops.filter { $0.agent != runtime.options.service }
+                // The trail as stored: its last hop is the engine's, opened when the order arrived,
+                // and closes when the order next changes.
+                source.hops = hops
                 _ = try ledger(working.order.accountId, in: &s, pool: pool)
                 s.working[id] = (working, source, nil)
                 restored += 1

@@ -110,7 +110,7 @@ final class HumanBehaviorAgent: Sendable {
             let order = out.payload
             _ = try producer.send(out, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
             try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: out.id,
-                                                   processingMs: Double(now - (out.hops.last?.inMicros ?? now)) / 1000)
+                                                   processingMs: Double(now - (out.hops.last?.inMicros ?? now)) / 1000, hops: out.hops)
             _ = try redis.zrem(Self.queueKey, member)
             _ = try redis.hdel(Self.ordersKey, member)
             released.labels(order.accountId).inc()

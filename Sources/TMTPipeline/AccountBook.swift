@@ -15,9 +15,14 @@ public final class AccountBook: Sendable {
     private let accounts: Mutex<[String: Account]>
     private let positions = Mutex<[String: [String: OpenPosition]]>([:])
     private let consumer: KafkaConsumer
+    private let now: @Sendable () -> Date
 
+    /// - Parameter now: the time a position is recorded as opened at (e.g. the market clock, so
+    ///   a minimum-hold rule compares like with like); default the wall clock.
     public init(initial: [Account], kafka: KafkaConfiguration, service: String, instanceId: String,
-                deadLetterProducer: KafkaProducer, metrics: MetricsRegistry, logger: Logger) throws {
+                deadLetterProducer: KafkaProducer, metrics: MetricsRegistry, logger: Logger,
+                now: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.now = now
         accounts = Mutex(Dictionary(initial.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b }))
         consumer = try KafkaConsumer(configuration: kafka, groupId: "\(service)-state-\(instanceId)",
                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name],
@@ -50,7 +55,7 @@ public final class AccountBook: Sendable {
             } else if let old = mine[position.instrument], old.position.quantity.sign == position.quantity.sign {
                 mine[position.instrument] = OpenPosition(position: position, openedAt: old.openedAt)
             } else {
-                mine[position.instrument] = OpenPosition(position: position, openedAt: Date())
+                mine[position.instrument] = OpenPosition(position: position, openedAt: now())
             }
             all[position.accountId] = mine
         }

@@ -8,6 +8,7 @@ import TMTTrading
 /// starts from the latest offsets). Agents read it to price orders and convert currencies.
 public final class MarketView: Sendable {
     private let quotes = Mutex<[String: Tick]>([:])
+    private let clock = Mutex(MarketClock(clock: SystemClock()))
     private let consumer: KafkaConsumer
     private let known: Gauge
 
@@ -24,6 +25,7 @@ public final class MarketView: Sendable {
     public func start() throws {
         try consumer.startEnvelopes(Tick.self) { [self] envelope, _ in
             let tick = envelope.payload
+            clock.withLock { $0.observe(tickTime: tick.time) }
             let count = quotes.withLock { map -> Int in
                 if let old = map[tick.instrument], old.time > tick.time { return map.count }
                 map[tick.instrument] = tick
@@ -37,6 +39,12 @@ public final class MarketView: Sendable {
 
     /// The newest tick of `instrument`.
     public func quote(_ instrument: String) -> Tick? { quotes.withLock { $0[instrument] } }
+
+    /// Market time now: the newest tick time seen, advanced by the time elapsed since (the
+    /// generator's simulated time, or a replay's); nil before the first tick.
+    public func marketNow() -> Date? {
+        clock.withLock { $0.now() }.map { Date(timeIntervalSince1970: Double($0) / 1e6) }
+    }
 
     /// A converter over the newest quotes (ARIA's `CurrencyConverter`).
     public func converter() -> CurrencyConverter { CurrencyConverter(ticks: quotes.withLock { Array($0.values) }) }

@@ -6,8 +6,9 @@ extension OrderStore {
     /// behaviour, the circuit breaker): an `order_events` row keyed by `messageId` (a redelivered
     /// message repeats nothing) and, where the order's row exists, its new status, quantity (an
     /// agent may resize) and decision trail. Orders
-    /// that never had a row (made outside the sizing path) get the event only.
-    public func recordEvent(order: Order, agent: String, messageId: String, processingMs: Double) throws {
+    /// that never had a row (made outside the sizing path) get the event only. `hops`, when given,
+    /// replace the row's latency trail (the order's hops so far, this agent's included).
+    public func recordEvent(order: Order, agent: String, messageId: String, processingMs: Double, hops: [Hop]? = nil) throws {
         try pool.transaction { conn in
             let inserted = try conn.execute("""
                 INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
@@ -16,8 +17,9 @@ extension OrderStore {
                       try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), processingMs], prepared: true)
             guard inserted > 0 else { return }
             _ = try conn.execute("""
-                UPDATE orders SET status = $2, decisions = $3, quantity = $4, updated_at = now() WHERE id = $1
-                """, [order.id, order.status.rawValue, try PostgresJSON(encoding: order.decisions), order.quantity], prepared: true)
+                UPDATE orders SET status = $2, decisions = $3, quantity = $4, hops = COALESCE($5, hops), updated_at = now() WHERE id = $1
+                """, [order.id, order.status.rawValue, try PostgresJSON(encoding: order.decisions), order.quantity,
+                      try hops.map { try PostgresJSON(encoding: $0) }], prepared: true)
         }
     }
 }

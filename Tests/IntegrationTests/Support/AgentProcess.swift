@@ -9,13 +9,14 @@ final class AgentProcess {
     let port: Int
     let logFile: URL
 
-    init(executable: String, port: Int, environment: [String: String]) throws {
+    init(executable: String, port: Int, environment: [String: String], arguments: [String] = []) throws {
         self.port = port
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
             throw TestServices.NotRunning(description: "cannot create \(logFile.path)")
         }
         process.executableURL = TestServices.executable(executable)
+        process.arguments = arguments
         process.currentDirectoryURL = TestServices.repoRoot
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TMT_TEST_") }
         env["PORT"] = String(port)
