@@ -14,6 +14,9 @@ final class HumanBehaviorAgent: Sendable {
     private let metrics: AgentMetrics
     private let holds: HistogramFamily
     private let released: CounterFamily
+    /// Wakes the release loop early (an order parked already due, or shutdown).
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
 
     init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -43,7 +46,7 @@ final class HumanBehaviorAgent: Sendable {
 
         // The release loop: publish what is due, then take it off the queue (a crash in between
         // publishes it again after the restart: at least once, never lost).
-        let stop = DispatchSemaphore(value: 0)
+        // It runs every 50 ms, and at once when an order is parked already due (no delay).
         let stopped = DispatchSemaphore(value: 0)
         Thread.detachNewThread { [self] in
             repeat {
@@ -51,12 +54,14 @@ final class HumanBehaviorAgent: Sendable {
                     metrics.communicationErrors.labels(runtime.options.service, "redis").inc()
                     log.warning("release pass failed", ["error": "\(error)"])
                 }
-            } while stop.wait(timeout: .now() + 0.05) == .timedOut
+                _ = wake.wait(timeout: .now() + 0.05)
+            } while !stopping.load(ordering: .acquiring)
             stopped.signal()
         }
         runtime.lifecycle.onShutdown("consumers and release loop") {
             orders.stop(timeout: 10)
-            stop.signal()
+            self.stopping.store(true, ordering: .releasing)
+            self.wake.signal()
             _ = stopped.wait(timeout: .now() + 10)
         }
 
@@ -81,6 +86,7 @@ final class HumanBehaviorAgent: Sendable {
         _ = try redis.hset(Self.ordersKey, field: entry.member, value: EnvelopeCoding.encode(parked), retry: .once)
         _ = try redis.command(["ZADD", Self.queueKey, "NX", entry.scoreString, entry.member], retry: .once)
         holds.labels(order.accountId).observe(Double(releaseAt - received) / 1e6)
+        if releaseAt <= HopClock.nowMicros() { wake.signal() }
         metrics.processing.labels(runtime.options.service, "order").observeSince(started)
         metrics.handled.labels(runtime.options.service, "order", plan.decision.verdict.rawValue).inc()
         runtime.logger.debug("order scheduled", traceId: envelope.traceId, ["order": order.id, "hold_s": String(format: "%.3f", Double(releaseAt - received) / 1e6)])
