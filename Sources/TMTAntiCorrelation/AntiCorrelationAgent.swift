@@ -36,9 +36,12 @@ final class AntiCorrelationAgent: Sendable {
         let (kafka, producer) = try runtime.openKafka(env)
         let quotes = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
                                     deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
-        // Every instance needs every account's state, so this group is per instance.
+        // Every instance needs every account's state, so this group is per instance. It also reads
+        // the orders every instance let through (so several instances count each other's pending
+        // orders) and the orders the breaker blocked (they will never fill).
         let state = try KafkaConsumer(configuration: kafka, groupId: "anti-correlation-state-\(runtime.options.instanceId)",
-                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name, Topic.executionsFills.name],
+                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name, Topic.executionsFills.name,
+                                               Topic.ordersDecorrelated.name, Topic.ordersBlocked.name],
                                       deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "anti-correlation"),
                                        topics: [Topic.ordersApproved.name], deadLetterProducer: producer,
@@ -109,6 +112,19 @@ final class AntiCorrelationAgent: Sendable {
         case Topic.positionsUpdates.name:
             let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload
             book.withLock { $0.update(position: position) }
+        case Topic.ordersDecorrelated.name:
+            // Ours or another instance's; keyed by order id with the time it was let through
+            // (this agent's hop), so seeing our own again changes nothing.
+            let envelope = try KafkaConsumer.decodeEnvelope(Order.self, from: message)
+            let order = envelope.payload
+            let at = envelope.hops.last { $0.agent == runtime.options.service }?.inMicros ?? envelope.createdAt
+            book.withLock { b in
+                guard !b.isPending(orderId: order.id, accountId: order.accountId) else { return }
+                b.recordForwarded(order, quantity: order.quantity, at: at)
+            }
+        case Topic.ordersBlocked.name:
+            let order = try KafkaConsumer.decodeEnvelope(Order.self, from: message).payload
+            book.withLock { $0.forget(orderId: order.id, accountId: order.accountId) }
         default:
             let fill = try KafkaConsumer.decodeEnvelope(Fill.self, from: message).payload
             book.withLock { $0.apply(fill: fill) }

@@ -69,6 +69,16 @@ public struct AntiCorrelationBook: Sendable, Equatable {
         accounts[fill.accountId]?.pending[fill.orderId] = nil
     }
 
+    /// Whether the order is counted as pending in its account's exposure.
+    public func isPending(orderId: String, accountId: String) -> Bool {
+        accounts[accountId]?.pending[orderId] != nil
+    }
+
+    /// Forgets a pending order that will never fill (blocked or rejected downstream).
+    public mutating func forget(orderId: String, accountId: String) {
+        accounts[accountId]?.pending[orderId] = nil
+    }
+
     /// Drops pending orders let through before `cutoff` (µs): orders blocked or cancelled
     /// downstream never fill, and must not weigh on their account for ever.
     public mutating func expirePending(before cutoff: Int64) {

@@ -208,6 +208,14 @@ final class AntiCorrelationEngineTests: XCTestCase {
         filled.update(position: F.position("acct-b", "EUR_USD", "1"))
         XCTAssertEqual(filled.exposure(of: "acct-b", pricing: F.pricing).vector.notional, ["EUR_USD": 100_000])
 
+        // Blocked downstream and known to be: forgotten at once, and acct-a's buy passes.
+        var blocked = book
+        XCTAssertTrue(blocked.isPending(orderId: "sig-1:acct-b", accountId: "acct-b"))
+        blocked.forget(orderId: "sig-1:acct-b", accountId: "acct-b")
+        XCTAssertFalse(blocked.isPending(orderId: "sig-1:acct-b", accountId: "acct-b"))
+        XCTAssertTrue(blocked.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
+        XCTAssertNotEqual(engine.evaluate(F.order(), book: blocked, pricing: F.pricing, now: 10 * F.second).decision.verdict, .skipped)
+
         // Never filled (blocked downstream): kept for the 300 s lifetime, then dropped.
         var stale = book
         engine.expirePending(in: &stale, now: 300 * F.second)
