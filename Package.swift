@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "tmt-human-behavior", targets: ["TMTHumanBehavior"]),
         .executable(name: "tmt-circuit-breaker", targets: ["TMTCircuitBreaker"]),
         .executable(name: "tmt-execution-engine", targets: ["TMTExecutionEngine"]),
+        .executable(name: "tmt-continuous-improvement", targets: ["TMTContinuousImprovement"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -60,6 +61,7 @@ let package = Package(
         .executableTarget(name: "TMTHumanBehavior", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTCircuitBreaker", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTExecutionEngine", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTContinuousImprovement", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

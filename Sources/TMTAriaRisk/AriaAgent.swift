@@ -80,7 +80,15 @@ final class AriaAgent: Sendable {
 
         var results: [(order: Order, hops: [Hop])] = []
         var outgoing: [Envelope<Order>] = []
-        for staging in firms.accounts {
+        // A signal that names its accounts (a staged rollout's variant, or the baseline while a
+        // variant runs) is sized for those accounts only.
+        let targets = firms.accounts.filter { signal.isFor(account: $0.id) }
+        if let named = signal.accounts, targets.count < named.count {
+            let known = Set(firms.accounts.map(\.id))
+            runtime.logger.warning("signal names accounts that are not staging accounts", traceId: envelope.traceId,
+                                   ["signal": signal.id, "unknown": named.filter { !known.contains($0) }.sorted().joined(separator: ",")])
+        }
+        for staging in targets {
             let account = book.account(staging.id) ?? staging.makeAccount()
             let rules = firms.rules(forFirm: account.firm)
             let dailyBase = rules.map { $0.dailyLossBase == .initialBalance ? account.initialBalance : account.balance }
@@ -113,6 +121,7 @@ final class AriaAgent: Sendable {
         metrics.processing.labels(runtime.options.service, "signal").observeSince(started)
         metrics.handled.labels(runtime.options.service, "signal", "sized").inc()
         runtime.logger.info("signal sized", traceId: envelope.traceId,
-                            ["signal": signal.id, "orders": String(outgoing.count), "skipped": String(results.count - outgoing.count)])
+                            ["signal": signal.id, "orders": String(outgoing.count), "skipped": String(results.count - outgoing.count),
+                             "accounts": signal.accounts.map { String($0.count) } ?? "all", "experiment": signal.experiment ?? "-"])
     }
 }

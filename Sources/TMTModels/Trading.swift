@@ -18,9 +18,17 @@ public struct Signal: Codable, Sendable, Equatable {
     public var evidence: [String: String]
     /// µs since the epoch.
     public var createdAt: Int64
+    /// The accounts this signal is for: nil (the default, and what older messages decode to)
+    /// means every account. A staged rollout (continuous improvement) sends a parameter variant
+    /// to some accounts: their signals come from the variant detector and name them, and the
+    /// baseline's signals name everyone else.
+    public var accounts: [String]?
+    /// The experiment whose parameter variant produced this signal; nil for the baseline.
+    public var experiment: String?
 
     public init(id: String, instrument: String, side: Side, entry: Decimal, stopLoss: Decimal, takeProfit: Decimal,
-                confidence: Double, pattern: String, phase: String, evidence: [String: String], createdAt: Int64) {
+                confidence: Double, pattern: String, phase: String, evidence: [String: String], createdAt: Int64,
+                accounts: [String]? = nil, experiment: String? = nil) {
         self.id = id
         self.instrument = instrument
         self.side = side
@@ -32,6 +40,13 @@ public struct Signal: Codable, Sendable, Equatable {
         self.phase = phase
         self.evidence = evidence
         self.createdAt = createdAt
+        self.accounts = accounts
+        self.experiment = experiment
+    }
+
+    /// Whether the signal is for `accountId` (every account when `accounts` is nil).
+    public func isFor(account accountId: String) -> Bool {
+        accounts.map { $0.contains(accountId) } ?? true
     }
 
     /// Distance from entry to stop, in price units (always positive).

@@ -193,6 +193,37 @@ public enum TradingSchema {
         -- The firm trading day (its label) the account row's daily P&L belongs to.
         ALTER TABLE accounts ADD COLUMN trading_day text;
         """),
+        // Continuous improvement: the latest trade statistics per pattern, instrument and account,
+        // and what a staged rollout needs to resume after a restart (its stage, when the stage
+        // started, and the config updates stored but not yet acknowledged by the broker).
+        PostgresMigration(version: 4, name: "improvement_analytics_and_rollout", sql: """
+        CREATE TABLE analytics (
+            dimension text NOT NULL CHECK (dimension IN ('overall', 'pattern', 'instrument', 'account')),
+            key text NOT NULL,
+            trades integer NOT NULL,
+            wins integer NOT NULL,
+            losses integer NOT NULL,
+            win_rate double precision NOT NULL,
+            profit_factor double precision,
+            profit_factor_infinite boolean NOT NULL DEFAULT false,
+            gross_profit numeric NOT NULL,
+            gross_loss numeric NOT NULL,
+            net_profit numeric NOT NULL,
+            expectancy numeric NOT NULL,
+            mean_return double precision NOT NULL,
+            sharpe double precision,
+            max_drawdown numeric NOT NULL,
+            max_drawdown_percent double precision NOT NULL,
+            first_exit_at timestamptz,
+            last_exit_at timestamptz,
+            computed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (dimension, key)
+        );
+        ALTER TABLE experiments ADD COLUMN rollout_stage integer;
+        ALTER TABLE experiments ADD COLUMN stage_started_at timestamptz;
+        ALTER TABLE experiments ADD COLUMN outbox jsonb;
+        CREATE INDEX experiments_status ON experiments (status);
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

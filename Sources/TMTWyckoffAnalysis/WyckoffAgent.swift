@@ -7,7 +7,8 @@ import TMTTrading
 /// Wires the Wyckoff core to Kafka, the market database and HTTP.
 final class WyckoffAgent: Sendable {
     private let runtime: ServiceRuntime
-    private let detector: Mutex<WyckoffDetector>
+    /// The baseline detector and any account-scoped variants of a staged rollout.
+    private let detectors: Mutex<WyckoffDetectorSet>
     private let builder: Mutex<BarBuilder>
     private let latest = Mutex<[String: WyckoffAnalysis]>([:])
     /// Instruments whose stored history has been replayed into the detector in this process.
@@ -17,6 +18,8 @@ final class WyckoffAgent: Sendable {
     private let signals: CounterFamily
     private let bars: CounterFamily
     private let phaseScore: GaugeFamily
+    private let variantSignals: CounterFamily
+    private let variantAccounts: GaugeFamily
 
     init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -36,7 +39,16 @@ final class WyckoffAgent: Sendable {
                 throw TMTError(.configuration, "environment variable DETECTION_INTERVAL: \(error)")
             }
         }
-        detector = Mutex(try WyckoffDetector(parameters: parameters))
+        // The account roster: baseline signals name everyone not in a rollout's variant. Without
+        // one, account-scoped updates are refused (to the DLQ) instead of reaching everyone.
+        let env = Environment()
+        var roster: [String]?
+        let compliance = env.string("COMPLIANCE_CONFIG")
+        let rosterPath = compliance ?? "\(runtime.options.configDirectory)/compliance-staging.yml"
+        if compliance != nil || FileManager.default.fileExists(atPath: rosterPath) {
+            roster = try ComplianceConfiguration.load(path: rosterPath).accounts.map(\.id)
+        }
+        detectors = Mutex(WyckoffDetectorSet(baseline: try WyckoffDetector(parameters: parameters), roster: roster))
         builder = Mutex(try BarBuilder(timeframeSeconds: parameters.timeframeSeconds))
         let registry = runtime.metrics
         metrics = AgentMetrics(registry: registry)
@@ -46,6 +58,10 @@ final class WyckoffAgent: Sendable {
         bars = registry.counter("tmt_wyckoff_bars_total", help: "Bars closed and stored, by instrument.", labels: ["instrument"])
         phaseScore = registry.gauge("tmt_wyckoff_phase_score", help: "Latest Wyckoff phase score (0-1), by instrument and phase.",
                                     labels: ["instrument", "phase"])
+        variantSignals = registry.counter("tmt_wyckoff_variant_signals_total",
+                                          help: "Signals published from a rollout's parameter variant, by experiment.", labels: ["experiment"])
+        variantAccounts = registry.gauge("tmt_wyckoff_variant_accounts",
+                                         help: "Accounts trading a rollout's parameter variant, by experiment.", labels: ["experiment"])
     }
 
     func start() throws {
@@ -79,7 +95,12 @@ final class WyckoffAgent: Sendable {
             }
             return try .json(a)
         }
-        router.get("/api/v1/parameters") { [self] _ in try .json(detector.withLock { $0.parameters }) }
+        router.get("/api/v1/parameters") { [self] _ in try .json(detectors.withLock { $0.baseline.parameters }) }
+        router.get("/api/v1/variants") { [self] _ in
+            try .json(detectors.withLock { set in
+                set.variants.map { VariantView(experiment: $0.requestedBy, accounts: $0.accounts.sorted(), parameters: $0.parameters) }
+            })
+        }
         try runtime.startHTTP(router: router)
         runtime.startHeartbeat(producer: producer)
 
@@ -104,7 +125,7 @@ final class WyckoffAgent: Sendable {
         }
         for bar in closed {
             bars.labels(bar.instrument).inc()
-            let analysis = detector.withLock { $0.process(bar) }
+            let (analysis, routed) = detectors.withLock { $0.process(bar) }
             latest.withLock { $0[bar.instrument] = analysis }
             for (phase, score) in [("accumulation", analysis.scores.accumulation), ("markup", analysis.scores.markup),
                                    ("distribution", analysis.scores.distribution), ("markdown", analysis.scores.markdown)] {
@@ -112,18 +133,22 @@ final class WyckoffAgent: Sendable {
             }
             for event in analysis.events { events.labels(bar.instrument, event.kind.rawValue).inc() }
             for remark in analysis.remarks { runtime.logger.debug(remark, traceId: envelope.traceId, ["instrument": bar.instrument]) }
-            guard let signal = analysis.signal else { continue }
-            let out = envelope.derive(id: signal.id, type: "signal.generated", source: runtimeService, receivedMicros: received, payload: signal)
-            do {
-                _ = try producer.send(out, to: .signalsGenerated, key: signal.instrument).wait(timeout: 30)
-            } catch {
-                metrics.communicationErrors.labels(runtimeService, "kafka").inc()
-                throw error
+            for signal in routed {
+                let out = envelope.derive(id: signal.id, type: "signal.generated", source: runtimeService, receivedMicros: received, payload: signal)
+                do {
+                    _ = try producer.send(out, to: .signalsGenerated, key: signal.instrument).wait(timeout: 30)
+                } catch {
+                    metrics.communicationErrors.labels(runtimeService, "kafka").inc()
+                    throw error
+                }
+                signals.labels(signal.instrument, signal.side.rawValue, signal.pattern).inc()
+                if let experiment = signal.experiment { variantSignals.labels(experiment).inc() }
+                runtime.logger.info("signal", traceId: envelope.traceId, ["id": signal.id, "side": signal.side.rawValue, "pattern": signal.pattern,
+                                                                          "entry": "\(signal.entry)", "stop": "\(signal.stopLoss)",
+                                                                          "target": "\(signal.takeProfit)", "confidence": String(format: "%.2f", signal.confidence),
+                                                                          "accounts": signal.accounts.map { String($0.count) } ?? "all",
+                                                                          "experiment": signal.experiment ?? "-"])
             }
-            signals.labels(signal.instrument, signal.side.rawValue, signal.pattern).inc()
-            runtime.logger.info("signal", traceId: envelope.traceId, ["id": signal.id, "side": signal.side.rawValue, "pattern": signal.pattern,
-                                                                      "entry": "\(signal.entry)", "stop": "\(signal.stopLoss)",
-                                                                      "target": "\(signal.takeProfit)", "confidence": String(format: "%.2f", signal.confidence)])
         }
         metrics.processing.labels(runtimeService, "tick").observeSince(started)
         metrics.handled.labels(runtimeService, "tick", "bar_closed").inc()
@@ -135,43 +160,51 @@ final class WyckoffAgent: Sendable {
     private func warmUp(_ tick: Tick, store: BarStore) throws {
         let instrument = tick.instrument
         guard !warmed.withLock({ $0.contains(instrument) }) else { return }
-        let (timeframe, depth) = detector.withLock { ($0.parameters.timeframeSeconds, $0.parameters.historyBars) }
+        let (timeframe, depth) = detectors.withLock { ($0.baseline.parameters.timeframeSeconds, $0.baseline.parameters.historyBars) }
         // Only the bars leading up to this tick's market time: later ones (another run's
         // simulation) would make every new bar look like a redelivery.
         let span = Int64(timeframe) * Int64(depth) * 1_000_000
         let history = try store.window(instrument: instrument, timeframeSeconds: timeframe, fromMicros: tick.time - span, beforeMicros: tick.time)
-        detector.withLock { d in for bar in history { _ = d.process(bar) } }
+        detectors.withLock { $0.replay(history) }
         warmed.withLock { _ = $0.insert(instrument) }
         if !history.isEmpty {
             runtime.logger.info("bar history replayed", ["instrument": instrument, "bars": String(history.count)])
         }
     }
 
-    /// A parameter change: validated as a whole; a bad one goes to the DLQ naming the field.
+    /// A parameter change: validated as a whole; a bad one goes to the DLQ naming the field. An
+    /// account-scoped one (a staged rollout) moves those accounts to a variant detector (or back
+    /// to the baseline); a service-wide one changes the baseline and ends every variant.
     private func apply(_ update: ConfigUpdate) throws {
         guard update.service == runtimeService else { return }
-        if let accounts = update.accounts {
-            // Signals are per instrument, not per account: a staged rollout cannot apply here
-            // until it completes (service-wide). Say so rather than apply it to everyone.
-            runtime.logger.notice("account-scoped parameter update not applied (Wyckoff parameters are service-wide)",
-                                  ["by": update.requestedBy, "accounts": String(accounts.count)])
-            return
-        }
-        let (old, new): (WyckoffParameters, WyckoffParameters) = try detector.withLock { d in
-            let old = d.parameters
-            let new: WyckoffParameters
-            do { new = try old.applying(updates: update.parameters) } catch {
-                throw KafkaPermanentFailure(category: "invalid_config", reason: "\(error)")
+        let (old, new, summary, variants): (WyckoffParameters, WyckoffParameters, String, [WyckoffDetectorSet.Variant]) =
+            try detectors.withLock { set in
+                let old = set.baseline.parameters
+                let before = set.variants.map(\.requestedBy)
+                let summary: String
+                do { summary = try set.apply(update) } catch {
+                    throw KafkaPermanentFailure(category: "invalid_config", reason: "\(error)")
+                }
+                for gone in before where !set.variants.contains(where: { $0.requestedBy == gone }) {
+                    variantAccounts.remove([gone])
+                }
+                return (old, set.baseline.parameters, summary, set.variants)
             }
-            try d.update(parameters: new)
-            return (old, new)
-        }
+        for v in variants { variantAccounts.labels(v.requestedBy).set(Double(v.accounts.count)) }
         if new.timeframeSeconds != old.timeframeSeconds {
             builder.withLock { $0 = (try? BarBuilder(timeframeSeconds: new.timeframeSeconds)) ?? $0 }
         }
         runtime.logger.notice("parameters updated", ["by": update.requestedBy, "reason": update.reason,
-                                                     "changed": update.parameters.keys.sorted().joined(separator: ",")])
+                                                     "changed": update.parameters.keys.sorted().joined(separator: ","),
+                                                     "accounts": update.accounts.map { String($0.count) } ?? "all", "result": summary])
     }
 
     private var runtimeService: String { runtime.options.service }
+}
+
+/// `GET /api/v1/variants`: the parameter variants running for some accounts.
+struct VariantView: Encodable {
+    var experiment: String
+    var accounts: [String]
+    var parameters: WyckoffParameters
 }

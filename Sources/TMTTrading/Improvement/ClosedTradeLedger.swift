@@ -1,0 +1,133 @@
+import Foundation
+import TMTModels
+
+/// Rebuilds round trips from the execution engine's fills, the way the engine's netted
+/// `PositionBook` saw them: per account and instrument, fills that open or add to a position
+/// move its volume-weighted entry; each fill that closes (part of) it is one `ClosedTrade` from
+/// the position's entry to that fill. The pattern of a trade is the pattern of the signal whose
+/// order opened the position (a stop-loss or take-profit close carries the position's signal,
+/// a closing signal of another pattern does not change who gets the credit).
+///
+/// P&L is the closing fill's `realizedPnL` as the engine booked it (already in the account
+/// currency); commission is the closing fill's plus the closed share of the opening fills'
+/// commissions, so `ClosedTrade.netPnL` is what the round trip really earned.
+public struct ClosedTradeLedger: Sendable {
+    /// One row of the fills table with the pattern of its order's signal.
+    public struct FillRecord: Sendable, Equatable {
+        public var id: String
+        public var orderId: String
+        public var accountId: String
+        public var instrument: String
+        public var side: Side
+        /// Lots.
+        public var quantity: Decimal
+        public var price: Decimal
+        /// Commission in the account currency.
+        public var commission: Decimal
+        /// P&L the fill realised, account currency, before commission.
+        public var realizedPnL: Decimal
+        /// µs since the epoch.
+        public var time: Int64
+        /// The pattern of the signal behind the fill's order, nil when the order had none.
+        public var pattern: String?
+
+        public init(id: String, orderId: String, accountId: String, instrument: String, side: Side, quantity: Decimal,
+                    price: Decimal, commission: Decimal, realizedPnL: Decimal, time: Int64, pattern: String?) {
+            self.id = id
+            self.orderId = orderId
+            self.accountId = accountId
+            self.instrument = instrument
+            self.side = side
+            self.quantity = quantity
+            self.price = price
+            self.commission = commission
+            self.realizedPnL = realizedPnL
+            self.time = time
+            self.pattern = pattern
+        }
+    }
+
+    /// The label of a position opened by an order without a signal.
+    public static let unattributed = "unattributed"
+
+    /// Contract facts; a symbol missing here counts one unit per lot.
+    public let instruments: [String: Instrument]
+    /// Decimal places of the volume-weighted entry (the engine's `averagePriceScale`). Default 10.
+    public let averagePriceScale: Int
+    /// Decimal places of a trade's commission share (the engine's `moneyScale`). Default 4.
+    public let moneyScale: Int
+
+    public init(instruments: [String: Instrument] = Instrument.catalog, averagePriceScale: Int = 10, moneyScale: Int = 4) {
+        self.instruments = instruments
+        self.averagePriceScale = averagePriceScale
+        self.moneyScale = moneyScale
+    }
+
+    private struct Open {
+        var quantity: Decimal = 0
+        var averagePrice: Decimal = 0
+        var openedAt: Int64 = 0
+        var pattern = ClosedTradeLedger.unattributed
+        /// Opening commission not yet charged to a closed trade.
+        var commission: Decimal = 0
+    }
+
+    /// The closed trades in `fills` (any order: they are replayed per account and instrument by
+    /// time, then by fill sequence), sorted by exit time and id.
+    public func trades(from fills: [FillRecord]) -> [ClosedTrade] {
+        var books: [String: Open] = [:]
+        var trades: [ClosedTrade] = []
+        for f in fills.sorted(by: Self.replayOrder) where f.quantity > 0 {
+            let key = "\(f.accountId)\u{0}\(f.instrument)"
+            var p = books[key] ?? Open()
+            let contract = instruments[f.instrument]?.contractSize ?? 1
+            let signedFill = f.side.sign * f.quantity
+            if p.quantity == 0 || (p.quantity > 0) == (signedFill > 0) {
+                if p.quantity == 0 {
+                    p.openedAt = f.time
+                    p.pattern = f.pattern ?? Self.unattributed
+                }
+                let held = abs(p.quantity)
+                p.averagePrice = ExecutionMath.round((held * p.averagePrice + f.quantity * f.price) / (held + f.quantity),
+                                                     scale: averagePriceScale)
+                p.quantity += signedFill
+                p.commission += f.commission
+            } else {
+                let held = abs(p.quantity)
+                let closed = min(held, f.quantity)
+                let opened = f.quantity - closed
+                let entryShare = closed == held ? p.commission : ExecutionMath.round(p.commission * closed / held, scale: moneyScale)
+                let exitShare = opened == 0 ? f.commission : ExecutionMath.round(f.commission * closed / f.quantity, scale: moneyScale)
+                trades.append(ClosedTrade(id: f.id, account: f.accountId, instrument: f.instrument, pattern: p.pattern,
+                                          side: p.quantity > 0 ? .buy : .sell, entryTime: p.openedAt / 1000,
+                                          entryPrice: p.averagePrice, exitTime: f.time / 1000, exitPrice: f.price,
+                                          quantity: closed * contract, pnl: f.realizedPnL, commission: entryShare + exitShare))
+                p.commission -= entryShare
+                p.quantity += signedFill
+                if p.quantity == 0 {
+                    p = Open()
+                } else if opened > 0 {
+                    // Flipped: the rest of the fill opens a position the other way.
+                    p = Open(quantity: p.quantity, averagePrice: f.price, openedAt: f.time, pattern: f.pattern ?? Self.unattributed,
+                             commission: f.commission - exitShare)
+                }
+            }
+            books[key] = p
+        }
+        return trades.sorted { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }
+    }
+
+    /// Time, then the fill's sequence within its order (`<order>#<n>`, numerically), then id.
+    static func replayOrder(_ a: FillRecord, _ b: FillRecord) -> Bool {
+        if a.time != b.time { return a.time < b.time }
+        if a.orderId == b.orderId, let x = sequence(a.id), let y = sequence(b.id), x != y { return x < y }
+        return a.id < b.id
+    }
+
+    private static func sequence(_ id: String) -> Int? {
+        guard let hash = id.lastIndex(of: "#") else { return nil }
+        return Int(id[id.index(after: hash)...])
+    }
+
+    private func abs(_ x: Decimal) -> Decimal { x < 0 ? -x : x }
+}
