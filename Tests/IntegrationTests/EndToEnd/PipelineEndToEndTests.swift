@@ -252,6 +252,9 @@ final class PipelineEndToEndTests: XCTestCase {
         let compliance = try metrics("compliance-engine")
         XCTAssertGreaterThan(sum(compliance, "tmt_compliance_decisions_total"), 0)
         XCTAssertTrue(compliance.contains("# TYPE tmt_compliance_violations_total counter"))
+        let improvement = try metrics("continuous-improvement")
+        XCTAssertGreaterThan(sum(improvement, "tmt_improvement_fills_total"), 0)
+        XCTAssertTrue(improvement.contains("tmt_improvement_trades{"), "no analytics gauges")
         for spec in PipelineStack.agents {
             let m = try metrics(spec.service)
             XCTAssertGreaterThan(sum(m, "tmt_agent_processing_duration_seconds_count"), 0, "\(spec.service) processed nothing")

@@ -21,6 +21,7 @@ final class PipelineStack {
         AgentSpec(executable: "tmt-human-behavior", service: "human-behavior", joinedTopic: "orders.decorrelated"),
         AgentSpec(executable: "tmt-circuit-breaker", service: "circuit-breaker", joinedTopic: "orders.humanized"),
         AgentSpec(executable: "tmt-execution-engine", service: "execution-engine", joinedTopic: "orders.cleared"),
+        AgentSpec(executable: "tmt-continuous-improvement", service: "continuous-improvement", joinedTopic: "executions.fills"),
     ]
 
     let run: String
@@ -55,6 +56,7 @@ final class PipelineStack {
         let breaker = """
         monitored_agents:
           - wyckoff-analysis
+          - continuous-improvement
         accounts:
         \(accounts.map { "  - \($0.id)" }.joined(separator: "\n"))
         \(breakerYAML)
@@ -67,6 +69,9 @@ final class PipelineStack {
             "COMPLIANCE_CONFIG": compliancePath, "PAPER_TRADING": "true", "MT4_ENABLED": "false",
             "HEARTBEAT_INTERVAL_SECONDS": "1", "BREAKER_SNAPSHOT_KEY": "tmt:e2e:\(run):breaker",
             "CONFIG_DIR": folder.path, "LOG_LEVEL": "info",
+            // Continuous improvement's analytics follow the fills; its shadow cycle (CPU-heavy,
+            // tested on its own) stays out of the way of the pipeline under test.
+            "IMPROVEMENT_SHADOW_INTERVAL_SECONDS": "86400",
         ]
     }
 
