@@ -74,7 +74,8 @@ final class AriaAgent: Sendable {
         for account in firms.accounts { for p in book.openPositions(account.id) { instruments.insert(p.position.instrument) } }
         var history: [String: [Bar]] = [:]
         for i in instruments {
-            history[i] = try bars.recent(instrument: i, timeframeSeconds: 60, limit: Self.barsNeeded)
+            // As of the signal (its bar closes at createdAt): market time, not the newest rows stored.
+            history[i] = try bars.recent(instrument: i, timeframeSeconds: 60, limit: Self.barsNeeded, beforeMicros: signal.createdAt)
         }
         let snapshot = RiskMarketSnapshot(converter: quotes.converter(), bars: history)
 

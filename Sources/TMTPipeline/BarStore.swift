@@ -28,6 +28,15 @@ public struct BarStore: Sendable {
     }
 
     /// The most recent `limit` bars of an instrument and timeframe, oldest first.
+    /// The `limit` bars that start before `beforeMicros` (the history as of that moment of market
+    /// time: a signal's, not whatever a later run stored), newest first.
+    public func recent(instrument: String, timeframeSeconds: Int, limit: Int, beforeMicros: Int64) throws -> [Bar] {
+        try decode(pool.query("""
+            SELECT instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count
+            FROM bars WHERE instrument = $1 AND timeframe_seconds = $2 AND start_time < $4 ORDER BY start_time DESC LIMIT $3
+            """, [instrument, timeframeSeconds, limit, Date(timeIntervalSince1970: Double(beforeMicros) / 1e6)], prepared: true))
+    }
+
     public func recent(instrument: String, timeframeSeconds: Int, limit: Int) throws -> [Bar] {
         try decode(pool.query("""
             SELECT instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count
