@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The native stack runner: PostgreSQL, Redis and the Kafka dev broker (via test-services.sh, on
-# the staging ports), then every pipeline agent built so far, optionally the market-data
-# generator, with logs and pid files under one state folder. Waits until every /ready answers.
+# the staging ports), then the eight agents, optionally the market-data generator, with logs and
+# pid files under one state folder. Waits until every /ready answers.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +18,10 @@ agents=(
   "execution-engine:tmt-execution-engine:8005"
   "anti-correlation:tmt-anti-correlation:8006"
   "human-behavior:tmt-human-behavior:8007"
+  "continuous-improvement:tmt-continuous-improvement:8008"
 )
+# Agents that hold global state in one process and must not be scaled out.
+single_instance=" circuit-breaker execution-engine continuous-improvement "
 
 usage() {
   cat <<USAGE
@@ -29,20 +32,25 @@ Runs TMT Staging natively (no Docker) under $state:
   infrastructure  PostgreSQL 127.0.0.1:5433 (trading_staging and market_data_staging),
                   Redis 127.0.0.1:6380, Kafka dev broker (librdkafka mock, random port)
   agents          $(for a in "${agents[@]}"; do IFS=: read -r n _ p <<<"$a"; printf '%s:%s ' "$n" "$p"; done)
-  generator       tmt-data-generator with scripted Wyckoff scenarios (with --generator)
+  generator       tmt-data-generator with six scripted Wyckoff scenarios, 10 simulated minutes
+                  apart (with --generator)
+  API token       $state/secrets/api-token (made on first start): the bearer token of the
+                  mutating endpoints (continuous improvement's approve/stop)
 
   start        build, start what is not running, wait for every /ready (progress shown)
     --release      release build (default debug)
     --generator    also run the market-data generator (until stop)
     --rate N       generator ticks per second (default 200)
     --seed N       generator seed (default 42)
-    --scale A=N    run N instances of agent A (extra instances on port + 100 × i)
+    --scale A=N    run N instances of agent A (extra instances on port + 100 × i); not for
+                   circuit-breaker, execution-engine, continuous-improvement (one process each)
   stop         SIGTERM every agent and the generator, then stop the infrastructure
   status       one line per process with its /ready answer; exit 1 if anything is down
   env          print export lines (database URLs, Redis, Kafka bootstrap) to join the stack
   logs AGENT   follow an agent's log
 
-Only the agents that exist so far are started; the others join this table as they are built.
+Environment passed to the agents as set: HUMAN_DELAY_SCALE, RISK_MULTIPLIER, COMPLIANCE_MODE,
+CIRCUIT_BREAKER_THRESHOLDS_LOOSE, IMPROVEMENT_CYCLE_FAST, DETECTION_INTERVAL, LOG_LEVEL, KAFKA_*.
 USAGE
 }
 
@@ -75,6 +83,7 @@ start_agent() { # name executable port instance
   (
     eval "$(stack_env)"
     export PORT=$port HTTP_HOST=127.0.0.1 CONFIG_DIR="$repo/config" PAPER_TRADING=true
+    export IMPROVEMENT_API_TOKEN_FILE="$state/secrets/api-token"
     exec "$repo/.build/$config/$exe" >>"$state/logs/$id.log" 2>&1
   ) &
   echo $! > "$pidf"
@@ -111,8 +120,13 @@ cmd_start() {
   done
   for a in "${!scale[@]}"; do
     printf '%s\n' "${agents[@]}" | grep -q "^$a:" || die "--scale: unknown agent '$a'"
+    [[ $single_instance == *" $a "* && ${scale[$a]} -gt 1 ]] && die "--scale: $a runs as one process (it holds global state)"
   done
-  mkdir -p "$state/logs" "$state/pids"
+  mkdir -p "$state/logs" "$state/pids" "$state/secrets"
+  if [ ! -s "$state/secrets/api-token" ]; then
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$state/secrets/api-token")
+    log "API token written to $state/secrets/api-token"
+  fi
   log "building ($config)"
   (cd "$repo" && swift build -c "$config") >"$state/logs/build.log" 2>&1 || { tail -30 "$state/logs/build.log" >&2; die "build failed"; }
   services start
@@ -127,11 +141,13 @@ cmd_start() {
     for i in $(seq 1 "$n"); do wait_ready "$name-$i" $((port + 100 * (i - 1))) "$state/pids/$name-$i.pid"; done
   done
   if $generator && ! running "$state/pids/generator.pid"; then
-    log "starting tmt-data-generator (seed $seed, $rate ticks/s, scenarios accumulation:EUR_USD distribution:GBP_USD)"
+    log "starting tmt-data-generator (seed $seed, $rate ticks/s, six scenarios 10 simulated minutes apart)"
     (
       eval "$(stack_env)"
       exec "$repo/.build/$config/tmt-data-generator" --seed "$seed" --rate "$rate" \
-        --scenario accumulation:EUR_USD --scenario distribution:GBP_USD >>"$state/logs/generator.log" 2>&1
+        --scenario accumulation:EUR_USD@0 --scenario distribution:GBP_USD@10 --scenario accumulation:USD_JPY@20 \
+        --scenario distribution:AUD_USD@30 --scenario accumulation:XAU_USD@40 --scenario distribution:US30@50 \
+        >>"$state/logs/generator.log" 2>&1
     ) &
     echo $! > "$state/pids/generator.pid"
   fi
