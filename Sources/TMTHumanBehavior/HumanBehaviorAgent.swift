@@ -92,9 +92,21 @@ final class HumanBehaviorAgent: Sendable {
         runtime.logger.debug("order scheduled", traceId: envelope.traceId, ["order": order.id, "hold_s": String(format: "%.3f", Double(releaseAt - received) / 1e6)])
     }
 
+    /// Claims up to ARGV[3] members due by ARGV[1] by moving their score to ARGV[2] (a lease):
+    /// another instance's release pass does not see them until the lease runs out, and if this
+    /// one dies before taking them off the queue, they come due again then (at least once).
+    static let claimScript = """
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+        for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m) end
+        return due
+        """
+    /// How long a claimed order stays invisible to other instances: 30 s, in µs.
+    static let claimLeaseMicros: Int64 = 30_000_000
+
     private func releaseDue(redis: RedisClient, pool: PostgresPool, producer: KafkaProducer) throws {
         let now = HopClock.nowMicros()
-        let due = try redis.zrangeByScore(Self.queueKey, min: .negativeInfinity, max: .inclusive(Double(now)), limit: (0, 100))
+        let due = try redis.eval(Self.claimScript, keys: [Self.queueKey],
+                                 args: [String(now), String(now + Self.claimLeaseMicros), "100"]).check(command: "EVAL").bytesArray()
         for raw in due {
             let member = String(decoding: raw, as: UTF8.self)
             guard let bytes = try redis.hget(Self.ordersKey, member) else {

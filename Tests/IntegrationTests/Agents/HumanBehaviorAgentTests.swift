@@ -73,4 +73,52 @@ final class HumanBehaviorAgentTests: XCTestCase {
         XCTAssertEqual(try Promtool.checkMetrics(try second.metrics()).status, 0)
         XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
     }
+
+    /// Two instances share the delay queue: every parked order is released exactly once (a
+    /// release pass claims what is due before publishing it).
+    func testTwoInstancesReleaseEachQueuedOrderOnce() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let run = UUID().uuidString.prefix(6).lowercased()
+        let environment = ["DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": try TestServices.redisURL(),
+                           "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "human-pair-\(run)",
+                           "KAFKA_AUTO_OFFSET_RESET": "latest", "HUMAN_DELAY_SCALE": "0"]
+        let agents = try (0..<2).map { _ in try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment) }
+        for a in agents {
+            try a.waitUntilReady()
+            XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? a.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"") })
+        }
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "human-pair-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        let releases = Mutex<[String: Int]>([:])
+        let reader = try KafkaConsumer(configuration: config, groupId: "human-pair-reader-\(run)", topics: [Topic.ordersHumanized.name],
+                                       metrics: MetricsRegistry(), logger: Logger(service: "test", level: .warning))
+        try reader.startEnvelopes(Order.self) { envelope, _ in
+            if envelope.payload.id.hasSuffix(run) { releases.withLock { $0[envelope.payload.id, default: 0] += 1 } }
+        }
+        defer { reader.stop(timeout: 10) }
+        usleep(1_000_000)
+        // 40 orders over four accounts, all due 2 s from now: both release loops see them at once.
+        let due = HopClock.nowMicros() + 2_000_000
+        var ids: [String] = []
+        for i in 0..<40 {
+            var o = Order(id: "pair-\(i)-\(run)", signalId: "sig", accountId: "acct-pair-\(i % 4)", instrument: "EUR_USD", side: .buy,
+                          type: .market, quantity: 1, stopLoss: nil, takeProfit: nil, createdAt: HopClock.nowMicros())
+            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
+            try o.advance(to: .approved, decision: d)
+            try o.advance(to: .decorrelated, decision: d)
+            o.notBefore = due
+            ids.append(o.id)
+            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)",
+                                           source: "anti-correlation", payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
+        }
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { releases.withLock { $0.count } == ids.count },
+                      "released \(releases.withLock { $0.count }) of \(ids.count)")
+        usleep(2_000_000) // time for a duplicate to show up
+        let counts = releases.withLock { $0 }
+        XCTAssertEqual(counts.filter { $0.value > 1 }.keys.sorted(), [], "released more than once")
+        let released = agents.map { sum((try? $0.metrics()) ?? "", "tmt_human_released_total") }
+        print("human pair: releases per instance \(released)")
+        for a in agents { XCTAssertEqual(a.terminate(), 0, a.log.suffix(2000).description) }
+    }
 }
