@@ -58,7 +58,8 @@ final class HumanBehaviorAgentTests: XCTestCase {
         // The hold shows in the hop: out − in covers the wait.
         let hop = try XCTUnwrap(got[staggered.id]?.hops.last)
         XCTAssertEqual(hop.agent, "human-behavior")
-        XCTAssertGreaterThan(hop.outMicros - hop.inMicros, 2_000_000)
+        XCTAssertGreaterThanOrEqual(hop.outMicros, now + 3_000_000, "the hop ends before the hold did")
+        XCTAssertLessThan(hop.inMicros, now + 3_000_000 - 500_000, "the hop starts after the hold")
 
         // Queued across a restart: parked in Redis, released by the next process.
         let parkedAt = HopClock.nowMicros()
