@@ -72,11 +72,10 @@ final class AriaAgent: Sendable {
         // Bars of the signal's instrument and of every instrument an account holds.
         var instruments: Set<String> = [signal.instrument]
         for account in firms.accounts { for p in book.openPositions(account.id) { instruments.insert(p.position.instrument) } }
-        var history: [String: [Bar]] = [:]
-        for i in instruments {
-            // As of the signal (its bar closes at createdAt): market time, not the newest rows stored.
-            history[i] = try bars.recent(instrument: i, timeframeSeconds: 60, limit: Self.barsNeeded, beforeMicros: signal.createdAt)
-        }
+        // As of the signal (its bar closes at createdAt): market time, not the newest rows stored;
+        // every instrument in one round trip.
+        let history = try bars.recent(instruments: instruments.sorted(), timeframeSeconds: 60, limit: Self.barsNeeded,
+                                      beforeMicros: signal.createdAt)
         let snapshot = RiskMarketSnapshot(converter: quotes.converter(), bars: history)
 
         var results: [(order: Order, hops: [Hop])] = []

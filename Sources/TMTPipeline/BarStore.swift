@@ -37,6 +37,25 @@ public struct BarStore: Sendable {
             """, [instrument, timeframeSeconds, limit, Date(timeIntervalSince1970: Double(beforeMicros) / 1e6)], prepared: true))
     }
 
+    /// `recent(instrument:timeframeSeconds:limit:beforeMicros:)` for several instruments in one
+    /// round trip; every instrument asked for has an entry (empty without bars), oldest first.
+    public func recent(instruments: [String], timeframeSeconds: Int, limit: Int, beforeMicros: Int64) throws -> [String: [Bar]] {
+        var out = Dictionary(uniqueKeysWithValues: instruments.map { ($0, [Bar]()) })
+        guard !instruments.isEmpty else { return out }
+        let rows = try pool.query("""
+            SELECT b.instrument, b.timeframe_seconds, b.start_time, b.open, b.high, b.low, b.close, b.volume, b.tick_count
+            FROM unnest($1::text[]) AS i(instrument)
+            CROSS JOIN LATERAL (
+                SELECT * FROM bars WHERE instrument = i.instrument AND timeframe_seconds = $2 AND start_time < $4
+                ORDER BY start_time DESC LIMIT $3) b
+            """, ["{" + instruments.joined(separator: ",") + "}", timeframeSeconds, limit,
+                  Date(timeIntervalSince1970: Double(beforeMicros) / 1e6)], prepared: true)
+        var grouped: [String: [PostgresRow]] = [:]
+        for r in rows { grouped[try r.decode(String.self, column: "instrument"), default: []].append(r) }
+        for (instrument, group) in grouped { out[instrument] = try decode(group) }
+        return out
+    }
+
     public func recent(instrument: String, timeframeSeconds: Int, limit: Int) throws -> [Bar] {
         try decode(pool.query("""
             SELECT instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count
