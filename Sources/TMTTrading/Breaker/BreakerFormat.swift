@@ -10,7 +10,12 @@ enum BreakerFormat {
     static func money(_ value: Decimal) -> String { fixed(value, places: 2, grouped: true) }
 
     /// A percentage already in percent units with two decimals: `4` → `4.00 %`.
-    static func percent(_ value: Decimal) -> String { fixed(value, places: 2, grouped: false) + " %" }
+    /// A small non-zero value (under 0.1) gets up to four decimals, so a limit of 0.001 % does not
+    /// read as 0.00 %.
+    static func percent(_ value: Decimal) -> String {
+        let places = value != 0 && abs(value) < Decimal(string: "0.1")! ? 4 : 2
+        return fixed(value, places: places, grouped: false) + " %"
+    }
 
     /// A percentage in Double with two decimals.
     static func percent(_ value: Double) -> String { fixed(decimal(value), places: 2, grouped: false) + " %" }

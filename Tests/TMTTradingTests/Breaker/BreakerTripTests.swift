@@ -362,6 +362,17 @@ final class BreakerAccountLimitTests: XCTestCase {
         XCTAssertEqual(cb.tradingState(account: "acc-2"), .active)
     }
 
+    func testATinyLimitReadsWithFourDecimals() throws {
+        // 0.001 % of 100,000 is 1.00: a 5.00 loss (0.005 %) trips, and the reason says so.
+        let clock = ManualClock()
+        var configuration = F.configuration()
+        configuration.accountDailyDrawdownPercent = ["acc-1": F.d("0.001")]
+        var cb = CircuitBreaker(configuration: configuration, clock: clock)
+        F.confirmAll(&cb)
+        let trip = try XCTUnwrap(cb.apply(account: F.account("acc-1", equity: "99995")).first { $0.to == .tripped })
+        XCTAssertEqual(trip.reason.detail, "daily drawdown 0.0050 % (loss 5.00 of start-of-day equity 100,000.00) ≥ limit 0.0010 %")
+    }
+
     func testYAMLReadsTheLimitsAndRefusesOneOutOfRange() throws {
         let ok = ConfigNode(file: "cb.yml", node: try YAMLReader.parse("account_daily_drawdown_percent:\n  acct-a: 0.5\n"))
         XCTAssertEqual(try BreakerConfiguration(node: ok, environment: Environment([:])).accountDailyDrawdownPercent, ["acct-a": F.d("0.5")])
