@@ -68,6 +68,9 @@ struct ExperimentRecord: Codable, Sendable {
 struct ExperimentStore: Sendable {
     let pool: PostgresPool
 
+    /// The unique partial index (migration 5) that lets one experiment per service be rolling.
+    static let oneRollingIndex = "experiments_one_rolling_per_service"
+
     /// Stores a proposal as a pending experiment; false when the id exists already.
     func insert(_ proposal: ImprovementProposal) throws -> Bool {
         try pool.execute("""
@@ -117,7 +120,11 @@ struct ExperimentStore: Sendable {
             var record = try ExperimentRecord(row: row)
             guard let (t, machine) = try body(record) else { return nil }
             let percent = machine.currentPercent
-            let outbox = t.updates.enumerated().map { k, update in
+            // Updates of an earlier transition not acknowledged yet stay first, in order: a new
+            // transition must not drop them (a revert after an unsent stage would leave accounts on
+            // the variant otherwise).
+            let unsent = try row.isNull(column: "outbox") ? [] : try row.decodeJSON([Envelope<ConfigUpdate>].self, column: "outbox")
+            let outbox = unsent + t.updates.enumerated().map { k, update in
                 Envelope(id: "\(id):\(t.to.name):\(percent):\(k)", type: "config.update", traceId: id, source: "continuous-improvement",
                          payload: update)
             }

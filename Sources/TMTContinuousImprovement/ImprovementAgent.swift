@@ -78,8 +78,13 @@ final class ImprovementAgent: Sendable {
         let fills = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: service),
                                       topics: [Topic.executionsFills.name], deadLetterProducer: producer,
                                       metrics: runtime.metrics, logger: log)
+        let configDirectory = runtime.options.configDirectory
+        let tuned = settings.service
         let driver = RolloutDriver(store: experiments, history: history, roster: staging.map(\.id), configuration: settings.rollout,
-                                   producer: producer, metrics: runtime.metrics, logger: log, service: service)
+                                   producer: producer, metrics: runtime.metrics, logger: log, service: service, tunedService: tuned) {
+            try ShadowLab.baseline(configDirectory: configDirectory, environment: Environment(),
+                                   completed: try experiments.completedParameters(service: tuned))
+        }
         let loops = [
             Periodic(name: "analytics", interval: settings.effectiveAnalyticsInterval, logger: log, wake: analyticsWake, minimumSpacing: 1),
             Periodic(name: "shadow", interval: settings.effectiveShadowInterval, logger: log),

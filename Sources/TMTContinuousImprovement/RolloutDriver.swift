@@ -5,8 +5,8 @@ import TMTPipeline
 import TMTTrading
 
 /// Drives approved experiments through `RolloutStateMachine`: approve and stop commands from the
-/// API, and periodic observations of the live closed trades of the variant's accounts against
-/// everyone else's since the stage started. The machine's state lives in the `experiments` row
+/// API, and periodic observations of the live closed trades opened by the variant's signals
+/// (tagged with the experiment) against those opened by baseline signals since the stage started. The machine's state lives in the `experiments` row
 /// (status, stage, stage start), so every step rebuilds it from the row and a restart resumes
 /// where it was; the config updates of a step are stored with it and published afterwards.
 final class RolloutDriver: Sendable {
@@ -29,6 +29,10 @@ final class RolloutDriver: Sendable {
     private let producer: KafkaProducer
     private let logger: Logger
     private let service: String
+    /// The live baseline of the service the experiments tune, for the approval check.
+    private let currentBaseline: @Sendable () throws -> WyckoffParameters
+    /// The service whose parameters `currentBaseline` describes.
+    private let tunedService: String
     private let observations = Mutex<[String: ObservationView]>([:])
     private let percentGauge: GaugeFamily
     private let relativeGauge: GaugeFamily
@@ -36,8 +40,11 @@ final class RolloutDriver: Sendable {
     private let published: Counter
 
     init(store: ExperimentStore, history: TradeHistory, roster: [String], configuration: RolloutConfiguration, producer: KafkaProducer,
-         metrics: MetricsRegistry, logger: Logger, service: String) {
+         metrics: MetricsRegistry, logger: Logger, service: String, tunedService: String,
+         currentBaseline: @escaping @Sendable () throws -> WyckoffParameters) {
         self.store = store
+        self.tunedService = tunedService
+        self.currentBaseline = currentBaseline
         self.history = history
         self.roster = roster
         self.configuration = configuration
@@ -76,7 +83,9 @@ final class RolloutDriver: Sendable {
     }
 
     /// Starts the rollout of a pending experiment at the first stage. One rollout per service at
-    /// a time: the observation compares the variant with everyone else.
+    /// a time: the observation compares the variant with everyone else (the `experiments` table's
+    /// unique index on rolling rows holds it under concurrent approvals too). Refused while the
+    /// live baseline differs from the one the experiment was proposed against.
     func approve(_ id: String, by actor: String) throws -> ExperimentRecord {
         guard !roster.isEmpty else {
             throw HTTPError(.serviceUnavailable, code: "no_accounts", message: "no staging accounts to roll out to (COMPLIANCE_CONFIG)")
@@ -84,15 +93,33 @@ final class RolloutDriver: Sendable {
         let rolling = try store.withStatus("rolling").filter { $0.id != id }
         guard let target = try store.find(id) else { throw HTTPError(.notFound, code: "not_found", message: "no experiment \(id)") }
         if let other = rolling.first(where: { $0.service == target.service }) {
-            throw HTTPError(.conflict, code: "rollout_running",
-                            message: "experiment \(other.id) is rolling out for \(other.service); stop it or let it finish first")
+            throw Self.rolloutRunning(other.id, service: other.service)
         }
-        return try step(id) { record in
-            var m = try machine(record)
-            do { return (try m.approve(by: actor), m) } catch let e as RolloutError {
-                throw HTTPError(.conflict, code: "invalid_command", message: e.detail)
+        if target.status == "pending", target.service == tunedService {
+            let changed = RolloutBaselineCheck.differences(recorded: target.baseline, current: try currentBaseline())
+            if !changed.isEmpty {
+                throw HTTPError(.conflict, code: "baseline_changed",
+                                message: "the baseline changed since experiment \(id) was proposed (\(changed.joined(separator: "; "))); " +
+                                    "its shadow evidence no longer applies: stop it and let a new shadow cycle propose again")
             }
         }
+        do {
+            return try step(id) { record in
+                var m = try machine(record)
+                do { return (try m.approve(by: actor), m) } catch let e as RolloutError {
+                    throw HTTPError(.conflict, code: "invalid_command", message: e.detail)
+                }
+            }
+        } catch let e as TMTError where e.message.contains(ExperimentStore.oneRollingIndex) {
+            // Another approval of the same service won the race between the check above and the write.
+            let other = try store.withStatus("rolling").first { $0.service == target.service && $0.id != id }
+            throw Self.rolloutRunning(other?.id ?? "another experiment", service: target.service)
+        }
+    }
+
+    private static func rolloutRunning(_ other: String, service: String) -> HTTPError {
+        HTTPError(.conflict, code: "rollout_running",
+                  message: "experiment \(other) is rolling out for \(service); stop it or let it finish first")
     }
 
     /// Stops a pending or rolling experiment; a rolling one's accounts get the baseline back.
@@ -155,9 +182,10 @@ final class RolloutDriver: Sendable {
             guard let since = m.stageStartedAt else { continue }
             let variantAccounts = Set(m.variantAccounts)
             let sinceMillis = Int64((since.timeIntervalSince1970 * 1000).rounded(.down))
-            let current = trades.filter { $0.entryTime >= sinceMillis }
-            let variant = current.filter { variantAccounts.contains($0.account) }
-            let baseline = current.filter { !variantAccounts.contains($0.account) }
+            // Judged by the experiment tag of each trade's opening signal, not by account: an
+            // update wyckoff refused or has not applied yet leaves those accounts on the baseline.
+            let split = RolloutTradeSplit(trades: trades, experiment: record.id, sinceMillis: sinceMillis)
+            let variant = split.variant, baseline = split.baseline
             func base(_ accounts: [String]) -> Decimal {
                 let known = accounts.compactMap { balances[$0] }
                 return known.isEmpty ? 100_000 : known.reduce(0, +) / Decimal(known.count)
@@ -174,6 +202,8 @@ final class RolloutDriver: Sendable {
                                                 baselineTrades: baseline.count, variantMetric: observation.variantMetric,
                                                 baselineMetric: observation.baselineMetric, relativePercent: relative.map { $0 * 100 })
             }
+            // No trade of the variant yet: nothing to judge (the baseline alone proves nothing).
+            guard split.isJudgeable else { continue }
             _ = try step(record.id) { locked in
                 // Judge only the stage the trades were selected for.
                 guard locked.status == "rolling", locked.rolloutStage == record.rolloutStage,

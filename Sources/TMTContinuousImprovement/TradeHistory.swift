@@ -2,8 +2,11 @@ import Foundation
 import TMTCore
 import TMTTrading
 
-/// The closed trades in the trading database: every fill with the pattern of its order's
-/// signal, replayed through `ClosedTradeLedger`, and each account's starting balance.
+/// The closed trades in the trading database: every fill with the pattern and experiment tag of
+/// its order's signal, replayed through `ClosedTradeLedger`, and each account's starting balance.
+/// The tag is stored in the signal's `evidence` (ARIA persists `Signal.evidence`, where the
+/// Wyckoff detector set writes `experiment` for a variant's signals; `Signal.experiment` itself
+/// has no column).
 struct TradeHistory: Sendable {
     let pool: PostgresPool
     let ledger: ClosedTradeLedger
@@ -12,7 +15,7 @@ struct TradeHistory: Sendable {
     func closedTrades(accounts: [String]? = nil) throws -> [ClosedTrade] {
         var sql = """
             SELECT f.id, f.order_id, f.account_id, f.instrument, f.side, f.quantity, f.price, f.commission, f.realized_pnl,
-                   f.filled_at, s.pattern
+                   f.filled_at, s.pattern, s.evidence->>'experiment' AS experiment
             FROM fills f JOIN orders o ON o.id = f.order_id LEFT JOIN signals s ON s.id = o.signal_id
             """
         var parameters: [any PostgresEncodable] = []
@@ -33,7 +36,7 @@ struct TradeHistory: Sendable {
                 commission: try r.decode(Decimal.self, column: "commission"),
                 realizedPnL: try r.decode(Decimal.self, column: "realized_pnl"),
                 time: Int64((try r.decode(Date.self, column: "filled_at").timeIntervalSince1970 * 1e6).rounded()),
-                pattern: try r.decode(String?.self, column: "pattern"))
+                pattern: try r.decode(String?.self, column: "pattern"), experiment: try r.decode(String?.self, column: "experiment"))
         }
         return ledger.trades(from: records)
     }

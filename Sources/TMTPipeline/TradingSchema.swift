@@ -224,6 +224,11 @@ public enum TradingSchema {
         ALTER TABLE experiments ADD COLUMN outbox jsonb;
         CREATE INDEX experiments_status ON experiments (status);
         """),
+        // One rollout per service at a time, held by the database: two approvals racing past the
+        // agent's check cannot both start one (the second gets a unique violation, answered 409).
+        PostgresMigration(version: 5, name: "experiments_one_rolling_per_service", sql: """
+        CREATE UNIQUE INDEX experiments_one_rolling_per_service ON experiments (service) WHERE status = 'rolling';
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

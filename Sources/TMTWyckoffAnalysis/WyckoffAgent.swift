@@ -20,6 +20,13 @@ final class WyckoffAgent: Sendable {
     private let phaseScore: GaugeFamily
     private let variantSignals: CounterFamily
     private let variantAccounts: GaugeFamily
+    private let replayedUpdates: CounterFamily
+    /// Whether this start's replay of config.updates has caught up with the log.
+    private let replayed = Atomic<Bool>(false)
+
+    /// The longest start-up waits for the replay of config.updates before consuming ticks anyway
+    /// (`/ready` says not ready until the replay has caught up), in seconds.
+    static let replayTimeout: Double = 60
 
     init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -48,7 +55,8 @@ final class WyckoffAgent: Sendable {
         if compliance != nil || FileManager.default.fileExists(atPath: rosterPath) {
             roster = try ComplianceConfiguration.load(path: rosterPath).accounts.map(\.id)
         }
-        detectors = Mutex(WyckoffDetectorSet(baseline: try WyckoffDetector(parameters: parameters), roster: roster))
+        detectors = Mutex(WyckoffDetectorSet(baseline: try WyckoffDetector(parameters: parameters), roster: roster,
+                                             service: runtime.options.service))
         builder = Mutex(try BarBuilder(timeframeSeconds: parameters.timeframeSeconds))
         let registry = runtime.metrics
         metrics = AgentMetrics(registry: registry)
@@ -62,6 +70,9 @@ final class WyckoffAgent: Sendable {
                                           help: "Signals published from a rollout's parameter variant, by experiment.", labels: ["experiment"])
         variantAccounts = registry.gauge("tmt_wyckoff_variant_accounts",
                                          help: "Accounts trading a rollout's parameter variant, by experiment.", labels: ["experiment"])
+        replayedUpdates = registry.counter("tmt_wyckoff_config_updates_total",
+                                           help: "Updates read from config.updates since start (the log is replayed from the beginning at every start), by result.",
+                                           labels: ["result"])
     }
 
     func start() throws {
@@ -77,10 +88,16 @@ final class WyckoffAgent: Sendable {
         let group = env.string("CONSUMER_GROUP", default: "wyckoff-analysis")
         let ticks = try KafkaConsumer(configuration: kafka, groupId: group, topics: [Topic.marketTicks.name],
                                       deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
-        // Every instance must see every update, so the config consumer's group is per instance.
-        let updates = try KafkaConsumer(configuration: kafka, groupId: "wyckoff-analysis-config-\(runtime.options.instanceId)",
-                                        topics: [Topic.configUpdates.name], deadLetterProducer: producer,
-                                        metrics: runtime.metrics, logger: log)
+        // Event sourcing: the parameters and the rollout's variants are rebuilt from config.updates
+        // at every start, replayed from the beginning. The group id is unique to this start (every
+        // instance sees every update, and a restart never resumes from a committed offset), and
+        // only this consumer starts at the earliest offset whatever KAFKA_AUTO_OFFSET_RESET says.
+        var replay = kafka
+        replay.autoOffsetReset = "earliest"
+        let updates = try KafkaConsumer(configuration: replay,
+                                        groupId: "wyckoff-analysis-config-\(runtime.options.instanceId)-\(UUID().uuidString.prefix(8).lowercased())",
+                                        topics: [Topic.configUpdates.name], options: KafkaConsumerOptions(lagRefreshInterval: 0.5),
+                                        deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         runtime.lifecycle.onShutdown("consumers") {
             ticks.stop(timeout: 10)
             updates.stop(timeout: 10)
@@ -101,11 +118,40 @@ final class WyckoffAgent: Sendable {
                 set.variants.map { VariantView(experiment: $0.requestedBy, accounts: $0.accounts.sorted(), parameters: $0.parameters) }
             })
         }
+        runtime.health.add("config_replay") { [self] in
+            guard replayed.load(ordering: .acquiring) || caughtUp(updates) else {
+                throw TMTError(.kafka, "config.updates is still being replayed")
+            }
+            replayed.store(true, ordering: .releasing)
+        }
         try runtime.startHTTP(router: router)
         runtime.startHeartbeat(producer: producer)
 
-        try updates.startEnvelopes(ConfigUpdate.self) { [self] envelope, _ in try apply(envelope.payload) }
+        try updates.startEnvelopes(ConfigUpdate.self) { [self] envelope, _ in try apply(envelope.payload, id: envelope.id) }
+        // Ticks wait for the replay: a bar analysed before it would route signals by a state the
+        // log has already moved past.
+        let began = Date()
+        while !caughtUp(updates), !updates.isStopRequested, Date().timeIntervalSince(began) < Self.replayTimeout {
+            usleep(50_000)
+        }
+        if updates.isStopRequested { return }
+        if caughtUp(updates) {
+            replayed.store(true, ordering: .releasing)
+            let (parameters, variants) = detectors.withLock { ($0.baseline.parameters, $0.variants) }
+            log.notice("config.updates replayed", ["seconds": String(format: "%.1f", Date().timeIntervalSince(began)),
+                                                   "timeframe_s": String(parameters.timeframeSeconds), "variants": String(variants.count),
+                                                   "variant_accounts": String(variants.reduce(0) { $0 + $1.accounts.count })])
+        } else {
+            log.warning("config.updates replay not caught up; consuming ticks anyway", ["waited_s": String(Self.replayTimeout)])
+        }
         try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in try handle(envelope, store: store, producer: producer) }
+    }
+
+    /// Whether the config consumer has processed everything the log held at its last lag check.
+    private func caughtUp(_ consumer: KafkaConsumer) -> Bool {
+        let assigned = consumer.assignment
+        let lag = consumer.lag
+        return !assigned.isEmpty && assigned.allSatisfy { lag[$0] == 0 }
     }
 
     /// One tick: fold into bars; for each bar it closes, store it, analyse it and publish any
@@ -174,27 +220,39 @@ final class WyckoffAgent: Sendable {
 
     /// A parameter change: validated as a whole; a bad one goes to the DLQ naming the field. An
     /// account-scoped one (a staged rollout) moves those accounts to a variant detector (or back
-    /// to the baseline); a service-wide one changes the baseline and ends every variant.
-    private func apply(_ update: ConfigUpdate) throws {
-        guard update.service == runtimeService else { return }
-        let (old, new, summary, variants): (WyckoffParameters, WyckoffParameters, String, [WyckoffDetectorSet.Variant]) =
+    /// to the baseline); a service-wide one changes the baseline and ends every variant. Updates
+    /// for other services, and ids applied already (the replay at start, redeliveries), change
+    /// nothing.
+    private func apply(_ update: ConfigUpdate, id: String) throws {
+        guard update.service == runtimeService else {
+            replayedUpdates.labels("other_service").inc()
+            return
+        }
+        let (old, new, summary, variants, repeated): (WyckoffParameters, WyckoffParameters, String, [WyckoffDetectorSet.Variant], Bool) =
             try detectors.withLock { set in
                 let old = set.baseline.parameters
                 let before = set.variants.map(\.requestedBy)
+                let repeated = set.appliedUpdateIds.contains(id)
                 let summary: String
-                do { summary = try set.apply(update) } catch {
+                do { summary = try set.apply(update, id: id) } catch {
+                    replayedUpdates.labels("refused").inc()
                     throw KafkaPermanentFailure(category: "invalid_config", reason: "\(error)")
                 }
                 for gone in before where !set.variants.contains(where: { $0.requestedBy == gone }) {
                     variantAccounts.remove([gone])
                 }
-                return (old, set.baseline.parameters, summary, set.variants)
+                return (old, set.baseline.parameters, summary, set.variants, repeated)
             }
+        replayedUpdates.labels(repeated ? "duplicate" : "applied").inc()
+        guard !repeated else {
+            runtime.logger.info("config update applied already", ["id": id, "by": update.requestedBy])
+            return
+        }
         for v in variants { variantAccounts.labels(v.requestedBy).set(Double(v.accounts.count)) }
         if new.timeframeSeconds != old.timeframeSeconds {
             builder.withLock { $0 = (try? BarBuilder(timeframeSeconds: new.timeframeSeconds)) ?? $0 }
         }
-        runtime.logger.notice("parameters updated", ["by": update.requestedBy, "reason": update.reason,
+        runtime.logger.notice("parameters updated", ["id": id, "by": update.requestedBy, "reason": update.reason,
                                                      "changed": update.parameters.keys.sorted().joined(separator: ","),
                                                      "accounts": update.accounts.map { String($0.count) } ?? "all", "result": summary])
     }

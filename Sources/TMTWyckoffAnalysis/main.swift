@@ -12,7 +12,9 @@ let runtime = ServiceRuntime.boot(
     Consumes market.ticks (consumer group wyckoff-analysis), builds bars, stores them in the market
     database, scores Wyckoff phases, detects springs, upthrusts, SOS/SOW and LPS/LPSY, and publishes
     signals on signals.generated. Parameters come from config/wyckoff-analysis-staging.yml
-    (`parameters:`), DETECTION_INTERVAL (bar seconds), and live updates on config.updates.
+    (`parameters:`), DETECTION_INTERVAL (bar seconds), and updates on config.updates, which is
+    replayed from the beginning at every start (its own consumer group, earliest offset) so the
+    parameters and a staged rollout's variants are rebuilt from the log before ticks are consumed.
     """,
     defaultPort: 8003,
     extraUsage: """

@@ -28,10 +28,14 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
     public var pnl: Decimal
     /// Commission paid in the account currency, as a positive cost (0 when free).
     public var commission: Decimal
+    /// The experiment whose parameter variant produced the opening signal (the signal's
+    /// `evidence["experiment"]`); nil for a baseline trade. A rollout judges its variant only on
+    /// trades tagged with it, never on account membership.
+    public var experiment: String?
 
     public init(id: String, account: String, instrument: String, pattern: String, side: Side,
                 entryTime: Int64, entryPrice: Decimal, exitTime: Int64, exitPrice: Decimal,
-                quantity: Decimal, pnl: Decimal, commission: Decimal = 0) {
+                quantity: Decimal, pnl: Decimal, commission: Decimal = 0, experiment: String? = nil) {
         self.id = id
         self.account = account
         self.instrument = instrument
@@ -44,6 +48,7 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
         self.quantity = quantity
         self.pnl = pnl
         self.commission = commission
+        self.experiment = experiment
     }
 
     /// P&L after commission (`pnl − commission`), in the account currency: what every

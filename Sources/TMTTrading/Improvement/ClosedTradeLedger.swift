@@ -3,14 +3,20 @@ import TMTModels
 
 /// Rebuilds round trips from the execution engine's fills, the way the engine's netted
 /// `PositionBook` saw them: per account and instrument, fills that open or add to a position
-/// move its volume-weighted entry; each fill that closes (part of) it is one `ClosedTrade` from
-/// the position's entry to that fill. The pattern of a trade is the pattern of the signal whose
-/// order opened the position (a stop-loss or take-profit close carries the position's signal,
-/// a closing signal of another pattern does not change who gets the credit).
+/// move its volume-weighted entry; each order that closes (part of) it is one `ClosedTrade` from
+/// the position's entry to that order's fills. The engine writes one fill per depth level and
+/// pass, so the closing fills of one order are merged into one trade (quantity-weighted exit
+/// price, summed P&L and commission, the last fill's time); counting them apart would inflate
+/// the sample counts every statistic and test relies on. The pattern and experiment of a trade
+/// are those of the signal whose order opened the position (a stop-loss or take-profit close
+/// carries the position's signal, a closing signal of another pattern does not change who gets
+/// the credit).
 ///
-/// P&L is the closing fill's `realizedPnL` as the engine booked it (already in the account
-/// currency); commission is the closing fill's plus the closed share of the opening fills'
-/// commissions, so `ClosedTrade.netPnL` is what the round trip really earned.
+/// P&L is the sum of the closing fills' `realizedPnL` as the engine booked it (already in the
+/// account currency); commission is the closing fills' plus the closed share of the opening
+/// fills' commissions, so `ClosedTrade.netPnL` is what the round trip really earned, and the
+/// net P&L of every trade plus the commission of what is still open is exactly the balance
+/// change the engine booked.
 public struct ClosedTradeLedger: Sendable {
     /// One row of the fills table with the pattern of its order's signal.
     public struct FillRecord: Sendable, Equatable {
@@ -30,9 +36,12 @@ public struct ClosedTradeLedger: Sendable {
         public var time: Int64
         /// The pattern of the signal behind the fill's order, nil when the order had none.
         public var pattern: String?
+        /// The experiment tag of that signal (`evidence["experiment"]`), nil for a baseline signal.
+        public var experiment: String?
 
         public init(id: String, orderId: String, accountId: String, instrument: String, side: Side, quantity: Decimal,
-                    price: Decimal, commission: Decimal, realizedPnL: Decimal, time: Int64, pattern: String?) {
+                    price: Decimal, commission: Decimal, realizedPnL: Decimal, time: Int64, pattern: String?,
+                    experiment: String? = nil) {
             self.id = id
             self.orderId = orderId
             self.accountId = accountId
@@ -44,7 +53,16 @@ public struct ClosedTradeLedger: Sendable {
             self.realizedPnL = realizedPnL
             self.time = time
             self.pattern = pattern
+            self.experiment = experiment
         }
+    }
+
+    /// The outcome of a replay: the closed trades and what is still open.
+    public struct Replay: Sendable, Equatable {
+        /// Closed trades, sorted by exit time and id.
+        public var trades: [ClosedTrade]
+        /// Opening commission of the positions still open, not yet charged to any trade.
+        public var openCommission: Decimal
     }
 
     /// The label of a position opened by an order without a signal.
@@ -68,13 +86,29 @@ public struct ClosedTradeLedger: Sendable {
         var averagePrice: Decimal = 0
         var openedAt: Int64 = 0
         var pattern = ClosedTradeLedger.unattributed
+        var experiment: String?
         /// Opening commission not yet charged to a closed trade.
         var commission: Decimal = 0
+        /// The trade each order closing this position is building, by order id.
+        var closing: [String: Closing] = [:]
+    }
+
+    /// One order's closing fills so far: where its trade is, and the lots and notional behind
+    /// the quantity-weighted exit price.
+    private struct Closing {
+        var index: Int
+        var lots: Decimal
+        var notional: Decimal
     }
 
     /// The closed trades in `fills` (any order: they are replayed per account and instrument by
     /// time, then by fill sequence), sorted by exit time and id.
     public func trades(from fills: [FillRecord]) -> [ClosedTrade] {
+        replay(fills).trades
+    }
+
+    /// Replays `fills` like `trades(from:)` and also reports the commission of what is still open.
+    public func replay(_ fills: [FillRecord]) -> Replay {
         var books: [String: Open] = [:]
         var trades: [ClosedTrade] = []
         for f in fills.sorted(by: Self.replayOrder) where f.quantity > 0 {
@@ -86,6 +120,7 @@ public struct ClosedTradeLedger: Sendable {
                 if p.quantity == 0 {
                     p.openedAt = f.time
                     p.pattern = f.pattern ?? Self.unattributed
+                    p.experiment = f.experiment
                 }
                 let held = abs(p.quantity)
                 p.averagePrice = ExecutionMath.round((held * p.averagePrice + f.quantity * f.price) / (held + f.quantity),
@@ -98,10 +133,24 @@ public struct ClosedTradeLedger: Sendable {
                 let opened = f.quantity - closed
                 let entryShare = closed == held ? p.commission : ExecutionMath.round(p.commission * closed / held, scale: moneyScale)
                 let exitShare = opened == 0 ? f.commission : ExecutionMath.round(f.commission * closed / f.quantity, scale: moneyScale)
-                trades.append(ClosedTrade(id: f.id, account: f.accountId, instrument: f.instrument, pattern: p.pattern,
-                                          side: p.quantity > 0 ? .buy : .sell, entryTime: p.openedAt / 1000,
-                                          entryPrice: p.averagePrice, exitTime: f.time / 1000, exitPrice: f.price,
-                                          quantity: closed * contract, pnl: f.realizedPnL, commission: entryShare + exitShare))
+                if var c = p.closing[f.orderId] {
+                    // Another level or pass of an order that is already closing this position.
+                    c.lots += closed
+                    c.notional += closed * f.price
+                    trades[c.index].exitTime = f.time / 1000
+                    trades[c.index].exitPrice = ExecutionMath.round(c.notional / c.lots, scale: averagePriceScale)
+                    trades[c.index].quantity = c.lots * contract
+                    trades[c.index].pnl += f.realizedPnL
+                    trades[c.index].commission += entryShare + exitShare
+                    p.closing[f.orderId] = c
+                } else {
+                    p.closing[f.orderId] = Closing(index: trades.count, lots: closed, notional: closed * f.price)
+                    trades.append(ClosedTrade(id: f.id, account: f.accountId, instrument: f.instrument, pattern: p.pattern,
+                                              side: p.quantity > 0 ? .buy : .sell, entryTime: p.openedAt / 1000,
+                                              entryPrice: p.averagePrice, exitTime: f.time / 1000, exitPrice: f.price,
+                                              quantity: closed * contract, pnl: f.realizedPnL, commission: entryShare + exitShare,
+                                              experiment: p.experiment))
+                }
                 p.commission -= entryShare
                 p.quantity += signedFill
                 if p.quantity == 0 {
@@ -109,12 +158,13 @@ public struct ClosedTradeLedger: Sendable {
                 } else if opened > 0 {
                     // Flipped: the rest of the fill opens a position the other way.
                     p = Open(quantity: p.quantity, averagePrice: f.price, openedAt: f.time, pattern: f.pattern ?? Self.unattributed,
-                             commission: f.commission - exitShare)
+                             experiment: f.experiment, commission: f.commission - exitShare)
                 }
             }
             books[key] = p
         }
-        return trades.sorted { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }
+        let open = books.values.reduce(Decimal(0)) { $0 + $1.commission }
+        return Replay(trades: trades.sorted { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }, openCommission: open)
     }
 
     /// Time, then the fill's sequence within its order (`<order>#<n>`, numerically), then id.

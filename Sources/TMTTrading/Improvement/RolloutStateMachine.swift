@@ -14,8 +14,14 @@ public struct RolloutStateMachine: Sendable {
     public let experimentId: String
     /// The service the parameters belong to, e.g. `wyckoff-analysis`.
     public let service: String
-    /// The parameters in force before the rollout, restored on rollback or stop.
+    /// The baseline's values of the proposed fields when the experiment was proposed: the
+    /// evidence the proposal was judged against (approval is refused once the live baseline
+    /// differs, see `RolloutBaselineCheck`). Never sent to restore anything: a rollback or stop
+    /// sends a revert (`revertParameters`), since the live baseline may have moved since.
     public let baselineParameters: [String: String]
+    /// The parameters of a revert: none. An account-scoped `ConfigUpdate` without parameters
+    /// means "these accounts back to whatever the baseline is now" (`WyckoffDetectorSet`).
+    public static let revertParameters: [String: String] = [:]
     /// The proposed parameters.
     public let variantParameters: [String: String]
     /// Thresholds and pacing.
@@ -114,8 +120,8 @@ public struct RolloutStateMachine: Sendable {
     }
 
     /// Enters `next` and builds the updates: the variant to the accounts a stage adds, the
-    /// variant as service default on completion, the baseline back on every variant account
-    /// when the rollout ends otherwise.
+    /// variant as service default on completion, a revert (no parameters: back to the live
+    /// baseline) for every variant account when the rollout ends otherwise.
     private mutating func move(to next: RolloutState, reason: String, previousPercent: Int) -> RolloutTransition {
         let previous = state
         state = next
@@ -134,7 +140,7 @@ public struct RolloutStateMachine: Sendable {
             updates.append(update(variantParameters, accounts: nil, reason: "\(reason); variant becomes the default"))
         case .rolledBack, .emergencyStopped, .stopped:
             if !before.isEmpty {
-                updates.append(update(baselineParameters, accounts: before, reason: "\(reason); baseline restored"))
+                updates.append(update(Self.revertParameters, accounts: before, reason: "\(reason); back to the baseline"))
             }
         }
         return RolloutTransition(from: previous, to: next, at: clock.now(), reason: reason, updates: updates)

@@ -10,10 +10,19 @@ import TMTModels
 /// Updates (`config.updates`) are parameter deltas:
 /// - service-wide (`accounts` nil): applied to the baseline; every variant ends, since the
 ///   rollout either completed (the variant is the new baseline) or was overridden by hand;
-/// - account-scoped: those accounts now run the baseline with the delta applied. Result equal to
-///   the baseline: they return to it. Equal to an active variant: they join it. Otherwise a new
-///   variant starts as a copy of the baseline detector (bar history, ranges and cooldowns
-///   included) with the new parameters, so it does not start from nothing.
+/// - account-scoped without parameters: a revert. Those accounts leave any variant and trade
+///   whatever the baseline is now (a rollback or stop must not name baseline values: the
+///   baseline may have changed since the experiment was proposed, and old values would start a
+///   new variant that nothing ever ends);
+/// - account-scoped with parameters: those accounts now run the baseline with the delta
+///   applied. Result equal to the baseline: they return to it. Equal to an active variant: they
+///   join it. Otherwise a new variant starts as a copy of the baseline detector (bar history,
+///   ranges and cooldowns included) with the new parameters, so it does not start from nothing.
+///
+/// The state is rebuilt by replaying `config.updates` from the beginning at every start (event
+/// sourcing), so applying is safe to repeat: an update for another service is ignored, and an
+/// update whose id was applied already (a redelivery, or an outbox re-published after later
+/// updates) changes nothing.
 public struct WyckoffDetectorSet: Sendable {
     /// An account-scoped parameter variant and its own detector.
     public struct Variant: Sendable {
@@ -43,16 +52,35 @@ public struct WyckoffDetectorSet: Sendable {
     /// Every account; baseline signals name those not in a variant. nil: unknown, and then
     /// account-scoped updates are refused (the baseline could not say whom it is for).
     public let roster: [String]?
+    /// The service whose updates apply here (`ConfigUpdate.service`); others are ignored.
+    public let service: String
+    /// Ids of the updates applied so far (envelope ids); applying one again changes nothing.
+    public private(set) var appliedUpdateIds: Set<String> = []
 
-    public init(baseline: WyckoffDetector, roster: [String]?) {
+    /// - Parameter service: the service these detectors belong to. Default `wyckoff-analysis`.
+    public init(baseline: WyckoffDetector, roster: [String]?, service: String = "wyckoff-analysis") {
         self.baseline = baseline
         self.roster = roster.map { Array(Set($0)).sorted() }
+        self.service = service
     }
 
-    /// Applies `update`; returns a one-line summary. Throws `WyckoffParameters.InvalidParameter`
-    /// for a bad value, `Refusal` for an update that cannot be routed.
+    /// Applies `update` unless it is for another service or `id` was applied already; returns a
+    /// one-line summary. Throws `WyckoffParameters.InvalidParameter` for a bad value, `Refusal`
+    /// for an update that cannot be routed (nothing changes then, and the id is not recorded).
+    /// - Parameter id: the update's unique id (its envelope id); nil: no deduplication.
     @discardableResult
-    public mutating func apply(_ update: ConfigUpdate) throws -> String {
+    public mutating func apply(_ update: ConfigUpdate, id: String? = nil) throws -> String {
+        guard update.service == service else { return "update for \(update.service) ignored" }
+        if let id, appliedUpdateIds.contains(id) { return "update \(id) applied already; nothing changed" }
+        let summary = try applyOnce(update)
+        if let id { appliedUpdateIds.insert(id) }
+        return summary
+    }
+
+    private mutating func applyOnce(_ update: ConfigUpdate) throws -> String {
+        if let accounts = update.accounts, update.parameters.isEmpty {
+            return revert(Set(accounts))
+        }
         let target = try baseline.parameters.applying(updates: update.parameters)
         guard let accounts = update.accounts else {
             try baseline.update(parameters: target)
@@ -87,6 +115,16 @@ public struct WyckoffDetectorSet: Sendable {
         }
         variants = next.filter { !$0.accounts.isEmpty }
         return summary
+    }
+
+    /// Drops `accounts` from every variant: they trade the baseline as it is now. Needs no roster
+    /// and no validation, so a revert is never refused.
+    private mutating func revert(_ accounts: Set<String>) -> String {
+        guard !accounts.isEmpty else { return "no accounts named; nothing changed" }
+        let moved = variants.reduce(0) { $0 + $1.accounts.intersection(accounts).count }
+        for i in variants.indices { variants[i].accounts.subtract(accounts) }
+        variants = variants.filter { !$0.accounts.isEmpty }
+        return "\(moved) account(s) back on the baseline"
     }
 
     /// The accounts the baseline trades for: nil (everyone) while no variant runs.

@@ -43,12 +43,11 @@ final class AccountRoutingTests: XCTestCase {
             _ = try producer.send(Envelope(id: id, type: "config.update", traceId: experiment, source: "test", payload: update),
                                   to: .configUpdates, key: "wyckoff-analysis").wait(timeout: 10)
         }
-        // A consumer that starts from the latest offset may join just after a message: resend
-        // (applying the same update twice changes nothing) until the agent logs it.
+        // Resent until the agent logs it (a resend has the same id: applying it again changes nothing).
         let start = ConfigUpdate(service: "wyckoff-analysis", parameters: ["minConfidence": "0.45"], requestedBy: experiment,
                                  reason: "routing test", accounts: [accounts[0]])
         defer {
-            try? send(ConfigUpdate(service: "wyckoff-analysis", parameters: ["minConfidence": "0.5"], requestedBy: experiment,
+            try? send(ConfigUpdate(service: "wyckoff-analysis", parameters: [:], requestedBy: experiment,
                                    reason: "routing test over", accounts: [accounts[0]]), "\(experiment):end")
         }
         var attempt = 0
@@ -62,6 +61,10 @@ final class AccountRoutingTests: XCTestCase {
 
         // The scripted accumulation of WyckoffAgentTests.
         let startMicros: Int64 = 1_795_503_600_000_000
+        let probeProducer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "probe"),
+                                              metrics: MetricsRegistry())
+        XCTAssertTrue(agent.waitUntilConsumingTicks(producer: probeProducer), "the agent never consumed a tick:\n\(agent.log.suffix(2000))")
+        probeProducer.close()
         let generator = Process()
         generator.executableURL = TestServices.executable("tmt-data-generator")
         generator.arguments = ["--seed", "5", "--rate", "20000", "--count", "26000", "--instruments", "EUR_USD",
@@ -102,6 +105,77 @@ final class AccountRoutingTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(metricValue(in: try agent.metrics(), "tmt_wyckoff_variant_signals_total{experiment=\"\(experiment)\"}"), 1)
         XCTAssertEqual(agent.terminate(), 0)
+    }
+
+    /// A restart rebuilds the rollout from config.updates (event sourcing): the variant applied
+    /// before the restart routes again after it, without anyone re-sending the update; a revert
+    /// (an account-scoped update without parameters) ends it, and that survives a restart too.
+    func testARestartedWyckoffRebuildsItsVariantsFromConfigUpdates() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let accounts = try staging
+        let experiment = "replay-test-\(UUID().uuidString.prefix(8).lowercased())"
+        func start() throws -> AgentProcess {
+            let agent = try AgentProcess(executable: "tmt-wyckoff-analysis", port: AgentProcess.freePort(), environment: [
+                "MARKET_DATABASE_URL": try TestServices.marketDatabaseURL(), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "CONSUMER_GROUP": "replay-test-\(UUID().uuidString.prefix(8))",
+                // Ticks from the latest offset; config.updates is replayed from the beginning regardless.
+                "KAFKA_AUTO_OFFSET_RESET": "latest", "HEARTBEAT_INTERVAL_SECONDS": "1", "CONFIG_DIR": "/nonexistent",
+                "COMPLIANCE_CONFIG": TestServices.repoRoot.appendingPathComponent("config/compliance-staging.yml").path,
+            ])
+            // /ready waits for the replay to catch up.
+            try agent.waitUntilReady(timeout: 90)
+            return agent
+        }
+        func variants(_ agent: AgentProcess) throws -> [[String: Any]] {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(HTTPClient(timeout: 5).get(agent.base + "/api/v1/variants").body))
+                as? [[String: Any]])
+        }
+        func ours(_ agent: AgentProcess) throws -> [String]? {
+            try variants(agent).first { $0["experiment"] as? String == experiment }.map { $0["accounts"] as? [String] ?? [] }
+        }
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "replay-test"),
+                                         metrics: MetricsRegistry())
+        defer { producer.close() }
+        func send(_ update: ConfigUpdate, _ id: String) throws {
+            _ = try producer.send(Envelope(id: id, type: "config.update", traceId: experiment, source: "test", payload: update),
+                                  to: .configUpdates, key: "wyckoff-analysis").wait(timeout: 10)
+        }
+        let revert = ConfigUpdate(service: "wyckoff-analysis", parameters: [:], requestedBy: experiment, reason: "replay test over",
+                                  accounts: [accounts[0]])
+        var reverted = false
+        defer { if !reverted { try? send(revert, "\(experiment):revert") } }
+
+        let first = try start()
+        let update = ConfigUpdate(service: "wyckoff-analysis", parameters: ["minConfidence": "0.45"], requestedBy: experiment,
+                                  reason: "replay test", accounts: [accounts[0]])
+        try send(update, "\(experiment):start")
+        // The same envelope twice (a redelivery), and one for another service that this one
+        // does not know: neither changes anything nor goes to the DLQ.
+        try send(update, "\(experiment):start")
+        try send(ConfigUpdate(service: "execution-engine", parameters: ["noSuchWyckoffField": "1"], requestedBy: experiment,
+                              reason: "not for wyckoff", accounts: [accounts[0]]), "\(experiment):other-service")
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { (try? ours(first)) == [accounts[0]] && first.log.contains("config update applied already id=\(experiment):start") },
+                      "the update was not applied once:\n\(first.log.suffix(3000))")
+        XCTAssertTrue(KafkaWait.until(timeout: 10) {
+            metricValue(in: (try? first.metrics()) ?? "", "tmt_wyckoff_config_updates_total{result=\"other_service\"}") >= 1
+        })
+        XCTAssertEqual(first.terminate(), 0, first.log.suffix(2000).description)
+
+        // A new process, nobody re-sends anything: the variant is back, from the log.
+        let second = try start()
+        let afterRestart = try variants(second)
+        XCTAssertEqual(try ours(second), [accounts[0]], "variants after the restart: \(afterRestart)\n\(second.log.suffix(3000))")
+        XCTAssertTrue(second.log.contains("config.updates replayed"), second.log.suffix(2000).description)
+        XCTAssertFalse(second.log.contains("\(experiment):other-service"), "another service's update is ignored silently")
+
+        // The revert ends it, and a restart does not bring it back.
+        try send(revert, "\(experiment):revert")
+        reverted = true
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { (try? ours(second)) == nil }, "the revert was not applied:\n\(second.log.suffix(2000))")
+        XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
+        let third = try start()
+        XCTAssertNil(try ours(third), "a reverted variant stays ended after a restart")
+        XCTAssertEqual(third.terminate(), 0)
     }
 
     func testAriaSizesASignalOnlyForTheAccountsItNames() throws {

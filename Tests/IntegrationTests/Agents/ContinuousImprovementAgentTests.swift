@@ -79,6 +79,13 @@ final class ContinuousImprovementAgentTests: XCTestCase {
             INSERT INTO experiments (id, service, parameters, status, baseline, p_value, improvement_percent)
             VALUES ($1, 'wyckoff-analysis', '{"stopATR": "0.6"}', 'pending', '{"stopATR": "0.5"}', 0.012, 4.2)
             """, [experiment])
+        // One proposed against a baseline that is no longer the live one (stopATR 0.45, live 0.5).
+        let drifted = "exp-test-drift-\(u)"
+        try pool.execute("""
+            INSERT INTO experiments (id, service, parameters, status, baseline, p_value, improvement_percent)
+            VALUES ($1, 'wyckoff-analysis', '{"stopATR": "0.7"}', 'pending', '{"stopATR": "0.45"}', 0.01, 5)
+            """, [drifted])
+        defer { _ = try? pool.execute("UPDATE experiments SET status = 'stopped' WHERE id = $1", [drifted]) }
         let market = try PostgresPool(configuration: PostgresConfiguration(url: marketURL), metrics: MetricsRegistry())
         defer { market.shutdown() }
         try MarketSchema.migrate(pool: market, logger: Logger(service: "test", level: .warning))
@@ -185,17 +192,23 @@ final class ContinuousImprovementAgentTests: XCTestCase {
         let staging = try ComplianceConfiguration.load(path: TestServices.repoRoot.appendingPathComponent("config/compliance-staging.yml").path)
             .accounts.map(\.id)
         // Whatever happens below, leave no staging account on the variant for agents that later
-        // replay config.updates from the beginning (moving accounts already on the baseline to
-        // the baseline changes nothing).
+        // replay config.updates from the beginning (a revert of accounts already on the baseline
+        // changes nothing).
         let cleanup = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "ci-test"), metrics: MetricsRegistry())
         defer {
-            let restore = ConfigUpdate(service: "wyckoff-analysis", parameters: ["stopATR": "0.5"], requestedBy: experiment,
+            let restore = ConfigUpdate(service: "wyckoff-analysis", parameters: [:], requestedBy: experiment,
                                        reason: "test cleanup", accounts: staging)
             _ = try? cleanup.send(Envelope(id: "\(experiment):cleanup", type: "config.update", traceId: experiment, source: "test",
                                            payload: restore), to: .configUpdates, key: "wyckoff-analysis").wait(timeout: 10)
             cleanup.close()
         }
         let auth: HTTPHeaders = ["Authorization": "Bearer \(token)", "X-Operator": "alice"]
+        // Its shadow evidence compared the variant with another baseline: refused, with the reason.
+        let stale = try http.post(agent.base + "/api/v1/experiments/\(drifted)/approve", body: [], headers: auth)
+        XCTAssertEqual(stale.status, 409, stale.text)
+        XCTAssertTrue(stale.text.contains("baseline_changed") && stale.text.contains("stopATR was 0.45, is now 0.5"), stale.text)
+        XCTAssertEqual(try pool.queryOne("SELECT status FROM experiments WHERE id = $1", [drifted])?.decode(String.self, column: "status"),
+                       "pending")
         let approved = try http.post(approveURL, body: [], headers: auth)
         XCTAssertEqual(approved.status, 200, approved.text)
         let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(approved.body)) as? [String: Any])
@@ -232,12 +245,18 @@ final class ContinuousImprovementAgentTests: XCTestCase {
             return (r?["observation"] as? [String: Any])?["stagePercent"] as? Int == 10
         }, "the restarted agent does not observe the rollout:\n\(restarted.log.suffix(2000))")
 
-        // Stop: the variant's account gets the baseline back.
+        // One rolling experiment per service, held by the database too (migration 5).
+        XCTAssertThrowsError(try pool.execute("UPDATE experiments SET status = 'rolling' WHERE id = $1", [drifted])) { error in
+            XCTAssertTrue("\(error)".contains("experiments_one_rolling_per_service"), "\(error)")
+        }
+
+        // Stop: the variant's account goes back to the live baseline, by a revert (no
+        // parameters), never by the baseline values recorded at proposal time.
         let stopped = try http.postJSON(restarted.base + "/api/v1/experiments/\(experiment)/stop", ["reason": "integration test"], headers: auth)
         XCTAssertEqual(stopped.status, 200, stopped.text)
         XCTAssertTrue(KafkaWait.until(timeout: 30) { updates.withLock { $0.count } >= 2 })
         let restore = try XCTUnwrap(updates.withLock { $0.last })
-        XCTAssertEqual(restore.payload.parameters, ["stopATR": "0.5"])
+        XCTAssertEqual(restore.payload.parameters, [:])
         XCTAssertEqual(restore.payload.accounts, variantAccounts)
         XCTAssertEqual(try pool.queryOne("SELECT status, rollout_percent FROM experiments WHERE id = $1", [experiment])?
             .decode(String.self, column: "status"), "stopped")

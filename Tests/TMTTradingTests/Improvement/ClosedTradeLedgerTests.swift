@@ -78,15 +78,95 @@ final class ClosedTradeLedgerTests: XCTestCase {
         XCTAssertEqual(trades[1].netPnL, 93)
     }
 
-    func testPartialFillsOfOneOrderReplayInSequenceAndSignalLessPositionsAreUnattributed() {
+    func testTheClosingFillsOfOneOrderAreOneTradeWithAQuantityWeightedExitAndSignalLessPositionsAreUnattributed() {
         let fills = [
-            fill("o#10", order: "o", .sell, "0.5", at: "1.1020", commission: "1.75", pnl: "100", minute: 5, pattern: nil),
-            fill("o#2", order: "o", .sell, "0.5", at: "1.1020", commission: "1.75", pnl: "100", minute: 5, pattern: nil),
+            // Two depth levels of one closing order (given out of sequence: #10 after #2).
+            fill("o#10", order: "o", .sell, "0.25", at: "1.1016", commission: "0.875", pnl: "40", minute: 5, pattern: nil),
+            fill("o#2", order: "o", .sell, "0.75", at: "1.1020", commission: "2.625", pnl: "150", minute: 5, pattern: nil),
             fill("f#1", order: "f", .buy, "1", at: "1.1000", commission: "3.5", minute: 1, pattern: nil),
         ]
         let trades = ClosedTradeLedger().trades(from: fills)
-        XCTAssertEqual(trades.map(\.id), ["o#10", "o#2"], "sorted by exit time, then id")
-        XCTAssertEqual(trades.map(\.pattern), [ClosedTradeLedger.unattributed, ClosedTradeLedger.unattributed])
-        XCTAssertEqual(trades.reduce(Decimal(0)) { $0 + $1.commission }, 7)
+        XCTAssertEqual(trades.count, 1, "one order closing the position is one round trip, however many fills it took")
+        let t = trades[0]
+        XCTAssertEqual(t.id, "o#2", "named after the order's first closing fill")
+        XCTAssertEqual(t.pattern, ClosedTradeLedger.unattributed)
+        XCTAssertEqual(t.quantity, 100_000)
+        // (0.75 × 1.1020 + 0.25 × 1.1016) / 1 = 1.1019.
+        XCTAssertEqual(t.exitPrice, Decimal(string: "1.1019"))
+        XCTAssertEqual(t.pnl, 190)
+        XCTAssertEqual(t.commission, 7)
+        XCTAssertEqual(t.netPnL, 183)
+    }
+
+    func testAnOrderThatClosesAndFlipsAcrossFillsIsOneTradeAndTheRestOpensTheNext() {
+        let fills = [
+            fill("a#1", order: "a", .buy, "1", at: "1.1000", commission: "3.5", minute: 1, pattern: "spring"),
+            // Sell 2 in two levels: 0.5 closing, then 1.5 (0.5 closing, 1 opening the other way).
+            fill("b#1", order: "b", .sell, "0.5", at: "1.1010", commission: "1.75", pnl: "50", minute: 2, pattern: "upthrust"),
+            fill("b#2", order: "b", .sell, "1.5", at: "1.1008", commission: "5.25", pnl: "40", minute: 2, pattern: "upthrust"),
+        ]
+        let replay = ClosedTradeLedger().replay(fills)
+        XCTAssertEqual(replay.trades.count, 1)
+        let t = replay.trades[0]
+        XCTAssertEqual(t.quantity, 100_000)
+        // (0.5 × 1.1010 + 0.5 × 1.1008) / 1 = 1.1009.
+        XCTAssertEqual(t.exitPrice, Decimal(string: "1.1009"))
+        XCTAssertEqual(t.pnl, 90)
+        // 3.5 to open, 1.75 for the first level, a third of 5.25 for the closing half of the second.
+        XCTAssertEqual(t.commission, 7)
+        XCTAssertEqual(replay.openCommission, Decimal(string: "3.5"), "the short lot opened by b#2 carries the rest")
+    }
+
+    func testFillsOfTheRealExecutionEngineReplayToExactlyTheLedgersBalanceChange() throws {
+        typealias F = ExecutionFixture
+        let engine = F.engine(maxDepthLevels: 3)
+        var ledger = F.ledger()
+        var booked: [(fill: BookedFill, pattern: String, experiment: String?)] = []
+        var clock = F.t0
+        // Works an order to completion, one quote every 250 ms moving by `drift` points.
+        func run(_ order: Order, bid: String, ask: String, drift: Int = 1, pattern: String, experiment: String? = nil) throws {
+            var working = try engine.accept(order, receivedAt: clock)
+            var b = F.d(bid), a = F.d(ask)
+            var now = working.arrivalTime
+            for _ in 0..<10 {
+                let r = try engine.execute(working, quote: Tick(instrument: "EUR_USD", bid: b, ask: a, volume: 1_000, time: now),
+                                           now: now, ledger: ledger, rates: CurrencyRates())
+                ledger = r.ledger
+                booked += r.fills.map { ($0, pattern, experiment) }
+                working = r.order
+                if r.outcome == .filled { break }
+                now += 250_000
+                b += Decimal(drift) / 100_000
+                a += Decimal(drift) / 100_000
+            }
+            XCTAssertEqual(working.order.status, .filled, "order \(order.id)")
+            clock = now + 60_000_000
+        }
+        // 70 lots in: three depth levels, then the rest on the next quote (4 fills).
+        try run(F.order("open", .buy, "70"), bid: "1.08500", ask: "1.08508", pattern: "spring", experiment: "exp-7")
+        // 100 lots out: closes the 70 and opens 30 short across levels and passes.
+        try run(F.order("flip", .sell, "100"), bid: "1.08713", ask: "1.08721", drift: -2, pattern: "upthrust")
+        // 13 lots back: a partial close of the short; 17 stay open.
+        try run(F.order("cover", .buy, "13"), bid: "1.08601", ask: "1.08609", pattern: "lps")
+        let flipFills = booked.filter { $0.fill.fill.orderId == "flip" }.count
+        XCTAssertGreaterThan(flipFills, 3, "the closing order needed several levels and passes: \(flipFills) fills")
+
+        let records = booked.map { b in
+            ClosedTradeLedger.FillRecord(id: b.fill.fill.id, orderId: b.fill.fill.orderId, accountId: b.fill.fill.accountId,
+                                         instrument: b.fill.fill.instrument, side: b.fill.fill.side, quantity: b.fill.fill.quantity,
+                                         price: b.fill.fill.price, commission: b.fill.fill.commission, realizedPnL: b.fill.realizedPnL,
+                                         time: b.fill.fill.time, pattern: b.pattern, experiment: b.experiment)
+        }
+        let replay = ClosedTradeLedger(instruments: engine.model.configuration.instruments,
+                                       averagePriceScale: engine.model.configuration.averagePriceScale,
+                                       moneyScale: engine.model.configuration.moneyScale).replay(records)
+        XCTAssertEqual(replay.trades.count, 2, "one trade per closing order: \(replay.trades.map(\.id))")
+        XCTAssertEqual(replay.trades.map(\.quantity), [7_000_000, 1_300_000])
+        XCTAssertEqual(replay.trades.map(\.pattern), ["spring", "upthrust"])
+        XCTAssertEqual(replay.trades.map(\.experiment), ["exp-7", nil], "the opening signal's experiment tag")
+        let net = replay.trades.reduce(Decimal(0)) { $0 + $1.netPnL }
+        XCTAssertEqual(net - replay.openCommission, ledger.balance - ledger.initialBalance,
+                       "Σ net P&L of the trades, less the commission of what is still open, is the booked balance change")
+        XCTAssertEqual(replay.trades.reduce(Decimal(0)) { $0 + $1.pnl }, ledger.realizedPnL)
     }
 }

@@ -88,7 +88,8 @@ final class RolloutStateMachineTests: XCTestCase {
         let rolledBack = try XCTUnwrap(machine.observe(observation(-0.10, trades: 10)))
         guard case .rolledBack = rolledBack.to else { return XCTFail("expected a rollback, got \(rolledBack.to)") }
         XCTAssertEqual(rolledBack.updates.count, 1)
-        XCTAssertEqual(rolledBack.updates[0].parameters["springVolumeRatio"], "1.5")
+        XCTAssertEqual(rolledBack.updates[0].parameters, RolloutStateMachine.revertParameters, "a revert, never the baseline values of proposal time")
+        XCTAssertTrue(rolledBack.updates[0].parameters.isEmpty)
         XCTAssertEqual(accountsParameter(rolledBack.updates[0]), Array(ranked[0..<2]))
         XCTAssertTrue(rolledBack.reason.contains("-10.00 %"), rolledBack.reason)
         XCTAssertEqual(machine.variantAccounts, [])
@@ -118,7 +119,8 @@ final class RolloutStateMachineTests: XCTestCase {
         // All 10 accounts of the 50 % stage get the baseline back.
         XCTAssertEqual(stopped.updates.count, 1)
         XCTAssertEqual(accountsParameter(stopped.updates[0]), Array(ranked[0..<10]))
-        XCTAssertEqual(stopped.updates[0].parameters["springVolumeRatio"], "1.5")
+        XCTAssertEqual(stopped.updates[0].parameters, RolloutStateMachine.revertParameters, "a revert, never the baseline values of proposal time")
+        XCTAssertTrue(stopped.updates[0].parameters.isEmpty)
         XCTAssertTrue(machine.state.isTerminal)
         XCTAssertEqual(machine.state.name, "emergency_stopped")
     }
@@ -134,7 +136,8 @@ final class RolloutStateMachineTests: XCTestCase {
         let stopped = try machine.stop(by: "alice", reason: "news week")
         XCTAssertEqual(stopped.to, .stopped(at: clock.now(), by: "alice", reason: "news week"))
         XCTAssertEqual(accountsParameter(stopped.updates[0]), Array(ranked[0..<5]))
-        XCTAssertEqual(stopped.updates[0].parameters["springVolumeRatio"], "1.5")
+        XCTAssertEqual(stopped.updates[0].parameters, RolloutStateMachine.revertParameters, "a revert, never the baseline values of proposal time")
+        XCTAssertTrue(stopped.updates[0].parameters.isEmpty)
         XCTAssertThrowsError(try machine.stop(by: "alice", reason: "again"))
         XCTAssertThrowsError(try machine.approve(by: "alice"))
 

@@ -104,4 +104,56 @@ final class WyckoffDetectorSetTests: XCTestCase {
         let signals = try springSignals(&set)
         XCTAssertEqual(signals.map(\.experiment), ["exp-1"])
     }
+
+    func revert(_ accounts: [String], by: String = "exp-1") -> ConfigUpdate {
+        ConfigUpdate(service: "wyckoff-analysis", parameters: RolloutStateMachine.revertParameters, requestedBy: by,
+                     reason: "rollback", accounts: accounts)
+    }
+
+    func testARevertReturnsTheAccountsToTheLiveBaselineEvenAfterTheBaselineMoved() throws {
+        var set = try makeSet()
+        try set.apply(variantUpdate(["acc-b", "acc-c"]))
+        // An operator changes the baseline service-wide (the variant ends), then another
+        // experiment puts acc-b on a variant of the new baseline.
+        try set.apply(ConfigUpdate(service: "wyckoff-analysis", parameters: ["minConfidence": "0.55"], requestedBy: "operator",
+                                   reason: "by hand"))
+        try set.apply(variantUpdate(["acc-b"], by: "exp-2"))
+        XCTAssertEqual(set.variants.map(\.requestedBy), ["exp-2"])
+        // exp-1's rollback: the baseline values of its proposal time would now differ from the
+        // live baseline (and start a variant nothing ends); a revert drops the accounts instead.
+        let summary = try set.apply(revert(["acc-b", "acc-c"]))
+        XCTAssertTrue(set.variants.isEmpty, "no variant started or kept: \(set.variants.map(\.requestedBy))")
+        XCTAssertNil(set.baselineAccounts, "everyone trades the live baseline")
+        XCTAssertEqual(set.baseline.parameters.minConfidence, 0.55)
+        XCTAssertTrue(summary.contains("back on the baseline"), summary)
+    }
+
+    func testARevertIsNeverRefused() throws {
+        // Without a roster no variant can exist; dropping accounts from none is still fine (no DLQ).
+        var unknownRoster = try makeSet(roster: nil)
+        XCTAssertNoThrow(try unknownRoster.apply(revert(["acc-a"])))
+        XCTAssertTrue(unknownRoster.variants.isEmpty)
+    }
+
+    func testReplayingTheLogIsHarmlessAndOtherServicesUpdatesAreIgnored() throws {
+        var set = try makeSet()
+        let log: [(id: String, update: ConfigUpdate)] = [
+            ("u1", variantUpdate(["acc-b"])),
+            ("u2", ConfigUpdate(service: "execution-engine", parameters: ["maxSlippagePips": "9"], requestedBy: "operator", reason: "x")),
+            ("u3", revert(["acc-b"])),
+            ("u4", variantUpdate(["acc-c"], by: "exp-3")),
+        ]
+        for entry in log { try set.apply(entry.update, id: entry.id) }
+        let once = (set.baseline.parameters, set.variants.map(\.requestedBy), set.baselineAccounts)
+        XCTAssertEqual(once.1, ["exp-3"])
+        // The whole log again (a redelivery), and u1 alone re-published after the revert (an
+        // outbox flushed late): nothing changes; acc-b does not go back to the variant.
+        for entry in log { try set.apply(entry.update, id: entry.id) }
+        XCTAssertTrue(try set.apply(log[0].update, id: "u1").contains("applied already"))
+        XCTAssertEqual(set.baseline.parameters, once.0)
+        XCTAssertEqual(set.variants.map(\.requestedBy), once.1)
+        XCTAssertEqual(set.variants.first?.accounts, ["acc-c"])
+        XCTAssertEqual(set.baselineAccounts, once.2)
+        XCTAssertEqual(set.appliedUpdateIds, ["u1", "u3", "u4"], "another service's update is not applied at all")
+    }
 }

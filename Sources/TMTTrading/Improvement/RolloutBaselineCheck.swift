@@ -1,0 +1,29 @@
+import Foundation
+
+/// Whether the baseline an experiment was proposed against is still the live one. The shadow
+/// evidence (p-value, improvement) compared the variant with the baseline of proposal time;
+/// once that baseline has changed (another experiment completed, an operator update), the
+/// evidence no longer says anything about the variant against today's baseline, so approval is
+/// refused and the experiment must be proposed again.
+public enum RolloutBaselineCheck {
+    /// The differences between `recorded` (field → value at proposal time, as text) and
+    /// `current`, one readable line per field, e.g. `stopATR was 0.5, is now 0.6`; empty when they
+    /// agree. Values are compared as parsed parameters, so `0.5` and `0.50` agree.
+    public static func differences(recorded: [String: String], current: WyckoffParameters) -> [String] {
+        let now = values(of: current)
+        var out: [String] = []
+        for (field, value) in recorded.sorted(by: { $0.key < $1.key }) {
+            let same: Bool
+            do { same = try current.applying(updates: [field: value]) == current } catch { same = false }
+            if !same { out.append("\(field) was \(value), is now \(now[field] ?? "unknown")") }
+        }
+        return out
+    }
+
+    /// The parameters' fields as text (`WyckoffParameters` encodes as a flat object of scalars).
+    private static func values(of parameters: WyckoffParameters) -> [String: String] {
+        guard let data = try? JSONEncoder().encode(parameters),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object.reduce(into: [:]) { $0[$1.key] = "\($1.value)" }
+    }
+}
