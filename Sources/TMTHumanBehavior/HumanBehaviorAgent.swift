@@ -126,9 +126,11 @@ final class HumanBehaviorAgent: Sendable {
                 out.hops.append(hop)
             }
             let order = out.payload
-            _ = try producer.send(out, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
+            // Durable first (idempotent by message id), then published: the breaker downstream may
+            // record its verdict before this pass would otherwise have written its own.
             try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: out.id,
                                                    processingMs: Double(now - (out.hops.last?.inMicros ?? now)) / 1000, hops: out.hops)
+            _ = try producer.send(out, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
             _ = try redis.zrem(Self.queueKey, member)
             _ = try redis.hdel(Self.ordersKey, member)
             released.labels(order.accountId).inc()

@@ -8,6 +8,10 @@ extension OrderStore {
     /// agent may resize) and decision trail. Orders
     /// that never had a row (made outside the sizing path) get the event only. `hops`, when given,
     /// replace the row's latency trail (the order's hops so far, this agent's included).
+    ///
+    /// The row only moves forward in the lifecycle: agents record in whatever order their
+    /// transactions commit (a downstream agent may be quicker than the upstream one's write), and
+    /// a late write of an earlier stage must not overwrite a later status.
     public func recordEvent(order: Order, agent: String, messageId: String, processingMs: Double, hops: [Hop]? = nil) throws {
         try pool.transaction { conn in
             let inserted = try conn.execute("""
@@ -17,9 +21,15 @@ extension OrderStore {
                       try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), processingMs], prepared: true)
             guard inserted > 0 else { return }
             _ = try conn.execute("""
-                UPDATE orders SET status = $2, decisions = $3, quantity = $4, hops = COALESCE($5, hops), updated_at = now() WHERE id = $1
+                UPDATE orders SET status = $2, decisions = $3, quantity = $4, hops = COALESCE($5, hops), updated_at = now()
+                WHERE id = $1 AND array_position($6::text[], status) < array_position($6::text[], $2)
                 """, [order.id, order.status.rawValue, try PostgresJSON(encoding: order.decisions), order.quantity,
-                      try hops.map { try PostgresJSON(encoding: $0) }], prepared: true)
+                      try hops.map { try PostgresJSON(encoding: $0) }, Self.lifecycleOrder], prepared: true)
         }
     }
+
+    /// Statuses from earliest to latest (terminal ones last), as a Postgres text[] literal.
+    static let lifecycleOrder = "{" + ([OrderStatus.proposed, .approved, .decorrelated, .humanized, .cleared, .pending, .partiallyFilled,
+                                         .rejected, .skipped, .blocked, .filled, .cancelled, .expired].map(\.rawValue)
+                                        .joined(separator: ",")) + "}"
 }

@@ -117,7 +117,7 @@ final class PipelineEndToEndTests: XCTestCase {
             one("""
                 SELECT 1 AS x FROM order_events e JOIN orders o ON o.id = e.order_id
                 WHERE o.account_id = $1 AND o.id = o.signal_id || ':' || o.account_id AND e.agent = 'execution-engine'
-                    AND e.status IN ('filled', 'partially_filled') AND e.at > $2
+                    AND e.status IN ('filled', 'partiallyFilled') AND e.at > $2
                 LIMIT 1
                 """, [trip.account, reset]) != nil
         }, "no order of \(trip.account) filled after its reset:\n\(stack.logs())")
