@@ -30,6 +30,10 @@ final class WyckoffAgentTests: XCTestCase {
         // Tuesday 07:00 UTC: London session, far from the weekend; 30-minute script, 60 s bars.
         let start = "2026-11-24T07:00:00Z"
         let startMicros: Int64 = 1_795_503_600_000_000
+        let probeProducer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "probe"),
+                                              metrics: MetricsRegistry())
+        XCTAssertTrue(agent.waitUntilConsumingTicks(producer: probeProducer), "the agent never consumed a tick:\n\(agent.log.suffix(2000))")
+        probeProducer.close()
         let generator = Process()
         generator.executableURL = TestServices.executable("tmt-data-generator")
         generator.arguments = ["--seed", "5", "--rate", "20000", "--count", "26000", "--instruments", "EUR_USD",

@@ -74,3 +74,27 @@ final class AgentProcess {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
+
+extension AgentProcess {
+    /// Publishes a probe tick (US30 on 2000-01-01, far from any test's market data) until this
+    /// agent's `market.ticks` consumer has handled one. A consumer joined with
+    /// `auto.offset.reset=latest` shows its lag gauge before it has resolved where to start, so
+    /// ticks sent in that moment would be skipped; after a handled probe they are not.
+    func waitUntilConsumingTicks(producer: KafkaProducer, timeout: Double = 30) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        var n: Int64 = 0
+        while Date() < end {
+            let time: Int64 = 946_684_800_000_000 + n
+            n += 1
+            let probe = Tick(instrument: "US30", bid: 10_000, ask: 10_002, volume: 1, time: time)
+            _ = try? producer.send(Envelope(id: "probe-US30-\(time)-\(UUID().uuidString.prefix(6))", type: "market.tick", traceId: "probe",
+                                            source: "test", payload: probe), to: .marketTicks, key: "US30").wait(timeout: 5)
+            let deadline = Date().addingTimeInterval(1)
+            while Date() < deadline {
+                if sum((try? metrics()) ?? "", "tmt_kafka_messages_consumed_total{topic=\"market.ticks\"") > 0 { return true }
+                usleep(100_000)
+            }
+        }
+        return false
+    }
+}
