@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "tmt-circuit-breaker", targets: ["TMTCircuitBreaker"]),
         .executable(name: "tmt-execution-engine", targets: ["TMTExecutionEngine"]),
         .executable(name: "tmt-continuous-improvement", targets: ["TMTContinuousImprovement"]),
+        .executable(name: "tmt-api-gateway", targets: ["TMTAPIGateway"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -62,6 +63,7 @@ let package = Package(
         .executableTarget(name: "TMTCircuitBreaker", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTExecutionEngine", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTContinuousImprovement", dependencies: ["TMTPipeline"]),
+        .executableTarget(name: "TMTAPIGateway", dependencies: ["TMTPipeline"]),
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),

@@ -1,0 +1,104 @@
+import Foundation
+import TMTCore
+import TMTTrading
+
+/// `GET /api/v1/accounts`: each account's figures and how far it stands from its firm's daily
+/// and overall loss limits (from `COMPLIANCE_CONFIG`).
+///
+/// The start of the firm day is taken as equity − daily P&L (the execution engine's daily P&L
+/// counts from the firm's reset and includes open P&L); the compliance engine holds the exact
+/// baseline, the gateway shows what the stored row implies.
+struct AccountLimitsView: Encodable {
+    struct Limit: Encodable {
+        /// The limit in account currency (daily: the allowed loss; overall: the equity floor).
+        var limit: Decimal
+        /// Loss counted against the limit, account currency (0 when in profit).
+        var used: Decimal
+        /// `used` as a percentage of the allowed loss.
+        var usedPercent: Decimal
+        /// The firm's warning level, percent of the limit.
+        var warningPercent: Decimal
+        /// `ok`, `warning` (at or past the warning level) or `breached`.
+        var status: String
+    }
+
+    var id: String
+    var firm: String
+    var firmName: String?
+    var currency: String
+    var initialBalance: Decimal
+    var balance: Decimal
+    var equity: Decimal
+    var openPnl: Decimal
+    var dailyPnl: Decimal
+    var realizedPnl: Decimal
+    var commission: Decimal
+    var highWaterMark: Decimal
+    /// Drawdown from the high-water mark, percent.
+    var drawdownPercent: Decimal
+    var tradingDay: String?
+    var updatedAt: Date
+    /// Nil when the firm is not in the compliance configuration.
+    var dailyLoss: Limit?
+    var maxLoss: Limit?
+
+    static func load(pool: PostgresPool, compliance: ComplianceConfiguration) throws -> [AccountLimitsView] {
+        try pool.query("""
+            SELECT id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, realized_pnl, commission,
+                   trading_day, updated_at FROM accounts ORDER BY id
+            """, retryOnConnectionLoss: true).map { row in
+            var account = Account(id: try row.decode(String.self, column: "id"), firm: try row.decode(String.self, column: "firm"),
+                                  currency: try row.decode(String.self, column: "currency"),
+                                  initialBalance: try row.decode(Decimal.self, column: "initial_balance"))
+            account.balance = try row.decode(Decimal.self, column: "balance")
+            account.equity = try row.decode(Decimal.self, column: "equity")
+            account.dailyPnL = try row.decode(Decimal.self, column: "daily_pnl")
+            account.highWaterMark = try row.decode(Decimal.self, column: "high_water_mark")
+            return AccountLimitsView(account, rules: compliance.rules(forFirm: account.firm),
+                                     realized: try row.decode(Decimal.self, column: "realized_pnl"),
+                                     commission: try row.decode(Decimal.self, column: "commission"),
+                                     tradingDay: try row.decode(String?.self, column: "trading_day"),
+                                     updatedAt: try row.decode(Date.self, column: "updated_at"))
+        }
+    }
+
+    init(_ a: Account, rules: FirmRules?, realized: Decimal, commission: Decimal, tradingDay: String?, updatedAt: Date) {
+        id = a.id
+        firm = a.firm
+        firmName = rules?.name
+        currency = a.currency
+        initialBalance = a.initialBalance
+        balance = a.balance
+        equity = a.equity
+        openPnl = a.equity - a.balance
+        dailyPnl = a.dailyPnL
+        realizedPnl = realized
+        self.commission = commission
+        highWaterMark = a.highWaterMark
+        drawdownPercent = Self.round(a.drawdownPercent, 4)
+        self.tradingDay = tradingDay
+        self.updatedAt = updatedAt
+        guard let rules else { return }
+        let startEquity = a.equity - a.dailyPnL
+        let start = ComplianceDayStart(day: rules.tradingDay(containing: Date()), balance: startEquity, equity: startEquity)
+        let dailyAllowed = rules.dailyLossLimit(initialBalance: a.initialBalance, dayStart: start)
+        dailyLoss = Self.limit(allowed: dailyAllowed, limit: dailyAllowed, used: max(0, -a.dailyPnL), warning: rules.dailyLossWarningPercent)
+        let floor = rules.maxLossFloor(initialBalance: a.initialBalance, highWaterMark: a.highWaterMark)
+        let maxAllowed = a.initialBalance * rules.maxLossPercent / 100
+        // The reference the floor sits `maxAllowed` below (the initial balance, or the trailing mark).
+        maxLoss = Self.limit(allowed: maxAllowed, limit: floor, used: max(0, floor + maxAllowed - a.equity), warning: rules.maxLossWarningPercent)
+    }
+
+    private static func limit(allowed: Decimal, limit: Decimal, used: Decimal, warning: Decimal) -> Limit {
+        let percent = allowed > 0 ? round(used / allowed * 100, 4) : 0
+        let status = used > allowed ? "breached" : (percent >= warning ? "warning" : "ok")
+        return Limit(limit: round(limit, 2), used: round(used, 2), usedPercent: percent, warningPercent: warning, status: status)
+    }
+
+    static func round(_ value: Decimal, _ scale: Int) -> Decimal {
+        var input = value
+        var out = Decimal()
+        NSDecimalRound(&out, &input, scale, .plain)
+        return out
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import TMTCore
+import TMTPipeline
+import TMTTrading
+
+/// The API gateway's wiring: the trading database, Redis, the Kafka producer, the health
+/// aggregator, and the HTTP server on port 8000 serving the route table below.
+///
+/// The server is started here rather than with `ServiceRuntime.startHTTP`, because the gateway's
+/// `/health` is the aggregated one (the runtime's would be a liveness answer); `/ready` and
+/// `/metrics` are the runtime's checks and registry, served the same way.
+final class Gateway: Sendable {
+    let runtime: ServiceRuntime
+    let settings: GatewaySettings
+    let queries: TradingQueries
+    let breaker: BreakerControl
+    let health: HealthAggregator
+    let compliance: ComplianceConfiguration
+
+    init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let env = Environment()
+        let log = runtime.logger
+        settings = try GatewaySettings(environment: env, configDirectory: runtime.options.configDirectory)
+        compliance = try ComplianceConfiguration.load(path: settings.compliancePath)
+        let token = APIToken(token: try env.secret("TMT_API_TOKEN"))
+
+        let trading = try runtime.openTradingDatabase(env)
+        let redis = try RedisClient(url: env.require("REDIS_URL"), metrics: runtime.metrics, logger: log)
+        runtime.lifecycle.onShutdown("redis") { redis.close() }
+        runtime.health.add("redis") { _ = try redis.execute(.ping()).check(command: "PING") }
+        let (kafka, producer) = try runtime.openKafka(env)
+        // The market database is only probed: a pool opens no connection until used, so the
+        // gateway starts (and reports it unhealthy) while TimescaleDB is down.
+        var marketPool: PostgresPool?
+        if env.string("MARKET_DATABASE_URL") != nil {
+            var config = try PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL")
+            config.maxConnections = 2
+            config.connectTimeout = min(config.connectTimeout, settings.probeTimeout)
+            let pool = try PostgresPool(configuration: config, name: "market", metrics: runtime.metrics, logger: log)
+            runtime.lifecycle.onShutdown("market database") { pool.shutdown() }
+            marketPool = pool
+        }
+        let market = marketPool
+
+        queries = TradingQueries(pool: trading)
+        breaker = BreakerControl(producer: producer, redis: redis, queries: queries, audit: AuditLog(pool: trading, logger: log),
+                                 token: token, snapshotKey: settings.snapshotKey, timeout: settings.commandTimeout, logger: log)
+
+        let timeout = settings.probeTimeout
+        var probes = settings.agents.map { HealthAggregator.agentProbe($0, timeout: timeout) }
+        probes.append(.init(name: "postgres", kind: "database") { try trading.withConnection { try $0.ping() } })
+        probes.append(.init(name: "market-db", kind: "database") {
+            guard let market else { throw TMTError(.configuration, "MARKET_DATABASE_URL is not set") }
+            try market.withConnection { try $0.ping() }
+        })
+        probes.append(.init(name: "redis", kind: "redis") { _ = try redis.execute(.ping()).check(command: "PING") })
+        probes.append(.init(name: "kafka", kind: "kafka") { try TCPProbe.check(kafka.bootstrapServers, timeout: timeout) })
+        health = HealthAggregator(probes: probes, timeout: timeout)
+
+        log.info("gateway configured", ["agents": settings.agents.map { "\($0.name)=\($0.url)" }.joined(separator: ","),
+                                        "api_token": token.token == nil ? "unset" : "set", "snapshot_key": settings.snapshotKey,
+                                        "compliance": settings.compliancePath])
+    }
+
+    /// Starts the HTTP server.
+    func start() throws {
+        let router = Self.makeRouter(self)
+        var conf = HTTPServerConfiguration(host: runtime.options.host, port: runtime.options.port)
+        conf.name = "http"
+        let server = HTTPServer(configuration: conf, router: router, metrics: runtime.metrics, logger: runtime.logger)
+        try server.start()
+        runtime.logger.info("listening", ["address": "\(runtime.options.host):\(server.port)"])
+        runtime.lifecycle.onShutdown("http server", timeout: conf.shutdownTimeout + 1) { server.shutdown() }
+    }
+
+    /// The `/ready` body.
+    struct Readiness: Encodable {
+        var status: String
+        var service: String
+        var checks: [HealthChecks.Result]
+    }
+
+    /// The gateway's route table. With `gateway` nil (for `--print-routes`) the handlers are
+    /// registered but answer 503; the table is the same.
+    static func makeRouter(_ gateway: Gateway?) -> HTTPRouter {
+        @Sendable func need() throws -> Gateway {
+            guard let gateway else { throw HTTPError.serviceUnavailable("the gateway is not wired") }
+            return gateway
+        }
+        var r = HTTPRouter()
+        r.get("/health") { _ in
+            let report = try need().health.run()
+            return try .json(report, status: report.status == "healthy" ? .ok : .serviceUnavailable)
+        }
+        r.get("/ready") { _ in
+            let g = try need()
+            let results = g.runtime.health.runAll()
+            let ready = results.allSatisfy(\.healthy)
+            return try .json(Readiness(status: ready ? "ready" : "not_ready", service: g.runtime.options.service, checks: results),
+                             status: ready ? .ok : .serviceUnavailable)
+        }
+        r.get("/metrics") { _ in
+            .text(try need().runtime.metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+
+        r.get("/api/v1/accounts") { request in
+            let g = try need()
+            _ = try QueryParameters(request, allowed: [])
+            var out = RawJSON()
+            try out.value("items", try AccountLimitsView.load(pool: g.queries.pool, compliance: g.compliance))
+            return out.response()
+        }
+        r.get("/api/v1/positions") { try need().queries.positions($0) }
+        r.get("/api/v1/orders") { try need().queries.orders($0) }
+        r.get("/api/v1/orders/:id") { try need().queries.order($0.parameter("id") ?? "") }
+        r.get("/api/v1/orders/:id/trail") { try need().queries.trail($0.parameter("id") ?? "") }
+        r.get("/api/v1/fills") { try need().queries.fills($0) }
+        r.get("/api/v1/signals") { try need().queries.signals($0) }
+        r.get("/api/v1/compliance/violations") { try need().queries.violations($0) }
+        r.get("/api/v1/latency") { try need().queries.latency($0) }
+        r.get("/api/v1/breaker") { try need().breaker.overview($0) }
+
+        let limit = gateway?.settings.maxBodyBytes ?? 16 * 1024
+        r.post("/api/v1/breaker/trip", maxBodyBytes: limit) { try need().breaker.handle(.trip, $0) }
+        r.post("/api/v1/breaker/reset", maxBodyBytes: limit) { try need().breaker.handle(.reset, $0) }
+        r.post("/api/v1/breaker/flatten", maxBodyBytes: limit) { try need().breaker.handle(.flatten, $0) }
+        return r
+    }
+}

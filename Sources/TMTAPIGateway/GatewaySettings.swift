@@ -1,0 +1,73 @@
+import Foundation
+import TMTCore
+
+/// The gateway's settings, read once from the environment at start-up. A malformed value stops
+/// start-up with the variable named.
+struct GatewaySettings: Sendable {
+    /// One agent the aggregated `/health` probes.
+    struct AgentTarget: Sendable, Equatable {
+        /// Service name, e.g. `circuit-breaker`.
+        var name: String
+        /// Base URL (`http://host:port`, no trailing slash); `/health` is appended.
+        var url: String
+    }
+
+    /// The eight pipeline agents on their ARCHITECTURE.md ports (8001–8008), the default of
+    /// `AGENT_URLS`.
+    static let defaultAgents: [AgentTarget] = [
+        AgentTarget(name: "circuit-breaker", url: "http://127.0.0.1:8001"),
+        AgentTarget(name: "compliance-engine", url: "http://127.0.0.1:8002"),
+        AgentTarget(name: "wyckoff-analysis", url: "http://127.0.0.1:8003"),
+        AgentTarget(name: "aria-risk", url: "http://127.0.0.1:8004"),
+        AgentTarget(name: "execution-engine", url: "http://127.0.0.1:8005"),
+        AgentTarget(name: "anti-correlation", url: "http://127.0.0.1:8006"),
+        AgentTarget(name: "human-behavior", url: "http://127.0.0.1:8007"),
+        AgentTarget(name: "continuous-improvement", url: "http://127.0.0.1:8008"),
+    ]
+
+    /// Agents probed by `/health`. Env `AGENT_URLS` as `name=url,name=url`; default the eight
+    /// agents on 127.0.0.1:8001…8008. Only the listed agents are probed.
+    var agents: [AgentTarget]
+    /// Seconds each `/health` probe may take before it counts as failed. Env
+    /// `HEALTH_PROBE_TIMEOUT_SECONDS`; default 2.
+    var probeTimeout: Double
+    /// Seconds a breaker command waits for the circuit breaker's answer (its Redis snapshot
+    /// listing the command) before answering 504. Env `BREAKER_COMMAND_TIMEOUT_SECONDS`; default 10.
+    var commandTimeout: Double
+    /// Redis key of the breaker snapshot (the breaker's `BREAKER_SNAPSHOT_KEY`). Default
+    /// `tmt:breaker:snapshot`.
+    var snapshotKey: String
+    /// Compliance configuration with the firms' loss limits (`COMPLIANCE_CONFIG`; default
+    /// `<CONFIG_DIR>/compliance-staging.yml`).
+    var compliancePath: String
+    /// Largest body of a mutating request, bytes (413 past it). Env `API_MAX_BODY_BYTES`; default 16 KiB.
+    var maxBodyBytes: Int
+
+    init(environment env: Environment, configDirectory: String) throws {
+        agents = try Self.parseAgents(env.string("AGENT_URLS"))
+        probeTimeout = try env.double("HEALTH_PROBE_TIMEOUT_SECONDS", default: 2, range: 0.05...60)
+        commandTimeout = try env.double("BREAKER_COMMAND_TIMEOUT_SECONDS", default: 10, range: 0.1...300)
+        snapshotKey = env.string("BREAKER_SNAPSHOT_KEY", default: "tmt:breaker:snapshot")
+        compliancePath = env.string("COMPLIANCE_CONFIG", default: "\(configDirectory)/compliance-staging.yml")
+        maxBodyBytes = try env.int("API_MAX_BODY_BYTES", default: 16 * 1024, range: 64...(1024 * 1024))
+    }
+
+    /// Parses `name=url,name=url`; nil or empty gives the defaults.
+    static func parseAgents(_ raw: String?) throws -> [AgentTarget] {
+        guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return defaultAgents }
+        var out: [AgentTarget] = []
+        for entry in raw.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].lowercased().hasPrefix("http://") else {
+                throw TMTError(.configuration, "environment variable AGENT_URLS: expected name=http://host:port[,…], got '\(entry)'")
+            }
+            guard !out.contains(where: { $0.name == parts[0] }) else {
+                throw TMTError(.configuration, "environment variable AGENT_URLS: agent \(parts[0]) listed twice")
+            }
+            var url = parts[1]
+            while url.hasSuffix("/") { url.removeLast() }
+            out.append(AgentTarget(name: parts[0], url: url))
+        }
+        return out
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Synchronization
+import TMTCore
+
+/// The aggregated `/health`: every component probed in parallel, each on its own thread with a
+/// deadline, so one hanging dependency costs the caller at most the probe timeout.
+final class HealthAggregator: Sendable {
+    /// One component to probe: a name, a kind (`agent`, `database`, `redis`, `kafka`) and a
+    /// blocking check that throws when the component is unhealthy.
+    struct Probe: Sendable {
+        var name: String
+        var kind: String
+        var check: @Sendable () throws -> Void
+    }
+
+    /// One component's result in the `/health` body.
+    struct Component: Encodable, Sendable {
+        var name: String
+        var kind: String
+        /// `healthy` or `unhealthy`.
+        var status: String
+        /// Probe latency in milliseconds (the timeout when it did not answer in time).
+        var latencyMs: Double
+        /// Why the last probe failed; nil when healthy.
+        var error: String?
+        /// The last time this component was seen healthy (RFC 3339), if ever.
+        var lastHealthyAt: Date?
+    }
+
+    /// The `/health` body.
+    struct Report: Encodable, Sendable {
+        /// `healthy` when every component is, else `unhealthy`.
+        var status: String
+        var service: String
+        var version: String
+        var checkedAt: Date
+        /// Names of the unhealthy components.
+        var failing: [String]
+        var components: [Component]
+    }
+
+    let probes: [Probe]
+    let timeout: Double
+    private let lastHealthy = Mutex<[String: Date]>([:])
+
+    init(probes: [Probe], timeout: Double) {
+        self.probes = probes
+        self.timeout = timeout
+    }
+
+    /// Runs every probe at once and waits at most `timeout` (plus a little) for all of them.
+    func run() -> Report {
+        let results = Mutex<[String: Component]>([:])
+        let group = DispatchGroup()
+        for probe in probes {
+            group.enter()
+            Thread.detachNewThread { [timeout] in
+                let start = Monotonic.nanos()
+                var failure: String?
+                do { try probe.check() } catch { failure = "\(error)" }
+                let ms = (Monotonic.secondsSince(start) * 1000 * 10).rounded() / 10
+                if failure == nil, ms > timeout * 1000 { failure = "answered after \(ms) ms (limit \(timeout * 1000) ms)" }
+                results.withLock {
+                    $0[probe.name] = Component(name: probe.name, kind: probe.kind, status: failure == nil ? "healthy" : "unhealthy",
+                                               latencyMs: ms, error: failure)
+                }
+                group.leave()
+            }
+        }
+        _ = group.wait(timeout: .now() + timeout + 0.5)
+        let now = Date()
+        let done = results.withLock { $0 }
+        var components: [Component] = []
+        for probe in probes {
+            var c = done[probe.name] ?? Component(name: probe.name, kind: probe.kind, status: "unhealthy", latencyMs: timeout * 1000,
+                                                  error: "no answer within \(timeout) s")
+            lastHealthy.withLock { map in
+                if c.status == "healthy" { map[probe.name] = now }
+                c.lastHealthyAt = map[probe.name]
+            }
+            components.append(c)
+        }
+        let failing = components.filter { $0.status != "healthy" }.map(\.name)
+        return Report(status: failing.isEmpty ? "healthy" : "unhealthy", service: "api-gateway", version: TMTVersion.current,
+                      checkedAt: now, failing: failing, components: components)
+    }
+
+    /// A probe of an agent's `/health`: healthy when it answers 200 within the timeout.
+    static func agentProbe(_ agent: GatewaySettings.AgentTarget, timeout: Double) -> Probe {
+        Probe(name: agent.name, kind: "agent") {
+            let response = try HTTPClient(timeout: timeout, maxResponseBytes: 64 * 1024).get(agent.url + "/health")
+            guard response.status == 200 else {
+                throw TMTError(.connection, "\(agent.name) /health answered \(response.status)")
+            }
+        }
+    }
+}

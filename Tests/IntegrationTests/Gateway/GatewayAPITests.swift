@@ -1,0 +1,126 @@
+import Foundation
+import TMTCore
+import XCTest
+
+/// `tmt-api-gateway` as a process on the test services: aggregated health, authentication and
+/// audit of the mutating routes, the error shapes, and the OpenAPI description kept true.
+final class GatewayAPITests: XCTestCase {
+    /// Every route the gateway registers is in docs/api/openapi.yaml, and every path there is served.
+    func testOpenAPIDescribesExactlyTheRegisteredRoutes() throws {
+        let p = Process()
+        p.executableURL = TestServices.executable("tmt-api-gateway")
+        p.arguments = ["--print-routes"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let registered = Set(out.split(separator: "\n").map(String.init))
+        XCTAssertTrue(registered.contains("POST /api/v1/breaker/trip"), out)
+        let spec = try GatewayTest.specRoutes()
+        XCTAssertEqual(registered.subtracting(spec).sorted(), [], "registered but not in docs/api/openapi.yaml")
+        XCTAssertEqual(spec.subtracting(registered).sorted(), [], "in docs/api/openapi.yaml but not registered")
+    }
+
+    /// With agents down, /health is 503 and names them; the infrastructure is still reported healthy.
+    func testHealthIs503AndNamesTheAgentsThatAreDown() throws {
+        let (a, b) = (AgentProcess.freePort(), AgentProcess.freePort())
+        let gateway = try GatewayTest.start(["AGENT_URLS": "aria-risk=http://127.0.0.1:\(a),human-behavior=http://127.0.0.1:\(b)/"])
+        let r = try GatewayTest.get(gateway, "/health")
+        XCTAssertEqual(r.status, 503, r.text)
+        let body = GatewayTest.object(r)
+        XCTAssertEqual(body["status"] as? String, "unhealthy")
+        XCTAssertEqual((body["failing"] as? [String] ?? []).sorted(), ["aria-risk", "human-behavior"], r.text)
+        let components = body["components"] as? [[String: Any]] ?? []
+        XCTAssertEqual(Set(components.compactMap { $0["name"] as? String }),
+                       ["aria-risk", "human-behavior", "postgres", "market-db", "redis", "kafka"])
+        for c in components {
+            XCTAssertNotNil(c["latencyMs"] as? Double, "\(c)")
+            if ["aria-risk", "human-behavior"].contains(c["name"] as? String ?? "") {
+                XCTAssertEqual(c["status"] as? String, "unhealthy")
+                XCTAssertFalse((c["error"] as? String ?? "").isEmpty, "\(c)")
+            } else {
+                XCTAssertEqual(c["status"] as? String, "healthy", "\(c)")
+            }
+        }
+        XCTAssertEqual(try GatewayTest.get(gateway, "/ready").status, 200)
+        XCTAssertTrue(try GatewayTest.get(gateway, "/metrics").text.contains("tmt_service_info{"))
+    }
+
+    /// Every mutating route answers 401 without a token and with a wrong one (JSON error,
+    /// WWW-Authenticate), and each refusal is in audit_log.
+    func testMutatingRoutesRequireTheTokenAndAuditEveryRefusal() throws {
+        let gateway = try GatewayTest.start()
+        let actor = "unauth-\(UUID().uuidString.prefix(8).lowercased())"
+        let body = #"{"tier":"system","reason":"should never be applied"}"#
+        let routes = ["/api/v1/breaker/trip", "/api/v1/breaker/reset", "/api/v1/breaker/flatten"]
+        for route in routes {
+            for token in [nil, "wrong-\(GatewayTest.token)", GatewayTest.token + "x", ""] as [String?] {
+                let r = try GatewayTest.post(gateway, route, json: body, token: token, operator: actor)
+                GatewayTest.assertError(r, 401, code: "unauthorized")
+                XCTAssertEqual(r.headers["WWW-Authenticate"], "Bearer realm=\"tmt-api-gateway\"")
+            }
+        }
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let rows = try pool.query("SELECT action, result FROM audit_log WHERE actor = $1", [actor])
+        XCTAssertEqual(rows.count, 12)
+        for action in ["breaker.trip", "breaker.reset", "breaker.flatten"] {
+            XCTAssertEqual(try rows.filter { try $0.decode(String.self, column: "action") == action }.count, 4, action)
+        }
+        XCTAssertTrue(try rows.allSatisfy { try $0.decode(String.self, column: "result") == "refused: unauthorized" })
+        // Nothing was published: no snapshot appeared under the gateway's key and the system is untouched.
+    }
+
+    /// Without TMT_API_TOKEN the mutating routes are disabled with a 503 that names the setting.
+    func testMutatingRoutesAre503WhenNoTokenIsConfigured() throws {
+        let gateway = try GatewayTest.start(["TMT_API_TOKEN": ""])
+        for route in ["/api/v1/breaker/trip", "/api/v1/breaker/reset", "/api/v1/breaker/flatten"] {
+            let r = try GatewayTest.post(gateway, route, json: #"{"tier":"system","reason":"x"}"#)
+            GatewayTest.assertError(r, 503, code: "not_configured", mentions: "TMT_API_TOKEN")
+        }
+    }
+
+    /// 404, 405, 400 naming the field (body and query), 413: all JSON errors.
+    func testErrorsAreJSONWithTheRightStatus() throws {
+        let gateway = try GatewayTest.start(["API_MAX_BODY_BYTES": "1024"])
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/nothing-here"), 404, code: "not_found")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders/no-such-order-\(UUID().uuidString)"), 404, code: "not_found")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders/no-such-order-\(UUID().uuidString)/trail"), 404)
+
+        let wrongMethod = try HTTPClient(timeout: 10).post(gateway.base + "/api/v1/orders", body: [])
+        GatewayTest.assertError(wrongMethod, 405, code: "method_not_allowed")
+        XCTAssertEqual(wrongMethod.headers["Allow"], "GET, HEAD")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/breaker/trip"), 405)
+
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?limit=501"), 400, mentions: "'limit'")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?status=flying"), 400, mentions: "'status'")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?since=yesterday"), 400, mentions: "'since'")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?cursor=%21%21"), 400, mentions: "'cursor'")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/fills?acount=x"), 400, mentions: "'acount'")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/latency?window=0"), 400, mentions: "'window'")
+
+        let actor = "bad-\(UUID().uuidString.prefix(8).lowercased())"
+        let trip = "/api/v1/breaker/trip"
+        GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: "{not json", operator: actor), 400, code: "invalid_body")
+        GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: #"{"target":"a"}"#, operator: actor), 400, mentions: "'tier'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: #"{"tier":"galaxy"}"#, operator: actor), 400, mentions: "'tier'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: #"{"tier":"account","reason":"r"}"#, operator: actor), 400,
+                                mentions: "'target'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: #"{"tier":"account","target":"a"}"#, operator: actor), 400,
+                                mentions: "'reason'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, "/api/v1/breaker/flatten", json: #"{"tier":"agent","target":"aria-risk","reason":"r"}"#,
+                                                     operator: actor), 400, mentions: "'tier'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: #"{"tier":5}"#, operator: actor), 400, mentions: "'tier'")
+        let big = "{\"tier\":\"system\",\"reason\":\"" + String(repeating: "x", count: 2000) + "\"}"
+        GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: big, operator: actor), 413, code: "content_too_large")
+
+        // The refused mutations that reached the handler are audited with the reason.
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let rows = try pool.query("SELECT result FROM audit_log WHERE actor = $1", [actor])
+        XCTAssertEqual(rows.count, 7)
+        XCTAssertTrue(try rows.allSatisfy { try $0.decode(String.self, column: "result") == "refused: invalid_body" })
+    }
+}

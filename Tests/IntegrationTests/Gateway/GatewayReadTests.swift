@@ -1,0 +1,130 @@
+import Foundation
+import TMTCore
+import XCTest
+
+/// The read routes on rows seeded for this run (unique ids; other tests share the database):
+/// cursor pagination that neither skips nor repeats, an order's decision trail in pipeline
+/// order with per-hop latency, and an account's drawdown against its firm's limits.
+final class GatewayReadTests: XCTestCase {
+    func testOrderPaginationTrailAndAccountLimits() throws {
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let account = "gw-\(run)-ftmo"
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let gateway = try GatewayTest.start()   // migrates the schema if this is the first run
+
+        // An ftmo-like account (5 % daily of 100k = 5000; warning at 80 %) down 4500 today: warning.
+        try pool.execute("""
+            INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark)
+            VALUES ($1, 'ftmo-like', 'USD', 100000, 96000, 95500, -4500, 100000)
+            """, [account])
+        let signal = "gw-\(run)-sig"
+        try pool.execute("""
+            INSERT INTO signals (id, instrument, side, entry, stop_loss, take_profit, confidence, pattern, phase, trace_id, created_at)
+            VALUES ($1, 'EUR_USD', 'buy', 1.08500, 1.08300, 1.08900, 0.8, 'spring', 'accumulation', 'trace', now())
+            """, [signal])
+        let t0 = HopClock.nowMicros() - 60_000_000
+        let hops = [Hop(agent: "wyckoff-analysis", inMicros: t0, outMicros: t0 + 2_000),
+                    Hop(agent: "aria-risk", inMicros: t0 + 3_000, outMicros: t0 + 8_000),
+                    Hop(agent: "compliance-engine", inMicros: t0 + 9_000, outMicros: t0 + 10_500),
+                    Hop(agent: "circuit-breaker", inMicros: t0 + 12_000, outMicros: t0 + 12_250)]
+        let decisions = [
+            Decision(agent: "aria-risk", verdict: .approved, checks: [], figures: ["riskPercent": "1", "volatilityFactor": "0.9"], decidedAt: t0 + 8_000),
+            Decision(agent: "compliance-engine", verdict: .approved,
+                     checks: [Decision.Check(rule: "daily-loss", passed: true, severity: "hard", detail: "within limit")], figures: [:], decidedAt: t0 + 10_000),
+            Decision(agent: "anti-correlation", verdict: .approved, checks: [], figures: ["action": "none"], decidedAt: t0 + 10_600),
+            Decision(agent: "human-behavior", verdict: .delayed, checks: [], figures: ["delayMs": "1200"], decidedAt: t0 + 11_000),
+            Decision(agent: "circuit-breaker", verdict: .cleared, checks: [], figures: ["tradingState": "ACTIVE"], decidedAt: t0 + 12_200),
+        ]
+        var ids: [String] = []
+        for i in 0..<5 {
+            let id = "gw-\(run)-order-\(i)"
+            ids.append(id)
+            try pool.execute("""
+                INSERT INTO orders (id, signal_id, account_id, instrument, side, type, quantity, stop_loss, take_profit, status,
+                                    decisions, hops, trace_id, created_at)
+                VALUES ($1, $2, $3, 'EUR_USD', 'buy', 'market', 1.5, 1.08300, 1.08900, $4, $5, $6, 'trace', now() - $7::int * interval '1 second')
+                """, [id, signal, account, i == 0 ? "filled" : "cleared", try PostgresJSON(encoding: decisions), try PostgresJSON(encoding: hops), i * 10])
+        }
+        let trailed = ids[0]
+        try pool.execute("""
+            INSERT INTO compliance_decisions (order_id, account_id, firm, verdict, mode, checks, decided_at)
+            VALUES ($1, $2, 'ftmo-like', 'approved', 'strict', $3, now())
+            """, [trailed, account, try PostgresJSON(encoding: decisions[1].checks)])
+        for (n, agent) in ["aria-risk", "compliance-engine", "circuit-breaker"].enumerated() {
+            try pool.execute("INSERT INTO order_events (message_id, order_id, agent, status, processing_ms) VALUES ($1, $2, $3, 'x', $4)",
+                             ["\(trailed):\(agent)", trailed, agent, Double(n + 1)])
+        }
+        try pool.execute("""
+            INSERT INTO fills (id, order_id, account_id, instrument, side, quantity, price, spread, slippage, commission, filled_at)
+            VALUES ($1, $2, $3, 'EUR_USD', 'buy', 1.5, 1.08512, 0.00008, 0.00001, 5.25, now())
+            """, ["\(trailed)#1", trailed, account])
+
+        // Pages of 2, newest first: 2 + 2 + 1, no repeats, then no cursor.
+        var seen: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let path = "/api/v1/orders?account=\(account)&limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+            let r = try GatewayTest.get(gateway, path)
+            XCTAssertEqual(r.status, 200, r.text)
+            let body = GatewayTest.object(r)
+            seen += (body["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            cursor = body["nextCursor"] as? String
+            pages += 1
+        } while cursor != nil && pages < 10
+        XCTAssertEqual(pages, 3)
+        XCTAssertEqual(seen, ids, "newest first, every order exactly once")
+        let filled = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/orders?account=\(account)&status=filled"))
+        XCTAssertEqual((filled["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String }, [trailed])
+        let exact = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/orders/\(trailed)"))
+        XCTAssertEqual(exact["quantity"] as? Double, 1.5)
+        XCTAssertEqual((exact["hops"] as? [Any])?.count, 4)
+
+        // The trail: stages in pipeline order, compliance checks, events, fills, per-hop latency.
+        let r = try GatewayTest.get(gateway, "/api/v1/orders/\(trailed)/trail")
+        XCTAssertEqual(r.status, 200, r.text)
+        let trail = GatewayTest.object(r)
+        XCTAssertEqual((trail["signal"] as? [String: Any])?["id"] as? String, signal)
+        let stages = (trail["decisions"] as? [[String: Any]] ?? []).compactMap { $0["stage"] as? String }
+        XCTAssertEqual(stages, ["sizing", "compliance", "antiCorrelation", "humanDelay", "breaker"])
+        let sizing = (trail["decisions"] as? [[String: Any]])?.first?["figures"] as? [String: String]
+        XCTAssertEqual(sizing?["volatilityFactor"], "0.9")
+        XCTAssertEqual(((trail["compliance"] as? [String: Any])?["checks"] as? [Any])?.count, 1)
+        XCTAssertEqual((trail["events"] as? [[String: Any]] ?? []).compactMap { $0["agent"] as? String },
+                       ["aria-risk", "compliance-engine", "circuit-breaker"])
+        XCTAssertEqual((trail["fills"] as? [[String: Any]])?.first?["price"] as? Double, 1.08512)
+        let latency = trail["latency"] as? [String: Any] ?? [:]
+        XCTAssertEqual(latency["endToEndMs"] as? Double, 12.25)
+        let hopViews = latency["hops"] as? [[String: Any]] ?? []
+        XCTAssertEqual(hopViews.compactMap { $0["processingMs"] as? Double }, [2, 5, 1.5, 0.25])
+        XCTAssertEqual(hopViews.map { $0["transitMs"] as? Double }, [nil, 1, 1, 1.5])
+
+        // The account against its firm's limits.
+        let accounts = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/accounts"))
+        let mine = try XCTUnwrap((accounts["items"] as? [[String: Any]])?.first { $0["id"] as? String == account })
+        let daily = mine["dailyLoss"] as? [String: Any] ?? [:]
+        XCTAssertEqual(daily["limit"] as? Double, 5000)
+        XCTAssertEqual(daily["used"] as? Double, 4500)
+        XCTAssertEqual(daily["usedPercent"] as? Double, 90)
+        XCTAssertEqual(daily["status"] as? String, "warning")
+        let overall = mine["maxLoss"] as? [String: Any] ?? [:]
+        XCTAssertEqual(overall["limit"] as? Double, 90000, "static 10 % floor")
+        XCTAssertEqual(overall["used"] as? Double, 4500)
+        XCTAssertEqual(overall["status"] as? String, "ok")
+
+        // The other lists answer with the seeded rows.
+        let fills = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/fills?account=\(account)"))
+        XCTAssertEqual((fills["items"] as? [[String: Any]])?.count, 1)
+        let signals = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/signals?instrument=EUR_USD&limit=500"))
+        XCTAssertTrue((signals["items"] as? [[String: Any]] ?? []).contains { $0["id"] as? String == signal })
+        let lat = try GatewayTest.get(gateway, "/api/v1/latency?window=600")
+        XCTAssertEqual(lat.status, 200, lat.text)
+        let agents = GatewayTest.object(lat)["agents"] as? [[String: Any]] ?? []
+        XCTAssertTrue(agents.contains { $0["agent"] as? String == "aria-risk" && ($0["count"] as? Int ?? 0) >= 5 }, lat.text)
+        XCTAssertNotNil((GatewayTest.object(lat)["endToEnd"] as? [String: Any])?["p99Ms"] as? Double, lat.text)
+        for path in ["/api/v1/positions?account=\(account)", "/api/v1/compliance/violations?account=\(account)", "/api/v1/breaker"] {
+            XCTAssertEqual(try GatewayTest.get(gateway, path).status, 200, path)
+        }
+    }
+}
