@@ -19,9 +19,10 @@ agents=(
   "anti-correlation:tmt-anti-correlation:8006"
   "human-behavior:tmt-human-behavior:8007"
   "continuous-improvement:tmt-continuous-improvement:8008"
+  "api-gateway:tmt-api-gateway:8000"
 )
 # Agents that hold global state in one process and must not be scaled out.
-single_instance=" circuit-breaker execution-engine continuous-improvement "
+single_instance=" circuit-breaker execution-engine continuous-improvement api-gateway "
 
 usage() {
   cat <<USAGE
@@ -34,8 +35,9 @@ Runs TMT Staging natively (no Docker) under $state:
   agents          $(for a in "${agents[@]}"; do IFS=: read -r n _ p <<<"$a"; printf '%s:%s ' "$n" "$p"; done)
   generator       tmt-data-generator with six scripted Wyckoff scenarios, 10 simulated minutes
                   apart (with --generator)
+  API gateway     http://127.0.0.1:8000 (aggregated /health, /api/v1/…, docs/api/openapi.yaml)
   API token       $state/secrets/api-token (made on first start): the bearer token of the
-                  mutating endpoints (continuous improvement's approve/stop)
+                  mutating endpoints (gateway breaker commands, continuous improvement's approve/stop)
 
   start        build, start what is not running, wait for every /ready (progress shown)
     --release      release build (default debug)
@@ -43,7 +45,7 @@ Runs TMT Staging natively (no Docker) under $state:
     --rate N       generator ticks per second (default 200)
     --seed N       generator seed (default 42)
     --scale A=N    run N instances of agent A (extra instances on port + 100 × i); not for
-                   circuit-breaker, execution-engine, continuous-improvement (one process each)
+                   circuit-breaker, execution-engine, continuous-improvement, api-gateway
   stop         SIGTERM every agent and the generator, then stop the infrastructure
   status       one line per process with its /ready answer; exit 1 if anything is down
   env          print export lines (database URLs, Redis, Kafka bootstrap) to join the stack
@@ -83,7 +85,7 @@ start_agent() { # name executable port instance
   (
     eval "$(stack_env)"
     export PORT=$port HTTP_HOST=127.0.0.1 CONFIG_DIR="$repo/config" PAPER_TRADING=true
-    export IMPROVEMENT_API_TOKEN_FILE="$state/secrets/api-token"
+    export IMPROVEMENT_API_TOKEN_FILE="$state/secrets/api-token" TMT_API_TOKEN_FILE="$state/secrets/api-token"
     exec "$repo/.build/$config/$exe" >>"$state/logs/$id.log" 2>&1
   ) &
   echo $! > "$pidf"
