@@ -16,7 +16,9 @@ final class ContinuousImprovementAgentTests: XCTestCase {
     /// from Wednesday 2026-01-07 14:00 UTC, plus an hour after the script: fixed seed and times,
     /// so reruns rewrite the same rows; no other test stores US30 bars.
     static func seedBars() throws -> [Bar] {
-        let start: Int64 = 1_767_794_400_000_000
+        // A Wednesday 14:00 UTC in 2099: newer than any other test's US30 bars, so the shadow cycle's
+        // "most recent bars" are these without deleting anyone else's.
+        let start: Int64 = 4_071_477_600_000_000
         let scenario = WyckoffScenario.accumulation(symbol: "US30", minutes: 30)
         var simulator = MarketSimulator(.init(seed: 7, startMicros: start, profiles: [InstrumentProfile.defaults[5]], scenarios: [scenario]))
         var builder = try BarBuilder(timeframeSeconds: 60)
@@ -90,11 +92,11 @@ final class ContinuousImprovementAgentTests: XCTestCase {
         defer { market.shutdown() }
         try MarketSchema.migrate(pool: market, logger: Logger(service: "test", level: .warning))
         let seeded = try Self.seedBars()
-        try market.execute("DELETE FROM bars WHERE instrument = 'US30'")
         try BarStore(pool: market).save(seeded)
 
         let configFile = FileManager.default.temporaryDirectory.appendingPathComponent("ci-\(u).yml")
-        try "shadow:\n  instruments:\n    - US30\n  bars: 300\n".write(to: configFile, atomically: true, encoding: .utf8)
+        // Exactly the seeded bars: they are the newest US30 bars there are (2099).
+        try "shadow:\n  instruments:\n    - US30\n  bars: \(seeded.count)\n".write(to: configFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: configFile) }
         let environment = [
             "DATABASE_URL": databaseURL, "MARKET_DATABASE_URL": marketURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
