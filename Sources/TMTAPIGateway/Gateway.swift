@@ -4,7 +4,12 @@ import TMTPipeline
 import TMTTrading
 
 /// The API gateway's wiring: the trading database, Redis, the Kafka producer, the health
-/// aggregator, and the HTTP server on port 8000 serving the route table below.
+/// aggregator, the live stream, the HTTP server on port 8000 serving the route table below, and
+/// the Trading Dashboard on port 3000.
+///
+/// The dashboard port serves the page and, in-process, the same route table as the API port
+/// (same handlers, no proxy hop), so the page's calls, its `EventSource` and the bearer token
+/// stay same-origin: no CORS, and the dashboard works wherever port 3000 alone is reachable.
 ///
 /// The server is started here rather than with `ServiceRuntime.startHTTP`, because the gateway's
 /// `/health` is the aggregated one (the runtime's would be a liveness answer); `/ready` and
@@ -16,6 +21,9 @@ final class Gateway: Sendable {
     let breaker: BreakerControl
     let health: HealthAggregator
     let compliance: ComplianceConfiguration
+    let stream: StreamHub
+    let kafka: KafkaConfiguration
+    let producer: KafkaProducer
 
     init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -30,6 +38,8 @@ final class Gateway: Sendable {
         runtime.lifecycle.onShutdown("redis") { redis.close() }
         runtime.health.add("redis") { _ = try redis.execute(.ping()).check(command: "PING") }
         let (kafka, producer) = try runtime.openKafka(env)
+        self.kafka = kafka
+        self.producer = producer
         // The market database is only probed: a pool opens no connection until used, so the
         // gateway starts (and reports it unhealthy) while TimescaleDB is down.
         var marketPool: PostgresPool?
@@ -57,21 +67,35 @@ final class Gateway: Sendable {
         probes.append(.init(name: "redis", kind: "redis") { _ = try redis.execute(.ping()).check(command: "PING") })
         probes.append(.init(name: "kafka", kind: "kafka") { try TCPProbe.check(kafka.bootstrapServers, timeout: timeout) })
         health = HealthAggregator(probes: probes, timeout: timeout)
+        stream = StreamHub(settings: settings, health: health, instanceId: runtime.options.instanceId, metrics: runtime.metrics, logger: log)
 
         log.info("gateway configured", ["agents": settings.agents.map { "\($0.name)=\($0.url)" }.joined(separator: ","),
                                         "api_token": token.token == nil ? "unset" : "set", "snapshot_key": settings.snapshotKey,
                                         "compliance": settings.compliancePath])
     }
 
-    /// Starts the HTTP server.
+    /// Starts the HTTP servers (API, then dashboard unless `DASHBOARD_PORT=0`) and the stream's
+    /// consumer. Shutdown runs in reverse: the stream stops first (ending every SSE response),
+    /// then the servers.
     func start() throws {
         let router = Self.makeRouter(self)
-        var conf = HTTPServerConfiguration(host: runtime.options.host, port: runtime.options.port)
-        conf.name = "http"
+        try serve(router, port: runtime.options.port, name: "http")
+        if settings.dashboardPort != 0 {
+            var dashboard = router
+            Dashboard.addRoutes(to: &dashboard)
+            try serve(dashboard, port: settings.dashboardPort, name: "dashboard")
+        }
+        try stream.start(kafka: kafka, deadLetterProducer: producer, metrics: runtime.metrics)
+        runtime.lifecycle.onShutdown("stream", timeout: 15) { [stream] in stream.stop() }
+    }
+
+    private func serve(_ router: HTTPRouter, port: Int, name: String) throws {
+        var conf = HTTPServerConfiguration(host: runtime.options.host, port: port)
+        conf.name = name
         let server = HTTPServer(configuration: conf, router: router, metrics: runtime.metrics, logger: runtime.logger)
         try server.start()
-        runtime.logger.info("listening", ["address": "\(runtime.options.host):\(server.port)"])
-        runtime.lifecycle.onShutdown("http server", timeout: conf.shutdownTimeout + 1) { server.shutdown() }
+        runtime.logger.info("listening", ["server": name, "address": "\(runtime.options.host):\(server.port)"])
+        runtime.lifecycle.onShutdown("\(name) server", timeout: conf.shutdownTimeout + 1) { server.shutdown() }
     }
 
     /// The `/ready` body.
@@ -104,6 +128,14 @@ final class Gateway: Sendable {
             .text(try need().runtime.metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
 
+        r.get("/api/v1/stream") { request in
+            let g = try need()
+            _ = try QueryParameters(request, allowed: [])
+            guard g.stream.admits() else {
+                throw HTTPError.serviceUnavailable("too many stream clients (\(g.stream.maxClients)); retry later", code: "too_many_streams")
+            }
+            return .eventStream { [stream = g.stream] writer in try stream.serve(writer) }
+        }
         r.get("/api/v1/accounts") { request in
             let g = try need()
             _ = try QueryParameters(request, allowed: [])
@@ -111,6 +143,7 @@ final class Gateway: Sendable {
             try out.value("items", try AccountLimitsView.load(pool: g.queries.pool, compliance: g.compliance))
             return out.response()
         }
+        r.get("/api/v1/accounts/:id/equity") { try need().queries.equity($0.parameter("id") ?? "", $0) }
         r.get("/api/v1/positions") { try need().queries.positions($0) }
         r.get("/api/v1/orders") { try need().queries.orders($0) }
         r.get("/api/v1/orders/:id") { try need().queries.order($0.parameter("id") ?? "") }

@@ -42,6 +42,21 @@ struct GatewaySettings: Sendable {
     var compliancePath: String
     /// Largest body of a mutating request, bytes (413 past it). Env `API_MAX_BODY_BYTES`; default 16 KiB.
     var maxBodyBytes: Int
+    /// Port of the Trading Dashboard (the page plus the same API routes, so the page is
+    /// same-origin). Env `DASHBOARD_PORT`; default 3000; 0 disables it. Binds `HTTP_HOST`.
+    var dashboardPort: Int
+    /// Seconds between keep-alive heartbeats on `/api/v1/stream`. Env
+    /// `STREAM_HEARTBEAT_SECONDS`; default 15.
+    var streamHeartbeat: Double
+    /// Seconds between aggregated health polls while stream clients are connected (a `health`
+    /// event goes out when the status or the failing set changes). Env
+    /// `STREAM_HEALTH_INTERVAL_SECONDS`; default 5.
+    var streamHealthInterval: Double
+    /// Events queued for one stream client before it counts as too slow and is dropped (it
+    /// reconnects and resynchronises). Env `STREAM_CLIENT_BUFFER_EVENTS`; default 1024.
+    var streamClientBuffer: Int
+    /// Stream clients served at once; more get 503. Env `STREAM_MAX_CLIENTS`; default 64.
+    var streamMaxClients: Int
 
     init(environment env: Environment, configDirectory: String) throws {
         agents = try Self.parseAgents(env.string("AGENT_URLS"))
@@ -50,6 +65,11 @@ struct GatewaySettings: Sendable {
         snapshotKey = env.string("BREAKER_SNAPSHOT_KEY", default: "tmt:breaker:snapshot")
         compliancePath = env.string("COMPLIANCE_CONFIG", default: "\(configDirectory)/compliance-staging.yml")
         maxBodyBytes = try env.int("API_MAX_BODY_BYTES", default: 16 * 1024, range: 64...(1024 * 1024))
+        dashboardPort = try env.int("DASHBOARD_PORT", default: 3000, range: 0...65535)
+        streamHeartbeat = try env.double("STREAM_HEARTBEAT_SECONDS", default: 15, range: 0.2...300)
+        streamHealthInterval = try env.double("STREAM_HEALTH_INTERVAL_SECONDS", default: 5, range: 0.2...3600)
+        streamClientBuffer = try env.int("STREAM_CLIENT_BUFFER_EVENTS", default: 1024, range: 8...100_000)
+        streamMaxClients = try env.int("STREAM_MAX_CLIENTS", default: 64, range: 1...1000)
     }
 
     /// Parses `name=url,name=url`; nil or empty gives the defaults.

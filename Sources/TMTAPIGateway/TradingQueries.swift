@@ -163,6 +163,33 @@ struct TradingQueries: Sendable {
         return out.response()
     }
 
+    // MARK: Equity series
+
+    /// An account's balance/equity series from `account_snapshots` (the execution engine writes
+    /// one per throttled account update): the newest `limit` points since `since`, oldest first,
+    /// ready to draw.
+    func equity(_ id: String, _ request: HTTPRequest) throws -> HTTPResponse {
+        let q = try QueryParameters(request, allowed: ["since", "limit"])
+        let limit = try q.int("limit", default: 500, range: 1...5000)
+        guard try pool.queryOne("SELECT 1 AS one FROM accounts WHERE id = $1", [id], retryOnConnectionLoss: true) != nil else {
+            throw HTTPError.notFound("no account \(String(id.prefix(200)))")
+        }
+        var params: [any PostgresEncodable] = [id]
+        var sinceClause = ""
+        if let since = try q.time("since") { params.append(since); sinceClause = "AND s.at >= $2" }
+        let rows = try pool.query("""
+            SELECT jsonb_build_object('at', t.at, 'balance', t.balance, 'equity', t.equity, 'dailyPnl', t.daily_pnl,
+                'drawdownPercent', t.drawdown_percent)::text AS j
+            FROM (SELECT s.* FROM account_snapshots s WHERE s.account_id = $1 \(sinceClause)
+                  ORDER BY s.at DESC, s.id DESC LIMIT \(limit)) t
+            ORDER BY t.at, t.id
+            """, params, retryOnConnectionLoss: true)
+        var out = RawJSON()
+        try out.value("accountId", id)
+        out.array("items", try rows.map { try $0.decode(String.self, column: "j") })
+        return out.response()
+    }
+
     // MARK: Orders
 
     func order(_ id: String) throws -> HTTPResponse {

@@ -1,4 +1,4 @@
-// tmt-api-gateway: the REST API in front of the pipeline (port 8000).
+// tmt-api-gateway: the REST API in front of the pipeline (port 8000) and the Trading Dashboard (port 3000).
 import Foundation
 import TMTCore
 import TMTPipeline
@@ -18,7 +18,10 @@ let runtime = ServiceRuntime.boot(
     healthy, else 503 naming the failing ones). Reads come from the trading database and the
     breaker's Redis snapshot; breaker trip/reset/flatten commands (bearer token) are published on
     breaker.commands and answered with the state the circuit breaker reports. Every mutation
-    writes an audit_log row. The routes are described in docs/api/openapi.yaml.
+    writes an audit_log row. GET /api/v1/stream is a Server-Sent Events feed of fills, account and
+    position updates, breaker events and health changes. The Trading Dashboard (one page, no external
+    assets) is served on DASHBOARD_PORT together with the same API routes, so it is same-origin.
+    The routes are described in docs/api/openapi.yaml.
     """,
     defaultPort: 8000,
     extraUsage: """
@@ -31,7 +34,10 @@ let runtime = ServiceRuntime.boot(
     default the eight agents on 127.0.0.1:8001-8008), HEALTH_PROBE_TIMEOUT_SECONDS (default 2),
     BREAKER_COMMAND_TIMEOUT_SECONDS (default 10), BREAKER_SNAPSHOT_KEY (default
     tmt:breaker:snapshot), COMPLIANCE_CONFIG (firm limits; default
-    <CONFIG_DIR>/compliance-staging.yml), API_MAX_BODY_BYTES (default 16384).
+    <CONFIG_DIR>/compliance-staging.yml), API_MAX_BODY_BYTES (default 16384), DASHBOARD_PORT
+    (default 3000; 0 disables the dashboard; binds HTTP_HOST), STREAM_HEARTBEAT_SECONDS (default 15),
+    STREAM_HEALTH_INTERVAL_SECONDS (default 5), STREAM_CLIENT_BUFFER_EVENTS (events queued per stream
+    client before it is dropped; default 1024), STREAM_MAX_CLIENTS (default 64).
     """)
 
 do {

@@ -15,6 +15,8 @@ enum GatewayTest {
             "TMT_API_TOKEN": token, "BREAKER_SNAPSHOT_KEY": "tmt:test:gateway:\(UUID().uuidString)",
             "HEALTH_PROBE_TIMEOUT_SECONDS": "2", "BREAKER_COMMAND_TIMEOUT_SECONDS": "3",
             "AGENT_URLS": "circuit-breaker=http://127.0.0.1:\(AgentProcess.freePort())",
+            // No dashboard unless a test asks for one: port 3000 may be taken (a running stack).
+            "DASHBOARD_PORT": "0",
         ]
         for (k, v) in extra { env[k] = v }
         let gateway = try AgentProcess(executable: "tmt-api-gateway", port: AgentProcess.freePort(), environment: env)

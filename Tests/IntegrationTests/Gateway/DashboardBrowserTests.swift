@@ -1,0 +1,166 @@
+import Foundation
+import TMTCore
+import XCTest
+
+/// The Trading Dashboard in headless Chromium (Debian's package), driven over the DevTools
+/// protocol: the page served on the dashboard port renders the seeded account, position and
+/// order, expands the order's decision trail, and changes when an `accounts.updates` message
+/// arrives over the live feed (one page session throughout). A screenshot is saved as a test
+/// artifact (`$TMT_TEST_ARTIFACTS`, default `.build/test-artifacts`). Named `Gateway…` so the
+/// gateway filter `IntegrationTests.Gateway` selects it.
+final class GatewayDashboardBrowserTests: XCTestCase {
+    func testDashboardRendersSeededStateTrailAndLiveAccountUpdate() throws {
+        try XCTSkipUnless(HeadlessChromium.isAvailable, "\(HeadlessChromium.executable) is not installed (scripts/install-deps.sh)")
+        let run = String(UUID().uuidString.prefix(8).lowercased())
+        let account = "dash-\(run)-ftmo"
+        let order = "dash-\(run)-order"
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let dashboardPort = AgentProcess.freePort()
+        let gateway = try GatewayTest.start(["DASHBOARD_PORT": String(dashboardPort), "STREAM_HEARTBEAT_SECONDS": "2"])
+        try seed(pool, run: run, account: account, order: order)
+
+        let browser = try HeadlessChromium()
+        defer { browser.shutdown() }
+        let page = try DevToolsPage(webSocketURL: try browser.pageWebSocketURL())
+        defer { page.close() }
+        try page.call("Page.enable")
+        try page.call("Page.navigate", ["url": "http://127.0.0.1:\(dashboardPort)/?account=\(account)"])
+        let accountRow = #"document.querySelector('#accounts tr[data-account-id="\#(account)"]')"#
+        XCTAssertTrue(page.waitFor("document.body && document.body.dataset.loaded === 'true' && \(accountRow)", timeout: 20),
+                      "the dashboard never rendered the seeded account:\n\(diagnostics(page, gateway))")
+        XCTAssertTrue(page.waitFor("document.querySelector('#sse-status').dataset.state === 'connected'", timeout: 15),
+                      "the live feed never connected:\n\(diagnostics(page, gateway))")
+
+        // Accounts, with the firm's limits; the equity curve from the seeded snapshots.
+        XCTAssertEqual(try page.evaluate("\(accountRow).querySelector('[data-field=balance]').dataset.value") as? String, "101234.5")
+        XCTAssertEqual(try page.evaluate("\(accountRow).querySelector('[data-field=dailyLoss] .meter').dataset.status") as? String, "ok")
+        XCTAssertTrue(page.waitFor("document.querySelector('#equity-chart').dataset.points === '5' && document.querySelector('#equity-chart svg path.equity')",
+                                   timeout: 10), "no equity curve:\n\(diagnostics(page, gateway))")
+        // The open position and the health grid.
+        XCTAssertTrue(page.waitFor(#"document.querySelector('#positions tr[data-position="\#(account)|EUR_USD"]')"#, timeout: 10),
+                      "the seeded position is not listed:\n\(diagnostics(page, gateway))")
+        XCTAssertTrue(page.waitFor("document.querySelector('#health [data-component=postgres][data-status=healthy]')", timeout: 10))
+
+        // The order and its decision trail, expanded by a click.
+        let orderRow = #"document.querySelector('#orders tr[data-order-id="\#(order)"]')"#
+        XCTAssertTrue(page.waitFor(orderRow, timeout: 10), "the seeded order is not listed:\n\(diagnostics(page, gateway))")
+        _ = try page.evaluate("\(orderRow).click(), true")
+        XCTAssertTrue(page.waitFor(#"document.querySelector('#trail[data-order-id="\#(order)"][data-state=loaded]')"#, timeout: 10),
+                      "the trail never loaded:\n\(diagnostics(page, gateway))")
+        let stages = try page.evaluate("[...document.querySelectorAll('#trail [data-stage]')].map(e => e.dataset.stage).join(',')") as? String
+        XCTAssertEqual(stages, "signal,sizing,compliance,antiCorrelation,humanDelay,breaker,compliance-record,fills")
+        XCTAssertEqual(try page.evaluate("document.querySelectorAll('#trail [data-hop]').length") as? Int, 4)
+        XCTAssertEqual(try page.evaluate("document.querySelector('#trail [data-rule=\"daily-loss\"]').dataset.passed") as? String, "true")
+
+        // Live: an accounts.updates message changes the balance in the same page session. The
+        // stream's consumer starts at the latest offsets, so a message sent before it has
+        // resolved them would be skipped: publish until the page shows it (bounded).
+        let eventsBefore = try page.evaluate("Number(document.querySelector('#event-count').textContent)") as? Int ?? -1
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestServices.kafkaBootstrap(), clientId: "dashboard-test"),
+                                         metrics: MetricsRegistry())
+        defer { producer.close(timeout: 5) }
+        var update = Account(id: account, firm: "ftmo-like", currency: "USD", initialBalance: 100_000)
+        update.balance = Decimal(string: "123456.78")!
+        update.equity = Decimal(string: "123400.5")!
+        update.dailyPnL = Decimal(string: "-1500")!
+        update.highWaterMark = Decimal(string: "123456.78")!
+        let liveBalance = "\(accountRow).querySelector('[data-field=balance]').dataset.value === '123456.78'"
+        var shown = false
+        let end = Date().addingTimeInterval(30)
+        var n = 0
+        while !shown && Date() < end {
+            n += 1
+            _ = try producer.send(Envelope(id: "dash-\(run)-acct-\(n)", type: "account.update", traceId: "dash-\(run)", source: "test", payload: update),
+                                  to: .accountsUpdates, key: account).wait(timeout: 10)
+            shown = page.waitFor(liveBalance, timeout: 2)
+        }
+        XCTAssertTrue(shown, "the account update never reached the page:\n\(diagnostics(page, gateway))")
+        let eventsAfter = try page.evaluate("Number(document.querySelector('#event-count').textContent)") as? Int ?? -1
+        XCTAssertGreaterThan(eventsAfter, eventsBefore)
+        XCTAssertEqual(try page.evaluate("\(accountRow).dataset.live") as? String, "true")
+        XCTAssertEqual(try page.evaluate("\(accountRow).querySelector('[data-field=dailyPnl]').dataset.value") as? String, "-1500")
+        XCTAssertTrue(try page.evaluate(#"document.querySelector('#events li[data-event=account]').textContent"# ) as? String ?? "" != "")
+
+        // A breaker command from the page: a wrong token is refused with 401, shown to the user.
+        _ = try page.evaluate("document.querySelector('#token').value = 'wrong-\(run)', document.querySelector('#breaker-form [data-action=trip]').click(), true")
+        XCTAssertTrue(page.waitFor("document.querySelector('#breaker-result').dataset.status === '401'", timeout: 10),
+                      "no 401 shown for a wrong token:\n\(diagnostics(page, gateway))")
+        XCTAssertTrue((try page.evaluate("document.querySelector('#breaker-result').textContent") as? String ?? "").contains("401"))
+
+        _ = try page.evaluate("window.scrollTo(0, 0), true")
+        let png = try page.screenshot()
+        let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMT_TEST_ARTIFACTS"]
+                         ?? TestServices.repoRoot.appendingPathComponent(".build/test-artifacts").path)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("dashboard-\(run).png")
+        try png.write(to: file)
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "not a PNG")
+        print("dashboard screenshot: \(file.path)")
+    }
+
+    /// An account with five equity snapshots, an open position, and a filled order with its
+    /// whole trail (signal, five decisions, a compliance record, order events, a fill, hops).
+    private func seed(_ pool: PostgresPool, run: String, account: String, order: String) throws {
+        try pool.execute("""
+            INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark)
+            VALUES ($1, 'ftmo-like', 'USD', 100000, 101234.5, 101300, 250, 101300)
+            """, [account])
+        for i in 0..<5 {
+            try pool.execute("""
+                INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
+                VALUES ($1, $2, $3, 0, 0, now() - $4::int * interval '1 minute')
+                """, [account, Double(100_000 + i * 300), Double(100_050 + i * 310), 5 - i])
+        }
+        try pool.execute("""
+            INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, stop_loss, take_profit, source_order_id)
+            VALUES ($1, 'EUR_USD', 1.5, 1.08512, 0, now(), 1.083, 1.089, $2)
+            """, [account, order])
+        let signal = "dash-\(run)-sig"
+        try pool.execute("""
+            INSERT INTO signals (id, instrument, side, entry, stop_loss, take_profit, confidence, pattern, phase, trace_id, created_at)
+            VALUES ($1, 'EUR_USD', 'buy', 1.08500, 1.08300, 1.08900, 0.8, 'spring', 'accumulation', 'trace', now())
+            """, [signal])
+        let t0 = HopClock.nowMicros() - 30_000_000
+        let hops = [Hop(agent: "wyckoff-analysis", inMicros: t0, outMicros: t0 + 2_000),
+                    Hop(agent: "aria-risk", inMicros: t0 + 3_000, outMicros: t0 + 8_000),
+                    Hop(agent: "compliance-engine", inMicros: t0 + 9_000, outMicros: t0 + 10_500),
+                    Hop(agent: "circuit-breaker", inMicros: t0 + 12_000, outMicros: t0 + 12_250)]
+        let compliance = Decision(agent: "compliance-engine", verdict: .approved,
+                                  checks: [Decision.Check(rule: "daily-loss", passed: true, severity: "hard", detail: "within limit")],
+                                  figures: [:], decidedAt: t0 + 10_000)
+        let decisions = [
+            Decision(agent: "aria-risk", verdict: .approved, checks: [], figures: ["riskPercent": "1", "units": "150000"], decidedAt: t0 + 8_000),
+            compliance,
+            Decision(agent: "anti-correlation", verdict: .approved, checks: [], figures: ["action": "none"], decidedAt: t0 + 10_600),
+            Decision(agent: "human-behavior", verdict: .delayed, checks: [], figures: ["delayMs": "1200"], decidedAt: t0 + 11_000),
+            Decision(agent: "circuit-breaker", verdict: .cleared, checks: [], figures: ["tradingState": "ACTIVE"], decidedAt: t0 + 12_200),
+        ]
+        try pool.execute("""
+            INSERT INTO orders (id, signal_id, account_id, instrument, side, type, quantity, stop_loss, take_profit, status,
+                                filled_quantity, decisions, hops, trace_id, created_at)
+            VALUES ($1, $2, $3, 'EUR_USD', 'buy', 'market', 1.5, 1.08300, 1.08900, 'filled', 1.5, $4, $5, 'trace', now())
+            """, [order, signal, account, try PostgresJSON(encoding: decisions), try PostgresJSON(encoding: hops)])
+        try pool.execute("""
+            INSERT INTO compliance_decisions (order_id, account_id, firm, verdict, mode, checks, decided_at)
+            VALUES ($1, $2, 'ftmo-like', 'approved', 'strict', $3, now())
+            """, [order, account, try PostgresJSON(encoding: compliance.checks)])
+        try pool.execute("INSERT INTO order_events (message_id, order_id, agent, status, processing_ms) VALUES ($1, $2, 'execution-engine', 'filled', 0.4)",
+                         ["\(order):execution-engine", order])
+        try pool.execute("""
+            INSERT INTO fills (id, order_id, account_id, instrument, side, quantity, price, spread, slippage, commission, filled_at)
+            VALUES ($1, $2, $3, 'EUR_USD', 'buy', 1.5, 1.08512, 0.00008, 0.00001, 5.25, now())
+            """, ["\(order)#1", order, account])
+    }
+
+    /// What the page and the gateway say, for failure messages.
+    private func diagnostics(_ page: DevToolsPage, _ gateway: AgentProcess) -> String {
+        let state = (try? page.evaluate("""
+            JSON.stringify({loaded: document.body && document.body.dataset.loaded, sse: document.querySelector('#sse-status') && document.querySelector('#sse-status').dataset.state,
+              events: document.querySelector('#event-count') && document.querySelector('#event-count').textContent,
+              accounts: document.querySelectorAll('#accounts tr[data-account-id]').length, orders: document.querySelectorAll('#orders tr[data-order-id]').length,
+              positions: document.querySelectorAll('#positions tr[data-position]').length, url: location.href})
+            """) as? String) ?? "(page state unavailable)"
+        return "page: \(state)\ngateway log:\n\(gateway.log.suffix(3000))"
+    }
+}
