@@ -36,6 +36,7 @@ Runs TMT Staging natively (no Docker) under $state:
   generator       tmt-data-generator with six scripted Wyckoff scenarios, 10 simulated minutes
                   apart (with --generator)
   API gateway     http://127.0.0.1:8000 (aggregated /health, /api/v1/…, docs/api/openapi.yaml)
+  dashboard       http://127.0.0.1:3000 (served by the gateway)
   API token       $state/secrets/api-token (made on first start): the bearer token of the
                   mutating endpoints (gateway breaker commands, continuous improvement's approve/stop)
 
