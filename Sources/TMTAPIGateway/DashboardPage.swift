@@ -2,7 +2,9 @@
 /// attributes: `#sse-status[data-state]`, `#event-count`, `#health [data-component]`,
 /// `#accounts [data-account-id] [data-field]`, `#positions [data-position]`,
 /// `#orders [data-order-id]`, `#trail[data-order-id] [data-stage]`, `#breaker [data-breaker]`,
-/// `#breaker-result[data-status]`, `#compliance`, `#latency [data-agent]`, `#equity-chart svg`.
+/// `#breaker-result[data-status]`, `#compliance`, `#latency [data-agent]`, `#equity-chart svg`,
+/// `#agents[data-state] tr[data-agent-name][data-status] [data-field]`,
+/// `#experiments[data-state] tr[data-experiment-id][data-status] button[data-action]`, `#experiment-result[data-status]`.
 enum DashboardPage {
     static let html = #"""
 <!doctype html>
@@ -31,6 +33,17 @@ enum DashboardPage {
   <section class="card wide">
     <h2>Agent health <span id="health-status" class="badge">?</span> <span id="health-checked" class="muted small"></span></h2>
     <div id="health" class="tiles"></div>
+  </section>
+
+  <section class="card wide">
+    <h2>Agents <span id="agents-checked" class="muted small"></span></h2>
+    <div class="scroll short">
+      <table id="agents" data-state="loading">
+        <thead><tr><th>Agent</th><th>Status</th><th>Version</th><th class="r">Uptime</th><th class="r">Consumer lag</th><th>Lag by topic</th>
+          <th>Last error</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
   </section>
 
   <section class="card wide">
@@ -85,6 +98,18 @@ enum DashboardPage {
     </div>
   </section>
 
+  <section class="card wide">
+    <h2>Improvement experiments <span class="muted small">proposals and rollouts; approve/stop need the token</span></h2>
+    <div class="scroll short">
+      <table id="experiments" data-state="loading">
+        <thead><tr><th>Created</th><th>Experiment</th><th>Service</th><th>Status</th><th>Change</th><th class="r">p-value</th>
+          <th class="r">Improvement</th><th class="r">Rollout</th><th></th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+    <div id="experiment-result" class="result" data-status=""></div>
+  </section>
+
   <section class="card">
     <h2>Compliance warnings</h2>
     <div id="compliance"></div>
@@ -103,7 +128,7 @@ enum DashboardPage {
     <ol id="events" class="feed"></ol>
   </section>
 </main>
-<footer class="muted small">Served by tmt-api-gateway. Data from the trading database and the live Kafka feed; breaker commands need the API token.</footer>
+<footer class="muted small">Served by tmt-api-gateway. Data from the trading database and the live Kafka feed; breaker and experiment commands need the API token.</footer>
 </body>
 </html>
 """#

@@ -1,5 +1,6 @@
 /// The Trading Dashboard's script: REST loads, the live feed (`EventSource` on
-/// `/api/v1/stream`), the equity chart (SVG drawn here), the decision trail and breaker commands.
+/// `/api/v1/stream`), the equity chart (SVG drawn here), the decision trail, the agents table,
+/// breaker commands and improvement experiment approve/stop.
 enum DashboardScript {
     static let javascript = #"""
 'use strict';
@@ -88,6 +89,31 @@ enum DashboardScript {
     const s = $('#health-status');
     s.textContent = report.status; s.className = 'badge ' + report.status; s.dataset.status = report.status;
     $('#health-checked').textContent = 'checked ' + when(report.checkedAt) + ' UTC';
+  }
+
+  // ---- agents --------------------------------------------------------------------------
+  function duration(s) {
+    const n = num(s); if (n === null) return '—';
+    const d = Math.floor(n / 86400), h = Math.floor(n % 86400 / 3600), m = Math.floor(n % 3600 / 60);
+    return d ? d + 'd ' + h + 'h' : h ? h + 'h ' + m + 'm' : m ? m + 'm ' + Math.floor(n % 60) + 's' : n.toFixed(0) + 's';
+  }
+  async function loadAgents() {
+    const r = await api('/api/v1/agents');
+    const table = $('#agents');
+    if (!r.ok || !r.body) { table.dataset.state = 'error'; return; }
+    $('#agents tbody').replaceChildren(...(r.body.items || []).map((a) => {
+      const topics = Object.keys(a.consumerLag || {}).sort().map((t) => t + ' ' + qty(a.consumerLag[t])).join(', ');
+      return el('tr', { data: { agentName: a.name, status: a.status }, title: a.url },
+        el('td', { text: a.name }),
+        el('td', { data: { field: 'status' } }, badge(a.status, a.status === 'up' ? 'healthy' : a.status === 'down' ? 'unhealthy' : 'warning')),
+        el('td', { data: { field: 'version' }, text: a.version || '—' }),
+        el('td', { class: 'r num', data: { field: 'uptime', value: a.uptimeSeconds == null ? '' : String(a.uptimeSeconds) }, text: duration(a.uptimeSeconds) }),
+        el('td', { class: 'r num', data: { field: 'lag' }, text: a.totalLag == null ? '—' : qty(a.totalLag) }),
+        el('td', { class: 'small', data: { field: 'lagByTopic' }, text: topics || '—' }),
+        el('td', { class: 'small err', data: { field: 'lastError' }, title: a.lastError || '', text: a.lastError || '' }));
+    }));
+    $('#agents-checked').textContent = 'checked ' + when(r.body.checkedAt) + ' UTC';
+    table.dataset.state = 'loaded';
   }
 
   // ---- accounts ------------------------------------------------------------------------
@@ -376,7 +402,7 @@ enum DashboardScript {
   function token() {
     let t = $('#token').value.trim();
     if (!t) {
-      t = (window.prompt('API token for breaker commands (kept for this tab only):') || '').trim();
+      t = (window.prompt('API token for breaker and experiment commands (kept for this tab only):') || '').trim();
       if (t) { $('#token').value = t; sessionStorage.setItem('tmt-api-token', t); }
     }
     return t;
@@ -400,6 +426,42 @@ enum DashboardScript {
       if (r.status === 401 || r.status === 403) { sessionStorage.removeItem('tmt-api-token'); $('#token').value = ''; }
     }
     loadBreaker();
+  }
+
+  // ---- improvement experiments ---------------------------------------------------------------
+  async function loadExperiments() {
+    const [p, r] = await Promise.all([api('/api/v1/proposals?limit=20'), api('/api/v1/experiments?status=rolling&limit=20')]);
+    const table = $('#experiments');
+    if (!p.ok || !r.ok || !p.body || !r.body) { table.dataset.state = 'error'; return; }
+    const rows = (r.body.items || []).concat(p.body.items || []);
+    const change = (e) => Object.keys(e.parameters || {}).sort().map((k) => k + ' ' + ((e.baseline || {})[k] || '?') + '→' + e.parameters[k]).join(', ');
+    $('#experiments tbody').replaceChildren(...(rows.length ? rows.map((e) => el('tr', { data: { experimentId: e.id, status: e.status } },
+      el('td', { text: when(e.createdAt) }), el('td', { class: 'mono', text: e.id }), el('td', { text: e.service }),
+      el('td', {}, badge(e.status, e.status === 'rolling' ? 'warning' : '')), el('td', { class: 'small', text: change(e) }),
+      el('td', { class: 'r num', text: fixed(e.pValue, 4) }), el('td', { class: 'r num', text: fixed(e.improvementPercent, 2) + '%' }),
+      el('td', { class: 'r num', text: (e.rolloutPercent || 0) + '%' }),
+      el('td', {}, e.status === 'pending' ? el('button', { type: 'button', data: { action: 'approve' }, text: 'Approve' }) : null, ' ',
+        el('button', { type: 'button', class: 'danger', data: { action: 'stop' }, text: 'Stop' }))))
+      : [el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'no proposals or rollouts' }))]));
+    table.dataset.state = 'loaded';
+  }
+  async function experimentCommand(action, id) {
+    const out = $('#experiment-result');
+    if (action === 'stop' && !window.confirm('Stop experiment ' + id + '? Its accounts go back to the baseline.')) return;
+    const t = token();
+    if (!t) { out.dataset.status = 'error'; out.textContent = 'no token given: command not sent'; return; }
+    out.dataset.status = 'pending'; out.textContent = action + ' ' + id + ' …';
+    const r = await api('/api/v1/experiments/' + encodeURIComponent(id) + '/' + action, { method: 'POST',
+      body: action === 'stop' ? JSON.stringify({ reason: 'stopped from the dashboard' }) : '',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: 'Bearer ' + t, 'X-Operator': 'dashboard' } });
+    out.dataset.status = String(r.status || 'error');
+    if (r.ok && r.body) {
+      out.textContent = r.status + ' ' + action + ' ' + id + ' → ' + r.body.status + ' at ' + (r.body.rolloutPercent || 0) + '%';
+    } else {
+      out.textContent = r.status + ' ' + (r.body && r.body.error ? r.body.error.code + ': ' + r.body.error.message : 'request failed');
+      if (r.status === 401 || r.status === 403) { sessionStorage.removeItem('tmt-api-token'); $('#token').value = ''; }
+    }
+    loadExperiments();
   }
 
   // ---- compliance and latency ------------------------------------------------------------------
@@ -475,7 +537,7 @@ enum DashboardScript {
       case 'position': applyLivePosition(d); break;
       case 'fill': debounce('orders', 1500, loadOrders); debounce('positions', 2000, loadPositions); break;
       case 'breaker': debounce('breaker', 500, loadBreaker); break;
-      case 'health': renderHealth(d); break;
+      case 'health': renderHealth(d); debounce('agents', 500, loadAgents); break;
     }
   }
   function connect() {
@@ -506,7 +568,8 @@ enum DashboardScript {
   }, 1000);
 
   async function refreshAll() {
-    await Promise.all([loadHealth(), loadAccounts(), loadPositions(), loadOrders(), loadBreaker(), loadCompliance(), loadLatency()]);
+    await Promise.all([loadHealth(), loadAgents(), loadAccounts(), loadPositions(), loadOrders(), loadBreaker(), loadCompliance(), loadLatency(),
+      loadExperiments()]);
     if (state.selected) selectChart(state.selected);
   }
 
@@ -521,6 +584,11 @@ enum DashboardScript {
     $('#account-filter').addEventListener('change', (e) => selectAccount(e.target.value));
     document.querySelectorAll('#breaker-form button').forEach((b) => b.addEventListener('click', () =>
       command(b.dataset.action, $('#breaker-tier').value, $('#breaker-target').value.trim(), $('#breaker-reason').value.trim())));
+    $('#experiments').addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-action]');
+      const row = b && b.closest('tr[data-experiment-id]');
+      if (row) experimentCommand(b.dataset.action, row.dataset.experimentId);
+    });
     connect();
     refreshAll().then(() => { document.body.dataset.loaded = 'true'; });
     setInterval(refreshAll, 30000);

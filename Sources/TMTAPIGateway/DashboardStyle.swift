@@ -21,6 +21,7 @@ table { width: 100%; border-collapse: collapse; }
 th, td { padding: 4px 6px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 th { position: sticky; top: 0; background: var(--card); color: var(--muted); font-weight: 600; font-size: 12px; }
 td.r, th.r { text-align: right; } td.num { font-family: var(--mono); }
+td.mono { font-family: var(--mono); font-size: 12px; } td.err { color: #ffb0aa; max-width: 28em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 tbody tr:hover { background: #1e262f; }
 tr.clickable { cursor: pointer; } tr.selected { background: #1c2a3a; }
 .scroll { max-height: 300px; overflow: auto; } .scroll.short { max-height: 240px; } .scroll.tall { max-height: 720px; }

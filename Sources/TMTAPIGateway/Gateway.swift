@@ -19,6 +19,8 @@ final class Gateway: Sendable {
     let settings: GatewaySettings
     let queries: TradingQueries
     let breaker: BreakerControl
+    let experiments: ExperimentControl
+    let agents: AgentOverview
     let health: HealthAggregator
     let compliance: ComplianceConfiguration
     let stream: StreamHub
@@ -54,8 +56,13 @@ final class Gateway: Sendable {
         let market = marketPool
 
         queries = TradingQueries(pool: trading)
-        breaker = BreakerControl(producer: producer, redis: redis, queries: queries, audit: AuditLog(pool: trading, logger: log),
+        let audit = AuditLog(pool: trading, logger: log)
+        breaker = BreakerControl(producer: producer, redis: redis, queries: queries, audit: audit,
                                  token: token, snapshotKey: settings.snapshotKey, timeout: settings.commandTimeout, logger: log)
+        let improvementToken = try env.secret("IMPROVEMENT_API_TOKEN")
+        experiments = ExperimentControl(pool: trading, queries: queries, audit: audit, token: token, improvementToken: improvementToken,
+                                        agentURL: settings.improvementAgentURL, timeout: settings.improvementTimeout, logger: log)
+        agents = AgentOverview(agents: settings.agents, timeout: settings.probeTimeout)
 
         let timeout = settings.probeTimeout
         var probes = settings.agents.map { HealthAggregator.agentProbe($0, timeout: timeout) }
@@ -70,7 +77,8 @@ final class Gateway: Sendable {
         stream = StreamHub(settings: settings, health: health, instanceId: runtime.options.instanceId, metrics: runtime.metrics, logger: log)
 
         log.info("gateway configured", ["agents": settings.agents.map { "\($0.name)=\($0.url)" }.joined(separator: ","),
-                                        "api_token": token.token == nil ? "unset" : "set", "snapshot_key": settings.snapshotKey,
+                                        "api_token": token.token == nil ? "unset" : "set",
+                                        "improvement_api_token": improvementToken == nil ? "unset" : "set", "snapshot_key": settings.snapshotKey,
                                         "compliance": settings.compliancePath])
     }
 
@@ -153,11 +161,25 @@ final class Gateway: Sendable {
         r.get("/api/v1/compliance/violations") { try need().queries.violations($0) }
         r.get("/api/v1/latency") { try need().queries.latency($0) }
         r.get("/api/v1/breaker") { try need().breaker.overview($0) }
+        r.get("/api/v1/agents") { request in
+            let g = try need()
+            _ = try QueryParameters(request, allowed: [])
+            return try .json(g.agents.collect())
+        }
+        r.get("/api/v1/experiments") { try need().experiments.list($0) }
+        r.get("/api/v1/experiments/:id") { try need().experiments.experiment($0.parameter("id") ?? "") }
+        r.get("/api/v1/proposals") { try need().experiments.proposals($0) }
 
         let limit = gateway?.settings.maxBodyBytes ?? 16 * 1024
         r.post("/api/v1/breaker/trip", maxBodyBytes: limit) { try need().breaker.handle(.trip, $0) }
         r.post("/api/v1/breaker/reset", maxBodyBytes: limit) { try need().breaker.handle(.reset, $0) }
         r.post("/api/v1/breaker/flatten", maxBodyBytes: limit) { try need().breaker.handle(.flatten, $0) }
+        r.post("/api/v1/experiments/:id/approve", maxBodyBytes: limit) {
+            try need().experiments.forward("approve", id: $0.parameter("id") ?? "", $0)
+        }
+        r.post("/api/v1/experiments/:id/stop", maxBodyBytes: limit) {
+            try need().experiments.forward("stop", id: $0.parameter("id") ?? "", $0)
+        }
         return r
     }
 }

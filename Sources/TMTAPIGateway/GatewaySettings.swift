@@ -34,6 +34,10 @@ struct GatewaySettings: Sendable {
     /// Seconds a breaker command waits for the circuit breaker's answer (its Redis snapshot
     /// listing the command) before answering 504. Env `BREAKER_COMMAND_TIMEOUT_SECONDS`; default 10.
     var commandTimeout: Double
+    /// Seconds an experiment approve/stop waits for the continuous-improvement agent's answer
+    /// (it publishes the config update before answering). Env
+    /// `IMPROVEMENT_COMMAND_TIMEOUT_SECONDS`; default 30.
+    var improvementTimeout: Double
     /// Redis key of the breaker snapshot (the breaker's `BREAKER_SNAPSHOT_KEY`). Default
     /// `tmt:breaker:snapshot`.
     var snapshotKey: String
@@ -62,6 +66,7 @@ struct GatewaySettings: Sendable {
         agents = try Self.parseAgents(env.string("AGENT_URLS"))
         probeTimeout = try env.double("HEALTH_PROBE_TIMEOUT_SECONDS", default: 2, range: 0.05...60)
         commandTimeout = try env.double("BREAKER_COMMAND_TIMEOUT_SECONDS", default: 10, range: 0.1...300)
+        improvementTimeout = try env.double("IMPROVEMENT_COMMAND_TIMEOUT_SECONDS", default: 30, range: 0.5...300)
         snapshotKey = env.string("BREAKER_SNAPSHOT_KEY", default: "tmt:breaker:snapshot")
         compliancePath = env.string("COMPLIANCE_CONFIG", default: "\(configDirectory)/compliance-staging.yml")
         maxBodyBytes = try env.int("API_MAX_BODY_BYTES", default: 16 * 1024, range: 64...(1024 * 1024))
@@ -71,6 +76,9 @@ struct GatewaySettings: Sendable {
         streamClientBuffer = try env.int("STREAM_CLIENT_BUFFER_EVENTS", default: 1024, range: 8...100_000)
         streamMaxClients = try env.int("STREAM_MAX_CLIENTS", default: 64, range: 1...1000)
     }
+
+    /// The continuous-improvement agent's base URL, nil when `AGENT_URLS` does not list it.
+    var improvementAgentURL: String? { agents.first { $0.name == "continuous-improvement" }?.url }
 
     /// Parses `name=url,name=url`; nil or empty gives the defaults.
     static func parseAgents(_ raw: String?) throws -> [AgentTarget] {

@@ -37,7 +37,9 @@ let runtime = ServiceRuntime.boot(
     <CONFIG_DIR>/compliance-staging.yml), API_MAX_BODY_BYTES (default 16384), DASHBOARD_PORT
     (default 3000; 0 disables the dashboard; binds HTTP_HOST), STREAM_HEARTBEAT_SECONDS (default 15),
     STREAM_HEALTH_INTERVAL_SECONDS (default 5), STREAM_CLIENT_BUFFER_EVENTS (events queued per stream
-    client before it is dropped; default 1024), STREAM_MAX_CLIENTS (default 64).
+    client before it is dropped; default 1024), STREAM_MAX_CLIENTS (default 64), IMPROVEMENT_API_TOKEN or
+    IMPROVEMENT_API_TOKEN_FILE (the continuous-improvement agent's token, sent with forwarded
+    experiment approve/stop; unset: they answer 503), IMPROVEMENT_COMMAND_TIMEOUT_SECONDS (default 30).
     """)
 
 do {

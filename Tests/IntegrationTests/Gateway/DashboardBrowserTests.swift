@@ -19,6 +19,12 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         let dashboardPort = AgentProcess.freePort()
         let gateway = try GatewayTest.start(["DASHBOARD_PORT": String(dashboardPort), "STREAM_HEARTBEAT_SECONDS": "2"])
         try seed(pool, run: run, account: account, order: order)
+        let experiment = "exp-dash-\(run)"
+        try pool.execute("""
+            INSERT INTO experiments (id, service, parameters, status, baseline, p_value, improvement_percent)
+            VALUES ($1, $2, '{"stopATR": "0.6"}', 'pending', '{"stopATR": "0.5"}', 0.012, 4.2)
+            """, [experiment, "dash-\(run)"])
+        defer { _ = try? pool.execute("DELETE FROM experiments WHERE id = $1", [experiment]) }
 
         let browser = try HeadlessChromium()
         defer { browser.shutdown() }
@@ -87,6 +93,16 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         XCTAssertTrue(page.waitFor("document.querySelector('#breaker-result').dataset.status === '401'", timeout: 10),
                       "no 401 shown for a wrong token:\n\(diagnostics(page, gateway))")
         XCTAssertTrue((try page.evaluate("document.querySelector('#breaker-result').textContent") as? String ?? "").contains("401"))
+
+        // The agents table lists the (unreachable) circuit breaker as down; the seeded proposal has
+        // an approve button, and a wrong token is refused with 401 there too.
+        XCTAssertTrue(page.waitFor("document.querySelector('#agents[data-state=loaded] tr[data-agent-name=circuit-breaker][data-status=down]')",
+                                   timeout: 10), "no agents table:\n\(diagnostics(page, gateway))")
+        let proposal = #"document.querySelector('#experiments tr[data-experiment-id="\#(experiment)"][data-status=pending]')"#
+        XCTAssertTrue(page.waitFor(proposal, timeout: 10), "no proposal row:\n\(diagnostics(page, gateway))")
+        _ = try page.evaluate("document.querySelector('#token').value = 'wrong-\(run)', \(proposal).querySelector('[data-action=approve]').click(), true")
+        XCTAssertTrue(page.waitFor("document.querySelector('#experiment-result').dataset.status === '401'", timeout: 10),
+                      "no 401 shown for a wrong token:\n\(diagnostics(page, gateway))")
 
         _ = try page.evaluate("window.scrollTo(0, 0), true")
         let png = try page.screenshot()
