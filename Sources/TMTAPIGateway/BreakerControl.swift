@@ -12,7 +12,7 @@ struct BreakerControl: Sendable {
     let redis: RedisClient
     let queries: TradingQueries
     let audit: AuditLog
-    let token: APIToken
+    let token: BearerToken
     let snapshotKey: String
     let timeout: Double
     let logger: Logger
@@ -67,13 +67,13 @@ struct BreakerControl: Sendable {
     /// Handles `POST /api/v1/breaker/<action>`.
     func handle(_ action: BreakerCommand.Action, _ request: HTTPRequest) throws -> HTTPResponse {
         let name = "breaker.\(action.rawValue)"
-        var actor = APIToken.operatorHeader(request) ?? "anonymous"
+        var actor = BearerToken.operatorHeader(request) ?? "anonymous"
         var target = "-"
         var detail: [String: String] = ["remote": request.remoteAddress]
         do {
             try token.authorize(request)
             let body = try request.decode(CommandBody.self)
-            if actor == "anonymous" { actor = body.operator.map(APIToken.sanitise).flatMap { $0.isEmpty ? nil : $0 } ?? "api" }
+            if actor == "anonymous" { actor = body.operator.map(BearerToken.sanitise).flatMap { $0.isEmpty ? nil : $0 } ?? "api" }
             let command = try Self.command(action, body, operator: actor)
             target = command.key.map { "\($0.tier.rawValue):\($0.target)" } ?? "-"
             detail["commandId"] = command.id

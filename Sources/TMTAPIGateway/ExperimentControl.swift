@@ -11,7 +11,7 @@ struct ExperimentControl: Sendable {
     let pool: PostgresPool
     let queries: TradingQueries
     let audit: AuditLog
-    let token: APIToken
+    let token: BearerToken
     /// The continuous-improvement agent's token (`IMPROVEMENT_API_TOKEN`); nil disables the commands.
     let improvementToken: String?
     /// The agent's base URL (AGENT_URLS' `continuous-improvement`); nil when it is not listed.
@@ -63,7 +63,7 @@ struct ExperimentControl: Sendable {
     /// `POST /api/v1/experiments/:id/<action>` (`approve` or `stop`).
     func forward(_ action: String, id: String, _ request: HTTPRequest) throws -> HTTPResponse {
         let name = "experiment.\(action)"
-        let actor = APIToken.operatorHeader(request) ?? "api"
+        let actor = BearerToken.operatorHeader(request) ?? "api"
         let target = String(id.prefix(200))
         var detail: [String: String] = ["remote": request.remoteAddress, "via": "api-gateway"]
         do {

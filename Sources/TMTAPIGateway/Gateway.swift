@@ -33,7 +33,7 @@ final class Gateway: Sendable {
         let log = runtime.logger
         settings = try GatewaySettings(environment: env, configDirectory: runtime.options.configDirectory)
         compliance = try ComplianceConfiguration.load(path: settings.compliancePath)
-        let token = APIToken(token: try env.secret("TMT_API_TOKEN"))
+        let token = BearerToken(token: try env.secret("TMT_API_TOKEN"), setting: "TMT_API_TOKEN", realm: "tmt-api-gateway")
 
         let trading = try runtime.openTradingDatabase(env)
         let redis = try RedisClient(url: env.require("REDIS_URL"), metrics: runtime.metrics, logger: log)

@@ -12,7 +12,7 @@ final class ImprovementAgent: Sendable {
     private let settings: ImprovementSettings
     private let model: FillModel
     private let staging: [ComplianceConfiguration.StagingAccount]
-    private let token: APIToken
+    private let token: BearerToken
     private let metrics: AgentMetrics
     private let latestAnalytics = Mutex<(at: Date?, rows: [AnalyticsRow])>((nil, []))
     private let latestShadow = Mutex<ShadowCycleView?>(nil)
@@ -34,7 +34,8 @@ final class ImprovementAgent: Sendable {
         settings = try ImprovementSettings(config: runtime.config, environment: env, fillModel: model.configuration)
         let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
         staging = try ComplianceConfiguration.load(path: path).accounts
-        token = APIToken(token: try env.secret("IMPROVEMENT_API_TOKEN"))
+        token = BearerToken(token: try env.secret("IMPROVEMENT_API_TOKEN"), setting: "IMPROVEMENT_API_TOKEN",
+                            realm: "continuous-improvement")
         let m = runtime.metrics
         metrics = AgentMetrics(registry: m)
         gauges = AnalyticsGauges(registry: m)
@@ -259,14 +260,16 @@ final class ImprovementAgent: Sendable {
             return try .json(ExperimentView(record, observation: driver.observation(id)))
         }
         router.post("/api/v1/experiments/:id/approve", maxBodyBytes: 4096) { [self] request in
-            let actor = try token.authorize(request)
+            try token.authorize(request)
+            let actor = BearerToken.operatorHeader(request) ?? "api"
             let id = request.parameter("id") ?? ""
             return try audited(experiments, actor: actor, action: "experiment.approve", target: id) {
                 try driver.approve(id, by: actor)
             }
         }
         router.post("/api/v1/experiments/:id/stop", maxBodyBytes: 4096) { [self] request in
-            let actor = try token.authorize(request)
+            try token.authorize(request)
+            let actor = BearerToken.operatorHeader(request) ?? "api"
             let id = request.parameter("id") ?? ""
             var reason = "manual stop"
             if !request.body.isEmpty {

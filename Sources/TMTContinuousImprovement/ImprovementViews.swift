@@ -78,40 +78,23 @@ struct ShadowCycleView: Encodable, Sendable {
     var unchanged: [String]
 }
 
-/// An experiment for the API.
+/// An experiment for the API: its row's fields (the same names the gateway uses) and, while it
+/// rolls, the current stage's observation.
 struct ExperimentView: Encodable {
-    var id: String
-    var service: String
-    var status: String
-    var rolloutPercent: Int
-    var stage: Int?
-    var stageStartedAt: Date?
-    var parameters: [String: String]
-    var baseline: [String: String]
-    var pValue: Double?
-    var improvementPercent: Double?
-    var results: ExperimentResults
-    var createdAt: Date
-    var updatedAt: Date
-    var unpublishedUpdates: Int
+    var record: ExperimentRecord
     var observation: RolloutDriver.ObservationView?
 
-    init(_ r: ExperimentRecord, observation: RolloutDriver.ObservationView?) {
-        id = r.id
-        service = r.service
-        status = r.status
-        rolloutPercent = r.rolloutPercent
-        stage = r.rolloutStage
-        stageStartedAt = r.stageStartedAt
-        parameters = r.parameters
-        baseline = r.baseline
-        pValue = r.pValue
-        improvementPercent = r.improvementPercent
-        results = r.results
-        createdAt = r.createdAt
-        updatedAt = r.updatedAt
-        unpublishedUpdates = r.unpublishedUpdates
+    init(_ record: ExperimentRecord, observation: RolloutDriver.ObservationView?) {
+        self.record = record
         self.observation = observation
+    }
+
+    private enum CodingKeys: String, CodingKey { case observation }
+
+    func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(observation, forKey: .observation)
     }
 }
 
