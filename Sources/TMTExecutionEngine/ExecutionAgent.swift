@@ -221,12 +221,7 @@ final class ExecutionAgent: Sendable {
         state.withLock { s in
             s.lastFullPublish = Monotonic.nanos()
             for accountId in s.ledgers.keys.sorted() {
-                guard let ledger = s.ledgers[accountId] else { continue }
-                if var account = s.accounts[accountId], let valuation = try? engine.valuation(of: ledger, rates: s.rates) {
-                    valuation.apply(to: &account)
-                    s.accounts[accountId] = account
-                }
-                guard let account = s.accounts[accountId] else { continue }
+                guard let ledger = s.ledgers[accountId], let account = mark(ledger, in: &s) else { continue }
                 do {
                     _ = try sendAccount(account, producer: producer)
                     // Open positions too: a service started after they opened learns them here.
@@ -420,11 +415,11 @@ final class ExecutionAgent: Sendable {
     private func rollTradingDays(now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) {
         let instant = Self.date(now)
         for accountId in s.ledgers.keys.sorted() {
+            // Every tick passes here: the common case (the day still runs) does no calendar work.
+            if let current = s.days[accountId], instant < current.end { continue }
             guard let rules = rules(for: accountId, in: s) else { continue }
             let today = rules.tradingDay(containing: instant)
-            if let current = s.days[accountId] {
-                guard instant >= current.end else { continue }
-            } else {
+            if s.days[accountId] == nil {
                 // First sight since loading: the stored daily P&L is from an earlier firm day when
                 // the stored label differs (nothing was booked since, so the balance starts today).
                 s.days[accountId] = today
@@ -435,8 +430,7 @@ final class ExecutionAgent: Sendable {
             s.ledgers[accountId] = ledger
             s.days[accountId] = today
             dayRolls.labels(accountId).inc()
-            var account = s.accounts[accountId]
-            if let valuation = try? engine.valuation(of: ledger, rates: s.rates) { account.map { var a = $0; valuation.apply(to: &a); account = a } }
+            let account = mark(ledger, in: &s)
             do {
                 _ = try pool.execute("""
                     UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = $4, updated_at = now() WHERE id = $1
@@ -447,7 +441,6 @@ final class ExecutionAgent: Sendable {
             }
             runtime.logger.info("trading day started", ["account": accountId, "day": today.label, "balance": "\(ledger.balance)"])
             guard let account else { continue }
-            s.accounts[accountId] = account
             do { _ = try sendAccount(account, producer: producer) } catch {
                 metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
             }
@@ -495,6 +488,17 @@ final class ExecutionAgent: Sendable {
         do { _ = try sendAccount(account, producer: producer) } catch {
             metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
         }
+    }
+
+    /// The account marked to the latest quotes (stored back) where the ledger can be valued,
+    /// else as it stands; nil for an account never loaded.
+    private func mark(_ ledger: AccountLedger, in s: inout State) -> Account? {
+        guard var account = s.accounts[ledger.accountId] else { return nil }
+        if let valuation = try? engine.valuation(of: ledger, rates: s.rates) {
+            valuation.apply(to: &account)
+            s.accounts[ledger.accountId] = account
+        }
+        return account
     }
 
     private func sendAccount(_ account: Account, producer: KafkaProducer) throws -> KafkaDelivery {
