@@ -60,20 +60,8 @@ final class AccountRoutingTests: XCTestCase {
         XCTAssertTrue(variants.contains(experiment) && variants.contains(accounts[0]), variants)
 
         // The scripted accumulation of WyckoffAgentTests.
-        let startMicros: Int64 = 1_795_503_600_000_000
-        let probeProducer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "probe"),
-                                              metrics: MetricsRegistry())
-        XCTAssertTrue(agent.waitUntilConsumingTicks(producer: probeProducer), "the agent never consumed a tick:\n\(agent.log.suffix(2000))")
-        probeProducer.close()
-        let generator = Process()
-        generator.executableURL = TestServices.executable("tmt-data-generator")
-        generator.arguments = ["--seed", "5", "--rate", "20000", "--count", "26000", "--instruments", "EUR_USD",
-                               "--scenario", "accumulation:EUR_USD", "--scenario-minutes", "30", "--start", "2026-11-24T07:00:00Z",
-                               "--bootstrap", bootstrap]
-        generator.standardError = FileHandle.nullDevice
-        try generator.run()
-        generator.waitUntilExit()
-        XCTAssertEqual(generator.terminationStatus, 0)
+        let startMicros = ScriptedAccumulation.startMicros
+        try ScriptedAccumulation.feed(agent, bootstrap: bootstrap)
 
         let found = Mutex<[Signal]>([])
         let reader = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "routing-test"),

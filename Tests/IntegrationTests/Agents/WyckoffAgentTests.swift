@@ -28,24 +28,8 @@ final class WyckoffAgentTests: XCTestCase {
         XCTAssertTrue(joined, "the agent never joined its group:\n\(agent.log)")
 
         // Tuesday 07:00 UTC: London session, far from the weekend; 30-minute script, 60 s bars.
-        let start = "2026-11-24T07:00:00Z"
-        let startMicros: Int64 = 1_795_503_600_000_000
-        let probeProducer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "probe"),
-                                              metrics: MetricsRegistry())
-        XCTAssertTrue(agent.waitUntilConsumingTicks(producer: probeProducer), "the agent never consumed a tick:\n\(agent.log.suffix(2000))")
-        probeProducer.close()
-        let generator = Process()
-        generator.executableURL = TestServices.executable("tmt-data-generator")
-        generator.arguments = ["--seed", "5", "--rate", "20000", "--count", "26000", "--instruments", "EUR_USD",
-                               "--scenario", "accumulation:EUR_USD", "--scenario-minutes", "30", "--start", start, "--bootstrap", bootstrap]
-        generator.standardError = FileHandle.nullDevice
-        try generator.run()
-        generator.waitUntilExit()
-        XCTAssertEqual(generator.terminationStatus, 0)
-
-        // The agent works through the script: 4,350 s of market time is about 72 one-minute bars.
-        let processed = KafkaWait.until(timeout: 120) { metricValue(in: (try? agent.metrics()) ?? "", "tmt_wyckoff_bars_total{instrument=\"EUR_USD\"}") >= 70 }
-        XCTAssertTrue(processed, "the agent did not work through the script:\n\(agent.log.suffix(3000))")
+        let startMicros = ScriptedAccumulation.startMicros
+        try ScriptedAccumulation.feed(agent, bootstrap: bootstrap)
 
         // The signal, read back from signals.generated.
         let found = Mutex<[Envelope<Signal>]>([])

@@ -277,15 +277,3 @@ final class PipelineEndToEndTests: XCTestCase {
                               to: .breakerCommands, key: account).wait(timeout: 10)
     }
 }
-
-/// The sum of every sample whose name and labels start with `prefix` (e.g. a counter family).
-func sum(_ exposition: String, _ prefix: String) -> Double {
-    exposition.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.hasPrefix(prefix) }.reduce(0.0) { total, line in
-        guard let space = line.lastIndex(of: " ") else { return total }
-        let name = line[..<space]
-        // `prefix` must end at a name/label boundary: `x_total` must not match `x_total_extra`.
-        let rest = name.dropFirst(prefix.count)
-        guard rest.isEmpty || rest.first == "{" || rest.first == "," || prefix.hasSuffix("\"") || prefix.hasSuffix("{") else { return total }
-        return total + (Double(line[line.index(after: space)...]) ?? 0)
-    }
-}

@@ -98,3 +98,31 @@ extension AgentProcess {
         return false
     }
 }
+
+/// The scripted EUR_USD accumulation the Wyckoff tests feed an agent: seed 5, a 30-minute script
+/// from Tuesday 2026-11-24 07:00 UTC (London session), 26,000 ticks at 20,000/s.
+enum ScriptedAccumulation {
+    static let start = "2026-11-24T07:00:00Z"
+    static let startMicros: Int64 = 1_795_503_600_000_000
+
+    /// Waits until `agent` consumes ticks, runs the generator, then waits until the agent has
+    /// worked through the script (4,350 s of market time is about 72 one-minute bars).
+    static func feed(_ agent: AgentProcess, bootstrap: String) throws {
+        let probeProducer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "probe"),
+                                              metrics: MetricsRegistry())
+        XCTAssertTrue(agent.waitUntilConsumingTicks(producer: probeProducer), "the agent never consumed a tick:\n\(agent.log.suffix(2000))")
+        probeProducer.close()
+        let generator = Process()
+        generator.executableURL = TestServices.executable("tmt-data-generator")
+        generator.arguments = ["--seed", "5", "--rate", "20000", "--count", "26000", "--instruments", "EUR_USD",
+                               "--scenario", "accumulation:EUR_USD", "--scenario-minutes", "30", "--start", start, "--bootstrap", bootstrap]
+        generator.standardError = FileHandle.nullDevice
+        try generator.run()
+        generator.waitUntilExit()
+        XCTAssertEqual(generator.terminationStatus, 0)
+        let processed = KafkaWait.until(timeout: 120) {
+            metricValue(in: (try? agent.metrics()) ?? "", "tmt_wyckoff_bars_total{instrument=\"EUR_USD\"}") >= 70
+        }
+        XCTAssertTrue(processed, "the agent did not work through the script:\n\(agent.log.suffix(3000))")
+    }
+}
