@@ -72,6 +72,7 @@ enum DashboardPage {
       <button type="button" data-action="trip" class="danger">Trip</button>
       <button type="button" data-action="reset">Reset</button>
       <button type="button" data-action="flatten" class="danger">Flatten</button>
+      <button type="button" data-action="new-day" title="Start a new trading day now: the account named (tier account) or every account">New day</button>
     </form>
     <div id="breaker-result" class="result" data-status=""></div>
   </section>

@@ -407,7 +407,27 @@ enum DashboardScript {
     }
     return t;
   }
+  // A new staging trading day (POST /api/v1/day/reset): the account named with tier account, else every account.
+  async function newDay(tier, target, reason) {
+    const out = $('#breaker-result');
+    const accounts = tier === 'account' && target ? [target] : [];
+    if (!window.confirm('Start a new trading day now for ' + (accounts.length ? 'account ' + target : 'every account') + '? Daily P&L and daily limits restart from the current balance.')) return;
+    const t = token();
+    if (!t) { out.dataset.status = 'error'; out.textContent = 'no token given: command not sent'; return; }
+    out.dataset.status = 'pending'; out.textContent = 'new day for ' + (accounts.length ? target : 'every account') + ' …';
+    const r = await api('/api/v1/day/reset', { method: 'POST', body: JSON.stringify({ accounts, reason: reason || 'dashboard new day' }),
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: 'Bearer ' + t, 'X-Operator': 'dashboard' } });
+    out.dataset.status = String(r.status || 'error');
+    if (r.ok && r.body) {
+      out.textContent = r.status + ' new day · ' + r.body.acknowledgements.map((a) => a.agent + ': ' + a.detail).join(' · ') + ' · command ' + r.body.commandId;
+    } else {
+      out.textContent = r.status + ' ' + (r.body && r.body.error ? r.body.error.code + ': ' + r.body.error.message : 'request failed');
+      if (r.status === 401 || r.status === 403) { sessionStorage.removeItem('tmt-api-token'); $('#token').value = ''; }
+    }
+    loadBreaker(); loadAccounts();
+  }
   async function command(action, tier, target, reason) {
+    if (action === 'new-day') return newDay(tier, target, reason);
     const out = $('#breaker-result');
     if (action === 'flatten' && !window.confirm('Flatten every open position of ' + tier + (target ? ' ' + target : '') + '?')) return;
     const t = token();
@@ -527,7 +547,10 @@ enum DashboardScript {
     let d;
     try { d = JSON.parse(raw); } catch (e) { return; }
     state.events += 1;
-    $('#event-count').textContent = String(state.events);
+    const counter = $('#event-count');
+    counter.textContent = String(state.events);
+    counter.dataset[name] = String(Number(counter.dataset[name] || 0) + 1);   // per type, shown as the tooltip
+    counter.title = ['fill', 'account', 'position', 'breaker', 'health'].map((n) => n + ' ' + (counter.dataset[n] || 0)).join(' · ');
     $('#last-event').textContent = clock(Date.now()) + ' ' + name;
     const feed = $('#events');
     feed.prepend(el('li', { data: { event: name } }, el('span', { class: 'ev', text: name }), clock(Date.now()) + ' ', summary(name, d)));

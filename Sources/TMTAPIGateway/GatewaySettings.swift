@@ -38,6 +38,13 @@ struct GatewaySettings: Sendable {
     /// (it publishes the config update before answering). Env
     /// `IMPROVEMENT_COMMAND_TIMEOUT_SECONDS`; default 30.
     var improvementTimeout: Double
+    /// Agents that must acknowledge a day reset before it is answered 200. Env
+    /// `DAY_RESET_AGENTS` (comma-separated); default execution-engine, compliance-engine,
+    /// circuit-breaker (the agents that keep per-day state).
+    var dayResetAgents: [String]
+    /// Seconds a day reset waits for those acknowledgements before answering 504. Env
+    /// `DAY_RESET_TIMEOUT_SECONDS`; default 15.
+    var dayResetTimeout: Double
     /// Redis key of the breaker snapshot (the breaker's `BREAKER_SNAPSHOT_KEY`). Default
     /// `tmt:breaker:snapshot`.
     var snapshotKey: String
@@ -67,6 +74,10 @@ struct GatewaySettings: Sendable {
         probeTimeout = try env.double("HEALTH_PROBE_TIMEOUT_SECONDS", default: 2, range: 0.05...60)
         commandTimeout = try env.double("BREAKER_COMMAND_TIMEOUT_SECONDS", default: 10, range: 0.1...300)
         improvementTimeout = try env.double("IMPROVEMENT_COMMAND_TIMEOUT_SECONDS", default: 30, range: 0.5...300)
+        dayResetAgents = env.string("DAY_RESET_AGENTS", default: "execution-engine,compliance-engine,circuit-breaker")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !dayResetAgents.isEmpty else { throw TMTError(.configuration, "DAY_RESET_AGENTS must name at least one agent") }
+        dayResetTimeout = try env.double("DAY_RESET_TIMEOUT_SECONDS", default: 15, range: 0.5...300)
         snapshotKey = env.string("BREAKER_SNAPSHOT_KEY", default: "tmt:breaker:snapshot")
         compliancePath = env.string("COMPLIANCE_CONFIG", default: "\(configDirectory)/compliance-staging.yml")
         maxBodyBytes = try env.int("API_MAX_BODY_BYTES", default: 16 * 1024, range: 64...(1024 * 1024))

@@ -186,6 +186,14 @@ final class BreakerAgent: Sendable {
         }
         try commands.startEnvelopes(BreakerCommand.self) { [self] e, _ in try handle(command: e, book: book, sink: sink, producer: producer) }
         try gate.startEnvelopes(Order.self) { [self] e, _ in try handle(order: e, store: orders, sink: sink, producer: producer) }
+        try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
+            switch command.action {
+            case .dayReset:
+                let (events, message) = breaker.withLock { $0.startNewDay(command) }
+                try sink.publish(events, snapshot: true)
+                return message
+            }
+        }
     }
 
     /// The agent behind a consumer group: groups are named after the service, per-instance ones

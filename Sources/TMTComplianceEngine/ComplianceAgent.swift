@@ -73,6 +73,32 @@ final class ComplianceAgent: Sendable {
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in
             try handle(envelope, market: market, book: state, pool: pool, producer: producer)
         }
+        try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
+            switch command.action {
+            case .dayReset: resetDay(command, market: market, book: state)
+            }
+        }
+    }
+
+    /// `staging.commands` day reset: the daily limits of every account in scope are measured
+    /// from its balance and equity now (the firm day's label stays); the one-line acknowledgement.
+    private func resetDay(_ command: StagingCommand, market: MarketView, book: AccountBook) -> String {
+        let now = market.marketNow() ?? Date()
+        var reset: [String] = [], skipped: [String] = []
+        for account in book.allAccounts where command.applies(to: account.id) {
+            guard let rules = engine.configuration.rules(forFirm: account.firm) else {
+                skipped.append("\(account.id) (firm \(account.firm) not configured)")
+                continue
+            }
+            let start = ComplianceDayStart.fresh(at: now, rules: rules, account: account)
+            dayStarts.withLock { $0[account.id] = start }
+            reset.append("\(account.id) from balance \(account.balance), equity \(account.equity)")
+        }
+        for id in command.accounts where book.account(id) == nil { skipped.append("\(id) (unknown)") }
+        var text = "daily limits re-measured for \(reset.count) account\(reset.count == 1 ? "" : "s")"
+        if !reset.isEmpty { text += ": " + StagingCommand.list(reset) }
+        if !skipped.isEmpty { text += "; skipped: " + StagingCommand.list(skipped) }
+        return text
     }
 
     private func reloadNews(pool: PostgresPool) throws {

@@ -117,6 +117,11 @@ final class ExecutionAgent: Sendable {
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in
             try onOrder(envelope, pool: pool, producer: producer)
         }
+        try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
+            switch command.action {
+            case .dayReset: try resetDay(command, pool: pool, producer: producer)
+            }
+        }
         // Timers on the market clock (quote waits, expiries) and throttled account updates.
         Thread.detachNewThread { [self] in
             while !runtime.lifecycle.isStopping {
@@ -425,25 +430,63 @@ final class ExecutionAgent: Sendable {
                 s.days[accountId] = today
                 guard let stored = s.storedDays.removeValue(forKey: accountId) ?? nil, stored != today.label else { continue }
             }
-            guard var ledger = s.ledgers[accountId] else { continue }
-            ledger.startNewDay()
-            s.ledgers[accountId] = ledger
             s.days[accountId] = today
             dayRolls.labels(accountId).inc()
-            let account = mark(ledger, in: &s)
-            do {
-                _ = try pool.execute("""
-                    UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = $4, updated_at = now() WHERE id = $1
-                    """, [accountId, account?.dailyPnL ?? 0, account?.equity, today.label])
-            } catch {
-                metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
-                runtime.logger.error("trading day not stored", ["account": accountId, "error": "\(error)"])
+            startDay(accountId, label: today.label, why: "firm reset", in: &s, pool: pool, producer: producer)
+        }
+    }
+
+    /// A new trading day for `accountId` from now: the ledger's day-start balance becomes the
+    /// balance, the row's daily P&L and day label are stored, and the account is published.
+    @discardableResult
+    private func startDay(_ accountId: String, label: String?, why: String, in s: inout State, pool: PostgresPool,
+                          producer: KafkaProducer) -> Account? {
+        guard var ledger = s.ledgers[accountId] else { return nil }
+        ledger.startNewDay()
+        s.ledgers[accountId] = ledger
+        let account = mark(ledger, in: &s)
+        do {
+            _ = try pool.execute("""
+                UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = COALESCE($4, trading_day),
+                updated_at = now() WHERE id = $1
+                """, [accountId, account?.dailyPnL ?? 0, account?.equity, label])
+        } catch {
+            metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
+            runtime.logger.error("trading day not stored", ["account": accountId, "error": "\(error)"])
+        }
+        runtime.logger.info("trading day started", ["account": accountId, "day": label ?? "-", "why": why, "balance": "\(ledger.balance)"])
+        guard let account else { return nil }
+        do { _ = try sendAccount(account, producer: producer) } catch {
+            metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
+        }
+        return account
+    }
+
+    /// `staging.commands` day reset: a new trading day now for every staging account in scope
+    /// (and any other loaded one), keeping the firm day's label; the one-line acknowledgement.
+    private func resetDay(_ command: StagingCommand, pool: PostgresPool, producer: KafkaProducer) throws -> String {
+        state.withLock { s in
+            let ids = Set(firms.accounts.map(\.id)).union(s.ledgers.keys).union(command.accounts).sorted().filter(command.applies)
+            var started: [String] = [], unknown: [String] = []
+            for id in ids {
+                // (try? rather than do/catch: the latter inside withLock crashed Swift 6.3.1 debug builds.)
+                guard (try? ledger(id, in: &s, pool: pool)) != nil else {
+                    unknown.append(id)
+                    runtime.logger.warning("day reset for an account not in the trading database", ["account": id])
+                    continue
+                }
+                let label = s.days[id]?.label ?? (s.storedDays[id] ?? nil)
+                if let account = startDay(id, label: label, why: "day reset \(command.id) by \(command.requestedBy)", in: &s,
+                                          pool: pool, producer: producer) {
+                    started.append("\(id) at balance \(account.balance)")
+                } else {
+                    started.append(id)
+                }
             }
-            runtime.logger.info("trading day started", ["account": accountId, "day": today.label, "balance": "\(ledger.balance)"])
-            guard let account else { continue }
-            do { _ = try sendAccount(account, producer: producer) } catch {
-                metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
-            }
+            var text = "new trading day for \(started.count) account\(started.count == 1 ? "" : "s")"
+            if !started.isEmpty { text += ": " + StagingCommand.list(started) }
+            if !unknown.isEmpty { text += "; unknown: " + StagingCommand.list(unknown) }
+            return text
         }
     }
 

@@ -18,6 +18,9 @@ public enum Topic: String, CaseIterable, Sendable {
     case agentsHealth = "agents.health"
     case improvementProposals = "improvement.proposals"
     case configUpdates = "config.updates"
+    /// Operator commands to the whole staging pipeline (e.g. start a new trading day), read by
+    /// every instance of the agents that keep per-day state.
+    case stagingCommands = "staging.commands"
     case dlq = "dlq"
 
     /// The topic name on the broker.
@@ -32,7 +35,7 @@ public enum Topic: String, CaseIterable, Sendable {
             6
         case .complianceViolations, .ordersBlocked, .dlq:
             3
-        case .breakerCommands, .breakerEvents, .agentsHealth, .improvementProposals, .configUpdates:
+        case .breakerCommands, .breakerEvents, .agentsHealth, .improvementProposals, .configUpdates, .stagingCommands:
             1
         }
     }

@@ -229,6 +229,19 @@ public enum TradingSchema {
         PostgresMigration(version: 5, name: "experiments_one_rolling_per_service", sql: """
         CREATE UNIQUE INDEX experiments_one_rolling_per_service ON experiments (service) WHERE status = 'rolling';
         """),
+        // Each agent instance that applied a `staging.commands` message (a day reset) says so
+        // here; the gateway answers the operator from these rows, and a redelivery is skipped.
+        PostgresMigration(version: 6, name: "staging_command_acks", sql: """
+        CREATE TABLE staging_command_acks (
+            command_id text NOT NULL,
+            agent text NOT NULL,
+            instance text NOT NULL,
+            action text NOT NULL,
+            detail text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (command_id, agent, instance)
+        );
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

@@ -21,6 +21,8 @@ public enum BreakerCause: String, Codable, Sendable, CaseIterable, CodingKeyRepr
     case manualTrip = "manual-trip"
     /// An operator reset it via `breaker.commands`.
     case manualReset = "manual-reset"
+    /// An operator started a new staging trading day (`staging.commands` day reset).
+    case dayReset = "day-reset"
     /// An operator ordered flatten-all; the breaker is tripped so nothing new opens.
     case flattenAll = "flatten-all"
     /// The recovery timeout elapsed (tripped → half-open).

@@ -8,7 +8,11 @@ import XCTest
 /// does its part for three accounts on three firms. Everything is asserted from PostgreSQL:
 /// one terminal outcome per signal × account with its reason, exact books, a drawdown trip of an
 /// account breaker that blocks that account while others trade, a reset that resumes it, the
-/// per-agent latency of every order from its hops, and the design's metrics on `/metrics`.
+/// per-agent latency of every order from its hops, and the design's metrics on `/metrics`. The
+/// API gateway fronts the run (the reset goes through it; every read route is checked against
+/// the database) and the Trading Dashboard is open in headless Chromium throughout: it renders
+/// the accounts, positions and an order's trail, counts the fills the live feed brought, and
+/// starts a new trading day that execution, compliance and the breaker acknowledge.
 ///
 /// The breaker's daily drawdown limit is set to 0.001 % for the FTMO-like and the trailing
 /// account, so the first fill of either (its commission and spread) is the scripted drawdown that
@@ -54,6 +58,15 @@ final class PipelineEndToEndTests: XCTestCase {
         }, "the breaker never saw every account and agent healthy:\n\(stack.logs())")
         let testStarted = Date()
 
+        // The gateway in front of it all, and the Trading Dashboard open in headless Chromium
+        // (on the strict account, which trades throughout) while the data flows.
+        let dashboardPort = AgentProcess.freePort()
+        let gateway = try stack.startGateway(dashboardPort: dashboardPort)
+        try checkHealthy(gateway, stack: stack)
+        let watched = stack.accounts[1].id
+        let browser = try openDashboard(port: dashboardPort, account: watched, stack: stack)
+        defer { browser?.page.close(); browser?.chromium.shutdown() }
+
         // Six scripted setups, 10 simulated minutes apart, from a Tuesday morning (London open).
         let start = PipelineStack.tuesdayMorning()
         let generator = try stack.generator([
@@ -92,7 +105,7 @@ final class PipelineEndToEndTests: XCTestCase {
                 WHERE o.account_id <> $1 AND o.account_id = ANY($2::text[]) AND e.agent = 'execution-engine' AND e.status = 'filled'
                     AND e.at > $3 LIMIT 1
                 """, [t.account, idArray, t.at]) != nil {
-                try sendReset(account: t.account, stack: stack)
+                try resetThroughGateway(gateway, account: t.account, stack: stack)
                 resetAt = Date()
             }
             if !generator.process.isRunning, tripped == nil { break }
@@ -237,6 +250,10 @@ final class PipelineEndToEndTests: XCTestCase {
         print("per-agent hop latency: " + summary.joined(separator: "; "))
         print("outcomes per signal × account: \(outcomes.sorted { $0.key < $1.key }) over \(signals.count) signals; test ran \(Int(Date().timeIntervalSince(testStarted))) s")
 
+        // The same run through the gateway's API, then the dashboard as the browser shows it.
+        try checkRoutes(gateway, stack: stack, pool: pool, tripped: trip.account)
+        if let browser { try checkDashboard(browser.page, gateway: gateway, stack: stack, pool: pool, account: watched) }
+
         // The design's metrics, from the agents' /metrics.
         func metrics(_ service: String) throws -> String { try XCTUnwrap(stack.first(service)).metrics() }
         let execution = try metrics("execution-engine")
@@ -263,17 +280,9 @@ final class PipelineEndToEndTests: XCTestCase {
             XCTAssertGreaterThan(sum(m, "tmt_kafka_messages_consumed_total"), 0, "\(spec.service) consumed nothing")
             XCTAssertEqual(try Promtool.checkMetrics(m).status, 0, "\(spec.service) /metrics fails promtool")
         }
+        // Last (it restarts every account's daily P&L): a new trading day from the dashboard.
+        if let browser { try newDayFromDashboard(browser.page, gateway: gateway, stack: stack, pool: pool) }
         for (spec, agent) in started { XCTAssertEqual(agent.terminate(), 0, "\(spec.service) did not stop cleanly:\n\(agent.log.suffix(2000))") }
-    }
-
-    private func sendReset(account: String, stack: PipelineStack) throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: stack.bootstrap, clientId: "e2e-operator"),
-                                         metrics: MetricsRegistry())
-        defer { producer.close() }
-        let command = BreakerCommand(id: "e2e-reset-\(stack.run)", action: .reset, tier: .account, target: account,
-                                     reason: "end-to-end test: resume after the scripted drawdown", requestedBy: "e2e-test",
-                                     issuedAt: HopClock.nowMicros())
-        _ = try producer.send(Envelope(id: command.id, type: "breaker.command", traceId: command.id, source: "e2e-test", payload: command),
-                              to: .breakerCommands, key: account).wait(timeout: 10)
+        XCTAssertEqual(gateway.terminate(), 0, "the gateway did not stop cleanly:\n\(gateway.log.suffix(2000))")
     }
 }

@@ -100,6 +100,27 @@ final class PipelineStack {
         }
     }
 
+    /// The bearer token of the gateway `startGateway` starts.
+    let gatewayToken = "e2e-token-\(UUID().uuidString)"
+
+    /// `tmt-api-gateway` in front of the running agents (AGENT_URLS lists each service's first
+    /// instance), the dashboard on `dashboardPort`; waits for `/ready`.
+    func startGateway(dashboardPort: Int) throws -> AgentProcess {
+        var env = environment
+        env["TMT_API_TOKEN"] = gatewayToken
+        env["DASHBOARD_PORT"] = String(dashboardPort)
+        env["AGENT_URLS"] = PipelineStack.agents.compactMap { spec in first(spec.service).map { "\(spec.service)=\($0.base)" } }
+            .joined(separator: ",")
+        env["HEALTH_PROBE_TIMEOUT_SECONDS"] = "3"
+        env["BREAKER_COMMAND_TIMEOUT_SECONDS"] = "20"
+        env["DAY_RESET_TIMEOUT_SECONDS"] = "30"
+        env["STREAM_HEARTBEAT_SECONDS"] = "2"
+        let gateway = try AgentProcess(executable: "tmt-api-gateway", port: AgentProcess.freePort(), environment: env)
+        processes["api-gateway", default: []].append(gateway)
+        try gateway.waitUntilReady(timeout: 60)
+        return gateway
+    }
+
     func first(_ service: String) -> AgentProcess? { processes[service]?.first { $0.process.isRunning } }
 
     /// The tail of every agent's log, for failure messages.

@@ -48,38 +48,71 @@ final class GatewayAPITests: XCTestCase {
         XCTAssertTrue(try GatewayTest.get(gateway, "/metrics").text.contains("tmt_service_info{"))
     }
 
-    /// Every mutating route answers 401 without a token and with a wrong one (JSON error,
+    /// Every mutating route (every POST of docs/api/openapi.yaml, which the test above holds
+    /// equal to the route table) answers 401 without a token and with a wrong one (JSON error,
     /// WWW-Authenticate), and each refusal is in audit_log.
     func testMutatingRoutesRequireTheTokenAndAuditEveryRefusal() throws {
         let gateway = try GatewayTest.start()
         let actor = "unauth-\(UUID().uuidString.prefix(8).lowercased())"
         let body = #"{"tier":"system","reason":"should never be applied"}"#
-        let routes = ["/api/v1/breaker/trip", "/api/v1/breaker/reset", "/api/v1/breaker/flatten"]
+        let routes = try GatewayTest.mutatingRoutes()
+        XCTAssertEqual(routes.count, 6, "\(routes)")
         for route in routes {
             for token in [nil, "wrong-\(GatewayTest.token)", GatewayTest.token + "x", ""] as [String?] {
                 let r = try GatewayTest.post(gateway, route, json: body, token: token, operator: actor)
                 GatewayTest.assertError(r, 401, code: "unauthorized")
-                XCTAssertEqual(r.headers["WWW-Authenticate"], "Bearer realm=\"tmt-api-gateway\"")
+                XCTAssertEqual(r.headers["WWW-Authenticate"], "Bearer realm=\"tmt-api-gateway\"", route)
             }
         }
         let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
         defer { pool.shutdown() }
         let rows = try pool.query("SELECT action, result FROM audit_log WHERE actor = $1", [actor])
-        XCTAssertEqual(rows.count, 12)
-        for action in ["breaker.trip", "breaker.reset", "breaker.flatten"] {
-            XCTAssertEqual(try rows.filter { try $0.decode(String.self, column: "action") == action }.count, 4, action)
+        XCTAssertEqual(rows.count, routes.count * 4)
+        let actions = try rows.map { try $0.decode(String.self, column: "action") }
+        for action in ["breaker.trip", "breaker.reset", "breaker.flatten", "experiment.approve", "experiment.stop", "day.reset"] {
+            XCTAssertEqual(actions.filter { $0 == action }.count, 4, "\(action) in \(actions)")
         }
         XCTAssertTrue(try rows.allSatisfy { try $0.decode(String.self, column: "result") == "refused: unauthorized" })
-        // Nothing was published: no snapshot appeared under the gateway's key and the system is untouched.
     }
 
-    /// Without TMT_API_TOKEN the mutating routes are disabled with a 503 that names the setting.
+    /// Without TMT_API_TOKEN every mutating route is disabled with a 503 that names the setting.
     func testMutatingRoutesAre503WhenNoTokenIsConfigured() throws {
         let gateway = try GatewayTest.start(["TMT_API_TOKEN": ""])
-        for route in ["/api/v1/breaker/trip", "/api/v1/breaker/reset", "/api/v1/breaker/flatten"] {
+        for route in try GatewayTest.mutatingRoutes() {
             let r = try GatewayTest.post(gateway, route, json: #"{"tier":"system","reason":"x"}"#)
             GatewayTest.assertError(r, 503, code: "not_configured", mentions: "TMT_API_TOKEN")
         }
+    }
+
+    /// A day reset: the body checked (400 naming the field, 404 for an unknown account); with no
+    /// agent consuming staging.commands, 504 naming the agents that did not acknowledge; all audited.
+    func testDayResetValidatesAndTimesOutNamingTheSilentAgents() throws {
+        let gateway = try GatewayTest.start(["DAY_RESET_TIMEOUT_SECONDS": "1", "DAY_RESET_AGENTS": "execution-engine,compliance-engine"])
+        let actor = "day-\(UUID().uuidString.prefix(8).lowercased())"
+        let route = "/api/v1/day/reset"
+        GatewayTest.assertError(try GatewayTest.post(gateway, route, json: "{}", operator: actor), 400, code: "invalid_body", mentions: "'reason'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"reason":"r","accounts":"all"}"#, operator: actor), 400,
+                                code: "invalid_body")
+        GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"reason":"r","accounts":[""]}"#, operator: actor), 400,
+                                mentions: "'accounts'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"reason":"r","accounts":["no-such-\#(actor)"]}"#, operator: actor),
+                                404, code: "unknown_account", mentions: "no-such-\(actor)")
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let account = "day-\(actor)"
+        try pool.execute("INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, high_water_mark) VALUES ($1, 'ftmo-like', 'USD', 1000, 1000, 1000, 1000)",
+                         [account])
+        defer { _ = try? pool.execute("DELETE FROM accounts WHERE id = $1", [account]) }
+        // No agent runs in this test, so nobody acknowledges: 504 naming both.
+        let timeout = try GatewayTest.post(gateway, route, json: #"{"reason":"nobody listens","accounts":["\#(account)"]}"#, operator: actor)
+        GatewayTest.assertError(timeout, 504, code: "day_reset_timeout", mentions: "compliance-engine, execution-engine")
+
+        let rows = try pool.query("SELECT action, target, result FROM audit_log WHERE actor = $1 ORDER BY id", [actor])
+        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "action") }, Array(repeating: "day.reset", count: 5))
+        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "result") },
+                       ["refused: invalid_body", "refused: invalid_body", "refused: invalid_body", "refused: unknown_account",
+                        "timeout"])
+        XCTAssertEqual(try rows.last?.decode(String.self, column: "target"), "accounts:\(account)")
     }
 
     /// 404, 405, 400 naming the field (body and query), 413: all JSON errors.

@@ -56,6 +56,14 @@ enum GatewayTest {
         return actual
     }
 
+    /// Every POST path of docs/api/openapi.yaml, path parameters filled with a placeholder.
+    static func mutatingRoutes() throws -> [String] {
+        try specRoutes().filter { $0.hasPrefix("POST ") }.map {
+            $0.dropFirst(5).split(separator: "/", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix(":") ? "exp-placeholder" : String($0) }.joined(separator: "/")
+        }.sorted()
+    }
+
     /// The routes in docs/api/openapi.yaml as `METHOD /pattern` (path templates `{id}` as `:id`).
     static func specRoutes() throws -> Set<String> {
         let text = try String(contentsOf: TestServices.repoRoot.appendingPathComponent("docs/api/openapi.yaml"), encoding: .utf8)

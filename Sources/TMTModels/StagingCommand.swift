@@ -1,0 +1,52 @@
+/// An operator command to the staging pipeline as a whole, on `staging.commands` (issued through
+/// the API gateway). Each agent that keeps state for it applies it once per instance and records
+/// an acknowledgement (`staging_command_acks`), which is what the gateway answers with.
+public struct StagingCommand: Codable, Sendable, Equatable {
+    public enum Action: String, Codable, Sendable, CaseIterable {
+        /// Start a new trading day now for the named accounts (all when none are named), without
+        /// waiting for the firm's reset: execution re-anchors the day's P&L at the current balance,
+        /// compliance re-measures its daily limits from the current balance and equity, and the
+        /// circuit breaker takes the current equity as the day's start and resets the account
+        /// (and, for all accounts, system) breakers a drawdown tripped. Manual trips stay.
+        case dayReset = "day.reset"
+    }
+
+    /// Unique command id; each agent instance applies a command once.
+    public var id: String
+    public var action: Action
+    /// The accounts it applies to; empty means every account.
+    public var accounts: [String]
+    /// Why (recorded with every acknowledgement and in the logs).
+    public var reason: String
+    /// Who issued it; JSON key `operator`.
+    public var requestedBy: String
+    /// When it was issued, µs since the epoch.
+    public var issuedAt: Int64
+
+    public init(id: String, action: Action, accounts: [String] = [], reason: String, requestedBy: String, issuedAt: Int64) {
+        self.id = id
+        self.action = action
+        self.accounts = accounts
+        self.reason = reason
+        self.requestedBy = requestedBy
+        self.issuedAt = issuedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, action, accounts, reason
+        case requestedBy = "operator"
+        case issuedAt
+    }
+
+    /// Whether `account` is in scope.
+    public func applies(to account: String) -> Bool { accounts.isEmpty || accounts.contains(account) }
+}
+
+extension StagingCommand {
+    /// `items` joined with ", ", the first `limit` of them and "… and N more" (acknowledgements
+    /// stay one readable line when a command covers every account of a busy database).
+    public static func list(_ items: [String], limit: Int = 10) -> String {
+        items.count <= limit ? items.joined(separator: ", ")
+            : items.prefix(limit).joined(separator: ", ") + " … and \(items.count - limit) more"
+    }
+}
