@@ -84,7 +84,8 @@ struct ExperimentControl: Sendable {
             do {
                 answer = try HTTPClient(timeout: timeout, maxResponseBytes: 1024 * 1024).post(
                     "\(base)/api/v1/experiments/\(path)/\(action)", body: request.body,
-                    headers: ["Authorization": "Bearer \(agentToken)", "X-Operator": actor])
+                    headers: ["Authorization": "Bearer \(agentToken)", "X-Operator": actor, "X-Forwarded-By": "api-gateway",
+                              "X-Forwarded-For": request.remoteAddress])
             } catch {
                 detail["error"] = "\(error)"
                 throw HTTPError(.badGateway, code: "agent_unreachable",
@@ -98,8 +99,11 @@ struct ExperimentControl: Sendable {
             if !(200..<300).contains(answer.status) {
                 detail["error"] = String(answer.text.prefix(500))
             }
-            audit.record(actor: actor, action: name, target: target,
-                         result: (200..<300).contains(answer.status) ? "ok" : "refused by agent: \(answer.status)", detail: detail)
+            // One row per attempt: the agent's, when it wrote one (it says so), else ours.
+            if answer.headers["X-Audit-Recorded"] != "true" {
+                audit.record(actor: actor, action: name, target: target,
+                             result: (200..<300).contains(answer.status) ? "ok" : "refused by agent: \(answer.status)", detail: detail)
+            }
             logger.notice("experiment command", traceId: target, ["action": action, "experiment": target, "by": actor,
                                                                   "agent_status": String(answer.status)])
             return .bytes(answer.body, contentType: "application/json", status: HTTPStatus(answer.status))

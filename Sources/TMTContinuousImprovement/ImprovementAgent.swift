@@ -263,7 +263,7 @@ final class ImprovementAgent: Sendable {
             try token.authorize(request)
             let actor = BearerToken.operatorHeader(request) ?? "api"
             let id = request.parameter("id") ?? ""
-            return try audited(experiments, actor: actor, action: "experiment.approve", target: id) {
+            return try audited(experiments, request, actor: actor, action: "experiment.approve", target: id) {
                 try driver.approve(id, by: actor)
             }
         }
@@ -278,29 +278,39 @@ final class ImprovementAgent: Sendable {
                 }
                 if let r = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !r.isEmpty { reason = String(r.prefix(500)) }
             }
-            return try audited(experiments, actor: actor, action: "experiment.stop", target: id, detail: ["reason": reason]) {
+            return try audited(experiments, request, actor: actor, action: "experiment.stop", target: id, detail: ["reason": reason]) {
                 try driver.stop(id, by: actor, reason: reason)
             }
         }
         return router
     }
 
-    /// Runs a command and writes its `audit_log` row, whatever the result.
-    private func audited(_ experiments: ExperimentStore, actor: String, action: String, target: String, detail: [String: String] = [:],
-                         _ body: () throws -> ExperimentRecord) throws -> HTTPResponse {
+    /// Runs a command and writes its `audit_log` row, whatever the result; the answer says so
+    /// (`X-Audit-Recorded: true`), so a caller that forwards the command (the API gateway, with
+    /// `X-Forwarded-By` and the operator's address in `X-Forwarded-For`, trusted because it holds
+    /// this agent's token) does not write a second row for it.
+    private func audited(_ experiments: ExperimentStore, _ request: HTTPRequest, actor: String, action: String, target: String,
+                         detail: [String: String] = [:], _ body: () throws -> ExperimentRecord) throws -> HTTPResponse {
+        var detail = detail
+        detail["remote"] = request.headers["X-Forwarded-For"].map(BearerToken.sanitise) ?? request.remoteAddress
+        if let via = request.headers["X-Forwarded-By"].map(BearerToken.sanitise), !via.isEmpty { detail["via"] = via }
         do {
             let record = try body()
             try? experiments.audit(actor: actor, action: action, target: target, result: "ok",
                                    detail: detail.merging(["status": record.status, "percent": String(record.rolloutPercent)]) { a, _ in a })
             runtime.logger.notice("command", traceId: target, ["action": action, "experiment": target, "by": actor, "result": record.status])
-            return try .json(ExperimentView(record, observation: nil))
+            var response = try HTTPResponse.json(ExperimentView(record, observation: nil))
+            response.headers["X-Audit-Recorded"] = "true"
+            return response
         } catch {
             let result = (error as? HTTPError).map { "refused: \($0.code)" } ?? "failed"
             try? experiments.audit(actor: actor, action: action, target: target, result: result,
                                    detail: detail.merging(["error": "\(error)"]) { a, _ in a })
             runtime.logger.warning("command refused", traceId: target, ["action": action, "experiment": target, "by": actor,
                                                                         "error": "\(error)"])
-            throw error
+            var refusal = (error as? HTTPError) ?? HTTPError(.internalServerError, code: "internal", message: "internal server error")
+            refusal.headers["X-Audit-Recorded"] = "true"
+            throw refusal
         }
     }
 
