@@ -54,14 +54,63 @@ final class GatewayStreamTests: XCTestCase {
     }
 }
 
+extension GatewayStreamTests {
+    /// A client that stops reading is dropped once its queue overflows (its stream ends; it
+    /// missed events), while a client that reads gets every event of the same burst.
+    func testAClientThatDoesNotKeepUpIsDroppedAndTheOthersAreNotHeldUp() throws {
+        let run = String(UUID().uuidString.prefix(8).lowercased())
+        let gateway = try GatewayTest.start(["STREAM_CLIENT_BUFFER_EVENTS": "64", "STREAM_HEARTBEAT_SECONDS": "30"])
+        let slow = try SSEReader(port: gateway.port, path: "/api/v1/stream", receiveBuffer: 4096)
+        XCTAssertTrue(slow.read(until: "event: hello", timeout: 10), slow.text)
+        let fast = try SSEReader(port: gateway.port, path: "/api/v1/stream")
+        XCTAssertTrue(fast.read(until: "event: hello", timeout: 10), fast.text)
+
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: TestServices.kafkaBootstrap(), clientId: "stream-slow-test"),
+                                         metrics: MetricsRegistry())
+        defer { producer.close(timeout: 5) }
+        // Large fills (~2 KB each): the slow client's socket buffers fill within a few MB.
+        let padding = String(repeating: "x", count: 2000)
+        @Sendable func fill(_ n: Int) -> Envelope<Fill> {
+            let f = Fill(id: "slow-\(run)-fill-\(n)", orderId: "slow-\(run)-order-\(n)-\(padding)", accountId: "slow-\(run)", instrument: "EUR_USD",
+                         side: .buy, quantity: 1, price: Decimal(string: "1.08512")!, spread: 0, slippage: 0, commission: 0, time: HopClock.nowMicros())
+            return Envelope(id: "slow-\(run)-\(n)", type: "execution.fill", traceId: "slow-\(run)", source: "test", payload: f)
+        }
+        // The stream's consumer starts at the latest offsets: wait until it delivers.
+        var joined = false
+        let end = Date().addingTimeInterval(30)
+        while !joined && Date() < end {
+            _ = try producer.send(fill(0), to: .executionsFills, key: "slow-\(run)").wait(timeout: 10)
+            joined = fast.read(until: "\"slow-\(run)-fill-0\"", timeout: 2)
+        }
+        XCTAssertTrue(joined, "the stream never delivered:\n\(gateway.log.suffix(2000))")
+
+        // A burst of 4,000 (~8 MB) from another thread while this one keeps reading the fast client.
+        let last = 4000
+        let burst = Thread { try? (1...last).forEach { _ = try producer.send(fill($0), to: .executionsFills, key: "slow-\(run)") }; try? producer.flush(timeout: 30) }
+        burst.start()
+        XCTAssertTrue(fast.read(until: "\"slow-\(run)-fill-\(last)\"", timeout: 90),
+                      "the reading client did not get the whole burst (closed: \(fast.closed))\n\(gateway.log.suffix(2000))")
+        XCTAssertFalse(fast.closed)
+        XCTAssertGreaterThanOrEqual(metricValue(in: try gateway.metrics(), "tmt_gateway_stream_dropped_clients_total"), 1)
+        XCTAssertTrue(gateway.log.contains("dropping a stream client that does not keep up"))
+        // The slow client, reading again, finds its stream ended (the terminating chunk; the
+        // page's EventSource reconnects and reloads) without the burst's last events.
+        XCTAssertTrue(slow.read(until: "\r\n0\r\n\r\n", timeout: 30) || slow.closed, "the slow client's stream did not end")
+        XCTAssertFalse(slow.text.contains("\"slow-\(run)-fill-\(last)\""), "the dropped client got the whole burst")
+        XCTAssertTrue(KafkaWait.until(timeout: 10) { metricValue(in: (try? gateway.metrics()) ?? "", "tmt_gateway_stream_clients") == 1 })
+    }
+}
+
 /// Reads a streaming HTTP response off a plain socket (`HTTPClient` reads whole bodies only).
 final class SSEReader {
     private let fd: Int32
     private var bytes: [UInt8] = []
     private(set) var closed = false
 
-    init(port: Int, path: String) throws {
+    /// - Parameter receiveBuffer: a small `SO_RCVBUF` makes a client that stops reading fill up fast.
+    init(port: Int, path: String, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -82,9 +131,18 @@ final class SSEReader {
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Reads until `needle` is in what was received so far; false at the timeout or on close.
+    /// Searches only what arrived since the last search (streams here run to megabytes).
     func read(until needle: String, timeout: Double) -> Bool {
         let end = Date().addingTimeInterval(timeout)
-        while !text.contains(needle) {
+        let pattern = Array(needle.utf8)
+        var from = 0
+        func found() -> Bool {
+            guard bytes.count >= pattern.count else { return false }
+            let hit = bytes[from...].firstRange(of: pattern) != nil
+            from = max(0, bytes.count - pattern.count + 1)
+            return hit
+        }
+        while !found() {
             let remaining = end.timeIntervalSinceNow
             guard remaining > 0, !closed else { return false }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
