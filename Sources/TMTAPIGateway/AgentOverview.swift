@@ -88,13 +88,19 @@ struct AgentOverview: Sendable {
     }
 
     /// The `/ready` body: the failing checks name the last error.
-    private struct Readiness: Decodable {
+    struct Readiness: Decodable {
         struct Check: Decodable {
             var name: String
             var healthy: Bool
             var error: String?
         }
         var checks: [Check]?
+
+        /// What a non-200 `/ready` answer says is failing, one line.
+        static func failing(_ r: HTTPClientResponse) -> String {
+            let failing = ((try? r.decode(Readiness.self))?.checks ?? []).filter { !$0.healthy }
+            return failing.isEmpty ? "/ready answered \(r.status)" : failing.map { "\($0.name): \($0.error ?? "failing")" }.joined(separator: "; ")
+        }
     }
 
     private static func agent(_ target: GatewaySettings.AgentTarget, health: Read?, ready: Read?, metrics: Read?, timeout: Double) -> Agent {
@@ -129,10 +135,8 @@ struct AgentOverview: Sendable {
             case .answered(let r, _)? where r.status == 200:
                 break
             case .answered(let r, _)?:
-                let failing = ((try? r.decode(Readiness.self))?.checks ?? []).filter { !$0.healthy }
                 out.status = "degraded"
-                out.lastError = failing.isEmpty ? "/ready answered \(r.status)"
-                    : failing.map { "\($0.name): \($0.error ?? "failing")" }.joined(separator: "; ")
+                out.lastError = Readiness.failing(r)
             case .failed(let e)?:
                 out.status = "degraded"
                 out.lastError = "/ready: \(e)"

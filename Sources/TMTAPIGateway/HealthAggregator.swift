@@ -87,10 +87,17 @@ final class HealthAggregator: Sendable {
 
     /// A probe of an agent's `/health`: healthy when it answers 200 within the timeout.
     static func agentProbe(_ agent: GatewaySettings.AgentTarget, timeout: Double) -> Probe {
+        // Healthy = alive and every readiness check passes (its databases, Kafka, Redis): an
+        // agent that answers but cannot reach what it needs is not doing its job.
         Probe(name: agent.name, kind: "agent") {
-            let response = try HTTPClient(timeout: timeout, maxResponseBytes: 64 * 1024).get(agent.url + "/health")
-            guard response.status == 200 else {
-                throw TMTError(.connection, "\(agent.name) /health answered \(response.status)")
+            let client = HTTPClient(timeout: timeout, maxResponseBytes: 64 * 1024)
+            let live = try client.get(agent.url + "/health")
+            guard live.status == 200 else {
+                throw TMTError(.connection, "\(agent.name) /health answered \(live.status)")
+            }
+            let ready = try client.get(agent.url + "/ready")
+            guard ready.status == 200 else {
+                throw TMTError(.connection, "\(agent.name) not ready: \(AgentOverview.Readiness.failing(ready))")
             }
         }
     }

@@ -81,6 +81,45 @@ final class GatewayAgentsAndExperimentsTests: XCTestCase {
         GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/agents?x=1"), 400, mentions: "'x'")
     }
 
+    /// An agent that answers /health but fails a readiness check is `degraded`, with the failing
+    /// check as its last error, and the aggregated /health is 503: a real circuit breaker whose
+    /// own Redis (a redis-server started for this test) goes away while it runs.
+    func testAnAgentWhoseDependencyFailsIsListedAsDegraded() throws {
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let port = AgentProcess.freePort()
+        let redis = Process()
+        redis.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        redis.arguments = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"]
+        redis.standardOutput = FileHandle.nullDevice
+        try redis.run()
+        defer { if redis.isRunning { redis.terminate(); redis.waitUntilExit() } }
+        let breaker = try AgentProcess(executable: "tmt-circuit-breaker", port: AgentProcess.freePort(), environment: [
+            "DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": "redis://127.0.0.1:\(port)",
+            "KAFKA_BOOTSTRAP_SERVERS": try TestServices.kafkaBootstrap(), "KAFKA_AUTO_OFFSET_RESET": "latest",
+            "CONSUMER_GROUP": "gateway-degraded-\(run)", "BREAKER_SNAPSHOT_KEY": "tmt:test:degraded:\(run)",
+        ])
+        try breaker.waitUntilReady()
+        let gateway = try GatewayTest.start(["AGENT_URLS": "circuit-breaker=\(breaker.base)", "HEALTH_PROBE_TIMEOUT_SECONDS": "2"])
+        func agent() throws -> [String: Any] {
+            try XCTUnwrap((GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/agents"))["items"] as? [[String: Any]])?.first)
+        }
+        XCTAssertEqual(try agent()["status"] as? String, "up")
+
+        redis.terminate()
+        redis.waitUntilExit()
+        var seen: [String: Any] = [:]
+        XCTAssertTrue(KafkaWait.until(timeout: 20) {
+            seen = (try? agent()) ?? [:]
+            return seen["status"] as? String == "degraded"
+        }, "not degraded: \(seen)\n\(breaker.log.suffix(2000))")
+        XCTAssertTrue((seen["lastError"] as? String ?? "").contains("redis"), "\(seen)")
+        XCTAssertNotNil(seen["version"] as? String, "a degraded agent still reports its version: \(seen)")
+        let health = try GatewayTest.get(gateway, "/health")
+        XCTAssertEqual(health.status, 503, health.text)
+        XCTAssertEqual(GatewayTest.object(health)["failing"] as? [String], ["circuit-breaker"], health.text)
+        XCTAssertEqual(breaker.terminate(), 0, breaker.log.suffix(2000).description)
+    }
+
     func testExperimentsAndProposalsAreReadFromTheExperimentsTable() throws {
         let run = UUID().uuidString.prefix(8).lowercased()
         let service = "gw-read-\(run)"
