@@ -104,6 +104,25 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         XCTAssertTrue(page.waitFor("document.querySelector('#experiment-result').dataset.status === '401'", timeout: 10),
                       "no 401 shown for a wrong token:\n\(diagnostics(page, gateway))")
 
+        // Stop asks first: declined, nothing is sent; accepted, the request goes out (and the
+        // wrong token is refused, audited under the dashboard's operator name).
+        func stops() throws -> Int {
+            try XCTUnwrap(try pool.queryOne("SELECT count(*)::int AS n FROM audit_log WHERE action = 'experiment.stop' AND target = $1",
+                                            [experiment])).decode(Int.self, column: "n")
+        }
+        _ = try page.evaluate("""
+            window.__asked = []; window.__answer = false; window.confirm = (m) => { window.__asked.push(m); return window.__answer; };
+            document.querySelector('#token').value = 'wrong-\(run)'; \(proposal).querySelector('[data-action=stop]').click(), true
+            """)
+        XCTAssertTrue((try page.evaluate("window.__asked.join('|')") as? String ?? "").contains(experiment), "no confirmation asked")
+        usleep(500_000)
+        XCTAssertEqual(try stops(), 0, "a declined stop was sent")
+        XCTAssertEqual(try page.evaluate("document.querySelector('#experiment-result').dataset.status") as? String, "401")
+        _ = try page.evaluate("window.__answer = true, document.querySelector('#experiment-result').dataset.status = '', \(proposal).querySelector('[data-action=stop]').click(), true")
+        XCTAssertTrue(page.waitFor("document.querySelector('#experiment-result').dataset.status === '401'", timeout: 10),
+                      "an accepted stop was not sent:\n\(diagnostics(page, gateway))")
+        XCTAssertEqual(try stops(), 1)
+
         _ = try page.evaluate("window.scrollTo(0, 0), true")
         let png = try page.screenshot()
         let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMT_TEST_ARTIFACTS"]
