@@ -194,7 +194,7 @@ enum DashboardScript {
     $('#account-filter').value = id;
     if (id) selectChart(id);
     renderAccounts();
-    loadPositions(); loadOrders(); loadCompliance();
+    loadPositions(); loadOrders(); loadCompliance(); loadBreaker();
   }
   async function selectChart(id) {
     state.selected = id;
@@ -381,9 +381,11 @@ enum DashboardScript {
     const parts = [];
     if (!b.snapshotAt) parts.push(el('p', { class: 'muted', text: 'the circuit breaker has not reported a state yet (fail closed: HALTED)' }));
     for (const tier of tiers) {
-      const list = (b.breakers || []).filter((x) => x.tier === tier);
-      if (!list.length) continue;
-      parts.push(el('div', { class: 'tier', text: tier + ' (' + list.length + ')' }));
+      const all = (b.breakers || []).filter((x) => x.tier === tier);
+      // With an account selected, its own account breaker only (the others are counted).
+      const list = tier === 'account' && state.filter ? all.filter((x) => x.target === state.filter) : all;
+      if (!all.length) continue;
+      parts.push(el('div', { class: 'tier', text: tier + ' (' + (list.length === all.length ? all.length : list.length + ' of ' + all.length) + ')' }));
       for (const x of list) {
         parts.push(el('div', { class: 'breaker-row', data: { breaker: x.tier + ':' + x.target, state: x.state } },
           badge(x.state + (x.awaitingData ? '?' : '')), el('span', { class: 'target', title: x.target, text: x.target || '(system)' }),
