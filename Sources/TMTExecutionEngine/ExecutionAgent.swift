@@ -54,6 +54,11 @@ final class ExecutionAgent: Sendable {
         guard ["", "false", "0", "no"].contains(mt4) else {
             throw TMTError(.configuration, "MT4_ENABLED=\(mt4) is refused: live execution is disabled in staging (unset it or set it to false)")
         }
+        // Staging fills against simulated quotes only (the data generator); no live feed exists.
+        let simulation = env.string("SIMULATION_MODE", default: "true").lowercased()
+        guard ["true", "1", "yes"].contains(simulation) else {
+            throw TMTError(.configuration, "SIMULATION_MODE=\(simulation) is refused: staging trades simulated market data only (unset it or set it to true)")
+        }
         engine = try ExecutionEngine(configuration: .staging)
         let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
         firms = try ComplianceConfiguration.load(path: path)

@@ -22,6 +22,8 @@ deployments use Apache Kafka.
                           (written atomically; removed on exit). Always printed on stdout too.
   --brokers N             number of mock brokers (default 1)
   --topic NAME:PARTS      create another topic (repeatable)
+  --list-topics           print the pipeline's topics as "NAME PARTITIONS" lines and exit (the
+                          compose deployment's deployment/staging/kafka/topics.txt is this list)
   --help                  this text
 
 Stops cleanly on SIGTERM or SIGINT.
@@ -40,6 +42,9 @@ while let arg = args.popFirst() {
     switch arg {
     case "--help", "-h":
         print(usage)
+        exit(0)
+    case "--list-topics":
+        for topic in Topic.allCases { print("\(topic.name) \(topic.partitions)") }
         exit(0)
     case "--bootstrap-file":
         guard let v = args.popFirst() else { fail("--bootstrap-file needs a path") }

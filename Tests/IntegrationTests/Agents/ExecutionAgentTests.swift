@@ -156,7 +156,8 @@ final class ExecutionAgentTests: XCTestCase {
 
     func testRefusesToStartWithoutPaperTrading() throws {
         for (env, name) in [(["PAPER_TRADING": "false"], "PAPER_TRADING"),
-                            (["PAPER_TRADING": "true", "MT4_ENABLED": "true"], "MT4_ENABLED")] {
+                            (["PAPER_TRADING": "true", "MT4_ENABLED": "true"], "MT4_ENABLED"),
+                            (["PAPER_TRADING": "true", "SIMULATION_MODE": "false"], "SIMULATION_MODE")] {
             var environment = env
             environment["DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"
             let agent = try AgentProcess(executable: "tmt-execution-engine", port: AgentProcess.freePort(), environment: environment)
