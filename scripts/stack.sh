@@ -39,6 +39,9 @@ Runs TMT Staging natively (no Docker) under $state:
   dashboard       http://127.0.0.1:3000 (served by the gateway)
   API token       $state/secrets/api-token (made on first start): the bearer token of the
                   mutating endpoints (gateway breaker commands, continuous improvement's approve/stop)
+  monitoring      Prometheus http://127.0.0.1:9091 (every instance, from targets/*.json),
+                  Alertmanager http://127.0.0.1:9094, node exporter 127.0.0.1:9100 (Debian
+                  packages; configs from deployment/staging/monitoring); Grafana is Docker-only
 
   start        build, start what is not running, wait for every /ready (progress shown)
     --release      release build (default debug)
@@ -47,6 +50,7 @@ Runs TMT Staging natively (no Docker) under $state:
     --seed N       generator seed (default 42)
     --scale A=N    run N instances of agent A (extra instances on port + 100 × i); not for
                    circuit-breaker, execution-engine, continuous-improvement, api-gateway
+    --no-monitoring  leave out Prometheus, Alertmanager and the node exporter
   stop         SIGTERM every agent and the generator, then stop the infrastructure
   status       one line per process with its /ready answer; exit 1 if anything is down
   env          print export lines (database URLs, Redis, Kafka bootstrap) to join the stack
@@ -104,13 +108,76 @@ wait_ready() { # id port pidfile
   die "$id not ready after 120 s"
 }
 
+monitoring_dir=$repo/deployment/staging/monitoring
+
+# Prometheus's file discovery: one targets/<job>.json per agent with every instance running.
+write_targets() {
+  mkdir -p "$state/prometheus/targets"
+  shopt -s nullglob
+  for a in "${agents[@]}"; do
+    IFS=: read -r name _ port <<<"$a"
+    local targets=() f
+    for f in "$state"/pids/"$name"-*.pid; do
+      running "$f" || continue
+      local i; i=$(basename "$f" .pid); i=${i##*-}
+      targets+=("\"127.0.0.1:$((port + 100 * (i - 1)))\"")
+    done
+    local list; list=$(IFS=,; echo "${targets[*]}")
+    printf '[{"targets": [%s], "labels": {"service": "%s"}}]\n' "$list" "$name" > "$state/prometheus/targets/tmt-$name.json.tmp"
+    mv "$state/prometheus/targets/tmt-$name.json.tmp" "$state/prometheus/targets/tmt-$name.json"
+  done
+}
+
+start_process() { # id pidfile logfile command...
+  local id=$1 pidf=$2 logf=$3; shift 3
+  if running "$pidf"; then log "$id already running (pid $(cat "$pidf"))"; return; fi
+  log "starting $id"
+  nohup "$@" >>"$logf" 2>&1 &
+  echo $! > "$pidf"
+}
+
+wait_http() { # id url pidfile logfile
+  local id=$1 url=$2 pidf=$3 logf=$4
+  for s in $(seq 1 60); do
+    if curl -sf "$url" >/dev/null 2>&1; then log "$id ready"; return 0; fi
+    if ! running "$pidf"; then tail -20 "$logf" >&2; die "$id exited while starting (log: $logf)"; fi
+    [ $((s % 10)) -eq 0 ] && log "waiting for $id (${s}s)"
+    sleep 1
+  done
+  tail -20 "$logf" >&2
+  die "$id not ready after 60 s"
+}
+
+start_monitoring() {
+  command -v prometheus >/dev/null || die "prometheus not found (run scripts/install-deps.sh)"
+  command -v prometheus-alertmanager >/dev/null || die "prometheus-alertmanager not found (run scripts/install-deps.sh)"
+  command -v prometheus-node-exporter >/dev/null || die "prometheus-node-exporter not found (run scripts/install-deps.sh)"
+  mkdir -p "$state/prometheus/data" "$state/alertmanager/data" "$state/textfile"
+  cp "$monitoring_dir/prometheus/prometheus-native.yml" "$state/prometheus/prometheus.yml"
+  cp "$monitoring_dir/prometheus/alert_rules.yml" "$state/prometheus/alert_rules.yml"
+  write_targets
+  start_process node-exporter "$state/pids/node-exporter.pid" "$state/logs/node-exporter.log" \
+    prometheus-node-exporter --web.listen-address=127.0.0.1:9100 --collector.textfile.directory="$state/textfile"
+  # --cluster.listen-address= turns gossip off (its default port, 9094, is the UI's here).
+  start_process alertmanager "$state/pids/alertmanager.pid" "$state/logs/alertmanager.log" \
+    prometheus-alertmanager --config.file="$monitoring_dir/alertmanager/alertmanager.yml" \
+    --storage.path="$state/alertmanager/data" --web.listen-address=127.0.0.1:9094 --cluster.listen-address=
+  start_process prometheus "$state/pids/prometheus.pid" "$state/logs/prometheus.log" \
+    prometheus --config.file="$state/prometheus/prometheus.yml" --storage.tsdb.path="$state/prometheus/data" \
+    --web.listen-address=127.0.0.1:9091 --web.enable-lifecycle --storage.tsdb.retention.time=7d
+  wait_http node-exporter http://127.0.0.1:9100/metrics "$state/pids/node-exporter.pid" "$state/logs/node-exporter.log"
+  wait_http alertmanager http://127.0.0.1:9094/-/ready "$state/pids/alertmanager.pid" "$state/logs/alertmanager.log"
+  wait_http prometheus http://127.0.0.1:9091/-/ready "$state/pids/prometheus.pid" "$state/logs/prometheus.log"
+}
+
 cmd_start() {
-  local generator=false rate=200 seed=42
+  local generator=false rate=200 seed=42 monitoring=true
   declare -A scale=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --release) config=release ;;
       --generator) generator=true ;;
+      --no-monitoring) monitoring=false ;;
       --rate) rate=${2:?--rate needs a number}; shift ;;
       --seed) seed=${2:?--seed needs a number}; shift ;;
       --scale)
@@ -143,6 +210,7 @@ cmd_start() {
     local n=${scale[$name]:-1}
     for i in $(seq 1 "$n"); do wait_ready "$name-$i" $((port + 100 * (i - 1))) "$state/pids/$name-$i.pid"; done
   done
+  if $monitoring; then start_monitoring; fi
   if $generator && ! running "$state/pids/generator.pid"; then
     log "starting tmt-data-generator (seed $seed, $rate ticks/s, six scenarios 10 simulated minutes apart)"
     (
@@ -184,8 +252,15 @@ cmd_status() {
       IFS=: read -r name _ p <<<"$a"
       [[ $id == "$name-"* ]] && port=$((p + 100 * (${id##*-} - 1)))
     done
-    if [ -n "$port" ]; then
-      if curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then printf '%-22s up    ready  :%s\n' "$id" "$port"
+    local url=""
+    [ -n "$port" ] && url="http://127.0.0.1:$port/ready"
+    case $id in
+      prometheus) url=http://127.0.0.1:9091/-/ready; port=9091 ;;
+      alertmanager) url=http://127.0.0.1:9094/-/ready; port=9094 ;;
+      node-exporter) url=http://127.0.0.1:9100/metrics; port=9100 ;;
+    esac
+    if [ -n "$url" ]; then
+      if curl -sf "$url" >/dev/null 2>&1; then printf '%-22s up    ready  :%s\n' "$id" "$port"
       else printf '%-22s up    NOT READY :%s\n' "$id" "$port"; rc=1; fi
     else
       printf '%-22s up\n' "$id"

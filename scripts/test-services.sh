@@ -16,7 +16,7 @@ market_pw=timescale_test_password
 
 usage() {
   cat <<USAGE
-Usage: scripts/test-services.sh start|stop|status|restart-postgres|restart-redis|env|--help
+Usage: scripts/test-services.sh start|stop|status|restart-postgres|restart-redis|stop-redis|start-redis|env|--help
 
 Runs the services the integration tests need, on loopback, under $state:
   PostgreSQL  127.0.0.1:$pg_port  databases trading_staging (trading_user), market_data_staging (timescale_user)
@@ -29,6 +29,7 @@ Runs the services the integration tests need, on loopback, under $state:
   status            one line per service; exit 1 if any is down
   restart-postgres  pg_ctl restart (used by the reconnect tests)
   restart-redis     stop and start Redis (used by the reconnect tests)
+  stop-redis, start-redis   one half of that (backup-staging.sh --restore loads a snapshot between)
   env               print the variables the tests read (also written to $state/env)
 
 Environment: TMT_STATE_DIR (default $repo/.state), TMT_TEST_PG_PORT, TMT_TEST_REDIS_PORT,
@@ -185,6 +186,8 @@ case "$cmd" in
     log "restarting PostgreSQL"
     as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" -l "$state/pg/postgres.log" -m fast -w -t 60 restart >/dev/null ;;
   restart-redis) stop_redis; start_redis ;;
+  stop-redis) stop_redis ;;
+  start-redis) mkdir -p "$state"; start_redis ;;
   env) mkdir -p "$state"; write_env; cat "$state/env" ;;
   -h|--help|help) usage ;;
   *) usage >&2; exit 2 ;;
