@@ -9,6 +9,14 @@ repo=$(cd "$here/.." && pwd)
 state=${TMT_STACK_DIR:-$repo/.state/stack}
 config=debug
 
+# Daemons started from here must not inherit our caller's descriptors beyond stdio: a caller
+# that waits for this script (Foundation's Process watches a socket pair) would otherwise wait
+# for the daemons to exit too.
+for fd_path in /proc/"$$"/fd/*; do
+  fd=${fd_path##*/}
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
 # name:executable:port — the agents this runner starts, in start order (ARCHITECTURE.md ports).
 agents=(
   "circuit-breaker:tmt-circuit-breaker:8001"
@@ -51,6 +59,7 @@ Runs TMT Staging natively (no Docker) under $state:
     --scale A=N    run N instances of agent A (extra instances on port + 100 × i); not for
                    circuit-breaker, execution-engine, continuous-improvement, api-gateway
     --no-monitoring  leave out Prometheus, Alertmanager and the node exporter
+    --no-build     use the binaries already built (deploy-staging.sh builds before it starts)
   stop         SIGTERM every agent and the generator, then stop the infrastructure
   status       one line per process with its /ready answer; exit 1 if anything is down
   env          print export lines (database URLs, Redis, Kafka bootstrap) to join the stack
@@ -171,13 +180,14 @@ start_monitoring() {
 }
 
 cmd_start() {
-  local generator=false rate=200 seed=42 monitoring=true
+  local generator=false rate=200 seed=42 monitoring=true build=true
   declare -A scale=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --release) config=release ;;
       --generator) generator=true ;;
       --no-monitoring) monitoring=false ;;
+      --no-build) build=false ;;
       --rate) rate=${2:?--rate needs a number}; shift ;;
       --seed) seed=${2:?--seed needs a number}; shift ;;
       --scale)
@@ -197,8 +207,15 @@ cmd_start() {
     (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$state/secrets/api-token")
     log "API token written to $state/secrets/api-token"
   fi
-  log "building ($config)"
-  (cd "$repo" && swift build -c "$config") >"$state/logs/build.log" 2>&1 || { tail -30 "$state/logs/build.log" >&2; die "build failed"; }
+  if $build; then
+    log "building ($config)"
+    (cd "$repo" && swift build -c "$config") >"$state/logs/build.log" 2>&1 || { tail -30 "$state/logs/build.log" >&2; die "build failed"; }
+  else
+    for a in "${agents[@]}"; do
+      IFS=: read -r _ exe _ <<<"$a"
+      [ -x "$repo/.build/$config/$exe" ] || die "--no-build: $repo/.build/$config/$exe is missing (build first)"
+    done
+  fi
   services start
   for a in "${agents[@]}"; do
     IFS=: read -r name exe port <<<"$a"

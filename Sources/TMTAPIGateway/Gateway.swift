@@ -75,7 +75,8 @@ final class Gateway: Sendable {
             try market.withConnection { try $0.ping() }
         })
         probes.append(.init(name: "redis", kind: "redis") { _ = try redis.execute(.ping()).check(command: "PING") })
-        probes.append(.init(name: "kafka", kind: "kafka") { try TCPProbe.check(kafka.bootstrapServers, timeout: timeout) })
+        let kafkaProbe = TCPProbe.Tolerant(kafka.bootstrapServers, timeout: min(timeout, 1))
+        probes.append(.init(name: "kafka", kind: "kafka") { try kafkaProbe.check() })
         health = HealthAggregator(probes: probes, timeout: timeout)
         stream = StreamHub(settings: settings, health: health, instanceId: runtime.options.instanceId, metrics: runtime.metrics, logger: log)
 

@@ -29,7 +29,8 @@ extension ServiceRuntime {
     /// The Kafka configuration from the environment and a producer (idempotent, acks=all).
     public func openKafka(_ env: Environment = Environment()) throws -> (KafkaConfiguration, KafkaProducer) {
         let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: options.service)
-        health.add("kafka") { try TCPProbe.check(kafka.bootstrapServers) }
+        let probe = TCPProbe.Tolerant(kafka.bootstrapServers)
+        health.add("kafka") { try probe.check() }
         let producer = try KafkaProducer(configuration: kafka, metrics: metrics, logger: logger)
         lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
         return (kafka, producer)

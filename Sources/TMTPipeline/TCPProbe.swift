@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TMTCore
 
 /// Readiness probe for a dependency that offers no cheap ping through our clients (the Kafka
@@ -7,7 +8,14 @@ import TMTCore
 /// and lag cover the rest.
 public enum TCPProbe {
     public static func check(_ hostPorts: String, timeout: Double = 1) throws {
+        if let failure = probe(hostPorts, timeout: timeout) { throw TMTError(.connection, "Kafka bootstrap not reachable (\(failure.reason))") }
+    }
+
+    /// Why no address of `hostPorts` accepted a connection, nil when one did; `timedOut` when
+    /// the last failure was a timeout rather than a refusal.
+    static func probe(_ hostPorts: String, timeout: Double) -> (reason: String, timedOut: Bool)? {
         var lastError = "no address given"
+        var timedOut = false
         for entry in hostPorts.split(separator: ",") {
             let hp = entry.trimmingCharacters(in: .whitespaces)
             guard let colon = hp.lastIndex(of: ":"), let port = UInt16(hp[hp.index(after: colon)...]) else {
@@ -15,9 +23,41 @@ public enum TCPProbe {
                 continue
             }
             let host = String(hp[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            if let error = connect(host: host, port: port, timeout: timeout) { lastError = "\(hp): \(error)" } else { return }
+            if let error = connect(host: host, port: port, timeout: timeout) {
+                lastError = "\(hp): \(error)"
+                timedOut = error.hasPrefix("timed out")
+            } else {
+                return nil
+            }
         }
-        throw TMTError(.connection, "Kafka bootstrap not reachable (\(lastError))")
+        return (lastError, timedOut)
+    }
+
+    /// A probe that tells a busy broker from a gone one. The librdkafka mock broker (native
+    /// mode) accepts connections on the same thread that serves every client, so under load a
+    /// connect can sit in its full accept queue past the timeout while the broker works fine.
+    /// A refused connection fails at once; a timed-out one fails only when no connect succeeded
+    /// within `grace` seconds.
+    public final class Tolerant: Sendable {
+        let hostPorts: String
+        let timeout: Double
+        let grace: Double
+        private let lastSuccess = Mutex<UInt64?>(nil)
+
+        public init(_ hostPorts: String, timeout: Double = 1, grace: Double = 30) {
+            self.hostPorts = hostPorts
+            self.timeout = timeout
+            self.grace = grace
+        }
+
+        public func check() throws {
+            guard let failure = TCPProbe.probe(hostPorts, timeout: timeout) else {
+                lastSuccess.withLock { $0 = Monotonic.nanos() }
+                return
+            }
+            if failure.timedOut, let last = lastSuccess.withLock({ $0 }), Double(Monotonic.nanos() &- last) / 1e9 < grace { return }
+            throw TMTError(.connection, "Kafka bootstrap not reachable (\(failure.reason))")
+        }
     }
 
     /// nil when the connection was accepted, else why not.

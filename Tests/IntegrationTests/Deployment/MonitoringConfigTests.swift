@@ -82,4 +82,38 @@ final class MonitoringConfigTests: XCTestCase {
         let datasource = try String(contentsOf: Self.monitoring.appendingPathComponent("grafana/provisioning/datasources/prometheus.yml"), encoding: .utf8)
         XCTAssertTrue(datasource.contains("uid: tmt-prometheus") && datasource.contains("url: http://prometheus:9090"))
     }
+
+    /// Every metric name the dashboards' queries and the alert rules' expressions use (label
+    /// matchers and `by (…)` groups removed first, so label names do not count).
+    static func metricNamesUsed() throws -> Set<String> {
+        var expressions: [String] = []
+        let dashboards = monitoring.appendingPathComponent("grafana/dashboards")
+        for file in try FileManager.default.contentsOfDirectory(atPath: dashboards.path) where file.hasSuffix(".json") {
+            let d = try JSONSerialization.jsonObject(with: Data(contentsOf: dashboards.appendingPathComponent(file))) as? [String: Any] ?? [:]
+            for p in d["panels"] as? [[String: Any]] ?? [] {
+                expressions += (p["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+            }
+        }
+        let rules = try Tool.yamlAsJSON(String(contentsOf: monitoring.appendingPathComponent("prometheus/alert_rules.yml"), encoding: .utf8))
+        for group in (rules as? [String: Any])?["groups"] as? [[String: Any]] ?? [] {
+            expressions += (group["rules"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+        }
+        var names: Set<String> = []
+        let strip = try NSRegularExpression(pattern: #"\{[^}]*\}|\b(by|without)\s*\([^)]*\)"#)
+        let metric = try NSRegularExpression(pattern: #"\b(tmt_[a-z0-9_]+|process_[a-z_]+|node_[A-Za-z0-9_]+|up)\b"#)
+        for e in expressions {
+            let cleaned = strip.stringByReplacingMatches(in: e, range: NSRange(e.startIndex..., in: e), withTemplate: " ")
+            for m in metric.matches(in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned)) {
+                names.insert(String(cleaned[Range(m.range, in: cleaned)!]))
+            }
+        }
+        return names
+    }
+
+    func testTheMetricNamesUsedAreFoundInTheQueries() throws {
+        let names = try Self.metricNamesUsed()
+        XCTAssertTrue(names.isSuperset(of: ["tmt_signal_execution_duration_seconds_bucket", "tmt_circuit_breaker_state", "up",
+                                            "node_filesystem_avail_bytes", "tmt_deployment_report_timestamp_seconds"]), "\(names.sorted())")
+        XCTAssertFalse(names.contains("le") || names.contains("job") || names.contains("agent"), "label names taken for metrics: \(names.sorted())")
+    }
 }
