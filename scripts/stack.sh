@@ -106,15 +106,7 @@ start_agent() { # name executable port instance
 }
 
 wait_ready() { # id port pidfile
-  local id=$1 port=$2 pidf=$3
-  for s in $(seq 1 120); do
-    if curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then log "$id ready"; return 0; fi
-    if ! running "$pidf"; then tail -20 "$state/logs/$id.log" >&2; die "$id exited while starting (log: $state/logs/$id.log)"; fi
-    [ $((s % 10)) -eq 0 ] && log "waiting for $id /ready (${s}s)"
-    sleep 1
-  done
-  tail -20 "$state/logs/$id.log" >&2
-  die "$id not ready after 120 s"
+  wait_http "$1" "http://127.0.0.1:$2/ready" "$3" "$state/logs/$1.log" 120
 }
 
 monitoring_dir=$repo/deployment/staging/monitoring
@@ -145,16 +137,16 @@ start_process() { # id pidfile logfile command...
   echo $! > "$pidf"
 }
 
-wait_http() { # id url pidfile logfile
-  local id=$1 url=$2 pidf=$3 logf=$4
-  for s in $(seq 1 60); do
+wait_http() { # id url pidfile logfile [seconds]
+  local id=$1 url=$2 pidf=$3 logf=$4 limit=${5:-60}
+  for s in $(seq 1 "$limit"); do
     if curl -sf "$url" >/dev/null 2>&1; then log "$id ready"; return 0; fi
     if ! running "$pidf"; then tail -20 "$logf" >&2; die "$id exited while starting (log: $logf)"; fi
     [ $((s % 10)) -eq 0 ] && log "waiting for $id (${s}s)"
     sleep 1
   done
   tail -20 "$logf" >&2
-  die "$id not ready after 60 s"
+  die "$id not ready after $limit s"
 }
 
 start_monitoring() {

@@ -180,7 +180,7 @@ extension PipelineEndToEndTests {
             XCTAssertTrue(stages.split(separator: ",").contains(Substring(stage)), "no \(stage) in the trail: \(stages)")
         }
         XCTAssertGreaterThanOrEqual(try page.evaluate("document.querySelectorAll('#trail [data-hop]').length") as? Int ?? 0, 6)
-        try saveScreenshot(page, name: "e2e-dashboard-\(stack.run)")
+        try page.saveScreenshot(name: "e2e-dashboard-\(stack.run)")
     }
 
     /// "New day" from the dashboard's breaker panel for every account: declining the
@@ -220,17 +220,5 @@ extension PipelineEndToEndTests {
         }
         let execution = try acks.first { try $0.decode(String.self, column: "agent") == "execution-engine" }?.decode(String.self, column: "detail") ?? ""
         for account in stack.accounts { XCTAssertTrue(execution.contains(account.id), execution) }
-    }
-
-    func saveScreenshot(_ page: DevToolsPage, name: String) throws {
-        _ = try page.evaluate("window.scrollTo(0, 0), true")
-        let png = try page.screenshot()
-        let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMT_TEST_ARTIFACTS"]
-                         ?? TestServices.repoRoot.appendingPathComponent(".build/test-artifacts").path)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("\(name).png")
-        try png.write(to: file)
-        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "not a PNG")
-        print("dashboard screenshot: \(file.path)")
     }
 }

@@ -123,15 +123,7 @@ final class GatewayDashboardBrowserTests: XCTestCase {
                       "an accepted stop was not sent:\n\(diagnostics(page, gateway))")
         XCTAssertEqual(try stops(), 1)
 
-        _ = try page.evaluate("window.scrollTo(0, 0), true")
-        let png = try page.screenshot()
-        let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMT_TEST_ARTIFACTS"]
-                         ?? TestServices.repoRoot.appendingPathComponent(".build/test-artifacts").path)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("dashboard-\(run).png")
-        try png.write(to: file)
-        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "not a PNG")
-        print("dashboard screenshot: \(file.path)")
+        try page.saveScreenshot(name: "dashboard-\(run)")
     }
 
     /// An account with five equity snapshots, an open position, and a filled order with its

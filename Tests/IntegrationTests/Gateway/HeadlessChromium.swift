@@ -147,5 +147,21 @@ final class DevToolsPage {
         return data
     }
 
+    /// Scrolls to the top and saves a PNG of the page as a test artifact
+    /// (`$TMT_TEST_ARTIFACTS`, default `.build/test-artifacts`), `<name>.png`; checks it is a PNG.
+    @discardableResult
+    func saveScreenshot(name: String, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
+        _ = try evaluate("window.scrollTo(0, 0), true")
+        let png = try screenshot()
+        let folder = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TMT_TEST_ARTIFACTS"]
+                         ?? TestServices.repoRoot.appendingPathComponent(".build/test-artifacts").path)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("\(name).png")
+        try png.write(to: url)
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "not a PNG", file: file, line: line)
+        print("dashboard screenshot: \(url.path)")
+        return url
+    }
+
     func close() { socket.close() }
 }
