@@ -66,7 +66,7 @@ if [ "$mode" = native ]; then
   redis_dir=$stack_state/test-services/redis
   redis_restore() {
     log "restarting Redis with the snapshot"
-    local services=(env TMT_STATE_DIR="$stack_state" TMT_TEST_PG_PORT=5433 TMT_TEST_REDIS_PORT=6380 "$here/test-services.sh")
+    local services=(env TMT_STATE_DIR="$stack_state" TMT_TEST_PG_PORT=5433 TMT_TEST_MARKET_PG_PORT=5434 TMT_TEST_REDIS_PORT=6380 "$here/test-services.sh")
     "${services[@]}" stop-redis >/dev/null
     cp "$1" "$redis_dir/dump.rdb"
     "${services[@]}" start-redis >/dev/null

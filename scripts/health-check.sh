@@ -14,7 +14,7 @@ Probes a running TMT Staging and prints one line per component (status, latency,
   API gateway      /health (aggregated), /ready, the dashboard on :3000
   agents           each agent's /ready (native: ports 8001-8008; Docker: through the
                    gateway's /api/v1/agents, since agents publish no host port)
-  PostgreSQL       trading_staging on 5433, market_data_staging (native: 5433; Docker: 5434)
+  PostgreSQL       trading_staging on 5433, market_data_staging on 5434
   Redis            PING on 6380
   Kafka            TCP connect to the bootstrap (native: the dev broker's file; Docker: 9093)
   monitoring       Prometheus 9091 (/-/ready and every scrape target up), Alertmanager 9094,
@@ -134,7 +134,7 @@ if [ "$mode" = native ]; then
     probe "${a%%:*} /ready" http "http://127.0.0.1:${a##*:}/ready"
   done
   probe "postgres trading :5433" pg_ready 5433 trading_staging trading_user
-  probe "postgres market :5433" pg_ready 5433 market_data_staging timescale_user
+  probe "postgres market :5434" pg_ready 5434 market_data_staging timescale_user
   bootstrap_file=${TMT_STACK_DIR:-$repo/.state/stack}/test-services/kafka.bootstrap
   if [ -s "$bootstrap_file" ]; then probe "kafka $(cut -d, -f1 "$bootstrap_file")" tcp "$(cut -d, -f1 "$bootstrap_file")"
   else row "kafka (dev broker)" DOWN - "no bootstrap file $bootstrap_file"; fi

@@ -38,8 +38,9 @@ Usage: scripts/stack.sh start [--release] [--generator] [--rate N] [--seed N] [-
        scripts/stack.sh stop | status | env | logs AGENT | --help
 
 Runs TMT Staging natively (no Docker) under $state:
-  infrastructure  PostgreSQL 127.0.0.1:5433 (trading_staging and market_data_staging),
-                  Redis 127.0.0.1:6380, Kafka dev broker (librdkafka mock, random port)
+  infrastructure  PostgreSQL 127.0.0.1:5433 (trading_staging), a second cluster on 5434
+                  (market_data_staging, as compose's TimescaleDB; plain PostgreSQL, Debian has
+                  no timescaledb), Redis 127.0.0.1:6380, Kafka dev broker (librdkafka mock, random port)
   agents          $(for a in "${agents[@]}"; do IFS=: read -r n _ p <<<"$a"; printf '%s:%s ' "$n" "$p"; done)
   generator       tmt-data-generator with six scripted Wyckoff scenarios, 10 simulated minutes
                   apart (with --generator)
@@ -74,7 +75,7 @@ log() { echo "stack: $*"; }
 die() { echo "stack: error: $*" >&2; exit 1; }
 
 services() {
-  TMT_STATE_DIR="$state" TMT_TEST_PG_PORT=5433 TMT_TEST_REDIS_PORT=6380 \
+  TMT_STATE_DIR="$state" TMT_TEST_PG_PORT=5433 TMT_TEST_MARKET_PG_PORT=5434 TMT_TEST_REDIS_PORT=6380 \
     TMT_BROKER_BIN="$repo/.build/$config/tmt-kafka-dev-broker" "$here/test-services.sh" "$@"
 }
 

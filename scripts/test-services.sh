@@ -8,6 +8,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 state=${TMT_STATE_DIR:-$repo/.state}/test-services
 pg_port=${TMT_TEST_PG_PORT:-15433}
+# The market database in a cluster of its own on this port (the native stack: 5434, as compose's
+# TimescaleDB); by default it shares the trading cluster.
+market_port=${TMT_TEST_MARKET_PG_PORT:-$pg_port}
 redis_port=${TMT_TEST_REDIS_PORT:-16380}
 pg_bin=${TMT_PG_BIN:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)}
 broker_bin=${TMT_BROKER_BIN:-$repo/.build/debug/tmt-kafka-dev-broker}
@@ -19,7 +22,7 @@ usage() {
 Usage: scripts/test-services.sh start|stop|status|restart-postgres|restart-redis|stop-redis|start-redis|env|--help
 
 Runs the services the integration tests need, on loopback, under $state:
-  PostgreSQL  127.0.0.1:$pg_port  databases trading_staging (trading_user), market_data_staging (timescale_user)
+  PostgreSQL  127.0.0.1:$pg_port  trading_staging (trading_user); market_data_staging (timescale_user) on $market_port
   Redis       127.0.0.1:$redis_port  (no persistence)
   Kafka       librdkafka mock cluster via tmt-kafka-dev-broker (memory-only, random port;
               the bootstrap address is written to $state/kafka.bootstrap)
@@ -32,7 +35,8 @@ Runs the services the integration tests need, on loopback, under $state:
   stop-redis, start-redis   one half of that (backup-staging.sh --restore loads a snapshot between)
   env               print the variables the tests read (also written to $state/env)
 
-Environment: TMT_STATE_DIR (default $repo/.state), TMT_TEST_PG_PORT, TMT_TEST_REDIS_PORT,
+Environment: TMT_STATE_DIR (default $repo/.state), TMT_TEST_PG_PORT, TMT_TEST_MARKET_PG_PORT
+(a second cluster for the market database when it differs), TMT_TEST_REDIS_PORT,
 TMT_BROKER_BIN (default .build/debug/tmt-kafka-dev-broker).
 USAGE
 }
@@ -44,62 +48,76 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-pg_running() { [ -f "$state/pg/data/postmaster.pid" ] && as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" status >/dev/null 2>&1; }
+separate_market() { [ "$market_port" != "$pg_port" ]; }
+cluster_running() { [ -f "$state/$1/data/postmaster.pid" ] && as_postgres "$pg_bin/pg_ctl" -D "$state/$1/data" status >/dev/null 2>&1; }
+pg_running() { cluster_running pg && { ! separate_market || cluster_running pg-market; }; }
 redis_running() { [ -f "$state/redis/redis.pid" ] && kill -0 "$(cat "$state/redis/redis.pid")" 2>/dev/null; }
 broker_running() { [ -f "$state/kafka/broker.pid" ] && kill -0 "$(cat "$state/kafka/broker.pid")" 2>/dev/null; }
 
 write_env() {
   cat > "$state/env" <<ENV
 TMT_TEST_POSTGRES_URL=postgresql://trading_user:$trading_pw@127.0.0.1:$pg_port/trading_staging
-TMT_TEST_MARKET_DB_URL=postgresql://timescale_user:$market_pw@127.0.0.1:$pg_port/market_data_staging
+TMT_TEST_MARKET_DB_URL=postgresql://timescale_user:$market_pw@127.0.0.1:$market_port/market_data_staging
 TMT_TEST_REDIS_URL=redis://127.0.0.1:$redis_port/0
 TMT_TEST_KAFKA_BOOTSTRAP_FILE=$state/kafka.bootstrap
 TMT_TEST_SERVICES_SCRIPT=$here/test-services.sh
 ENV
 }
 
-start_pg() {
-  if pg_running; then log "postgres already running on $pg_port"; return; fi
+start_cluster() { # name port provisioning-sql
+  local name=$1 port=$2 sql=$3 dir=$state/$1
+  if cluster_running "$name"; then log "postgres ($name) already running on $port"; return; fi
   [ -x "$pg_bin/initdb" ] || die "PostgreSQL server binaries not found (run scripts/install-deps.sh)"
-  mkdir -p "$state/pg"
+  mkdir -p "$dir"
   if [ "$(id -u)" -eq 0 ]; then
-    chown postgres: "$state/pg"
+    chown postgres: "$dir"
     # The postgres user must be able to reach the state folder.
-    as_postgres test -x "$state/pg" || die "user postgres cannot reach $state; set TMT_STATE_DIR to a world-traversable folder"
+    as_postgres test -x "$dir" || die "user postgres cannot reach $state; set TMT_STATE_DIR to a world-traversable folder"
   fi
-  if [ ! -f "$state/pg/data/PG_VERSION" ]; then
-    log "initialising PostgreSQL cluster in $state/pg/data"
-    as_postgres "$pg_bin/initdb" -D "$state/pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$state/pg/initdb.log" 2>&1 \
-      || { cat "$state/pg/initdb.log" >&2; die "initdb failed"; }
-    cat >> "$state/pg/data/postgresql.conf" <<CONF
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $dir/data"
+    as_postgres "$pg_bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    cat >> "$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $pg_port
-unix_socket_directories = '$state/pg'
+port = $port
+unix_socket_directories = '$dir'
 max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 CONF
   fi
-  log "starting PostgreSQL on 127.0.0.1:$pg_port"
-  as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" -l "$state/pg/postgres.log" -w -t 60 start >/dev/null \
-    || { tail -20 "$state/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
-  if [ ! -f "$state/pg/.provisioned" ]; then
-    as_postgres psql -h "$state/pg" -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q <<SQL
-CREATE ROLE trading_user LOGIN CREATEDB PASSWORD '$trading_pw';
-CREATE ROLE timescale_user LOGIN CREATEDB PASSWORD '$market_pw';
-CREATE DATABASE trading_staging OWNER trading_user;
-CREATE DATABASE market_data_staging OWNER timescale_user;
-SQL
-    touch "$state/pg/.provisioned"
+  log "starting PostgreSQL ($name) on 127.0.0.1:$port"
+  as_postgres "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$dir/postgres.log" >&2; die "PostgreSQL ($name) did not start"; }
+  if [ ! -f "$dir/.provisioned" ]; then
+    as_postgres psql -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q <<<"$sql"
+    touch "$dir/.provisioned"
+  fi
+}
+
+start_pg() {
+  local trading="CREATE ROLE trading_user LOGIN CREATEDB PASSWORD '$trading_pw';
+CREATE DATABASE trading_staging OWNER trading_user;"
+  local market="CREATE ROLE timescale_user LOGIN CREATEDB PASSWORD '$market_pw';
+CREATE DATABASE market_data_staging OWNER timescale_user;"
+  if separate_market; then
+    start_cluster pg "$pg_port" "$trading"
+    start_cluster pg-market "$market_port" "$market"
+  else
+    start_cluster pg "$pg_port" "$trading"$'\n'"$market"
   fi
 }
 
 stop_pg() {
-  if pg_running; then
-    log "stopping PostgreSQL"
-    as_postgres "$pg_bin/pg_ctl" -D "$state/pg/data" -m fast -w -t 60 stop >/dev/null
-  fi
+  local name
+  for name in pg-market pg; do
+    if cluster_running "$name"; then
+      log "stopping PostgreSQL ($name)"
+      as_postgres "$pg_bin/pg_ctl" -D "$state/$name/data" -m fast -w -t 60 stop >/dev/null
+    fi
+  done
 }
 
 start_redis() {
@@ -159,7 +177,10 @@ stop_broker() {
 
 status() {
   local rc=0
-  if pg_running; then echo "postgres  up    127.0.0.1:$pg_port"; else echo "postgres  down"; rc=1; fi
+  if cluster_running pg; then echo "postgres  up    127.0.0.1:$pg_port"; else echo "postgres  down"; rc=1; fi
+  if separate_market; then
+    if cluster_running pg-market; then echo "market-db up    127.0.0.1:$market_port"; else echo "market-db down"; rc=1; fi
+  fi
   if redis_running; then echo "redis     up    127.0.0.1:$redis_port"; else echo "redis     down"; rc=1; fi
   if broker_running; then echo "kafka     up    $(cat "$state/kafka.bootstrap" 2>/dev/null)"; else echo "kafka     down"; rc=1; fi
   return $rc

@@ -48,7 +48,8 @@ Mode:
   --docker            Docker Compose (docker-compose.staging.yml); default when an engine answers
   --native            the native stack (scripts/stack.sh); default otherwise. Grafana, pgAdmin,
                       Kafka UI and Redis Commander are Docker-only; the Kafka dev broker listens
-                      on a random port (see --env), everything else on the compose host ports.
+                      on a random port (see --env), everything else on the compose host ports
+                      (the market database on 5434 is plain PostgreSQL: Debian has no timescaledb).
 Deploy options:
   --force             redeploy over a running environment
   --cleanup-volumes   on failure (or with --stop) also remove the data volumes / state folder
@@ -386,7 +387,7 @@ else
     mkdir -p "$state/logs"
     log "swift build -c $build_config (progress below; full log $state/logs/build.log)"
     if ! (cd "$repo" && swift build -c "$build_config" 2>&1) | tee "$state/logs/build.log" \
-         | awk '/^\[[0-9]+\/[0-9]+\]/ { split(substr($1, 2), n, "/"); if (n[1] % 50 == 0 || n[1] == n[2]) print "  build " $1 " " $2 " " $3; fflush() } /error:/ { print; fflush() }'; then
+         | awk '/^\[[0-9]+\/[0-9]+\]/ { split(substr($1, 2), n, "/"); if (n[2] <= 100 || n[1] % 25 == 0 || n[1] == n[2]) print "  build " $1 " " $2 " " $3; fflush() } /error:/ { print; fflush() }'; then
       deployment_failed $EXIT_FAILED "the $build_config build failed (see $state/logs/build.log)"
     fi
     [ -x "$repo/.build/$build_config/tmt-api-gateway" ] || deployment_failed $EXIT_FAILED "the $build_config build left no binaries (see $state/logs/build.log)"
@@ -487,7 +488,7 @@ if [ "$mode" = docker ]; then
 ACCESS
 else
   cat <<ACCESS
-  PostgreSQL            127.0.0.1:5433 (trading_staging and market_data_staging)
+  PostgreSQL            127.0.0.1:5433 trading_staging, 127.0.0.1:5434 market_data_staging
   Kafka (dev broker)    $(cat "$state/test-services/kafka.bootstrap" 2>/dev/null)  (random port; see --env)
   Grafana, pgAdmin, Kafka UI, Redis Commander: Docker mode only
 ACCESS

@@ -3,7 +3,7 @@ import TMTCore
 import XCTest
 
 /// deployment/staging/deploy-staging.sh in native mode, for real, on the staging ports (5433,
-/// 6380, 8000–8008, 3000, 9091, 9094, 9100; the state in a temporary folder): deploy with market
+/// 5434, 6380, 8000–8008, 3000, 9091, 9094, 9100; the state in a temporary folder): deploy with market
 /// data → refusal without --force → health-check.sh → Prometheus (every target up, the latency
 /// histogram answers with fills, every metric the dashboards and alerts use is emitted) →
 /// backup, change, restore → --force redeploy → --stop leaves nothing running; and a deploy whose
@@ -19,7 +19,7 @@ final class NativeDeploymentTests: XCTestCase {
     var environment: [String: String] = [:]
 
     override func setUpWithError() throws {
-        try XCTSkipIf(Self.portInUse(8000) || Self.portInUse(5433), "the staging ports are taken (a stack is running); stop it to run this test")
+        try XCTSkipIf(Self.portInUse(8000) || Self.portInUse(5433) || Self.portInUse(5434), "the staging ports are taken (a stack is running); stop it to run this test")
         // World-traversable, so the postgres user reaches its data folder.
         folder = URL(fileURLWithPath: "/tmp/tmt-deploy-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
@@ -158,7 +158,7 @@ final class NativeDeploymentTests: XCTestCase {
         }, "--status after the forced redeploy: \(status.output)")
         let stopped = try deploy(["--native", "--stop"])
         XCTAssertEqual(stopped.status, 0, stopped.output)
-        for port in [8000, 8001, 8008, 3000, 5433, 6380, 9091, 9094, 9100] { XCTAssertFalse(Self.portInUse(port), "port \(port) still open after --stop") }
+        for port in [8000, 8001, 8008, 3000, 5433, 5434, 6380, 9091, 9094, 9100] { XCTAssertFalse(Self.portInUse(port), "port \(port) still open after --stop") }
         XCTAssertNotEqual(try script("health-check.sh", ["--native"]).status, 0)
     }
 
@@ -170,7 +170,7 @@ final class NativeDeploymentTests: XCTestCase {
         XCTAssertEqual(failed.status, 1, failed.output)
         XCTAssertTrue(failed.output.contains("RISK_MULTIPLIER"), "the failing service's log is not shown:\n\(failed.output)")
         XCTAssertTrue(failed.output.contains("stopping what this deployment started"), failed.output)
-        for port in [8000, 8001, 5433, 6380, 9091] { XCTAssertFalse(Self.portInUse(port), "port \(port) still open after a failed deploy") }
+        for port in [8000, 8001, 5433, 5434, 6380, 9091] { XCTAssertFalse(Self.portInUse(port), "port \(port) still open after a failed deploy") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: environment["TMT_STACK_DIR"]!), "--cleanup-volumes left the state folder")
         let reports = try FileManager.default.contentsOfDirectory(atPath: environment["TMT_REPORTS_DIR"]!).filter { $0.hasSuffix(".json") }
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: environment["TMT_REPORTS_DIR"]!)
