@@ -75,7 +75,17 @@ else
   container_of() { case $1 in trading_staging) echo tmt-postgres-staging ;; market_data_staging) echo tmt-timescaledb-staging ;; esac; }
   user_of() { case $1 in trading_staging) echo trading_user ;; market_data_staging) echo timescale_user ;; esac; }
   dump() { docker exec "$(container_of "$1")" pg_dump -Fc --no-owner -U "$(user_of "$1")" -d "$1" > "$2"; }
-  restore_db() { docker exec -i "$(container_of "$1")" pg_restore --clean --if-exists --no-owner --single-transaction -U "$(user_of "$1")" -d "$1" < "$2"; }
+  psql_in() { docker exec "$(container_of "$1")" psql -v ON_ERROR_STOP=1 -qAt -U "$(user_of "$1")" -d "$1" -c "$2"; }
+  restore_db() {
+    # TimescaleDB wants its catalog restored between pre_restore and post_restore.
+    local timescale
+    timescale=$(psql_in "$1" "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
+    [ "$timescale" = 1 ] && psql_in "$1" "SELECT timescaledb_pre_restore()" >/dev/null
+    docker exec -i "$(container_of "$1")" pg_restore --clean --if-exists --no-owner -U "$(user_of "$1")" -d "$1" < "$2"
+    local rc=$?
+    [ "$timescale" = 1 ] && psql_in "$1" "SELECT timescaledb_post_restore()" >/dev/null
+    return $rc
+  }
   redis_restore() {
     log "restarting Redis with the snapshot"
     docker stop tmt-redis-staging >/dev/null
@@ -85,10 +95,21 @@ else
   [ -d "$secrets" ] || log "note: $secrets not found; docker exec uses the containers' local trust"
 fi
 
-redis_snapshot() { redis-cli -h 127.0.0.1 -p 6380 --rdb "$1" >/dev/null 2>&1; }
+# Redis through the host's redis-cli (native) or the container's (Docker: the host may have none).
+redis_cli() {
+  if [ "$mode" = docker ]; then docker exec tmt-redis-staging redis-cli "$@"; else redis-cli -h 127.0.0.1 -p 6380 "$@"; fi
+}
+redis_snapshot() {
+  if [ "$mode" = docker ]; then
+    redis_cli --rdb /tmp/backup.rdb >/dev/null 2>&1 && docker cp tmt-redis-staging:/tmp/backup.rdb "$1" \
+      && docker exec tmt-redis-staging rm -f /tmp/backup.rdb
+  else
+    redis_cli --rdb "$1" >/dev/null 2>&1
+  fi
+}
 redis_wait() {
   for _ in $(seq 1 100); do
-    [ "$(redis-cli -h 127.0.0.1 -p 6380 ping 2>/dev/null)" = PONG ] && return 0
+    [ "$(redis_cli ping 2>/dev/null)" = PONG ] && return 0
     sleep 0.2
   done
   die "Redis did not come back after the restore"

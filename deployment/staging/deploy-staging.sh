@@ -167,7 +167,7 @@ show_failures() {
     done
   else
     local c
-    for c in $(compose ps -q 2>/dev/null); do
+    for c in $(compose ps -a -q 2>/dev/null); do
       local name health status
       name=$(docker inspect -f '{{.Name}}' "$c" | sed 's|^/||')
       status=$(docker inspect -f '{{.State.Status}}' "$c")
@@ -247,7 +247,8 @@ with open(base + ".md", "w") as f:
 
 PY
   # For node-exporter's textfile collector: the DeploymentReportGenerated alert.
-  local textfile=$reports/metrics
+  # Where the node exporter reads it: compose mounts deployment/staging/reports/metrics.
+  local textfile=$here/reports/metrics
   [ "$mode" = native ] && textfile=$state/textfile
   # (Not after --cleanup-volumes removed the native state folder: that would re-create it.)
   if { [ "$mode" = docker ] || [ -d "$state" ]; } && mkdir -p "$textfile" 2>/dev/null; then
@@ -281,9 +282,11 @@ docker_env() {
 }
 
 if [ "$mode" = docker ]; then find_compose; fi
+if [ "$mode" = docker ] && [ "$action" != deploy ] && [ "$action" != env ] && [ ${#compose_cmd[@]} -eq 0 ]; then
+  fail "neither 'docker compose' nor docker-compose found"; exit $EXIT_PREREQ
+fi
 case $action in
   stop)
-    if [ "$mode" = docker ]; then [ ${#compose_cmd[@]} -gt 0 ] || { fail "neither 'docker compose' nor docker-compose found"; exit $EXIT_PREREQ; }; fi
     log "stopping the $mode environment"
     stop_environment
     log "stopped"
@@ -353,13 +356,18 @@ if [ "$mode" = docker ]; then
   begin_step "secrets"
   mkdir -p "$secrets"; chmod 700 "$secrets"
   for s in postgres_password timescale_password api_token improvement_api_token pgadmin_password grafana_admin_password; do
-    [ -s "$secrets/$s" ] && continue
-    if [ "$s" = grafana_admin_password ]; then printf '%s' "${GRAFANA_ADMIN_PASSWORD:-staging_admin_password}" > "$secrets/$s"
-    else head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secrets/$s"; fi
-    # Readable inside the containers (their users differ); the folder keeps others out.
+    if [ ! -s "$secrets/$s" ]; then
+      if [ "$s" = grafana_admin_password ]; then printf '%s' "${GRAFANA_ADMIN_PASSWORD:-staging_admin_password}" > "$secrets/$s"
+      else head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secrets/$s"; fi
+      log "wrote $secrets/$s"
+    fi
+    # Readable inside the containers (their users differ), every time; the folder keeps others out.
     chmod 644 "$secrets/$s"
-    log "wrote $secrets/$s"
   done
+  # The node exporter's textfile folder, made by us before Docker would make it root-owned.
+  mkdir -p "$here/reports/metrics"
+  # Deployed with sudo: the invoking user keeps access (--env, the token file, the reports).
+  if [ -n "${SUDO_UID:-}" ]; then chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$secrets" "$here/reports"; fi
   end_step ok
 
   begin_step "build image"
