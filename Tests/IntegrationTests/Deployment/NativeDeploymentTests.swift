@@ -147,9 +147,15 @@ final class NativeDeploymentTests: XCTestCase {
         XCTAssertNil(try pool.queryOne("SELECT 1 AS x FROM audit_log WHERE actor = $1", [marker]), "the restore did not bring back the backed-up state")
         XCTAssertEqual(try script("health-check.sh", ["--native"]).status, 0)
 
-        // --force redeploys over it; --stop leaves nothing running.
-        let forced = try deploy(["--native", "--debug", "--quick", "--force", "--skip-tests"])
+        // --force redeploys over it (here with two ARIA instances, both scraped); --stop leaves
+        // nothing running.
+        let forced = try deploy(["--native", "--debug", "--quick", "--force", "--skip-tests", "--scale", "aria-risk=2"])
         XCTAssertEqual(forced.status, 0, forced.output)
+        XCTAssertTrue(KafkaWait.until(timeout: 60) {
+            let active = ((try? self.prometheus("/api/v1/targets"))?["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]] ?? []
+            let aria = active.filter { ($0["labels"] as? [String: Any])?["job"] as? String == "tmt-aria-risk" }
+            return aria.count == 2 && aria.allSatisfy { $0["health"] as? String == "up" }
+        }, "Prometheus does not scrape both ARIA instances (8004, 8104)")
         // (Prometheus needs a scrape round before the restarted targets count as up.)
         var status = Tool.Result(status: -1, output: "")
         XCTAssertTrue(KafkaWait.until(timeout: 60) {
