@@ -22,6 +22,9 @@ let package = Package(
         .executable(name: "tmt-execution-engine", targets: ["TMTExecutionEngine"]),
         .executable(name: "tmt-continuous-improvement", targets: ["TMTContinuousImprovement"]),
         .executable(name: "tmt-api-gateway", targets: ["TMTAPIGateway"]),
+        .executable(name: "tmt-integration-tester", targets: ["TMTIntegrationTester"]),
+        .executable(name: "tmt-performance-validator", targets: ["TMTPerformanceValidator"]),
+        .executable(name: "tmt-load-tester", targets: ["TMTLoadTester"]),
     ],
     targets: [
         // C libraries from Debian.
@@ -65,9 +68,15 @@ let package = Package(
         .executableTarget(name: "TMTContinuousImprovement", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTAPIGateway", dependencies: ["TMTPipeline"]),
 
+        // The testing profile's tools: they run against a deployed stack from the outside.
+        .target(name: "TMTStagingTools", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
+        .executableTarget(name: "TMTIntegrationTester", dependencies: ["TMTStagingTools"]),
+        .executableTarget(name: "TMTPerformanceValidator", dependencies: ["TMTStagingTools"]),
+        .executableTarget(name: "TMTLoadTester", dependencies: ["TMTStagingTools"]),
+
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline", "TMTStagingTools"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,6 +14,10 @@ final class ComplianceAgent: Sendable {
     private let metrics: AgentMetrics
     private let violations: CounterFamily
     private let decisions: CounterFamily
+    private let newsEvents: Gauge
+    private let newsLoadedAt: Gauge
+    /// Seconds between news calendar reloads (`NEWS_REFRESH_SECONDS`, default 10).
+    private let newsRefresh: Double
 
     init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -27,6 +31,10 @@ final class ComplianceAgent: Sendable {
                                              labels: ["account", "rule"])
         decisions = runtime.metrics.counter("tmt_compliance_decisions_total", help: "Compliance decisions, by account and verdict.",
                                             labels: ["account", "verdict"])
+        newsEvents = runtime.metrics.gauge("tmt_compliance_news_events", help: "News releases in the calendar the blackout rule uses now.").labels()
+        newsLoadedAt = runtime.metrics.gauge("tmt_compliance_news_loaded_timestamp_seconds",
+                                             help: "Wall-clock time the news calendar was last read from the database.").labels()
+        newsRefresh = try env.double("NEWS_REFRESH_SECONDS", default: 10, range: 1...3600)
         runtime.logger.info("rules loaded", ["file": path, "firms": String(configuration.firms.count),
                                              "accounts": String(configuration.accounts.count), "mode": engine.mode.rawValue])
     }
@@ -39,7 +47,7 @@ final class ComplianceAgent: Sendable {
         // engine) wins over the configured initial figures.
         let store = AccountStore(pool: pool)
         try store.ensure(configuredAccounts)
-        try reloadNews(pool: pool)
+        try reloadNews(pool: pool, around: Date())
 
         let (kafka, producer) = try runtime.openKafka(env)
         let market = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
@@ -63,11 +71,17 @@ final class ComplianceAgent: Sendable {
 
         try market.start()
         try state.start()
-        // News is written by the data generator while the stack runs; refresh it once a minute.
+        // News is written by the data generator (and the integration tester) while the stack runs;
+        // refresh it every NEWS_REFRESH_SECONDS, around market time.
         Thread.detachNewThread { [self] in
+            var next = Date().addingTimeInterval(newsRefresh)
             while !runtime.lifecycle.isStopping {
-                sleep(60)
-                do { try reloadNews(pool: pool) } catch { log.warning("news calendar not refreshed", ["error": "\(error)"]) }
+                usleep(200_000)
+                guard Date() >= next else { continue }
+                next = Date().addingTimeInterval(newsRefresh)
+                do { try reloadNews(pool: pool, around: market.marketNow() ?? Date()) } catch {
+                    log.warning("news calendar not refreshed", ["error": "\(error)"])
+                }
             }
         }
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in
@@ -101,10 +115,14 @@ final class ComplianceAgent: Sendable {
         return text
     }
 
-    private func reloadNews(pool: PostgresPool) throws {
-        let now = HopClock.nowMicros()
+    /// Reads the releases from a week before to 60 days after `time` (market time: the rule
+    /// judges orders at market time, which a simulation or replay may put far from the wall clock).
+    private func reloadNews(pool: PostgresPool, around time: Date) throws {
+        let now = Int64(time.timeIntervalSince1970 * 1_000_000)
         let calendar = try NewsStore(pool: pool).calendar(fromMicros: now - 7 * 86_400_000_000, toMicros: now + 60 * 86_400_000_000)
         news.withLock { $0 = calendar }
+        newsEvents.set(Double(calendar.events.count))
+        newsLoadedAt.set(Date().timeIntervalSince1970)
     }
 
     private func handle(_ envelope: Envelope<Order>, market: MarketView, book: AccountBook, pool: PostgresPool, producer: KafkaProducer) throws {

@@ -17,7 +17,8 @@ let runtime = ServiceRuntime.boot(
 
     Environment: DATABASE_URL (required), KAFKA_BOOTSTRAP_SERVERS or KAFKA_BOOTSTRAP_FILE,
     COMPLIANCE_MODE (strict|lenient; lenient turns soft rules into warnings, never the loss limits),
-    COMPLIANCE_CONFIG (default <CONFIG_DIR>/compliance-staging.yml), CONSUMER_GROUP.
+    COMPLIANCE_CONFIG (default <CONFIG_DIR>/compliance-staging.yml), CONSUMER_GROUP, NEWS_REFRESH_SECONDS
+    (how often the news calendar is re-read from the database; default 10).
     """)
 
 do {

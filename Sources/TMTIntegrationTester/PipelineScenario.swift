@@ -1,0 +1,464 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTStagingTools
+import TMTTrading
+
+/// The seeded scenario: the tester plays market data feed and Wyckoff (ticks and signals on
+/// Kafka) and reads every outcome back from the trading database and the gateway's API.
+final class PipelineScenario: @unchecked Sendable {
+    let run: String
+    let marketStart: Date
+    private let endpoints: StackEndpoints
+    private let options: IntegrationOptions
+    private let report: ToolReport
+    private let logger: Logger
+    private let pool: PostgresPool
+    private let producer: KafkaProducer
+    private let http = HTTPClient(timeout: 30)
+    private let token: String?
+    private let accounts: [(id: String, firm: String)]
+    private let prices: [String: Decimal]
+    private let pump = Mutex(TickPump())
+    private let pumpStopped = Atomic<Bool>(false)
+    private let pumpDone = DispatchSemaphore(value: 0)
+    /// Market time minus wall time as the compliance engine saw it (learned from the fill).
+    private var complianceClockOffset: Double?
+
+    /// The instruments and sides an order may use, in order of preference: when anti-correlation
+    /// skips one (the accounts' books are the stack's, not the tester's), the next is tried.
+    /// USD_JPY is kept for the news blackout.
+    static let candidates: [(String, Side)] = [("EUR_USD", .buy), ("AUD_USD", .sell), ("XAU_USD", .buy), ("GBP_USD", .sell), ("US30", .buy)]
+
+    init(endpoints: StackEndpoints, options: IntegrationOptions, report: ToolReport, logger: Logger) throws {
+        self.endpoints = endpoints
+        self.options = options
+        self.report = report
+        self.logger = logger
+        let stamp = Int(Date().timeIntervalSince1970)
+        run = "itest-\(stamp)-\(UInt16.random(in: 0...UInt16.max))"
+        marketStart = options.marketTime
+        token = endpoints.apiToken
+        let env = Environment()
+        guard env.string("DATABASE_URL") != nil else { throw TMTError(.configuration, "DATABASE_URL is not set (eval \"$(deploy-staging.sh --env)\")") }
+        pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), metrics: MetricsRegistry(), logger: logger)
+        producer = try KafkaProducer(configuration: KafkaConfiguration.fromEnvironment(env, clientId: "integration-tester"),
+                                     metrics: MetricsRegistry(), logger: logger)
+        accounts = try pool.query("SELECT id, firm FROM accounts ORDER BY id").map {
+            (try $0.decode(String.self, column: "id"), try $0.decode(String.self, column: "firm"))
+        }
+        // Start near the stack's own prices (latest bars) so the tester's ticks and a running
+        // generator's stay close; the generator's starting prices otherwise.
+        var p: [String: Decimal] = [:]
+        for profile in InstrumentProfile.defaults {
+            p[profile.instrument.symbol] = Decimal(profile.startPrice)
+        }
+        if env.string("MARKET_DATABASE_URL") != nil,
+           let market = try? PostgresPool(configuration: PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL"),
+                                          metrics: MetricsRegistry(), logger: logger) {
+            for symbol in p.keys {
+                if let row = try? market.queryOne("SELECT close FROM bars WHERE instrument = $1 ORDER BY start_time DESC LIMIT 1", [symbol]),
+                   let close = try? row.decode(Decimal.self, column: "close") {
+                    p[symbol] = close
+                }
+            }
+            market.shutdown()
+        }
+        prices = p
+        print("pipeline: run \(run), market time from \(Logger.timestamp(marketStart)), accounts \(accounts.map(\.id).joined(separator: ", "))")
+        startTicks()
+    }
+
+    func close() {
+        pumpStopped.store(true, ordering: .relaxed)
+        pumpDone.wait()
+        try? producer.flush(timeout: 10)
+        producer.close()
+        pool.shutdown()
+    }
+
+    func runAll() {
+        guard accounts.count >= 3 else {
+            report.run("pipeline", "accounts") { throw CheckFailure("the trading database has \(accounts.count) accounts; the scenario needs 3") }
+            return
+        }
+        let (a, b, c) = (accounts[0].id, accounts[1].id, accounts[2].id)
+        // Quotes first: every agent's market view must hold the tester's instruments.
+        Thread.sleep(forTimeInterval: 2)
+        report.run("pipeline", "fill: a signal for \(a) is filled") { try fill(account: a) }
+        report.run("pipeline", "compliance: an order inside a news blackout is rejected") { try newsBlackout(account: a) }
+        report.run("pipeline", "anti-correlation: one signal for \(b) and \(c) is acted on") { try correlation(b, c) }
+        report.run("pipeline", "breaker: trip \(c), its order is blocked, reset") { try breaker(account: c) }
+        report.run("pipeline", "mutating routes refuse a request without the token") {
+            let r = try http.postJSON(endpoints.gateway + "/api/v1/breaker/trip", ["tier": "system", "reason": "no token"])
+            try check(r.status == 401, "POST /api/v1/breaker/trip without a token answered \(r.status), not 401")
+            return "401"
+        }
+    }
+
+    // MARK: - Scenarios
+
+    private func fill(account: String) throws -> String {
+        let (order, _) = try placePastAntiCorrelation(account: account, label: "fill")
+        let outcome = try waitTerminal(order)
+        try check(outcome.status == "filled", "order \(order) ended \(outcome.status): \(outcome.story)")
+        let fills = try pool.queryOne("SELECT count(*)::bigint AS n, coalesce(sum(quantity), 0) AS q FROM fills WHERE order_id = $1", [order])!
+        let fillCount = try fills.decode(Int64.self, column: "n"), filledQty = try fills.decode(Decimal.self, column: "q")
+        let row = try pool.queryOne("SELECT quantity, filled_quantity, instrument FROM orders WHERE id = $1", [order])!
+        let quantity = try row.decode(Decimal.self, column: "quantity"), filled = try row.decode(Decimal.self, column: "filled_quantity")
+        let instrument = try row.decode(String.self, column: "instrument")
+        try check(fillCount > 0 && filledQty == quantity && filled == quantity,
+                  "order \(order): \(fillCount) fills for \(filledQty) lots, order quantity \(quantity), filled_quantity \(filled)")
+        let position = try pool.queryOne("SELECT count(*)::bigint AS n FROM positions WHERE account_id = $1 AND instrument = $2", [account, instrument])!
+        try check(try position.decode(Int64.self, column: "n") > 0, "no position row for \(account) \(instrument) after the fill")
+
+        // The decision trail through the API: every agent on the way, the same fills.
+        let trail = try api("/api/v1/orders/\(order)/trail")
+        let agents = Set(((trail["decisions"] as? [[String: Any]]) ?? []).compactMap { $0["agent"] as? String })
+        let expected: Set<String> = ["aria-risk", "compliance-engine", "anti-correlation", "human-behavior", "circuit-breaker"]
+        try check(expected.isSubset(of: agents), "trail of \(order) lacks decisions of \(expected.subtracting(agents).sorted()); has \(agents.sorted())")
+        let apiFills = (trail["fills"] as? [[String: Any]])?.count ?? -1
+        try check(apiFills == Int(fillCount), "the API's trail lists \(apiFills) fills, the database \(fillCount)")
+        let hops = ((trail["latency"] as? [String: Any])?["hops"] as? [[String: Any]])?.count ?? 0
+
+        // The compliance engine's market clock, for the news release of the next scenario.
+        if let d = try pool.queryOne("""
+            SELECT extract(epoch FROM c.decided_at)::float8 AS market, extract(epoch FROM e.at)::float8 AS wall
+            FROM compliance_decisions c JOIN order_events e ON e.order_id = c.order_id AND e.agent = 'compliance-engine'
+            WHERE c.order_id = $1 ORDER BY e.id LIMIT 1
+            """, [order]) {
+            complianceClockOffset = try d.decode(Double.self, column: "market") - d.decode(Double.self, column: "wall")
+        }
+        return "\(order): \(quantity) lots \(instrument) filled in \(fillCount) fill(s) in \(String(format: "%.1f", outcome.seconds)) s; "
+            + "trail via API with \(agents.count) agents and \(hops) hops"
+    }
+
+    private func newsBlackout(account: String) throws -> String {
+        let instrument = "USD_JPY"
+        let newsId = "\(run)-news"
+        // The release half a minute ahead of the compliance engine's market clock, so the order
+        // lands inside every staging firm's blackout (±2 to ±5 minutes).
+        let offset = complianceClockOffset ?? marketStart.timeIntervalSince(Date())
+        let release = Date().addingTimeInterval(offset + 30)
+        let inserted = Date()
+        _ = try pool.execute("INSERT INTO news_events (id, time, currency, title, impact) VALUES ($1, $2, 'JPY', $3, 'high')",
+                             [newsId, release, "Integration test release (\(run))"])
+        defer { _ = try? pool.execute("DELETE FROM news_events WHERE id = $1", [newsId]) }
+        try waitNewsReload(after: inserted)
+
+        let signal = makeSignal(instrument: instrument, side: .buy, accounts: [account], label: "news")
+        try publish(signal)
+        let order = "\(signal.id):\(account)"
+        let outcome = try waitPast(order, agent: "compliance-engine")
+        guard let row = try pool.queryOne("SELECT verdict, mode, checks::text AS checks FROM compliance_decisions WHERE order_id = $1", [order]) else {
+            throw CheckFailure("no compliance decision for \(order): \(outcome.story)")
+        }
+        let verdict = try row.decode(String.self, column: "verdict"), mode = try row.decode(String.self, column: "mode")
+        let checks = try PostgresJSON(try row.decode(String.self, column: "checks")).decode([Decision.Check].self)
+        guard let news = checks.first(where: { $0.rule == ComplianceRule.newsBlackout.rawValue }) else {
+            throw CheckFailure("the decision on \(order) has no news-blackout check")
+        }
+        try check(!news.passed, "news-blackout passed (\(news.detail)); verdict \(verdict)")
+        if mode == "strict" {
+            try check(verdict == "rejected", "verdict \(verdict) in strict mode; news-blackout: \(news.detail)")
+            let status = try pool.queryOne("SELECT status FROM orders WHERE id = $1", [order])?.decode(String.self, column: "status")
+            try check(status == "rejected", "order \(order) is \(status ?? "missing"), not rejected")
+            let violations = try api("/api/v1/compliance/violations?account=\(account)&limit=50")
+            let listed = ((violations["items"] as? [[String: Any]]) ?? []).contains { ($0["orderId"] as? String) == order }
+            try check(listed, "GET /api/v1/compliance/violations does not list \(order)")
+            return "\(order) rejected: \(news.detail)"
+        }
+        try check(verdict == "approvedWithWarnings", "verdict \(verdict) in \(mode) mode; news-blackout: \(news.detail)")
+        return "\(order) approved with a warning (\(mode) mode): \(news.detail)"
+    }
+
+    private func correlation(_ first: String, _ second: String) throws -> String {
+        // GBP_USD long for both, unless one of them cannot be sized or approved for it.
+        let signal = makeSignal(instrument: "GBP_USD", side: .buy, accounts: [first, second], label: "corr")
+        try publish(signal)
+        var acted: [String] = []
+        var seen: [String] = []
+        for account in [first, second] {
+            let order = "\(signal.id):\(account)"
+            let outcome = try waitPast(order, agent: "anti-correlation")
+            guard let d = try pool.queryOne("""
+                SELECT d->>'verdict' AS verdict, d->'figures'->>'action' AS action, d->'figures'->>'correlatedAccount' AS other,
+                       d->'figures'->>'maxCorrelation' AS corr
+                FROM orders o, jsonb_array_elements(o.decisions) d WHERE o.id = $1 AND d->>'agent' = 'anti-correlation'
+                """, [order]) else {
+                throw CheckFailure("\(order) never reached anti-correlation: \(outcome.story)")
+            }
+            let action = try d.decode(String?.self, column: "action") ?? "?"
+            let other = try d.decode(String?.self, column: "other") ?? ""
+            let corr = try d.decode(String?.self, column: "corr") ?? "?"
+            seen.append("\(account): \(action) (correlation \(corr)\(other.isEmpty ? "" : " with \(other)"))")
+            if action != "none" { acted.append(account) }
+        }
+        try check(!acted.isEmpty, "neither order was staggered, resized or skipped: \(seen.joined(separator: "; "))")
+        return seen.joined(separator: "; ")
+    }
+
+    private func breaker(account: String) throws -> String {
+        guard let token else { throw ToolReport.Skip("no API token (TMT_API_TOKEN or TMT_API_TOKEN_FILE)") }
+        let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
+        let reason = "integration tester \(run)"
+        let trip = try http.postJSON(endpoints.gateway + "/api/v1/breaker/trip", ["tier": "account", "target": account, "reason": reason], headers: headers)
+        try check(trip.status == 200, "trip answered \(trip.status): \(trip.text.prefix(300))")
+        var resetDone = false
+        defer {
+            if !resetDone {
+                _ = try? http.postJSON(endpoints.gateway + "/api/v1/breaker/reset", ["tier": "account", "target": account, "reason": reason], headers: headers)
+            }
+        }
+        let tripped = try JSONSerialization.jsonObject(with: Data(trip.body)) as? [String: Any]
+        let state = (tripped?["breaker"] as? [String: Any])?["state"] as? String
+        try check(state == "tripped" && (tripped?["tradingHalted"] as? Bool) == true, "after the trip: \(trip.text.prefix(300))")
+
+        let (order, _) = try placePastAntiCorrelation(account: account, label: "breaker")
+        let outcome = try waitTerminal(order)
+        try check(outcome.status == "blocked" && outcome.events.contains { $0.agent == "circuit-breaker" && $0.status == "blocked" },
+                  "order \(order) of the tripped account ended \(outcome.status): \(outcome.story)")
+        let blockedBy = outcome.events.last { $0.agent == "circuit-breaker" }?.detail ?? ""
+
+        let reset = try http.postJSON(endpoints.gateway + "/api/v1/breaker/reset", ["tier": "account", "target": account, "reason": reason], headers: headers)
+        try check(reset.status == 200, "reset answered \(reset.status): \(reset.text.prefix(300))")
+        resetDone = true
+        let after = try api("/api/v1/breaker?tier=account&target=\(account)")
+        let breakers = after["breakers"] as? [[String: Any]] ?? []
+        let now = breakers.first?["state"] as? String
+        try check(now == "normal", "after the reset GET /api/v1/breaker shows \(account) \(now ?? "absent")")
+        let audited = try pool.queryOne("""
+            SELECT count(*)::bigint AS n FROM audit_log WHERE target LIKE $1 AND action IN ('breaker.trip', 'breaker.reset') AND at > now() - interval '1 hour'
+            """, ["%\(account)%"])?.decode(Int64.self, column: "n") ?? 0
+        try check(audited >= 2, "audit_log has \(audited) trip/reset rows for \(account) in the last hour")
+        return "tripped → \(order) blocked (\(blockedBy.prefix(120))) → reset → normal; audited"
+    }
+
+    // MARK: - Orders
+
+    struct Event { var agent: String; var status: String; var verdict: String?; var detail: String }
+    struct Outcome {
+        var status: String
+        var events: [Event]
+        var seconds: Double
+        /// The failing compliance rules (`rule: detail`), when compliance rejected or warned.
+        var violations: [String]
+        var story: String {
+            events.map { "\($0.agent) \($0.status)\($0.detail.isEmpty ? "" : ": " + String($0.detail.prefix(200)))" }.joined(separator: " → ")
+                + (violations.isEmpty ? "" : "; compliance: " + violations.joined(separator: "; "))
+        }
+    }
+
+    /// Publishes a signal for `account` on the first candidate instrument whose order gets past
+    /// anti-correlation (and the news blackout); returns the order id.
+    private func placePastAntiCorrelation(account: String, label: String) throws -> (String, Outcome) {
+        var tried: [String] = []
+        for (instrument, side) in Self.candidates {
+            let signal = makeSignal(instrument: instrument, side: side, accounts: [account], label: "\(label)-\(instrument)")
+            try publish(signal)
+            let order = "\(signal.id):\(account)"
+            let outcome = try waitPast(order, agent: "anti-correlation")
+            let skippedByCorrelation = outcome.events.contains { $0.agent == "anti-correlation" && $0.status == "skipped" }
+            let blackout = outcome.status == "rejected" && outcome.violations.contains { $0.hasPrefix("news-blackout") }
+            if skippedByCorrelation || blackout {
+                tried.append("\(instrument) \(side.rawValue): \(outcome.story)")
+                continue
+            }
+            if outcome.status != "decorrelated", PipelineScenario.terminal.contains(outcome.status) {
+                throw CheckFailure("order \(order) ended \(outcome.status) before execution: \(outcome.story)")
+            }
+            return (order, outcome)
+        }
+        throw CheckFailure("every candidate was skipped: \(tried.joined(separator: " | "))")
+    }
+
+    static let terminal: Set<String> = ["filled", "rejected", "skipped", "blocked", "cancelled", "expired"]
+
+    private func outcome(_ order: String, since: Date) throws -> Outcome? {
+        guard let row = try pool.queryOne("SELECT status FROM orders WHERE id = $1", [order]) else { return nil }
+        let events = try pool.query("SELECT agent, status, verdict, detail::text AS detail FROM order_events WHERE order_id = $1 ORDER BY id", [order]).map {
+            Event(agent: try $0.decode(String.self, column: "agent"), status: try $0.decode(String.self, column: "status"),
+                  verdict: try $0.decode(String?.self, column: "verdict"), detail: try $0.decode(String.self, column: "detail"))
+        }
+        let violations = try pool.query("""
+            SELECT (x->>'rule') || ': ' || coalesce(x->>'detail', '') AS v FROM compliance_decisions c, jsonb_array_elements(c.checks) x
+            WHERE c.order_id = $1 AND NOT coalesce((x->>'passed')::boolean, true)
+            """, [order]).map { try $0.decode(String.self, column: "v") }
+        return Outcome(status: try row.decode(String.self, column: "status"), events: events, seconds: Date().timeIntervalSince(since),
+                       violations: violations)
+    }
+
+    /// Waits until `order` is terminal or `agent` has recorded its verdict on it.
+    private func waitPast(_ order: String, agent: String) throws -> Outcome {
+        try wait(order) { o in Self.terminal.contains(o.status) || o.events.contains { $0.agent == agent } }
+    }
+
+    private func waitTerminal(_ order: String) throws -> Outcome {
+        try wait(order) { Self.terminal.contains($0.status) }
+    }
+
+    private func wait(_ order: String, until done: (Outcome) -> Bool) throws -> Outcome {
+        let started = Date()
+        let deadline = started.addingTimeInterval(options.timeout)
+        var last: Outcome?
+        var lastProgress = Date()
+        while Date() < deadline {
+            if let o = try outcome(order, since: started) {
+                last = o
+                if done(o) { return o }
+            }
+            if Date().timeIntervalSince(lastProgress) >= 10 {
+                lastProgress = Date()
+                print("  … \(order): \(last?.status ?? "not sized yet") after \(Int(Date().timeIntervalSince(started))) s")
+                fflush(nil)
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        guard let last else {
+            throw CheckFailure("ARIA never recorded order \(order) within \(Int(options.timeout)) s (is aria-risk consuming signals.generated?)")
+        }
+        var why = "order \(order) still \(last.status) after \(Int(options.timeout)) s: \(last.story)"
+        if last.status == "decorrelated" || last.status == "humanized" {
+            why += try humanHold(order)
+        }
+        throw CheckFailure(why)
+    }
+
+    /// Where human behaviour parked the order, when it did (HUMAN_DELAY_SCALE > 0 holds orders
+    /// for reaction delays and outside the trader's sessions).
+    private func humanHold(_ order: String) throws -> String {
+        guard let d = try pool.queryOne("""
+            SELECT to_char(to_timestamp((d->'figures'->>'releaseAt')::float8 / 1e6) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS release,
+                   d->'figures'->>'delayScale' AS scale
+            FROM orders o, jsonb_array_elements(o.decisions) d WHERE o.id = $1 AND d->>'agent' = 'human-behavior'
+            """, [order]) else { return "" }
+        let release = try d.decode(String?.self, column: "release") ?? "?"
+        let scale = try d.decode(String?.self, column: "scale") ?? "?"
+        return " (human behaviour holds it until \(release), HUMAN_DELAY_SCALE \(scale); a bounded test run needs HUMAN_DELAY_SCALE=0)"
+    }
+
+    // MARK: - Kafka
+
+    private func makeSignal(instrument: String, side: Side, accounts: [String], label: String) -> Signal {
+        let spec = Instrument.catalog[instrument]!
+        let quote = pump.withLock { $0.quote(instrument) }
+        let entry = side == .buy ? quote.ask : quote.bid
+        // A stop well clear of the spread and of a running generator's moves over a minute.
+        let distance = max(spec.pipSize * 40, (quote.ask - quote.bid) * 10)
+        let stop = side == .buy ? entry - distance : entry + distance
+        let target = side == .buy ? entry + 2 * distance : entry - 2 * distance
+        return Signal(id: "\(run)-\(label)", instrument: instrument, side: side, entry: entry, stopLoss: stop, takeProfit: target,
+                      confidence: 0.7, pattern: "integration-test", phase: "test", evidence: ["run": run],
+                      createdAt: HopClock.nowMicros(), accounts: accounts)
+    }
+
+    private func publish(_ signal: Signal) throws {
+        let envelope = Envelope(id: signal.id, type: "signal.generated", traceId: signal.id, source: "integration-tester", payload: signal)
+        _ = try producer.send(envelope, to: .signalsGenerated, key: signal.instrument).wait(timeout: 30)
+    }
+
+    /// Ticks for every instrument, 10 a second each, around the starting prices, timed from the
+    /// market start and advancing with the wall clock.
+    private func startTicks() {
+        pump.withLock { $0 = TickPump(prices: prices, seed: options.seed) }
+        let started = Date()
+        Thread.detachNewThread { [self] in
+            var failures = 0
+            while !pumpStopped.load(ordering: .relaxed) {
+                let time = Int64((marketStart.timeIntervalSince1970 + Date().timeIntervalSince(started)) * 1_000_000)
+                let ticks = pump.withLock { $0.next(time: time) }
+                for tick in ticks {
+                    let id = "\(tick.instrument)-\(tick.time)-itest"
+                    do {
+                        _ = try producer.send(Envelope(id: id, type: "market.tick", traceId: id, source: "integration-tester", payload: tick),
+                                              to: .marketTicks, key: tick.instrument)
+                    } catch {
+                        failures += 1
+                        if failures % 50 == 1 { logger.warning("tick not sent", ["error": "\(error)"]) }
+                    }
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            pumpDone.signal()
+        }
+    }
+
+    // MARK: - HTTP
+
+    private func api(_ path: String) throws -> [String: Any] {
+        let r = try http.get(endpoints.gateway + path)
+        try check(r.status == 200, "GET \(path) answered \(r.status): \(r.text.prefix(300))")
+        guard let object = try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] else {
+            throw CheckFailure("GET \(path) is not a JSON object")
+        }
+        return object
+    }
+
+    /// Waits until the compliance engine has re-read the news calendar after `time`.
+    private func waitNewsReload(after time: Date) throws {
+        guard let compliance = endpoints.agents.first(where: { $0.name == "compliance-engine" }) else {
+            Thread.sleep(forTimeInterval: 12)
+            return
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let text = (try? http.get(compliance.url + "/metrics").text) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tmt_compliance_news_loaded_timestamp_seconds") }),
+               let value = line.split(separator: " ").last.flatMap({ Double($0) }), value > time.timeIntervalSince1970 + 0.2 {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        throw CheckFailure("the compliance engine did not re-read the news calendar within 60 s (tmt_compliance_news_loaded_timestamp_seconds)")
+    }
+}
+
+/// A tiny seeded walk around fixed prices: a few tenths of a pip either way, the generator's
+/// spreads, so stops 40 pips away are never touched by the tester's own ticks.
+struct TickPump {
+    private var mids: [String: Decimal] = [:]
+    private var centre: [String: Decimal] = [:]
+    private var rng = SeededRandom(seed: 0)
+    private var last: [String: Tick] = [:]
+
+    init() {}
+
+    init(prices: [String: Decimal], seed: UInt64) {
+        mids = prices
+        centre = prices
+        rng = SeededRandom(seed: seed)
+        for (symbol, price) in prices { last[symbol] = makeTick(symbol, mid: price, time: 0) }
+    }
+
+    func quote(_ symbol: String) -> Tick { last[symbol]! }
+
+    private func makeTick(_ symbol: String, mid: Decimal, time: Int64) -> Tick {
+        let spec = Instrument.catalog[symbol]!
+        let spreadPips = InstrumentProfile.defaults.first { $0.instrument.symbol == symbol }?.baseSpreadPips ?? 1
+        let half = spec.pipSize * Decimal(spreadPips) / 2
+        func round(_ v: Decimal) -> Decimal {
+            var x = v, r = Decimal()
+            NSDecimalRound(&r, &x, spec.pricePrecision, .plain)
+            return r
+        }
+        return Tick(instrument: symbol, bid: round(mid - half), ask: round(mid + half), volume: 10, time: time)
+    }
+
+    mutating func next(time: Int64) -> [Tick] {
+        var out: [Tick] = []
+        for symbol in mids.keys.sorted() {
+            let spec = Instrument.catalog[symbol]!
+            let step = spec.pipSize * Decimal(Int(rng.uniform() * 7) - 3) / 10
+            var mid = mids[symbol]! + step
+            // Mean-revert to the centre: never more than 2 pips away.
+            let limit = spec.pipSize * 2
+            if abs(mid - centre[symbol]!) > limit { mid = centre[symbol]! }
+            mids[symbol] = mid
+            let tick = makeTick(symbol, mid: mid, time: time)
+            last[symbol] = tick
+            out.append(tick)
+        }
+        return out
+    }
+}
