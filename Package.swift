@@ -76,6 +76,7 @@ let package = Package(
 
         .testTarget(name: "TMTCoreTests", dependencies: ["TMTCore"]),
         .testTarget(name: "TMTTradingTests", dependencies: ["TMTTrading", "TMTModels"]),
+        .testTarget(name: "TMTStagingToolsTests", dependencies: ["TMTStagingTools"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline", "TMTStagingTools"]),
     ],
     swiftLanguageModes: [.v6]

@@ -75,8 +75,14 @@ final class ExecutionAgent: Sendable {
                            labels: ["account"])
         drawdown = m.gauge("tmt_account_drawdown_percentage", help: "Drawdown of equity from the high-water mark, percent.",
                            labels: ["account"])
+        let marketClock = m.gauge("tmt_market_clock_seconds",
+                                  help: "Market time now on this service's clock (newest tick time, advanced by the wall time since), seconds since the epoch.")
+            .labels()
         dayRolls = m.counter("tmt_execution_day_rolls_total", help: "Trading days started at the account's firm reset, by account.",
                              labels: ["account"])
+        m.addCollector { [weak self] in
+            if let now = self?.state.withLock({ $0.clock.now() }) { marketClock.set(Double(now) / 1e6) }
+        }
     }
 
     func start() throws {

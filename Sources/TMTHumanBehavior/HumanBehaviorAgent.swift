@@ -26,6 +26,8 @@ final class HumanBehaviorAgent: Sendable {
         holds = runtime.metrics.histogram("tmt_human_hold_seconds", help: "Seconds an order is held before release, by account.",
                                           labels: ["account"], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 14400, 57600])
         released = runtime.metrics.counter("tmt_human_released_total", help: "Orders released on orders.humanized, by account.", labels: ["account"])
+        runtime.metrics.gauge("tmt_human_delay_scale", help: "HUMAN_DELAY_SCALE this instance runs with (0: orders released at once).")
+            .labels().set(configuration.delayScale)
         runtime.logger.info("scheduler configured", ["delay_scale": String(configuration.delayScale)])
     }
 

@@ -23,8 +23,6 @@ final class PipelineScenario: @unchecked Sendable {
     private let pump = Mutex(TickPump())
     private let pumpStopped = Atomic<Bool>(false)
     private let pumpDone = DispatchSemaphore(value: 0)
-    /// Market time minus wall time as the compliance engine saw it (learned from the fill).
-    private var complianceClockOffset: Double?
 
     /// The instruments and sides an order may use, in order of preference: when anti-correlation
     /// skips one (the accounts' books are the stack's, not the tester's), the next is tried.
@@ -38,15 +36,24 @@ final class PipelineScenario: @unchecked Sendable {
         self.logger = logger
         let stamp = Int(Date().timeIntervalSince1970)
         run = "itest-\(stamp)-\(UInt16.random(in: 0...UInt16.max))"
-        marketStart = options.marketTime
+        let (start, note) = try MarketTime.resolve(options.marketTime, endpoints: endpoints)
+        marketStart = start
+        if let note { print("pipeline: \(note)") }
         token = endpoints.apiToken
         let env = Environment()
         guard env.string("DATABASE_URL") != nil else { throw TMTError(.configuration, "DATABASE_URL is not set (eval \"$(deploy-staging.sh --env)\")") }
         pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), metrics: MetricsRegistry(), logger: logger)
         producer = try KafkaProducer(configuration: KafkaConfiguration.fromEnvironment(env, clientId: "integration-tester"),
                                      metrics: MetricsRegistry(), logger: logger)
-        accounts = try pool.query("SELECT id, firm FROM accounts ORDER BY id").map {
-            (try $0.decode(String.self, column: "id"), try $0.decode(String.self, column: "firm"))
+        let known = try pool.query("SELECT id, firm FROM accounts ORDER BY id").map {
+            (id: try $0.decode(String.self, column: "id"), firm: try $0.decode(String.self, column: "firm"))
+        }
+        if let wanted = options.accounts {
+            let missing = wanted.filter { w in !known.contains { $0.id == w } }
+            guard missing.isEmpty else { throw TMTError(.configuration, "--accounts: \(missing.joined(separator: ", ")) not in the trading database") }
+            accounts = wanted.compactMap { w in known.first { $0.id == w } }
+        } else {
+            accounts = known
         }
         // Start near the stack's own prices (latest bars) so the tester's ticks and a running
         // generator's stay close; the generator's starting prices otherwise.
@@ -83,13 +90,22 @@ final class PipelineScenario: @unchecked Sendable {
             report.run("pipeline", "accounts") { throw CheckFailure("the trading database has \(accounts.count) accounts; the scenario needs 3") }
             return
         }
-        let (a, b, c) = (accounts[0].id, accounts[1].id, accounts[2].id)
+        let ids = accounts.map(\.id)
         // Quotes first: every agent's market view must hold the tester's instruments.
         Thread.sleep(forTimeInterval: 2)
-        report.run("pipeline", "fill: a signal for \(a) is filled") { try fill(account: a) }
-        report.run("pipeline", "compliance: an order inside a news blackout is rejected") { try newsBlackout(account: a) }
-        report.run("pipeline", "anti-correlation: one signal for \(b) and \(c) is acted on") { try correlation(b, c) }
-        report.run("pipeline", "breaker: trip \(c), its order is blocked, reset") { try breaker(account: c) }
+        // An account may refuse new risk for its firm's reasons (a running generator's trading
+        // can use up its daily loss or trip the consistency rule): each scenario then moves on to
+        // the next account, and is skipped, with the reasons, when none can take the order.
+        report.run("pipeline", "fill: a signal is sized, approved, cleared and filled") {
+            try onFirstAccepting(ids.map { [$0] }) { try fill(account: $0[0]) }
+        }
+        report.run("pipeline", "compliance: an order inside a news blackout is rejected") { try newsBlackout(account: ids[0]) }
+        report.run("pipeline", "anti-correlation: one signal for two accounts is acted on") {
+            try onFirstAccepting([[ids[1], ids[2]], [ids[0], ids[1]], [ids[0], ids[2]]]) { try correlation($0[0], $0[1]) }
+        }
+        report.run("pipeline", "breaker: trip an account, its order is blocked, reset") {
+            try onFirstAccepting(ids.reversed().map { [$0] }) { try breaker(account: $0[0]) }
+        }
         report.run("pipeline", "mutating routes refuse a request without the token") {
             let r = try http.postJSON(endpoints.gateway + "/api/v1/breaker/trip", ["tier": "system", "reason": "no token"])
             try check(r.status == 401, "POST /api/v1/breaker/trip without a token answered \(r.status), not 401")
@@ -98,6 +114,21 @@ final class PipelineScenario: @unchecked Sendable {
     }
 
     // MARK: - Scenarios
+
+    /// An order refused before anti-correlation for reasons of the account's state (sizing or a
+    /// firm rule), not of the pipeline.
+    struct Refused: Error, CustomStringConvertible { var description: String }
+
+    /// Runs `body` for the first group of accounts it does not meet `Refused` with.
+    private func onFirstAccepting(_ groups: [[String]], _ body: ([String]) throws -> String) throws -> String {
+        var reasons: [String] = []
+        for group in groups {
+            do { return "\(group.joined(separator: " + ")): " + (try body(group)) } catch let r as Refused {
+                reasons.append("\(group.joined(separator: " + ")): \(r.description)")
+            }
+        }
+        throw ToolReport.Skip("no account can take the order now: \(reasons.joined(separator: " | "))")
+    }
 
     private func fill(account: String) throws -> String {
         let (order, _) = try placePastAntiCorrelation(account: account, label: "fill")
@@ -122,29 +153,23 @@ final class PipelineScenario: @unchecked Sendable {
         try check(apiFills == Int(fillCount), "the API's trail lists \(apiFills) fills, the database \(fillCount)")
         let hops = ((trail["latency"] as? [String: Any])?["hops"] as? [[String: Any]])?.count ?? 0
 
-        // The compliance engine's market clock, for the news release of the next scenario.
-        if let d = try pool.queryOne("""
-            SELECT extract(epoch FROM c.decided_at)::float8 AS market, extract(epoch FROM e.at)::float8 AS wall
-            FROM compliance_decisions c JOIN order_events e ON e.order_id = c.order_id AND e.agent = 'compliance-engine'
-            WHERE c.order_id = $1 ORDER BY e.id LIMIT 1
-            """, [order]) {
-            complianceClockOffset = try d.decode(Double.self, column: "market") - d.decode(Double.self, column: "wall")
-        }
         return "\(order): \(quantity) lots \(instrument) filled in \(fillCount) fill(s) in \(String(format: "%.1f", outcome.seconds)) s; "
             + "trail via API with \(agents.count) agents and \(hops) hops"
     }
 
     private func newsBlackout(account: String) throws -> String {
         let instrument = "USD_JPY"
-        let newsId = "\(run)-news"
-        // The release half a minute ahead of the compliance engine's market clock, so the order
-        // lands inside every staging firm's blackout (±2 to ±5 minutes).
-        let offset = complianceClockOffset ?? marketStart.timeIntervalSince(Date())
-        let release = Date().addingTimeInterval(offset + 30)
+        // High-impact JPY releases two minutes apart across the stretch of market time the
+        // order can be judged in, so it lands inside every staging firm's blackout (±2 to ±5
+        // minutes) however fast the stack's market clock runs (a generator may run it at many
+        // times the wall clock). The compliance engine's own clock and its pace are read first.
+        let (marketNow, pace) = try complianceClock()
+        let span = max(600, pace * 180)
+        let releases = stride(from: -120.0, through: span, by: 120).map { marketNow.addingTimeInterval($0) }
         let inserted = Date()
-        _ = try pool.execute("INSERT INTO news_events (id, time, currency, title, impact) VALUES ($1, $2, 'JPY', $3, 'high')",
-                             [newsId, release, "Integration test release (\(run))"])
-        defer { _ = try? pool.execute("DELETE FROM news_events WHERE id = $1", [newsId]) }
+        _ = try pool.executeBatch("INSERT INTO news_events (id, time, currency, title, impact) VALUES ($1, $2, 'JPY', $3, 'high')",
+                                  releases.enumerated().map { i, t in ["\(run)-news-\(i)", t, "Integration test release \(i + 1) (\(run))"] })
+        defer { _ = try? pool.execute("DELETE FROM news_events WHERE id LIKE $1", ["\(run)-news-%"]) }
         try waitNewsReload(after: inserted)
 
         let signal = makeSignal(instrument: instrument, side: .buy, accounts: [account], label: "news")
@@ -174,29 +199,40 @@ final class PipelineScenario: @unchecked Sendable {
     }
 
     private func correlation(_ first: String, _ second: String) throws -> String {
-        // GBP_USD long for both, unless one of them cannot be sized or approved for it.
-        let signal = makeSignal(instrument: "GBP_USD", side: .buy, accounts: [first, second], label: "corr")
-        try publish(signal)
-        var acted: [String] = []
-        var seen: [String] = []
-        for account in [first, second] {
-            let order = "\(signal.id):\(account)"
-            let outcome = try waitPast(order, agent: "anti-correlation")
-            guard let d = try pool.queryOne("""
-                SELECT d->>'verdict' AS verdict, d->'figures'->>'action' AS action, d->'figures'->>'correlatedAccount' AS other,
-                       d->'figures'->>'maxCorrelation' AS corr
-                FROM orders o, jsonb_array_elements(o.decisions) d WHERE o.id = $1 AND d->>'agent' = 'anti-correlation'
-                """, [order]) else {
-                throw CheckFailure("\(order) never reached anti-correlation: \(outcome.story)")
+        // One signal for both accounts, on the first candidate both orders get through sizing and
+        // compliance with (a running generator's trading or news can refuse one of them).
+        var tried: [String] = []
+        for (instrument, side) in Self.candidates {
+            let signal = makeSignal(instrument: instrument, side: side, accounts: [first, second], label: "corr-\(instrument)")
+            try publish(signal)
+            var seen: [String] = []
+            var acted: [String] = []
+            var refused: String?
+            for account in [first, second] {
+                let order = "\(signal.id):\(account)"
+                let outcome = try waitPast(order, agent: "anti-correlation")
+                guard let d = try pool.queryOne("""
+                    SELECT d->>'verdict' AS verdict, d->'figures'->>'action' AS action, d->'figures'->>'correlatedAccount' AS other,
+                           d->'figures'->>'maxCorrelation' AS corr
+                    FROM orders o, jsonb_array_elements(o.decisions) d WHERE o.id = $1 AND d->>'agent' = 'anti-correlation'
+                    """, [order]) else {
+                    refused = "\(order) never reached anti-correlation: \(outcome.story)"
+                    continue
+                }
+                let action = try d.decode(String?.self, column: "action") ?? "?"
+                let other = try d.decode(String?.self, column: "other") ?? ""
+                let corr = try d.decode(String?.self, column: "corr") ?? "?"
+                seen.append("\(account): \(action) (correlation \(corr)\(other.isEmpty ? "" : " with \(other)"))")
+                if action != "none" { acted.append(account) }
             }
-            let action = try d.decode(String?.self, column: "action") ?? "?"
-            let other = try d.decode(String?.self, column: "other") ?? ""
-            let corr = try d.decode(String?.self, column: "corr") ?? "?"
-            seen.append("\(account): \(action) (correlation \(corr)\(other.isEmpty ? "" : " with \(other)"))")
-            if action != "none" { acted.append(account) }
+            if let refused {
+                tried.append("\(instrument) \(side.rawValue): \(refused)")
+                continue
+            }
+            try check(!acted.isEmpty, "\(instrument): neither order was staggered, resized or skipped: \(seen.joined(separator: "; "))")
+            return "\(instrument): " + seen.joined(separator: "; ")
         }
-        try check(!acted.isEmpty, "neither order was staggered, resized or skipped: \(seen.joined(separator: "; "))")
-        return seen.joined(separator: "; ")
+        throw Refused(description: "no candidate reached anti-correlation for both accounts: \(tried.joined(separator: " | "))")
     }
 
     private func breaker(account: String) throws -> String {
@@ -265,12 +301,13 @@ final class PipelineScenario: @unchecked Sendable {
                 tried.append("\(instrument) \(side.rawValue): \(outcome.story)")
                 continue
             }
-            if outcome.status != "decorrelated", PipelineScenario.terminal.contains(outcome.status) {
-                throw CheckFailure("order \(order) ended \(outcome.status) before execution: \(outcome.story)")
+            // Past anti-correlation (it may already be cleared, blocked or filled: the pipeline is quick).
+            if outcome.events.contains(where: { $0.agent == "anti-correlation" && $0.status == "decorrelated" }) {
+                return (order, outcome)
             }
-            return (order, outcome)
+            throw Refused(description: "order \(order) ended \(outcome.status) before anti-correlation: \(outcome.story)")
         }
-        throw CheckFailure("every candidate was skipped: \(tried.joined(separator: " | "))")
+        throw Refused(description: "every candidate was skipped: \(tried.joined(separator: " | "))")
     }
 
     static let terminal: Set<String> = ["filled", "rejected", "skipped", "blocked", "cancelled", "expired"]
@@ -342,15 +379,30 @@ final class PipelineScenario: @unchecked Sendable {
 
     private func makeSignal(instrument: String, side: Side, accounts: [String], label: String) -> Signal {
         let spec = Instrument.catalog[instrument]!
-        let quote = pump.withLock { $0.quote(instrument) }
+        // The stack's own quote when it has one (a running generator's prices move on), the
+        // tester's ticks' otherwise.
+        let quote = stackQuote(instrument) ?? pump.withLock { $0.quote(instrument) }
         let entry = side == .buy ? quote.ask : quote.bid
         // A stop well clear of the spread and of a running generator's moves over a minute.
-        let distance = max(spec.pipSize * 40, (quote.ask - quote.bid) * 10)
+        let distance = max(spec.pipSize * 100, (quote.ask - quote.bid) * 20)
         let stop = side == .buy ? entry - distance : entry + distance
         let target = side == .buy ? entry + 2 * distance : entry - 2 * distance
         return Signal(id: "\(run)-\(label)", instrument: instrument, side: side, entry: entry, stopLoss: stop, takeProfit: target,
                       confidence: 0.7, pattern: "integration-test", phase: "test", evidence: ["run": run],
                       createdAt: HopClock.nowMicros(), accounts: accounts)
+    }
+
+    /// ARIA's newest quote of `instrument` (its market view's `tmt_market_quote`), rounded to
+    /// the instrument's precision.
+    private func stackQuote(_ instrument: String) -> Tick? {
+        guard let aria = endpoints.agents.first(where: { $0.name == "aria-risk" }),
+              let scrape = try? MetricsScrape.fetch(aria.url, client: HTTPClient(timeout: 3)) else { return nil }
+        func side(_ s: String) -> Decimal? {
+            scrape.samples.first { $0.name == "tmt_market_quote" && $0.labels["instrument"] == instrument && $0.labels["side"] == s }
+                .flatMap { Decimal(string: String(format: "%.\(Instrument.catalog[instrument]?.pricePrecision ?? 5)f", $0.value)) }
+        }
+        guard let bid = side("bid"), let ask = side("ask"), bid > 0, ask >= bid else { return nil }
+        return Tick(instrument: instrument, bid: bid, ask: ask, volume: 0, time: 0)
     }
 
     private func publish(_ signal: Signal) throws {
@@ -393,6 +445,26 @@ final class PipelineScenario: @unchecked Sendable {
             throw CheckFailure("GET \(path) is not a JSON object")
         }
         return object
+    }
+
+    /// The compliance engine's market clock now and its pace (market seconds per wall second),
+    /// from two readings of its `tmt_market_clock_seconds` a second apart.
+    private func complianceClock() throws -> (Date, Double) {
+        guard let compliance = endpoints.agents.first(where: { $0.name == "compliance-engine" }) else {
+            throw ToolReport.Skip("AGENT_URLS names no compliance-engine")
+        }
+        func read() throws -> Double {
+            let m = try MetricsScrape.fetch(compliance.url)
+            guard let v = m.samples.first(where: { $0.name == "tmt_market_clock_seconds" })?.value else {
+                throw CheckFailure("the compliance engine reports no market clock (tmt_market_clock_seconds): has it seen a tick?")
+            }
+            return v
+        }
+        let a = try read(), t0 = Date()
+        Thread.sleep(forTimeInterval: 1)
+        let b = try read()
+        let pace = max(1, (b - a) / Date().timeIntervalSince(t0))
+        return (Date(timeIntervalSince1970: b), pace)
     }
 
     /// Waits until the compliance engine has re-read the news calendar after `time`.

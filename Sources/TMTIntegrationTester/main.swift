@@ -15,12 +15,13 @@ The scenario publishes its own ticks and signals (ids `itest-<run>-…`) on Kafk
 accounts in the trading database:
   fill           a signal for one account is sized, approved, cleared and filled: fills and the
                  position in the database, the decision trail through the API
-  compliance     a high-impact release the tester adds to the news calendar makes the compliance
-                 engine reject an order inside its blackout (lenient mode: a warning)
+  compliance     high-impact releases the tester adds to the news calendar (around the compliance
+                 engine's market clock) make it reject an order inside its blackout (lenient
+                 mode: a warning)
   correlation    one signal for two accounts: anti-correlation staggers, resizes or skips one
   breaker        POST /api/v1/breaker/trip halts an account, its next order is blocked by the
                  circuit breaker, POST /api/v1/breaker/reset clears it; 401 without the token
-The news release is removed afterwards. Orders are real paper orders on the staging accounts.
+The news releases are removed afterwards. Orders are real paper orders on the staging accounts.
 
 Options:
   --report-dir DIR     write DIR/integration-report.xml (JUnit) and .json
@@ -31,6 +32,8 @@ Options:
                        instant
   --only SUITES        comma-separated subset of: health, metrics, monitoring, pipeline
   --seed N             seed of the tick walk (default 7)
+  --accounts A,B,C     the three accounts the scenario trades (default the first three in the
+                       trading database)
   --help               this text
 
 Environment (as `deploy-staging.sh --env` prints): TMT_API_URL (default http://127.0.0.1:8000),

@@ -20,6 +20,19 @@ public final class MarketView: Sendable {
         consumer = try KafkaConsumer(configuration: config, groupId: "\(service)-quotes-\(instanceId)", topics: [Topic.marketTicks.name],
                                      deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)
         known = metrics.gauge("tmt_market_view_instruments", help: "Instruments with a live quote in this service's market view.").labels()
+        let marketClock = metrics.gauge("tmt_market_clock_seconds",
+                                        help: "Market time now on this service's clock (newest tick time, advanced by the wall time since), seconds since the epoch.")
+            .labels()
+        let quoteGauge = metrics.gauge("tmt_market_quote", help: "The newest quote of each instrument in this service's market view, by side.",
+                                       labels: ["instrument", "side"])
+        metrics.addCollector { [weak self] in
+            guard let self else { return }
+            if let now = marketNow() { marketClock.set(now.timeIntervalSince1970) }
+            for tick in quotes.withLock({ Array($0.values) }) {
+                quoteGauge.labels(tick.instrument, "bid").set(NSDecimalNumber(decimal: tick.bid).doubleValue)
+                quoteGauge.labels(tick.instrument, "ask").set(NSDecimalNumber(decimal: tick.ask).doubleValue)
+            }
+        }
     }
 
     public func start() throws {

@@ -37,20 +37,26 @@ public enum TCPProbe {
     /// mode) accepts connections on the same thread that serves every client, so under load a
     /// connect can sit in its full accept queue past the timeout while the broker works fine.
     /// A refused connection fails at once; a timed-out one fails only when no connect succeeded
-    /// within `grace` seconds.
+    /// within `grace` seconds. A success stands for `reuse` seconds without a new connect: every
+    /// connect lands in that one thread's accept queue, and readiness is asked often (the
+    /// gateway's aggregated `/health` asks every agent's `/ready` on each call), so probing on
+    /// every call filled the queue and made answers wait for a SYN retry (1 s).
     public final class Tolerant: Sendable {
         let hostPorts: String
         let timeout: Double
         let grace: Double
+        let reuse: Double
         private let lastSuccess = Mutex<UInt64?>(nil)
 
-        public init(_ hostPorts: String, timeout: Double = 1, grace: Double = 30) {
+        public init(_ hostPorts: String, timeout: Double = 1, grace: Double = 30, reuse: Double = 5) {
             self.hostPorts = hostPorts
             self.timeout = timeout
             self.grace = grace
+            self.reuse = reuse
         }
 
         public func check() throws {
+            if let last = lastSuccess.withLock({ $0 }), Double(Monotonic.nanos() &- last) / 1e9 < reuse { return }
             guard let failure = TCPProbe.probe(hostPorts, timeout: timeout) else {
                 lastSuccess.withLock { $0 = Monotonic.nanos() }
                 return

@@ -8,6 +8,11 @@ public struct StackEndpoints: Sendable {
     public struct Agent: Sendable, Equatable {
         public var name: String
         public var url: String
+
+        public init(name: String, url: String) {
+            self.name = name
+            self.url = url
+        }
     }
 
     /// `TMT_API_URL`; default `http://127.0.0.1:8000`.
@@ -36,9 +41,10 @@ public struct StackEndpoints: Sendable {
     public init(environment env: Environment = Environment()) throws {
         gateway = Self.trimmed(env.string("TMT_API_URL", default: "http://127.0.0.1:8000"))
         agents = try Self.parseAgents(env.string("AGENT_URLS"))
-        let prom = env.string("PROMETHEUS_URL", default: "http://127.0.0.1:9091")
+        // Set but empty: not checked (a stack without monitoring).
+        let prom = env.values["PROMETHEUS_URL"] ?? "http://127.0.0.1:9091"
         prometheus = prom.isEmpty ? nil : Self.trimmed(prom)
-        let am = env.string("ALERTMANAGER_URL", default: "http://127.0.0.1:9094")
+        let am = env.values["ALERTMANAGER_URL"] ?? "http://127.0.0.1:9094"
         alertmanager = am.isEmpty ? nil : Self.trimmed(am)
         apiToken = try env.secret("TMT_API_TOKEN")
         for (key, url) in [("TMT_API_URL", gateway)] + agents.map({ ("AGENT_URLS (\($0.name))", $0.url) }) {
@@ -67,6 +73,9 @@ public struct StackEndpoints: Sendable {
     /// Whether every host named is the loopback interface (the load tester's guard).
     public static func isLoopback(_ url: String) -> Bool {
         guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
-        return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        // 127.0.0.0/8, written as a dotted quad (not a name that merely starts with "127.").
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }

@@ -1,0 +1,154 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTStagingTools
+import TMTTrading
+
+/// Ticks onto market.ticks as fast as asked, Wyckoff's consumption and lag followed on its /metrics.
+struct KafkaLoad {
+    struct Options {
+        var messages: Int
+        var rate: Double
+        var duration: Double
+        var drain: Double
+        var marketTime: String
+        var jsonPath: String?
+
+        init(_ arguments: [String]) throws {
+            let a = try ToolArguments(arguments, valued: ["--messages", "--rate", "--duration", "--drain", "--market-time", "--json"], switches: [])
+            messages = try a.int("--messages", default: 200_000, range: 1...5_000_000)
+            rate = try a.double("--rate", default: 0, range: 0...1_000_000)
+            duration = try a.double("--duration", default: 120, range: 1...600)
+            drain = try a.double("--drain", default: 60, range: 1...600)
+            marketTime = a.string("--market-time") ?? "weekday"
+            _ = try MarketTime.parse(marketTime, now: Date())
+            jsonPath = a.string("--json")
+        }
+    }
+
+    let options: Options
+    let kafka: KafkaConfiguration
+    let wyckoff: String
+    let endpoints: StackEndpoints
+
+    struct Sample { var t: Double; var consumed: Double; var lag: Double }
+
+    func sample(_ t0: Date) throws -> Sample {
+        let m = try MetricsScrape.fetch(wyckoff)
+        return Sample(t: Date().timeIntervalSince(t0), consumed: m.sum("tmt_kafka_messages_consumed_total", ["topic": "market.ticks"]),
+                      lag: m.sum("tmt_kafka_consumer_lag", ["topic": "market.ticks", "group": "wyckoff-analysis"]))
+    }
+
+    func run() throws -> Int32 {
+        let logger = Logger(service: "load-tester", level: .warning)
+        let producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+        defer { producer.close() }
+        let t0 = Date()
+        let base = try sample(t0)
+        print("load-tester kafka: \(options.messages) ticks onto market.ticks\(options.rate > 0 ? " at \(Int(options.rate))/s" : " as fast as the producer goes"); "
+            + "following wyckoff-analysis at \(wyckoff) (consumed so far \(Int(base.consumed)))")
+
+        let samples = Mutex<[Sample]>([base])
+        let stop = Atomic<Bool>(false)
+        let sampler = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            while !stop.load(ordering: .relaxed) {
+                if let s = try? sample(t0) { samples.withLock { $0.append(s) } }
+                usleep(250_000)
+            }
+            sampler.signal()
+        }
+
+        let (start, note) = try MarketTime.resolve(options.marketTime, endpoints: endpoints)
+        if let note { print("load-tester: \(note)") }
+        var simulator = MarketSimulator(.init(seed: 99, startMicros: Int64(start.timeIntervalSince1970 * 1_000_000)))
+        let began = Monotonic.nanos()
+        let deadline = began + UInt64(options.duration * 1e9)
+        var sent = 0, failures = 0
+        var lastReport = began
+        while sent < options.messages, Monotonic.nanos() < deadline {
+            if options.rate > 0 {
+                let due = began + UInt64(Double(sent) / options.rate * 1e9)
+                let now = Monotonic.nanos()
+                if due > now + 200_000 { usleep(UInt32(min((due - now) / 1000, 100_000))); continue }
+            }
+            let tick = simulator.next()
+            let id = "\(tick.instrument)-\(tick.time)-load"
+            let envelope = Envelope(id: id, type: "market.tick", traceId: id, source: "load-tester", payload: tick)
+            // A full local queue refuses the send: let the producer drain, then resend the same tick.
+            var attempts = 0
+            while true {
+                do {
+                    _ = try producer.send(envelope, to: .marketTicks, key: tick.instrument)
+                    break
+                } catch {
+                    attempts += 1
+                    failures += 1
+                    if attempts > 10_000 { throw TMTError(.kafka, "a tick could not be sent after \(attempts) attempts: \(error)") }
+                    usleep(1000)
+                }
+            }
+            sent += 1
+            if Monotonic.nanos() - lastReport >= 2_000_000_000 {
+                lastReport = Monotonic.nanos()
+                let last = samples.withLock { $0.last! }
+                print(String(format: "  … %.1f s: %d sent (%.0f/s), Wyckoff consumed %.0f, lag %.0f", Date().timeIntervalSince(t0), sent,
+                             Double(sent) / (Double(Monotonic.nanos() - began) / 1e9), last.consumed - base.consumed, last.lag))
+                fflush(nil)
+            }
+        }
+        try producer.flush(timeout: 60)
+        let produceSeconds = Double(Monotonic.nanos() - began) / 1e9
+        let producedAt = Date().timeIntervalSince(t0)
+        print(String(format: "  produced %d ticks in %.2f s (%.0f/s); waiting up to %.0f s for Wyckoff to catch up", sent, produceSeconds,
+                     Double(sent) / produceSeconds, options.drain))
+        fflush(nil)
+
+        // Caught up: Wyckoff consumed everything sent (its counter counts every market.ticks
+        // message, so a running generator's ticks count too and only make this sooner).
+        let drainDeadline = Date().addingTimeInterval(options.drain)
+        var caughtUp: Sample?
+        while Date() < drainDeadline {
+            let s = try sample(t0)
+            samples.withLock { $0.append(s) }
+            if s.consumed - base.consumed >= Double(sent) { caughtUp = s; break }
+            usleep(100_000)
+        }
+        stop.store(true, ordering: .relaxed)
+        sampler.wait()
+        let all = samples.withLock { $0 }.sorted { $0.t < $1.t }
+        let firstConsume = all.first { $0.consumed > base.consumed }
+        let maxLag = all.map(\.lag).max() ?? 0
+        let lagAtEnd = all.last { $0.t <= producedAt }?.lag ?? 0
+        var consumeRate: Double?
+        if let c = caughtUp, let f = firstConsume, c.t > f.t {
+            // From the sample before the first consumption to the catch-up sample.
+            let before = all.last { $0.t < f.t } ?? base
+            consumeRate = (c.consumed - before.consumed) / (c.t - before.t)
+        }
+        // Lag over the loaded period, in quarters: does it grow?
+        let loaded = all.filter { $0.t <= producedAt }
+        var quarters: [Double] = []
+        if loaded.count >= 4 {
+            for q in 0..<4 {
+                let slice = loaded[(q * loaded.count / 4)..<((q + 1) * loaded.count / 4)]
+                quarters.append(slice.map(\.lag).reduce(0, +) / Double(max(slice.count, 1)))
+            }
+        }
+        print("")
+        print(String(format: "produced %.0f msgs/s; Wyckoff consumed %@ msgs/s sustained; lag max %.0f, at the end of producing %.0f, mean by quarter of the load %@; %@",
+                     Double(sent) / produceSeconds, consumeRate.map { String(format: "%.0f", $0) } ?? "n/a", maxLag, lagAtEnd,
+                     quarters.map { String(format: "%.0f", $0) }.joined(separator: " / "),
+                     caughtUp.map { String(format: "caught up %.2f s after the last message", $0.t - producedAt) } ?? "did NOT catch up within the drain time"))
+        if let path = options.jsonPath {
+            let object: [String: Any] = [
+                "mode": "kafka", "messages": sent, "produce_seconds": produceSeconds, "produce_msgs_per_s": Double(sent) / produceSeconds,
+                "consume_msgs_per_s": consumeRate as Any, "lag_max": maxLag, "lag_at_end_of_produce": lagAtEnd, "lag_by_quarter": quarters,
+                "drain_seconds": caughtUp.map { $0.t - producedAt } as Any, "send_retries": failures,
+            ]
+            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+            print("figures: \(path)")
+        }
+        return caughtUp != nil ? ToolExit.passed : ToolExit.failed
+    }
+}

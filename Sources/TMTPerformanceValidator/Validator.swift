@@ -1,0 +1,483 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import TMTStagingTools
+import TMTTrading
+
+struct ValidatorOptions {
+    var rate: Double
+    var duration: Double
+    var signalsPerSecond: Double
+    var scenarioMinutes: Double
+    var drain: Double
+    var warmup: Double
+    var marketTime: String
+    var seed: UInt64
+    var jsonPath: String?
+    var reportDirectory: String?
+    var enforceSLA: Bool
+    /// `--accounts`: the accounts the synthetic signals go to (default every account).
+    var accounts: [String]?
+
+    init(_ arguments: [String]) throws {
+        let a = try ToolArguments(arguments, valued: ["--rate", "--duration", "--signals-per-second", "--scenario-minutes", "--drain", "--warmup",
+                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts"], switches: ["--no-sla"])
+        rate = try a.double("--rate", default: 1000, range: 1...50_000)
+        duration = try a.double("--duration", default: 30, range: 1...3600)
+        signalsPerSecond = try a.double("--signals-per-second", default: 5, range: 0...500)
+        scenarioMinutes = try a.double("--scenario-minutes", default: 5, range: 0.5...120)
+        drain = try a.double("--drain", default: 30, range: 0...600)
+        warmup = try a.double("--warmup", default: 5, range: 0...600)
+        marketTime = a.string("--market-time") ?? "weekday"
+        _ = try MarketTime.parse(marketTime, now: Date())
+        seed = UInt64(try a.int("--seed", default: 42, range: 0...Int(Int32.max)))
+        jsonPath = a.string("--json")
+        reportDirectory = a.string("--report-dir")
+        enforceSLA = !a.has("--no-sla")
+        if let list = a.string("--accounts") {
+            accounts = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !accounts!.isEmpty else { throw ToolUsageError("--accounts: empty list") }
+        }
+    }
+}
+
+/// `POST /api/v1/day/reset`'s body.
+struct DayReset: Encodable {
+    var accounts: [String]?
+    var reason: String
+}
+
+/// The stack is not set up for a performance run (exit 2, nothing driven).
+struct ValidatorRefusal: Error, CustomStringConvertible {
+    var description: String
+}
+
+final class Validator: @unchecked Sendable {
+    static let hopAgent = "performance-validator"
+
+    let options: ValidatorOptions
+    let endpoints: StackEndpoints
+    let logger: Logger
+    let pool: PostgresPool
+    let producer: KafkaProducer
+    let accounts: [String]
+    let runId: String
+    let http = HTTPClient(timeout: 10)
+
+    private let stopping = Atomic<Bool>(false)
+    private let ticksSent = Atomic<Int>(0)
+    private let signalsSent = Atomic<Int>(0)
+    private let sendFailures = Atomic<Int>(0)
+    private let latest = Mutex<[String: Tick]>([:])
+    private let apiLatencies = Mutex<[Double]>([])
+    private let apiErrors = Atomic<Int>(0)
+    /// When the run's simulated market starts (resolved against the stack's clock).
+    private var marketStart = Date()
+
+    init(options: ValidatorOptions, endpoints: StackEndpoints, logger: Logger) throws {
+        self.options = options
+        self.endpoints = endpoints
+        self.logger = logger
+        let env = Environment()
+        guard env.string("DATABASE_URL") != nil else { throw ValidatorRefusal(description: "DATABASE_URL is not set (eval \"$(deploy-staging.sh --env)\")") }
+        pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), metrics: MetricsRegistry(), logger: logger)
+        var kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "performance-validator")
+        kafka.lingerMs = 0
+        producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+        let known = try pool.query("SELECT id FROM accounts ORDER BY id").map { try $0.decode(String.self, column: "id") }
+        if let wanted = options.accounts {
+            let missing = wanted.filter { !known.contains($0) }
+            guard missing.isEmpty else { throw ValidatorRefusal(description: "--accounts: \(missing.joined(separator: ", ")) not in the trading database") }
+            accounts = wanted
+        } else {
+            accounts = known
+        }
+        runId = "perf-\(Int(Date().timeIntervalSince1970))-\(UInt16.random(in: 0...UInt16.max))"
+    }
+
+    /// The services measured: every agent and the gateway.
+    var services: [StackEndpoints.Agent] { endpoints.agents + [StackEndpoints.Agent(name: "api-gateway", url: endpoints.gateway)] }
+
+    func run() throws -> Int32 {
+        try preflight()
+        let (start, note) = try MarketTime.resolve(options.marketTime, endpoints: endpoints)
+        marketStart = start
+        if let note { print("performance-validator: \(note)") }
+        print("performance-validator: run \(runId): \(Int(options.rate)) ticks/s and \(options.signalsPerSecond) signals/s for \(Int(options.duration)) s, "
+            + "accounts \(accounts.joined(separator: ", ")), market time from \(Logger.timestamp(marketStart))")
+        let before = try scrapeAll()
+        let startedMicros = HopClock.nowMicros()
+        let began = Date()
+        let loops: [@Sendable () -> Void] = [{ [self] in tickLoop() }, { [self] in signalLoop() }, { [self] in apiLoop() }]
+        var finished = 0
+        let done = DispatchSemaphore(value: 0)
+        for body in loops {
+            Thread.detachNewThread { body(); done.signal() }
+        }
+        var nextReport = 5.0
+        while Date().timeIntervalSince(began) < options.duration {
+            Thread.sleep(forTimeInterval: 0.2)
+            let elapsed = Date().timeIntervalSince(began)
+            if elapsed >= nextReport {
+                nextReport += 5
+                print(String(format: "  … %.0f s: %d ticks (%.0f/s), %d signals sent", elapsed, ticksSent.load(ordering: .relaxed),
+                             Double(ticksSent.load(ordering: .relaxed)) / elapsed, signalsSent.load(ordering: .relaxed)))
+                fflush(nil)
+            }
+        }
+        stopping.store(true, ordering: .relaxed)
+        while finished < loops.count { done.wait(); finished += 1 }
+        try producer.flush(timeout: 30)
+        let loadSeconds = Date().timeIntervalSince(began)
+        let after = try scrapeAll()
+
+        print("  load done in \(String(format: "%.1f", loadSeconds)) s; waiting up to \(Int(options.drain)) s for the run's orders to settle")
+        fflush(nil)
+        let drainStart = Date()
+        var open = 0
+        repeat {
+            open = try openOrders(since: startedMicros)
+            if open == 0 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        } while Date().timeIntervalSince(drainStart) < options.drain
+
+        let figures = try analyse(since: startedMicros, loadSeconds: loadSeconds, before: before, after: after, stillOpen: open)
+        return try conclude(figures)
+    }
+
+    // MARK: - Preflight
+
+    private func preflight() throws {
+        guard !accounts.isEmpty else { throw ValidatorRefusal(description: "the trading database has no accounts") }
+        if let human = endpoints.agents.first(where: { $0.name == "human-behavior" }) {
+            let scrape = try MetricsScrape.fetch(human.url)
+            guard let scale = scrape.samples.first(where: { $0.name == "tmt_human_delay_scale" })?.value else {
+                throw ValidatorRefusal(description: "human-behavior at \(human.url) does not report tmt_human_delay_scale")
+            }
+            guard scale == 0 else {
+                throw ValidatorRefusal(description: "human-behavior runs with HUMAN_DELAY_SCALE=\(scale): its reaction delays and session "
+                    + "waits would be measured instead of the pipeline. Deploy with HUMAN_DELAY_SCALE=0 for a performance run.")
+            }
+        }
+        for s in services {
+            let r = try http.get(s.url + "/ready")
+            guard r.status == 200 else { throw ValidatorRefusal(description: "\(s.name) at \(s.url) is not ready (HTTP \(r.status))") }
+        }
+        // A run places hundreds of orders; their spreads and commissions eat into the daily loss
+        // limits, which would make the next run measure refusals. A new staging day first.
+        if let token = endpoints.apiToken {
+            let r = try HTTPClient(timeout: 60).postJSON(endpoints.gateway + "/api/v1/day/reset", DayReset(accounts: options.accounts, reason: "performance validator \(runId)"),
+                                                         headers: ["Authorization": "Bearer \(token)"])
+            guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/day/reset answered \(r.status): \(r.text.prefix(300))") }
+            print("performance-validator: a new staging day for every account (POST /api/v1/day/reset)")
+        } else {
+            print("performance-validator: no API token (TMT_API_TOKEN or TMT_API_TOKEN_FILE): the accounts' daily limits carry over from earlier runs")
+        }
+    }
+
+    private func scrapeAll() throws -> [String: MetricsScrape] {
+        var out: [String: MetricsScrape] = [:]
+        for s in services { out[s.name] = try MetricsScrape.fetch(s.url) }
+        return out
+    }
+
+    // MARK: - Load
+
+    private func hop() -> [Hop] {
+        let now = HopClock.nowMicros()
+        return [Hop(agent: Self.hopAgent, inMicros: now, outMicros: now)]
+    }
+
+    private func tickLoop() {
+        let minutes = options.scenarioMinutes
+        var simulator = MarketSimulator(.init(seed: options.seed, startMicros: Int64(marketStart.timeIntervalSince1970 * 1_000_000), scenarios: [
+            .accumulation(symbol: "EUR_USD", minutes: minutes), .distribution(symbol: "GBP_USD", minutes: minutes),
+            .accumulation(symbol: "USD_JPY", minutes: minutes), .distribution(symbol: "AUD_USD", minutes: minutes),
+            .accumulation(symbol: "XAU_USD", minutes: minutes), .distribution(symbol: "US30", minutes: minutes),
+        ]))
+        let began = Monotonic.nanos()
+        let interval = 1e9 / options.rate
+        var sent = 0
+        while !stopping.load(ordering: .relaxed) {
+            let due = began + UInt64(Double(sent) * interval)
+            let now = Monotonic.nanos()
+            if due > now + 200_000 { usleep(UInt32(min((due - now) / 1000, 100_000))); continue }
+            let tick = simulator.next()
+            latest.withLock { $0[tick.instrument] = tick }
+            let id = "\(tick.instrument)-\(tick.time)-\(runId)"
+            do {
+                _ = try producer.send(Envelope(id: id, type: "market.tick", traceId: id, source: Self.hopAgent, hops: hop(), payload: tick),
+                                      to: .marketTicks, key: tick.instrument)
+            } catch {
+                sendFailures.add(1, ordering: .relaxed)
+                usleep(1000)
+                continue
+            }
+            sent += 1
+            ticksSent.store(sent, ordering: .relaxed)
+        }
+    }
+
+    private func signalLoop() {
+        guard options.signalsPerSecond > 0 else { return }
+        let instruments = ["EUR_USD", "GBP_USD", "USD_JPY", "AUD_USD", "XAU_USD", "US30"]
+        let began = Monotonic.nanos()
+        let interval = 1e9 / options.signalsPerSecond
+        var n = 0
+        while !stopping.load(ordering: .relaxed) {
+            let due = began + UInt64(Double(n) * interval)
+            let now = Monotonic.nanos()
+            if due > now + 200_000 { usleep(UInt32(min((due - now) / 1000, 100_000))); continue }
+            let account = accounts[n % accounts.count]
+            let instrument = instruments[(n / accounts.count) % instruments.count]
+            // Each account alternates sides per instrument, so its positions net out over the run.
+            let side: Side = (n / (accounts.count * instruments.count)) % 2 == 0 ? .buy : .sell
+            n += 1
+            guard let quote = latest.withLock({ $0[instrument] }), let spec = Instrument.catalog[instrument] else { continue }
+            let entry = side == .buy ? quote.ask : quote.bid
+            // Wide stops make small sizes: the run's hundreds of round trips then cost little in
+            // spread and commission.
+            let distance = max(spec.pipSize * 200, (quote.ask - quote.bid) * 50)
+            let signal = Signal(id: "\(runId)-\(n)", instrument: instrument, side: side, entry: entry,
+                                stopLoss: side == .buy ? entry - distance : entry + distance,
+                                takeProfit: side == .buy ? entry + 2 * distance : entry - 2 * distance,
+                                confidence: 0.6, pattern: "performance-validator", phase: "test", evidence: ["run": runId],
+                                createdAt: HopClock.nowMicros(), accounts: [account])
+            do {
+                _ = try producer.send(Envelope(id: signal.id, type: "signal.generated", traceId: signal.id, source: Self.hopAgent,
+                                               hops: hop(), payload: signal), to: .signalsGenerated, key: instrument)
+                signalsSent.add(1, ordering: .relaxed)
+            } catch {
+                sendFailures.add(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    private func apiLoop() {
+        let paths = ["/health", "/api/v1/accounts", "/api/v1/orders?limit=20", "/api/v1/positions"]
+        var i = 0
+        while !stopping.load(ordering: .relaxed) {
+            let path = paths[i % paths.count]
+            i += 1
+            let started = Monotonic.nanos()
+            do {
+                let r = try http.get(endpoints.gateway + path)
+                let ms = Monotonic.secondsSince(started) * 1000
+                if r.status == 200 { apiLatencies.withLock { $0.append(ms) } } else { apiErrors.add(1, ordering: .relaxed) }
+            } catch {
+                apiErrors.add(1, ordering: .relaxed)
+            }
+            usleep(20_000)
+        }
+    }
+
+    // MARK: - Measurement
+
+    static let terminal = "('filled', 'rejected', 'skipped', 'blocked', 'cancelled', 'expired')"
+    static let terminalStatuses: Set<String> = ["filled", "rejected", "skipped", "blocked", "cancelled", "expired"]
+
+    /// Orders of the run not yet at their outcome, except those anti-correlation staggered (they
+    /// wait out a deliberate delay of up to a minute).
+    private func openOrders(since: Int64) throws -> Int {
+        let row = try pool.queryOne("""
+            SELECT count(*)::bigint AS n FROM orders o
+            WHERE o.hops->0->>'agent' = $1 AND (o.hops->0->>'in')::bigint >= $2 AND o.status NOT IN \(Self.terminal)
+              AND coalesce((SELECT (d->'figures'->>'delaySeconds')::float8 FROM jsonb_array_elements(o.decisions) d
+                            WHERE d->>'agent' = 'anti-correlation' LIMIT 1), 0) = 0
+            """, [Self.hopAgent, since])
+        return Int(try row?.decode(Int64.self, column: "n") ?? 0)
+    }
+
+    struct Figures {
+        var loadSeconds: Double
+        var ticksPerSecond: Double
+        var signalsSent: Int
+        var orders: Int
+        var byStatus: [String: Int]
+        var stillOpen: Int
+        var staggered: Int
+        var warmupOrders: Int
+        var signalToOutcome: Percentiles?
+        var tickToFill: Percentiles?
+        var signalToFill: Percentiles?
+        var wyckoffOrders: Int
+        var perAgent: [String: Percentiles]
+        var api: Percentiles?
+        var apiErrors: Int
+        var dbAverageMs: Double?
+        var dbP99Ms: Double?
+        var dbQueries: Double
+        var rssMB: [String: Double]
+        var cpuPercent: [String: Double]
+        var cores: Int
+        var sendFailures: Int
+    }
+
+    private func analyse(since: Int64, loadSeconds: Double, before: [String: MetricsScrape], after: [String: MetricsScrape],
+                         stillOpen: Int) throws -> Figures {
+        let rows = try pool.query("""
+            SELECT o.status, o.hops::text AS hops,
+                   coalesce((SELECT (d->'figures'->>'delaySeconds')::float8 FROM jsonb_array_elements(o.decisions) d
+                             WHERE d->>'agent' = 'anti-correlation' LIMIT 1), 0) AS stagger
+            FROM orders o WHERE o.hops->0->>'agent' = $1 AND (o.hops->0->>'in')::bigint >= $2
+            """, [Self.hopAgent, since])
+        var byStatus: [String: Int] = [:]
+        var tickToFill: [Double] = [], signalToFill: [Double] = [], signalToOutcome: [Double] = []
+        var perAgent: [String: [Double]] = [:]
+        var staggered = 0, wyckoff = 0, warm = 0
+        let measuredFrom = since + Int64(options.warmup * 1_000_000)
+        for row in rows {
+            let status = try row.decode(String.self, column: "status")
+            byStatus[status, default: 0] += 1
+            let hops = try PostgresJSON(try row.decode(String.self, column: "hops")).decode([Hop].self)
+            guard let first = hops.first, let last = hops.last, hops.count > 1 else { continue }
+            let fromWyckoff = hops[1].agent == "wyckoff-analysis"
+            if fromWyckoff { wyckoff += 1 }
+            // The warm-up (consumers' first fetches, the producers' first metadata) is left out.
+            if first.outMicros < measuredFrom {
+                warm += 1
+                continue
+            }
+            // A deliberate hold (anti-correlation's stagger, which human behaviour waits out) is
+            // not processing time: such orders are counted, not measured.
+            if try row.decode(Double.self, column: "stagger") > 0 {
+                staggered += 1
+                continue
+            }
+            for h in hops.dropFirst() { perAgent[h.agent, default: []].append(Double(h.outMicros - h.inMicros) / 1000) }
+            let signalSent = fromWyckoff ? hops[1].outMicros : first.outMicros
+            guard Self.terminalStatuses.contains(status) else { continue }
+            // The decision: the last verdict before the paper market (the breaker's clearance,
+            // or whichever agent ended the order earlier). The fill then waits for the fill
+            // model's simulated market latency and the next tick, measured below as signal→fill.
+            let decided = last.agent == "execution-engine" && hops.count > 2 ? hops[hops.count - 2] : last
+            signalToOutcome.append(Double(decided.outMicros - signalSent) / 1000)
+            guard status == "filled", last.agent == "execution-engine" else { continue }
+            signalToFill.append(Double(last.outMicros - signalSent) / 1000)
+            if fromWyckoff { tickToFill.append(Double(last.outMicros - first.outMicros) / 1000) }
+        }
+
+        var dbBefore = MetricsScrape.Histogram(buckets: [:], sum: 0, count: 0), dbAfter = dbBefore
+        var rss: [String: Double] = [:], cpu: [String: Double] = [:]
+        for s in services {
+            guard let b = before[s.name], let a = after[s.name] else { continue }
+            let hb = b.histogram("tmt_db_query_duration_seconds"), ha = a.histogram("tmt_db_query_duration_seconds")
+            for (k, v) in hb.buckets { dbBefore.buckets[k, default: 0] += v }
+            for (k, v) in ha.buckets { dbAfter.buckets[k, default: 0] += v }
+            dbBefore.sum += hb.sum; dbBefore.count += hb.count
+            dbAfter.sum += ha.sum; dbAfter.count += ha.count
+            rss[s.name] = a.sum("process_resident_memory_bytes") / 1_048_576
+            cpu[s.name] = (a.sum("process_cpu_seconds_total") - b.sum("process_cpu_seconds_total")) / loadSeconds * 100
+        }
+        let db = dbAfter.minus(dbBefore)
+        let cores = Int(ProcessInfo.processInfo.environment["CPU_CORES"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+        return Figures(loadSeconds: loadSeconds, ticksPerSecond: Double(ticksSent.load(ordering: .relaxed)) / loadSeconds,
+                       signalsSent: signalsSent.load(ordering: .relaxed), orders: rows.count, byStatus: byStatus, stillOpen: stillOpen,
+                       staggered: staggered, warmupOrders: warm, signalToOutcome: Percentiles(signalToOutcome), tickToFill: Percentiles(tickToFill), signalToFill: Percentiles(signalToFill), wyckoffOrders: wyckoff,
+                       perAgent: perAgent.compactMapValues { Percentiles($0) }, api: Percentiles(apiLatencies.withLock { $0 }),
+                       apiErrors: apiErrors.load(ordering: .relaxed), dbAverageMs: db.mean.map { $0 * 1000 },
+                       dbP99Ms: db.quantile(0.99).map { $0 * 1000 }, dbQueries: db.count, rssMB: rss, cpuPercent: cpu, cores: cores,
+                       sendFailures: sendFailures.load(ordering: .relaxed))
+    }
+
+    // MARK: - Verdict
+
+    private func conclude(_ f: Figures) throws -> Int32 {
+        func ms(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "n/a" }
+        func row(_ name: String, _ p: Percentiles?) -> String {
+            guard let p else { return "| \(name) | 0 | n/a | n/a | n/a | n/a |" }
+            return "| \(name) | \(p.count) | \(ms(p.p50)) | \(ms(p.p95)) | \(ms(p.p99)) | \(ms(p.max)) |"
+        }
+        let rssTotal = f.rssMB.values.reduce(0, +)
+        let cpuTotal = f.cpuPercent.values.reduce(0, +) / Double(max(f.cores, 1))
+        var lines: [String] = []
+        lines.append("")
+        lines.append("### Performance — \(Int(options.rate)) ticks/s, \(options.signalsPerSecond) signals/s, \(Int(options.duration)) s, seed \(options.seed)")
+        lines.append("")
+        lines.append(String(format: "ticks sent %.0f/s over %.1f s; %d signals sent; %d orders (%@); left out of the latencies: %d from the first %.0f s (warm-up), %d staggered by anti-correlation; %d still open; %d send failures",
+                            f.ticksPerSecond, f.loadSeconds, f.signalsSent, f.orders,
+                            f.byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "),
+                            f.warmupOrders, options.warmup, f.staggered, f.stillOpen, f.sendFailures))
+        lines.append("")
+        lines.append("| latency (ms) | n | p50 | p95 | p99 | max |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
+        lines.append(row("tick → fill (Wyckoff's signals)", f.tickToFill))
+        lines.append(row("signal → decision (cleared or ended)", f.signalToOutcome))
+        lines.append(row("signal → fill", f.signalToFill))
+        lines.append(row("gateway reads (client)", f.api))
+        for agent in f.perAgent.keys.sorted() { lines.append(row("inside \(agent)", f.perAgent[agent])) }
+        lines.append("")
+        lines.append("| service | resident MB | CPU % of one core |")
+        lines.append("|---|---:|---:|")
+        for s in services.map(\.name) { lines.append("| \(s) | \(String(format: "%.1f", f.rssMB[s] ?? 0)) | \(String(format: "%.1f", f.cpuPercent[s] ?? 0)) |") }
+        lines.append(String(format: "| **total** | %.1f | %.1f %% of %d cores |", rssTotal, cpuTotal, f.cores))
+        lines.append("")
+        lines.append(String(format: "database: %.0f queries, average %@ ms, p99 ≈ %@ ms (bucket estimate)", f.dbQueries, ms(f.dbAverageMs), ms(f.dbP99Ms)))
+        print(lines.joined(separator: "\n"))
+
+        // The seed's SLAs.
+        let report = ToolReport(tool: "performance-validator")
+        func sla(_ name: String, _ value: Double?, below limit: Double, unit: String) {
+            report.run("sla", name) {
+                guard let value else { throw CheckFailure("no samples") }
+                try check(value < limit, String(format: "%.2f %@ ≥ %.0f %@", value, unit, limit, unit))
+                return String(format: "%.2f %@ < %.0f %@", value, unit, limit, unit)
+            }
+        }
+        print("")
+        sla("gateway read p95 < 100 ms", f.api?.p95, below: 100, unit: "ms")
+        sla("signal processing p95 < 50 ms (signal → each order's decision)", f.signalToOutcome?.p95, below: 50, unit: "ms")
+        sla("database average < 10 ms", f.dbAverageMs, below: 10, unit: "ms")
+        sla("resident memory, all services < 8 GB", rssTotal, below: 8192, unit: "MB")
+        sla("CPU < 70 % of the machine", cpuTotal, below: 70, unit: "%")
+        report.run("sla", "every order of the run settled") {
+            try check(f.stillOpen == 0, "\(f.stillOpen) orders (not staggered) still open \(Int(options.drain)) s after the load")
+            return "\(f.orders) orders settled"
+        }
+        print(report.summary)
+
+        func pct(_ p: Percentiles?, full: Bool = true) -> Any {
+            guard let p else { return NSNull() }
+            var o = p.object
+            if !full { o["max"] = nil; o["mean"] = nil }
+            return o
+        }
+        let object: [String: Any] = [
+            "run": runId,
+            "rate": options.rate, "duration_s": options.duration, "signals_per_second": options.signalsPerSecond, "seed": options.seed,
+            "ticks_per_s": (f.ticksPerSecond * 10).rounded() / 10,
+            "signals": f.signalsSent,
+            "orders": f.orders,
+            "orders_by_status": f.byStatus,
+            "orders_staggered_excluded": f.staggered,
+            "orders_warmup_excluded": f.warmupOrders,
+            "warmup_s": options.warmup,
+            "signal_to_decision_ms": pct(f.signalToOutcome),
+            "orders_still_open": f.stillOpen,
+            "wyckoff_orders": f.wyckoffOrders,
+            "tick_to_fill_ms": pct(f.tickToFill),
+            "signal_to_fill_ms": pct(f.signalToFill),
+            "api_ms": pct(f.api, full: false),
+            "api_errors": f.apiErrors,
+            "db_ms": ["avg": f.dbAverageMs.map { ($0 * 1000).rounded() / 1000 } as Any, "p99": f.dbP99Ms.map { ($0 * 1000).rounded() / 1000 } as Any,
+                      "queries": f.dbQueries],
+            "per_agent_ms": f.perAgent.mapValues { $0.object },
+            "rss_mb": f.rssMB.mapValues { ($0 * 10).rounded() / 10 },
+            "rss_mb_total": (rssTotal * 10).rounded() / 10,
+            "cpu_percent": f.cpuPercent.mapValues { ($0 * 10).rounded() / 10 },
+            "cpu_percent_avg": (cpuTotal * 10).rounded() / 10,
+            "cpu_cores": f.cores,
+            "sla_failed": report.failed,
+        ]
+        if let path = options.jsonPath {
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: path))
+            print("figures: \(path)")
+        }
+        if let dir = options.reportDirectory {
+            print("reports: \(try report.write(to: dir, name: "performance-report", extra: ["figures": object]).joined(separator: ", "))")
+        }
+        return report.failed == 0 || !options.enforceSLA ? ToolExit.passed : ToolExit.failed
+    }
+}

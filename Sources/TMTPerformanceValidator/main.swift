@@ -1,0 +1,86 @@
+// tmt-performance-validator: drives a fixed, seeded load through a deployed stack and checks the SLAs.
+import Foundation
+import TMTCore
+import TMTStagingTools
+
+let usage = """
+Usage: tmt-performance-validator [--rate TICKS_PER_SECOND] [--duration SECONDS] [--json FILE] [options]
+
+Drives a fixed, seeded load through a running staging stack and measures it from the outside:
+seeded simulated ticks (six scripted Wyckoff scenarios) at --rate, plus synthetic signals at
+--signals-per-second (one account each, round robin), every message stamped with the
+validator's hop; a steady trickle of gateway reads. Afterwards it waits for the orders to settle
+and measures from the orders' hops in the trading database and from every service's /metrics:
+
+  tick→fill        validator sent the tick … execution booked the fill (Wyckoff's signals)
+  signal→decision  the signal sent (by Wyckoff or the validator) … the order's last decision
+                   before the paper market: the breaker clearing it for execution, or the verdict
+                   of whichever agent ended it earlier (rejected, skipped, blocked)
+  signal→fill      the signal sent … the fill booked; beyond the decision this includes the fill
+                   model's simulated market latency (median 40 ms of market time) and the wait
+                   for the next tick
+  per agent        each agent's time inside (hop in → out), p50/p99
+  gateway reads    GET /health, /api/v1/accounts, /api/v1/orders, /api/v1/positions as a client sees them
+  database         tmt_db_query_duration_seconds of every service over the run (average, p99 estimate)
+  resources        every service's resident memory at the end, CPU over the run (process_* metrics)
+
+Before the load it starts a new staging day (POST /api/v1/day/reset, with TMT_API_TOKEN): the
+run's hundreds of orders would otherwise meet the daily loss limits earlier runs used up.
+Orders that anti-correlation staggered (a deliberate delay of seconds) and the orders of the
+first --warmup seconds are counted but left out of the latency figures. The stack's human-behavior must run with HUMAN_DELAY_SCALE=0, or the
+validator refuses (its /metrics tmt_human_delay_scale).
+
+SLAs (the seed's): gateway read p95 < 100 ms, signal processing (signal→decision) p95 < 50 ms,
+database average < 10 ms,
+all services < 8 GB resident, CPU < 70 % of the machine.
+
+Options:
+  --rate N                 ticks per second (default 1000)
+  --duration S             seconds of load (default 30)
+  --signals-per-second N   synthetic signals per second (default 5; 0: Wyckoff's only)
+  --scenario-minutes M     length of the scripted Wyckoff scenarios (default 5)
+  --drain S                longest wait for the run's orders to settle afterwards (default 30)
+  --warmup S               leave the orders of the first S seconds out of the latencies (default 5)
+  --market-time WHEN       now, weekday (default) or an ISO 8601 instant (see tmt-integration-tester)
+  --seed N                 seed of the simulated market (default 42)
+  --accounts A,B,…         the accounts the synthetic signals go to (default every account; the
+                           new staging day the run starts with is for these)
+  --json FILE              write the figures as JSON
+  --report-dir DIR         write DIR/performance-report.xml (JUnit, one case per SLA) and .json
+  --no-sla                 report only: exit 0 whatever the figures
+  --help                   this text
+
+Environment: as tmt-integration-tester (TMT_API_URL, AGENT_URLS, DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS
+or KAFKA_BOOTSTRAP_FILE); CPU_CORES overrides the core count the CPU figure is divided by.
+
+Exit status: 0 every SLA met (or --no-sla), 1 an SLA breached, 2 bad arguments or a stack not
+set up for a performance run, 3 the stack could not be reached.
+"""
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+let options: ValidatorOptions
+let endpoints: StackEndpoints
+do {
+    options = try ValidatorOptions(arguments)
+    endpoints = try StackEndpoints()
+} catch {
+    FileHandle.standardError.write(Data("tmt-performance-validator: \(error)\n(see --help)\n".utf8))
+    exit(ToolExit.usage)
+}
+let logger = Logger(service: "performance-validator", level: LogLevel(name: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "warning") ?? .warning)
+
+do {
+    let validator = try Validator(options: options, endpoints: endpoints, logger: logger)
+    let result = try validator.run()
+    exit(result)
+} catch let e as ValidatorRefusal {
+    FileHandle.standardError.write(Data("tmt-performance-validator: \(e.description)\n".utf8))
+    exit(ToolExit.usage)
+} catch {
+    FileHandle.standardError.write(Data("tmt-performance-validator: \(error)\n".utf8))
+    exit(ToolExit.unavailable)
+}

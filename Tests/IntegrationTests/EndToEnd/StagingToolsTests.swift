@@ -1,0 +1,152 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML // XMLParser lives here on Linux (swift-corelibs-foundation)
+#endif
+import TMTCore
+import XCTest
+
+/// The testing profile's tools, run as their users run them, against the whole pipeline (eight
+/// agents and the gateway as processes on the real broker, PostgreSQL and Redis): the
+/// integration tester's scenario and reports, the performance validator's figures, both load
+/// tester modes, and the refusals that keep them safe. The database is read independently to
+/// check that what the tools report happened.
+final class StagingToolsTests: XCTestCase {
+    func testIntegrationTesterPerformanceValidatorAndLoadTesterAgainstARunningPipeline() throws {
+        let stack = try PipelineStack()
+        stack.environment["HUMAN_DELAY_SCALE"] = "0"
+        var started: [(PipelineStack.AgentSpec, AgentProcess)] = []
+        for spec in PipelineStack.agents { started.append((spec, try stack.start(spec))) }
+        for (spec, agent) in started {
+            XCTAssertTrue(stack.waitJoined(agent, spec), "\(spec.service) never joined its group:\n\(agent.log.suffix(3000))")
+        }
+        let ids = stack.accounts.map(\.id)
+        let breaker = try XCTUnwrap(stack.first("circuit-breaker"))
+        XCTAssertTrue(KafkaWait.until(timeout: 60) {
+            let m = (try? breaker.metrics()) ?? ""
+            return ids.allSatisfy { m.contains("tmt_circuit_breaker_state{tier=\"account\",target=\"\($0)\"} 0") }
+                && m.contains("tmt_circuit_breaker_state{tier=\"system\",target=\"system\"} 0")
+        }, "the breaker never saw every account and agent healthy:\n\(stack.logs())")
+        let gateway = try stack.startGateway(dashboardPort: AgentProcess.freePort())
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: stack.databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+
+        let agentURLs = PipelineStack.agents.compactMap { spec in stack.first(spec.service).map { "\(spec.service)=\($0.base)" } }.joined(separator: ",")
+        let env = [
+            "TMT_API_URL": gateway.base, "TMT_API_TOKEN": stack.gatewayToken, "AGENT_URLS": agentURLs,
+            "DATABASE_URL": stack.databaseURL, "MARKET_DATABASE_URL": stack.marketURL, "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap,
+            "PROMETHEUS_URL": "", "ALERTMANAGER_URL": "", "LOAD_TESTING_ENABLED": "true", "LOG_LEVEL": "warning",
+        ]
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("tmt-tools-\(stack.run)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        func tool(_ name: String, _ arguments: [String], _ overrides: [String: String] = [:]) throws -> Tool.Result {
+            try Tool.run(TestServices.executable(name).path, arguments, environment: env.merging(overrides) { $1 })
+        }
+
+        // 1. The integration tester: every check passes (monitoring is not part of this stack).
+        let tester = try tool("tmt-integration-tester", ["--report-dir", reports.path, "--accounts", ids.joined(separator: ","), "--timeout", "90"])
+        XCTAssertEqual(tester.status, 0, "\(tester.output)\n\(stack.logs())")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("integration-report.json"))) as? [String: Any])
+        let cases = try XCTUnwrap(json["cases"] as? [[String: Any]])
+        XCTAssertEqual(json["failed"] as? Int, 0, tester.output)
+        XCTAssertEqual(json["skipped"] as? Int, 1, "only Prometheus (PROMETHEUS_URL empty) is skipped: \(tester.output)")
+        let names = Set(cases.map { "\($0["suite"] ?? "")/\($0["name"] ?? "")" })
+        for expected in ["health/gateway /health aggregates every component healthy", "pipeline/fill: a signal is sized, approved, cleared and filled",
+                         "pipeline/compliance: an order inside a news blackout is rejected",
+                         "pipeline/anti-correlation: one signal for two accounts is acted on",
+                         "pipeline/breaker: trip an account, its order is blocked, reset", "metrics/execution-engine /metrics"] {
+            XCTAssertTrue(names.contains(expected), "no case \(expected) in \(names.sorted())")
+        }
+        // The JUnit file is well-formed and lists the same cases.
+        final class Counter: NSObject, XMLParserDelegate {
+            var testcases = 0, failures = 0
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+                if name == "testcase" { testcases += 1 }
+                if name == "failure" { failures += 1 }
+            }
+        }
+        let parser = try XCTUnwrap(XMLParser(contentsOf: reports.appendingPathComponent("integration-report.xml")))
+        let counter = Counter()
+        parser.delegate = counter
+        XCTAssertTrue(parser.parse())
+        XCTAssertEqual(counter.testcases, cases.count)
+        XCTAssertEqual(counter.failures, 0)
+        // What it reported happened: its orders in the database, the news release gone again.
+        let run = try XCTUnwrap(json["run"] as? String)
+        let outcomes = try pool.query("SELECT status, count(*)::bigint AS n FROM orders WHERE id LIKE $1 GROUP BY status", ["\(run)-%"])
+            .reduce(into: [String: Int64]()) { $0[try $1.decode(String.self, column: "status")] = try $1.decode(Int64.self, column: "n") }
+        XCTAssertGreaterThanOrEqual(outcomes["filled"] ?? 0, 1, "\(outcomes)")
+        XCTAssertGreaterThanOrEqual(outcomes["rejected"] ?? 0, 1, "\(outcomes)")
+        XCTAssertGreaterThanOrEqual(outcomes["blocked"] ?? 0, 1, "\(outcomes)")
+        let rejected = try pool.queryOne("""
+            SELECT count(*)::bigint AS n FROM compliance_decisions c, jsonb_array_elements(c.checks) x
+            WHERE c.order_id LIKE $1 AND c.verdict = 'rejected' AND x->>'rule' = 'news-blackout' AND NOT (x->>'passed')::boolean
+            """, ["\(run)-%"])?.decode(Int64.self, column: "n")
+        XCTAssertEqual(rejected, 1)
+        XCTAssertEqual(try pool.queryOne("SELECT count(*)::bigint AS n FROM news_events WHERE id LIKE $1", ["\(run)%"])?.decode(Int64.self, column: "n"), 0)
+
+        // 2. The performance validator: a short seeded run, figures from the orders and /metrics.
+        let figuresFile = reports.appendingPathComponent("performance.json")
+        let perf = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "8", "--warmup", "2", "--signals-per-second", "4",
+                                                          "--drain", "30", "--no-sla", "--accounts", ids.joined(separator: ","),
+                                                          "--json", figuresFile.path])
+        XCTAssertEqual(perf.status, 0, "\(perf.output)\n\(stack.logs())")
+        let figures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: figuresFile)) as? [String: Any])
+        let perfRun = try XCTUnwrap(figures["run"] as? String)
+        let stored = try pool.queryOne("SELECT count(*)::bigint AS n FROM orders WHERE id LIKE $1", ["\(perfRun)-%"])?.decode(Int64.self, column: "n") ?? 0
+        XCTAssertEqual(figures["orders"] as? Int, Int(stored), "the validator's order count is the database's")
+        XCTAssertGreaterThanOrEqual(Int(stored), 20, perf.output)
+        XCTAssertGreaterThan(figures["ticks_per_s"] as? Double ?? 0, 150, perf.output)
+        for key in ["signal_to_decision_ms", "api_ms"] {
+            let p = try XCTUnwrap(figures[key] as? [String: Double], "\(key) missing: \(perf.output)")
+            XCTAssertGreaterThan(p["count"] ?? 0, 0, key)
+            XCTAssertLessThanOrEqual(p["p50"] ?? .infinity, p["p95"] ?? 0, key)
+            XCTAssertLessThanOrEqual(p["p95"] ?? .infinity, p["p99"] ?? 0, key)
+        }
+        for key in ["tick_to_fill_ms", "signal_to_fill_ms"] { XCTAssertNotNil(figures[key], "\(key) missing (null when no sample)") }
+        XCTAssertGreaterThan((figures["db_ms"] as? [String: Any])?["queries"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(figures["rss_mb_total"] as? Double ?? 0, 9 * 5, "nine services, each several MB resident")
+        XCTAssertGreaterThan(figures["cpu_percent_avg"] as? Double ?? 0, 0)
+        XCTAssertTrue(perf.output.contains("| signal → decision (cleared or ended) |"), perf.output)
+
+        // 3. The load tester: HTTP users on keep-alive connections, then the first Kafka hop.
+        let httpFile = reports.appendingPathComponent("load-http.json")
+        let http = try tool("tmt-load-tester", ["http", "--users", "4", "--duration", "3", "--json", httpFile.path])
+        XCTAssertEqual(http.status, 0, http.output)
+        let load = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: httpFile)) as? [String: Any])
+        XCTAssertGreaterThan(load["requests"] as? Int ?? 0, 50, http.output)
+        XCTAssertEqual(load["errors"] as? Int, 0)
+        XCTAssertEqual(load["non_2xx"] as? Int, 0)
+        let kafkaFile = reports.appendingPathComponent("load-kafka.json")
+        let kafka = try tool("tmt-load-tester", ["kafka", "--messages", "5000", "--drain", "60", "--json", kafkaFile.path])
+        XCTAssertEqual(kafka.status, 0, "\(kafka.output)\n\(stack.logs())")
+        let k = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: kafkaFile)) as? [String: Any])
+        XCTAssertEqual(k["messages"] as? Int, 5000)
+        XCTAssertGreaterThan(k["consume_msgs_per_s"] as? Double ?? 0, 0, kafka.output)
+        XCTAssertNotNil(k["drain_seconds"] as? Double, kafka.output)
+
+        // 4. Refusals: load tests only where enabled and only on loopback; a performance run
+        // only with human delays off.
+        let disabled = try tool("tmt-load-tester", ["http", "--duration", "1"], ["LOAD_TESTING_ENABLED": "false"])
+        XCTAssertEqual(disabled.status, 2)
+        XCTAssertTrue(disabled.output.contains("LOAD_TESTING_ENABLED"), disabled.output)
+        let remote = try tool("tmt-load-tester", ["http", "--duration", "1", "--target", "http://10.255.255.1:8000"])
+        XCTAssertEqual(remote.status, 2)
+        XCTAssertTrue(remote.output.contains("loopback"), remote.output)
+        let human = try XCTUnwrap(PipelineStack.agents.first { $0.service == "human-behavior" })
+        let humanLike = try stack.start(human, extra: ["HUMAN_DELAY_SCALE": "1", "CONSUMER_GROUP": "e2e-\(stack.run)-human-scaled"])
+        let refused = try tool("tmt-performance-validator", ["--duration", "1", "--accounts", ids[0]], ["AGENT_URLS": "human-behavior=\(humanLike.base)"])
+        XCTAssertEqual(refused.status, 2, refused.output)
+        XCTAssertTrue(refused.output.contains("HUMAN_DELAY_SCALE=1"), refused.output)
+        let usage = try tool("tmt-performance-validator", ["--rate", "fast"])
+        XCTAssertEqual(usage.status, 2)
+        XCTAssertTrue(usage.output.contains("--rate"), usage.output)
+    }
+
+    func testEveryToolExplainsItselfWithHelp() throws {
+        for (name, phrase) in [("tmt-integration-tester", "--report-dir"), ("tmt-performance-validator", "--rate"), ("tmt-load-tester", "LOAD_TESTING_ENABLED")] {
+            let r = try Tool.run(TestServices.executable(name).path, ["--help"])
+            XCTAssertEqual(r.status, 0, name)
+            XCTAssertTrue(r.output.contains("Usage: \(name)") && r.output.contains(phrase) && r.output.contains("Exit status"), "\(name):\n\(r.output)")
+        }
+    }
+}

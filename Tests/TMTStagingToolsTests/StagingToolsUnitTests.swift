@@ -1,0 +1,141 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML // XMLParser lives here on Linux (swift-corelibs-foundation)
+#endif
+import TMTCore
+import TMTStagingTools
+import XCTest
+
+final class StagingToolsUnitTests: XCTestCase {
+    func testPercentilesAreNearestRankValuesThatWereMeasured() throws {
+        let p = try XCTUnwrap(Percentiles((1...100).map(Double.init).reversed()))
+        XCTAssertEqual(p.count, 100)
+        XCTAssertEqual(p.p50, 50)
+        XCTAssertEqual(p.p95, 95)
+        XCTAssertEqual(p.p99, 99)
+        XCTAssertEqual(p.max, 100)
+        XCTAssertEqual(p.mean, 50.5)
+        let one = try XCTUnwrap(Percentiles([7]))
+        XCTAssertEqual([one.p50, one.p99, one.max], [7, 7, 7])
+        XCTAssertNil(Percentiles([]))
+    }
+
+    func testMetricsScrapeParsesLabelsAndEstimatesQuantilesAsPrometheusDoes() throws {
+        let text = """
+        # HELP tmt_db_query_duration_seconds Query time.
+        # TYPE tmt_db_query_duration_seconds histogram
+        tmt_db_query_duration_seconds_bucket{pool="trading",le="0.001"} 50
+        tmt_db_query_duration_seconds_bucket{pool="trading",le="0.01"} 90
+        tmt_db_query_duration_seconds_bucket{pool="trading",le="+Inf"} 100
+        tmt_db_query_duration_seconds_sum{pool="trading"} 0.5
+        tmt_db_query_duration_seconds_count{pool="trading"} 100
+        tmt_db_query_duration_seconds_bucket{pool="market",le="0.001"} 10
+        tmt_db_query_duration_seconds_bucket{pool="market",le="0.01"} 10
+        tmt_db_query_duration_seconds_bucket{pool="market",le="+Inf"} 10
+        tmt_db_query_duration_seconds_sum{pool="market"} 0.005
+        tmt_db_query_duration_seconds_count{pool="market"} 10
+        tmt_kafka_consumer_lag{topic="market.ticks",partition="0",group="wyckoff-analysis"} 3
+        tmt_kafka_consumer_lag{topic="market.ticks",partition="1",group="wyckoff-analysis"} 4
+        tmt_kafka_consumer_lag{topic="orders.proposed",partition="0",group="compliance-engine"} 9
+        tmt_service_info{service="a \\"quoted\\" name",version="1"} 1
+        process_resident_memory_bytes 1.048576e+07
+        """
+        let m = MetricsScrape(text: text)
+        XCTAssertEqual(m.sum("tmt_kafka_consumer_lag", ["topic": "market.ticks"]), 7)
+        XCTAssertEqual(m.sum("process_resident_memory_bytes"), 10_485_760)
+        XCTAssertEqual(m.samples.first { $0.name == "tmt_service_info" }?.labels["service"], "a \"quoted\" name")
+
+        let trading = m.histogram("tmt_db_query_duration_seconds", ["pool": "trading"])
+        XCTAssertEqual(trading.count, 100)
+        XCTAssertEqual(try XCTUnwrap(trading.mean), 0.005, accuracy: 1e-12)
+        // Rank 50 falls at the top of the first bucket; rank 70 halfway through the second.
+        XCTAssertEqual(try XCTUnwrap(trading.quantile(0.5)), 0.001, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(trading.quantile(0.7)), 0.0055, accuracy: 1e-12)
+        // Past the last finite bucket: its bound, as histogram_quantile answers.
+        XCTAssertEqual(try XCTUnwrap(trading.quantile(0.99)), 0.01, accuracy: 1e-12)
+
+        // Both pools together, and the difference between two scrapes.
+        let all = m.histogram("tmt_db_query_duration_seconds")
+        XCTAssertEqual(all.count, 110)
+        let delta = all.minus(m.histogram("tmt_db_query_duration_seconds", ["pool": "market"]))
+        XCTAssertEqual(delta.count, 100)
+        XCTAssertEqual(delta.buckets[0.001], 50)
+        XCTAssertNil(MetricsScrape.Histogram().quantile(0.5))
+    }
+
+    func testToolArgumentsNameTheFlagInEveryError() throws {
+        let a = try ToolArguments(["--rate", "250", "--json=/tmp/x.json", "--no-sla"], valued: ["--rate", "--json"], switches: ["--no-sla"])
+        XCTAssertEqual(try a.double("--rate", default: 1, range: 1...1000), 250)
+        XCTAssertEqual(a.string("--json"), "/tmp/x.json")
+        XCTAssertTrue(a.has("--no-sla"))
+        XCTAssertEqual(try a.int("--duration", default: 30, range: 1...60), 30)
+        XCTAssertThrowsError(try a.double("--rate", default: 1, range: 1...100)) { XCTAssertTrue("\($0)".contains("--rate")) }
+        XCTAssertThrowsError(try ToolArguments(["--bogus"], valued: [], switches: [])) { XCTAssertTrue("\($0)".contains("--bogus")) }
+        XCTAssertThrowsError(try ToolArguments(["--rate"], valued: ["--rate"], switches: [])) { XCTAssertTrue("\($0)".contains("--rate needs a value")) }
+        XCTAssertThrowsError(try ToolArguments(["--no-sla=1"], valued: [], switches: ["--no-sla"]))
+    }
+
+    func testMarketTimeWeekdayAvoidsTheWeekendCutOff() throws {
+        let f = ISO8601DateFormatter()
+        func weekday(_ iso: String) throws -> String { f.string(from: try MarketTime.parse("weekday", now: f.date(from: iso)!)) }
+        XCTAssertEqual(try weekday("2026-11-26T10:00:00Z"), "2026-11-26T10:00:00Z") // Thursday: as is
+        XCTAssertEqual(try weekday("2026-11-27T18:59:00Z"), "2026-11-27T18:59:00Z") // Friday before 19:00
+        XCTAssertEqual(try weekday("2026-11-27T19:00:00Z"), "2026-11-26T19:00:00Z") // Friday evening → Thursday
+        XCTAssertEqual(try weekday("2026-11-28T12:00:00Z"), "2026-11-26T12:00:00Z") // Saturday → Thursday
+        XCTAssertEqual(try weekday("2026-11-29T23:30:00Z"), "2026-11-26T23:30:00Z") // Sunday → Thursday
+        XCTAssertEqual(try weekday("2026-11-30T00:10:00Z"), "2026-11-30T00:10:00Z") // Monday
+        XCTAssertEqual(f.string(from: try MarketTime.parse("2026-01-06T07:00:00Z", now: Date())), "2026-01-06T07:00:00Z")
+        XCTAssertThrowsError(try MarketTime.parse("tomorrow", now: Date())) { XCTAssertTrue("\($0)".contains("--market-time")) }
+    }
+
+    func testEndpointsFromTheEnvironmentAndTheLoopbackGuard() throws {
+        let e = try StackEndpoints(environment: Environment([
+            "TMT_API_URL": "http://127.0.0.1:18000/", "PROMETHEUS_URL": "", "TMT_API_TOKEN": "t0k",
+            "AGENT_URLS": "aria-risk=http://aria:8004, human-behavior=http://127.0.0.1:8007/",
+        ]))
+        XCTAssertEqual(e.gateway, "http://127.0.0.1:18000")
+        XCTAssertEqual(e.agents, [.init(name: "aria-risk", url: "http://aria:8004"), .init(name: "human-behavior", url: "http://127.0.0.1:8007")])
+        XCTAssertNil(e.prometheus)
+        XCTAssertEqual(e.alertmanager, "http://127.0.0.1:9094")
+        XCTAssertEqual(e.apiToken, "t0k")
+        XCTAssertEqual(try StackEndpoints(environment: Environment([:])).agents.count, 8)
+        XCTAssertThrowsError(try StackEndpoints(environment: Environment(["AGENT_URLS": "aria-risk"]))) { XCTAssertTrue("\($0)".contains("AGENT_URLS")) }
+        XCTAssertThrowsError(try StackEndpoints(environment: Environment(["TMT_API_URL": "https://x"]))) { XCTAssertTrue("\($0)".contains("TMT_API_URL")) }
+        XCTAssertTrue(StackEndpoints.isLoopback("http://127.0.0.1:8000"))
+        XCTAssertTrue(StackEndpoints.isLoopback("http://localhost:8000/x"))
+        XCTAssertTrue(StackEndpoints.isLoopback("kafka://127.0.0.1:9093"))
+        XCTAssertFalse(StackEndpoints.isLoopback("http://10.0.0.5:8000"))
+        XCTAssertFalse(StackEndpoints.isLoopback("http://127.0.0.1.example.com:8000"))
+    }
+
+    func testReportsAreWellFormedJUnitAndJSON() throws {
+        let report = ToolReport(tool: "unit")
+        XCTAssertTrue(report.run("suite <a>", "passes") { "saw \"1\" & <2>" })
+        XCTAssertFalse(report.run("suite <a>", "fails") { throw CheckFailure("expected 1, got 2\u{1}") })
+        XCTAssertFalse(report.run("other", "skips") { throw ToolReport.Skip("not here") })
+        XCTAssertEqual(report.failed, 1)
+        XCTAssertTrue(report.summary.hasPrefix("unit: 3 checks, 1 passed, 1 failed, 1 skipped"), report.summary)
+
+        let xml = report.junitXML()
+        final class Counter: NSObject, XMLParserDelegate {
+            var elements: [String: Int] = [:]
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+                elements[name, default: 0] += 1
+            }
+        }
+        let parser = XMLParser(data: Data(xml.utf8))
+        let counter = Counter()
+        parser.delegate = counter
+        XCTAssertTrue(parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "")\n\(xml)")
+        XCTAssertEqual(counter.elements["testsuite"], 2)
+        XCTAssertEqual(counter.elements["testcase"], 3)
+        XCTAssertEqual(counter.elements["failure"], 1)
+        XCTAssertEqual(counter.elements["skipped"], 1)
+
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: report.json(extra: ["run": "r1"])) as? [String: Any])
+        XCTAssertEqual(json["passed"] as? Int, 1)
+        XCTAssertEqual(json["failed"] as? Int, 1)
+        XCTAssertEqual(json["run"] as? String, "r1")
+        XCTAssertEqual((json["cases"] as? [[String: Any]])?.map { $0["status"] as? String }, ["passed", "failed", "skipped"])
+    }
+}
