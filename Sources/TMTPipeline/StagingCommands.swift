@@ -55,7 +55,7 @@ extension ServiceRuntime {
     /// Registered for shutdown with the other consumers.
     public func consumeStagingCommands(kafka: KafkaConfiguration, producer: KafkaProducer, pool: PostgresPool,
                                        apply: @escaping @Sendable (StagingCommand) throws -> String) throws {
-        var live = kafka
+        var live = kafka.forControlPlane()
         live.autoOffsetReset = "latest"
         let consumer = try KafkaConsumer(configuration: live, groupId: "\(options.service)-staging-\(options.instanceId)",
                                          topics: [Topic.stagingCommands.name], deadLetterProducer: producer, metrics: metrics, logger: logger)

@@ -46,6 +46,8 @@ final class ComposeFileTests: XCTestCase {
         let expected: Set<String> = Set(Self.agents.keys).union([
             "api-gateway-staging", "postgres", "timescaledb", "redis", "kafka", "kafka-init", "prometheus", "alertmanager", "grafana",
             "node-exporter", "pgadmin", "kafka-ui", "redis-commander", "data-generator",
+            // docker-compose 1.29's `config` lists every profile's services.
+            "integration-tester", "performance-validator", "load-tester",
         ])
         XCTAssertEqual(Set(services.keys), expected)
 
@@ -110,6 +112,29 @@ final class ComposeFileTests: XCTestCase {
             .map { $0.trimmingCharacters(in: .whitespaces) }
         XCTAssertEqual(urls.count, 8)
         for (agent, port) in Self.agents { XCTAssertTrue(urls.contains { $0.hasSuffix("//\(agent):\(port)") }, "\(agent) not in AGENT_URLS") }
+
+        // The testing profile: the three tools, each run once against the stack with its reports
+        // in deployment/staging/reports, the gateway healthy first; LOAD_TESTING_ENABLED on and
+        // the load tester's targets named.
+        let testing = try normalized(["-f", Self.compose, "--profile", "testing"])
+        let tools = try XCTUnwrap(testing["services"] as? [String: [String: Any]])
+        for (service, executable) in [("integration-tester", "tmt-integration-tester"), ("performance-validator", "tmt-performance-validator"),
+                                      ("load-tester", "tmt-load-tester")] {
+            let tool = try XCTUnwrap(tools[service], "no \(service) in the testing profile")
+            XCTAssertEqual(tool["profiles"] as? [String], ["testing"], service)
+            XCTAssertEqual(tool["container_name"] as? String, "tmt-\(service)-staging")
+            XCTAssertEqual((tool["command"] as? [String])?.first, executable, service)
+            XCTAssertTrue((tool["command"] as? [String] ?? []).contains { $0.hasPrefix("/reports") }, "\(service) writes no report")
+            XCTAssertEqual((tool["depends_on"] as? [String: [String: Any]])?["api-gateway-staging"]?["condition"] as? String, "service_healthy")
+            XCTAssertEqual(tool["restart"] as? String, "no", service)
+            let env = tool["environment"] as? [String: Any] ?? [:]
+            XCTAssertEqual(env["TMT_API_URL"] as? String, "http://api-gateway-staging:8000", service)
+            XCTAssertEqual(env["TMT_API_TOKEN_FILE"] as? String, "/run/secrets/api_token", service)
+            XCTAssertEqual(env["LOAD_TESTING_ENABLED"] as? String, "true", service)
+            XCTAssertEqual(env["HUMAN_DELAY_SCALE"] as? String, "0", service)
+            XCTAssertEqual((env["AGENT_URLS"] as? String ?? "").split(separator: ",").count, 8, service)
+            XCTAssertTrue((tool["volumes"] as? [Any] ?? []).contains { "\($0)".contains("deployment/staging/reports") }, service)
+        }
 
         // Profiles: the generator only with data-generation; the infrastructure always.
         XCTAssertEqual(services["data-generator"]?["profiles"] as? [String], ["data-generation"])
