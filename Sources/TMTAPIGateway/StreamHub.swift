@@ -136,7 +136,7 @@ final class StreamHub: Sendable {
 
     /// Joins the stream's consumer group and starts the health poller.
     func start(kafka: KafkaConfiguration, deadLetterProducer: KafkaProducer, metrics: MetricsRegistry) throws {
-        var config = kafka.forControlPlane()
+        var config = kafka.forDataPlane()
         config.autoOffsetReset = "latest"
         let c = try KafkaConsumer(configuration: config, groupId: "api-gateway-stream-\(instanceId)",
                                   topics: Self.events.keys.sorted(), deadLetterProducer: deadLetterProducer,

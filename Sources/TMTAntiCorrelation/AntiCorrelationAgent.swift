@@ -39,7 +39,7 @@ final class AntiCorrelationAgent: Sendable {
         // Every instance needs every account's state, so this group is per instance. It also reads
         // the orders every instance let through (so several instances count each other's pending
         // orders) and the orders the breaker blocked (they will never fill).
-        let state = try KafkaConsumer(configuration: kafka, groupId: "anti-correlation-state-\(runtime.options.instanceId)",
+        let state = try KafkaConsumer(configuration: kafka.forDataPlane(), groupId: "anti-correlation-state-\(runtime.options.instanceId)",
                                       topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name, Topic.executionsFills.name,
                                                Topic.ordersDecorrelated.name, Topic.ordersBlocked.name],
                                       deadLetterProducer: producer, metrics: runtime.metrics, logger: log)

@@ -93,19 +93,20 @@ final class BreakerAgent: Sendable {
         let gate = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: Self.service),
                                      topics: [Topic.ordersHumanized.name], deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         // Every instance must see every reading, so these groups are per instance. Only the gate
-        // is on the order path; the readings may be a control-plane fetch wait old.
-        let control = kafka.forControlPlane()
-        func perInstance(_ name: String, _ topic: Topic) throws -> KafkaConsumer {
-            try KafkaConsumer(configuration: control, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
+        // is on the order path: busy readings (ticks, accounts, fills) poll as the data plane,
+        // rare ones (heartbeats, commands) as the control plane.
+        let data = kafka.forDataPlane(), control = kafka.forControlPlane()
+        func perInstance(_ name: String, _ topic: Topic, _ config: KafkaConfiguration) throws -> KafkaConsumer {
+            try KafkaConsumer(configuration: config, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
                               deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         }
         // Ticks and heartbeats are readings of now: a new group starts at the end, and messages
         // older than an agent's trip age (a backlog after downtime) are skipped, so history never
         // makes a dead agent or a stale price look live.
-        var live = control
-        live.autoOffsetReset = "latest"
-        func liveReading(_ name: String, _ topic: Topic) throws -> KafkaConsumer {
-            try KafkaConsumer(configuration: live, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
+        func liveReading(_ name: String, _ topic: Topic, _ config: KafkaConfiguration) throws -> KafkaConsumer {
+            var live = config
+            live.autoOffsetReset = "latest"
+            return try KafkaConsumer(configuration: live, groupId: "\(Self.service)-\(name)-\(instance)", topics: [topic.name],
                               deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         }
         let thresholds = breaker.withLock { $0.configuration.thresholds }
@@ -117,13 +118,13 @@ final class BreakerAgent: Sendable {
             stale.labels(topic.name).inc()
             return true
         }
-        let ticks = try liveReading("ticks", .marketTicks)
-        let health = try liveReading("health", .agentsHealth)
-        let accounts = try perInstance("accounts", .accountsUpdates)
-        let fills = try perInstance("fills", .executionsFills)
-        let commands = try perInstance("commands", .breakerCommands)
+        let ticks = try liveReading("ticks", .marketTicks, data)
+        let health = try liveReading("health", .agentsHealth, control)
+        let accounts = try perInstance("accounts", .accountsUpdates, data)
+        let fills = try perInstance("fills", .executionsFills, data)
+        let commands = try perInstance("commands", .breakerCommands, control)
         // The DLQ consumer never dead-letters itself (no dead-letter producer).
-        let dlq = try KafkaConsumer(configuration: control, groupId: "\(Self.service)-dlq-\(instance)", topics: [Topic.dlq.name],
+        let dlq = try KafkaConsumer(configuration: data, groupId: "\(Self.service)-dlq-\(instance)", topics: [Topic.dlq.name],
                                     metrics: runtime.metrics, logger: log)
         let timerStop = DispatchSemaphore(value: 0)
         let timerStopped = DispatchSemaphore(value: 0)

@@ -76,7 +76,7 @@ final class ImprovementAgent: Sendable {
         let lab = ShadowLab(settings: settings, bars: BarStore(pool: market), model: model)
 
         let (kafka, producer) = try runtime.openKafka(env)
-        let fills = try KafkaConsumer(configuration: kafka.forControlPlane(), groupId: env.string("CONSUMER_GROUP", default: service),
+        let fills = try KafkaConsumer(configuration: kafka.forDataPlane(), groupId: env.string("CONSUMER_GROUP", default: service),
                                       topics: [Topic.executionsFills.name], deadLetterProducer: producer,
                                       metrics: runtime.metrics, logger: log)
         let configDirectory = runtime.options.configDirectory

@@ -43,9 +43,14 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// milliseconds. Default 1 (the mock broker always waits the full time, so every hop of the
     /// order path waits up to this long; see the type's notes and `controlFetchWaitMaxMs`).
     public var fetchWaitMaxMs: Int
-    /// `fetch.wait.max.ms` of the consumers off the order path (`forControlPlane()`: quotes,
-    /// account state, commands, configuration, the dashboard's stream): they can wait this long,
-    /// and every idle fetch they make is work for the broker. Default 100.
+    /// `fetch.wait.max.ms` of the consumers that follow a busy topic off the order path
+    /// (`forDataPlane()`: quotes from every tick, account and position state, fills, the
+    /// dashboard's stream). The mock broker answers each fetch after the full wait with a bounded
+    /// amount of data, so a long wait would cap how fast they can read. Default 5.
+    public var dataFetchWaitMaxMs: Int
+    /// `fetch.wait.max.ms` of the consumers of rare messages (`forControlPlane()`: breaker and
+    /// staging commands, heartbeats): they can wait this long,
+    /// and every idle fetch is work for the broker. Default 100.
     public var controlFetchWaitMaxMs: Int
     /// `session.timeout.ms`: a consumer that sends no heartbeat for this long is removed from its
     /// group, in milliseconds. Default 6000 (the smallest real Kafka accepts by default).
@@ -65,7 +70,15 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// Extra librdkafka properties for consumers only.
     public var consumerProperties: [String: String]
 
-    /// This configuration for a consumer off the order path: `fetch.wait.max.ms` is
+    /// This configuration for a consumer of a busy topic off the order path: `fetch.wait.max.ms`
+    /// is `dataFetchWaitMaxMs`.
+    public func forDataPlane() -> KafkaConfiguration {
+        var c = self
+        c.fetchWaitMaxMs = dataFetchWaitMaxMs
+        return c
+    }
+
+    /// This configuration for a consumer of rare messages: `fetch.wait.max.ms` is
     /// `controlFetchWaitMaxMs`.
     public func forControlPlane() -> KafkaConfiguration {
         var c = self
@@ -85,6 +98,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
         messageTimeoutMs = 30_000
         enqueueTimeout = 5
         fetchWaitMaxMs = 1
+        dataFetchWaitMaxMs = 5
         controlFetchWaitMaxMs = 100
         sessionTimeoutMs = 6000
         heartbeatIntervalMs = 500
@@ -99,7 +113,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// - `KAFKA_BOOTSTRAP_SERVERS` (`host:port,...`), or `KAFKA_BOOTSTRAP_FILE`: a file holding
     ///   that list, as the dev broker writes it. One of the two is required; the first wins.
     /// - `KAFKA_CLIENT_ID` (default: `clientId`), `KAFKA_LINGER_MS`, `KAFKA_BATCH_NUM_MESSAGES`,
-    ///   `KAFKA_MESSAGE_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_CONTROL_FETCH_WAIT_MAX_MS`, `KAFKA_SESSION_TIMEOUT_MS`,
+    ///   `KAFKA_MESSAGE_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_DATA_FETCH_WAIT_MAX_MS`, `KAFKA_CONTROL_FETCH_WAIT_MAX_MS`, `KAFKA_SESSION_TIMEOUT_MS`,
     ///   `KAFKA_HEARTBEAT_INTERVAL_MS`, `KAFKA_AUTO_OFFSET_RESET`: the fields of the same name.
     ///
     /// The result is validated; any bad value throws an error naming the variable or setting.
@@ -121,6 +135,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
         c.batchNumMessages = try env.int("KAFKA_BATCH_NUM_MESSAGES", default: c.batchNumMessages, range: 1...1_000_000)
         c.messageTimeoutMs = try env.int("KAFKA_MESSAGE_TIMEOUT_MS", default: c.messageTimeoutMs, range: 0...2_147_483_647)
         c.fetchWaitMaxMs = try env.int("KAFKA_FETCH_WAIT_MAX_MS", default: c.fetchWaitMaxMs, range: 0...300_000)
+        c.dataFetchWaitMaxMs = try env.int("KAFKA_DATA_FETCH_WAIT_MAX_MS", default: c.dataFetchWaitMaxMs, range: 0...300_000)
         c.controlFetchWaitMaxMs = try env.int("KAFKA_CONTROL_FETCH_WAIT_MAX_MS", default: c.controlFetchWaitMaxMs, range: 0...300_000)
         c.sessionTimeoutMs = try env.int("KAFKA_SESSION_TIMEOUT_MS", default: c.sessionTimeoutMs, range: 1...3_600_000)
         c.heartbeatIntervalMs = try env.int("KAFKA_HEARTBEAT_INTERVAL_MS", default: c.heartbeatIntervalMs, range: 1...3_600_000)

@@ -42,7 +42,7 @@ struct HTTPLoad {
         guard let url = URLComponents(string: options.target), url.scheme == "http", let host = url.host else {
             throw ToolUsageError("--target must be an http:// URL, not '\(options.target)'")
         }
-        let port = UInt16(url.port ?? 80)
+        guard let port = UInt16(exactly: url.port ?? 80), port > 0 else { throw ToolUsageError("--target has no valid port: '\(options.target)'") }
         // Reachable at all?
         let probe = KeepAliveClient(host: host, port: port, timeout: 5)
         do { _ = try probe.get(options.paths[0]) } catch {

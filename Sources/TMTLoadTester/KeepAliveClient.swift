@@ -36,20 +36,27 @@ final class KeepAliveClient {
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { throw Failure(description: "cannot resolve \(host)") }
         defer { freeaddrinfo(list) }
-        let s = socket(first.pointee.ai_family, first.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
-        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var one: Int32 = 1
-        setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard Glibc.connect(s, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            let e = errno
+        // Every address the name has, in order (localhost may be ::1 first and the server IPv4 only).
+        var lastError = "no address"
+        var ai: UnsafeMutablePointer<addrinfo>? = first
+        while let a = ai {
+            ai = a.pointee.ai_next
+            let s = socket(a.pointee.ai_family, a.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard s >= 0 else { lastError = "socket: \(String(cString: strerror(errno)))"; continue }
+            var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
+            setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            var one: Int32 = 1
+            setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            if Glibc.connect(s, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 {
+                fd = s
+                connects += 1
+                return
+            }
+            lastError = String(cString: strerror(errno))
             close(s)
-            throw Failure(description: "connect \(host):\(port): \(String(cString: strerror(e)))")
         }
-        fd = s
-        connects += 1
+        throw Failure(description: "connect \(host):\(port): \(lastError)")
     }
 
     /// GETs `path`; returns the status code. Throws on a transport failure (the connection is
@@ -101,7 +108,7 @@ final class KeepAliveClient {
               let status = Int(statusLine.dropFirst(9).prefix(3)) else {
             throw Failure(description: "malformed status line '\(lines.first ?? "")'")
         }
-        var length = 0
+        var length: Int?
         var closeAfter = statusLine.hasPrefix("HTTP/1.0")
         for line in lines.dropFirst() {
             let parts = line.split(separator: ":", maxSplits: 1)
@@ -110,6 +117,18 @@ final class KeepAliveClient {
             if name == "content-length" { length = Int(value) ?? 0 }
             if name == "transfer-encoding" { throw Failure(description: "chunked responses are not supported by the load tester") }
             if name == "connection", value.lowercased() == "close" { closeAfter = true }
+        }
+        // No length: 1xx/204/304 have no body; anything else runs until the server closes.
+        guard let length else {
+            if status == 204 || status == 304 || status < 200 {
+                pending.removeFirst(headEnd! + 4)
+                return status
+            }
+            while true {
+                do { try fill() } catch let f as Failure where f.description == "connection closed by the server" { break }
+            }
+            disconnect()
+            return status
         }
         let total = headEnd! + 4 + length
         while pending.count < total { try fill() }

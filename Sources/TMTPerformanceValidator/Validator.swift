@@ -29,6 +29,7 @@ struct ValidatorOptions {
         scenarioMinutes = try a.double("--scenario-minutes", default: 5, range: 0.5...120)
         drain = try a.double("--drain", default: 30, range: 0...600)
         warmup = try a.double("--warmup", default: 5, range: 0...600)
+        guard warmup < duration else { throw ToolUsageError("--warmup (\(warmup) s) must be shorter than --duration (\(duration) s)") }
         marketTime = a.string("--market-time") ?? "weekday"
         _ = try MarketTime.parse(marketTime, now: Date())
         seed = UInt64(try a.int("--seed", default: 42, range: 0...Int(Int32.max)))
@@ -130,14 +131,19 @@ final class Validator: @unchecked Sendable {
         while finished < loops.count { done.wait(); finished += 1 }
         try producer.flush(timeout: 30)
         let loadSeconds = Date().timeIntervalSince(began)
-        let after = try scrapeAll()
+        let after = scrapeAll(tolerant: true)
 
         print("  load done in \(String(format: "%.1f", loadSeconds)) s; waiting up to \(Int(options.drain)) s for the run's orders to settle")
         fflush(nil)
         let drainStart = Date()
         var open = 0
+        let expected = signalsSent.load(ordering: .relaxed)
         repeat {
             open = try openOrders(since: startedMicros)
+            // Every synthetic signal has its order (one account each), and none is still moving.
+            let placed = try pool.queryOne("SELECT count(*)::bigint AS n FROM orders WHERE id LIKE $1", ["\(runId)-%"])?
+                .decode(Int64.self, column: "n") ?? 0
+            open += max(0, expected - Int(placed))
             if open == 0 { break }
             Thread.sleep(forTimeInterval: 0.5)
         } while Date().timeIntervalSince(drainStart) < options.drain
@@ -179,6 +185,17 @@ final class Validator: @unchecked Sendable {
     private func scrapeAll() throws -> [String: MetricsScrape] {
         var out: [String: MetricsScrape] = [:]
         for s in services { out[s.name] = try MetricsScrape.fetch(s.url) }
+        return out
+    }
+
+    /// After the load: a service that does not answer is reported and left out of the figures.
+    private func scrapeAll(tolerant: Bool) -> [String: MetricsScrape] {
+        var out: [String: MetricsScrape] = [:]
+        for s in services {
+            do { out[s.name] = try MetricsScrape.fetch(s.url) } catch {
+                print("performance-validator: \(s.name)'s /metrics did not answer after the load (\(error)); it is left out of the resource figures")
+            }
+        }
         return out
     }
 
@@ -362,13 +379,17 @@ final class Validator: @unchecked Sendable {
         var rss: [String: Double] = [:], cpu: [String: Double] = [:]
         for s in services {
             guard let b = before[s.name], let a = after[s.name] else { continue }
-            let hb = b.histogram("tmt_db_query_duration_seconds"), ha = a.histogram("tmt_db_query_duration_seconds")
+            let ha = a.histogram("tmt_db_query_duration_seconds")
+            let hb = ha.count >= b.histogram("tmt_db_query_duration_seconds").count ? b.histogram("tmt_db_query_duration_seconds")
+                : MetricsScrape.Histogram() // restarted during the run
             for (k, v) in hb.buckets { dbBefore.buckets[k, default: 0] += v }
             for (k, v) in ha.buckets { dbAfter.buckets[k, default: 0] += v }
             dbBefore.sum += hb.sum; dbBefore.count += hb.count
             dbAfter.sum += ha.sum; dbAfter.count += ha.count
             rss[s.name] = a.sum("process_resident_memory_bytes") / 1_048_576
-            cpu[s.name] = (a.sum("process_cpu_seconds_total") - b.sum("process_cpu_seconds_total")) / loadSeconds * 100
+            // A counter that went down means the process restarted: its value now is the increase.
+            let cpuAfter = a.sum("process_cpu_seconds_total"), cpuBefore = b.sum("process_cpu_seconds_total")
+            cpu[s.name] = (cpuAfter >= cpuBefore ? cpuAfter - cpuBefore : cpuAfter) / loadSeconds * 100
         }
         let db = dbAfter.minus(dbBefore)
         let cores = Int(ProcessInfo.processInfo.environment["CPU_CORES"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount

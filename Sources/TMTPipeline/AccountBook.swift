@@ -24,7 +24,7 @@ public final class AccountBook: Sendable {
                 now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.now = now
         accounts = Mutex(Dictionary(initial.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b }))
-        consumer = try KafkaConsumer(configuration: kafka.forControlPlane(), groupId: "\(service)-state-\(instanceId)",
+        consumer = try KafkaConsumer(configuration: kafka.forDataPlane(), groupId: "\(service)-state-\(instanceId)",
                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name],
                                      deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)
     }

@@ -15,8 +15,8 @@ public final class MarketView: Sendable {
     /// Subscribes; call `start()` to begin consuming.
     public init(kafka: KafkaConfiguration, service: String, instanceId: String, deadLetterProducer: KafkaProducer,
                 metrics: MetricsRegistry, logger: Logger) throws {
-        // Off the order path: quotes may be a fetch wait old (KAFKA_CONTROL_FETCH_WAIT_MAX_MS).
-        var config = kafka.forControlPlane()
+        // Off the order path, but every tick (KAFKA_DATA_FETCH_WAIT_MAX_MS).
+        var config = kafka.forDataPlane()
         config.autoOffsetReset = "latest"
         consumer = try KafkaConsumer(configuration: config, groupId: "\(service)-quotes-\(instanceId)", topics: [Topic.marketTicks.name],
                                      deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)

@@ -92,7 +92,7 @@ final class WyckoffAgent: Sendable {
         // at every start, replayed from the beginning. The group id is unique to this start (every
         // instance sees every update, and a restart never resumes from a committed offset), and
         // only this consumer starts at the earliest offset whatever KAFKA_AUTO_OFFSET_RESET says.
-        var replay = kafka.forControlPlane()
+        var replay = kafka.forDataPlane()
         replay.autoOffsetReset = "earliest"
         let updates = try KafkaConsumer(configuration: replay,
                                         groupId: "wyckoff-analysis-config-\(runtime.options.instanceId)-\(UUID().uuidString.prefix(8).lowercased())",

@@ -460,6 +460,13 @@ else
   end_step ok
   test_summary="health-check passed"
   run_reports=$reports/deploy-$stamp
+  if [ "$mode" = docker ]; then
+    # The tools' containers mount deployment/staging/reports and write as the image's user
+    # (uid 10001): their folder is there, open to it (sticky, like /tmp).
+    run_reports=$here/reports/deploy-$stamp
+    mkdir -p "$run_reports"
+    chmod 1777 "$run_reports"
+  fi
   mkdir -p "$run_reports"
 
   begin_step "checks: integration tester"

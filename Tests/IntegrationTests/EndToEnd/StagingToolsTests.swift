@@ -134,7 +134,7 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertTrue(remote.output.contains("loopback"), remote.output)
         let human = try XCTUnwrap(PipelineStack.agents.first { $0.service == "human-behavior" })
         let humanLike = try stack.start(human, extra: ["HUMAN_DELAY_SCALE": "1", "CONSUMER_GROUP": "e2e-\(stack.run)-human-scaled"])
-        let refused = try tool("tmt-performance-validator", ["--duration", "1", "--accounts", ids[0]], ["AGENT_URLS": "human-behavior=\(humanLike.base)"])
+        let refused = try tool("tmt-performance-validator", ["--duration", "6", "--accounts", ids[0]], ["AGENT_URLS": "human-behavior=\(humanLike.base)"])
         XCTAssertEqual(refused.status, 2, refused.output)
         XCTAssertTrue(refused.output.contains("HUMAN_DELAY_SCALE=1"), refused.output)
         let usage = try tool("tmt-performance-validator", ["--rate", "fast"])
