@@ -77,7 +77,7 @@ final class Gateway: Sendable {
         probes.append(.init(name: "redis", kind: "redis") { _ = try redis.execute(.ping()).check(command: "PING") })
         let kafkaProbe = TCPProbe.Tolerant(kafka.bootstrapServers, timeout: min(timeout, 1))
         probes.append(.init(name: "kafka", kind: "kafka") { try kafkaProbe.check() })
-        health = HealthAggregator(probes: probes, timeout: timeout)
+        health = HealthAggregator(probes: probes, timeout: timeout, maxAge: settings.healthCacheSeconds)
         stream = StreamHub(settings: settings, health: health, instanceId: runtime.options.instanceId, metrics: runtime.metrics, logger: log)
 
         log.info("gateway configured", ["agents": settings.agents.map { "\($0.name)=\($0.url)" }.joined(separator: ","),
@@ -126,7 +126,7 @@ final class Gateway: Sendable {
         }
         var r = HTTPRouter()
         r.get("/health") { _ in
-            let report = try need().health.run()
+            let report = try need().health.current()
             return try .json(report, status: report.status == "healthy" ? .ok : .serviceUnavailable)
         }
         r.get("/ready") { _ in

@@ -31,6 +31,10 @@ struct GatewaySettings: Sendable {
     /// Seconds each `/health` probe may take before it counts as failed. Env
     /// `HEALTH_PROBE_TIMEOUT_SECONDS`; default 2.
     var probeTimeout: Double
+    /// Seconds an aggregated `/health` report is served before the probes run again (one round
+    /// at a time, shared by the callers that arrive meanwhile). Env `HEALTH_CACHE_SECONDS`;
+    /// default 1; 0 probes on every call.
+    var healthCacheSeconds: Double
     /// Seconds a breaker command waits for the circuit breaker's answer (its Redis snapshot
     /// listing the command) before answering 504. Env `BREAKER_COMMAND_TIMEOUT_SECONDS`; default 10.
     var commandTimeout: Double
@@ -72,6 +76,7 @@ struct GatewaySettings: Sendable {
     init(environment env: Environment, configDirectory: String) throws {
         agents = try Self.parseAgents(env.string("AGENT_URLS"))
         probeTimeout = try env.double("HEALTH_PROBE_TIMEOUT_SECONDS", default: 2, range: 0.05...60)
+        healthCacheSeconds = try env.double("HEALTH_CACHE_SECONDS", default: 1, range: 0...60)
         commandTimeout = try env.double("BREAKER_COMMAND_TIMEOUT_SECONDS", default: 10, range: 0.1...300)
         improvementTimeout = try env.double("IMPROVEMENT_COMMAND_TIMEOUT_SECONDS", default: 30, range: 0.5...300)
         dayResetAgents = env.string("DAY_RESET_AGENTS", default: "execution-engine,compliance-engine,circuit-breaker")

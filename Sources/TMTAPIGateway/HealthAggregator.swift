@@ -41,11 +41,33 @@ final class HealthAggregator: Sendable {
 
     let probes: [Probe]
     let timeout: Double
+    /// How long a report answers `/health` before the probes run again.
+    let maxAge: Double
     private let lastHealthy = Mutex<[String: Date]>([:])
+    private let cached = Mutex<(report: Report, at: UInt64)?>(nil)
+    /// One probe round at a time: callers that arrive while one runs wait for it and share it.
+    private let round = NSLock()
 
-    init(probes: [Probe], timeout: Double) {
+    init(probes: [Probe], timeout: Double, maxAge: Double = 0) {
         self.probes = probes
         self.timeout = timeout
+        self.maxAge = maxAge
+    }
+
+    /// The newest report when it is at most `maxAge` old, else a new round (shared by every
+    /// caller that arrives meanwhile). Each round probes every agent and store (16 HTTP requests
+    /// and 3 pings): under many clients the aggregated `/health` would otherwise multiply them.
+    func current() -> Report {
+        func fresh() -> Report? {
+            cached.withLock { c in c.flatMap { Double(Monotonic.nanos() &- $0.at) / 1e9 <= maxAge ? $0.report : nil } }
+        }
+        if let r = fresh() { return r }
+        round.lock()
+        defer { round.unlock() }
+        if let r = fresh() { return r }
+        let report = run()
+        cached.withLock { $0 = (report, Monotonic.nanos()) }
+        return report
     }
 
     /// Runs every probe at once and waits at most `timeout` (plus a little) for all of them.

@@ -32,6 +32,7 @@ let runtime = ServiceRuntime.boot(
     KAFKA_BOOTSTRAP_SERVERS or KAFKA_BOOTSTRAP_FILE, TMT_API_TOKEN or TMT_API_TOKEN_FILE (bearer
     token of the mutating routes; unset: they answer 503), AGENT_URLS (name=http://host:port,…;
     default the eight agents on 127.0.0.1:8001-8008), HEALTH_PROBE_TIMEOUT_SECONDS (default 2),
+    HEALTH_CACHE_SECONDS (an aggregated /health report answers for this long; default 1),
     BREAKER_COMMAND_TIMEOUT_SECONDS (default 10), BREAKER_SNAPSHOT_KEY (default
     tmt:breaker:snapshot), COMPLIANCE_CONFIG (firm limits; default
     <CONFIG_DIR>/compliance-staging.yml), API_MAX_BODY_BYTES (default 16384), DASHBOARD_PORT

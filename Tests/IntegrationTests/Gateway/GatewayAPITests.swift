@@ -23,6 +23,19 @@ final class GatewayAPITests: XCTestCase {
         XCTAssertEqual(spec.subtracting(registered).sorted(), [], "in docs/api/openapi.yaml but not registered")
     }
 
+    /// The aggregated report answers for HEALTH_CACHE_SECONDS: calls within it share one probe
+    /// round (same checkedAt), a call after it probes again.
+    func testAggregatedHealthIsSharedForItsCacheTime() throws {
+        let gateway = try GatewayTest.start(["AGENT_URLS": "aria-risk=http://127.0.0.1:\(AgentProcess.freePort())", "HEALTH_CACHE_SECONDS": "1"])
+        let first = GatewayTest.object(try GatewayTest.get(gateway, "/health"))["checkedAt"] as? String
+        let second = GatewayTest.object(try GatewayTest.get(gateway, "/health"))["checkedAt"] as? String
+        XCTAssertNotNil(first)
+        XCTAssertEqual(first, second, "a report younger than HEALTH_CACHE_SECONDS is served again")
+        Thread.sleep(forTimeInterval: 1.3)
+        let third = GatewayTest.object(try GatewayTest.get(gateway, "/health"))["checkedAt"] as? String
+        XCTAssertNotEqual(first, third, "an older report is replaced by a new probe round")
+    }
+
     /// With agents down, /health is 503 and names them; the infrastructure is still reported healthy.
     func testHealthIs503AndNamesTheAgentsThatAreDown() throws {
         let (a, b) = (AgentProcess.freePort(), AgentProcess.freePort())
