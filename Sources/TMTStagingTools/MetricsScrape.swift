@@ -1,37 +1,15 @@
 import Foundation
 import TMTCore
 
-/// One `/metrics` page parsed: every sample by name and labels. Enough of the Prometheus text
-/// format for our own services (no escapes beyond `\"`, `\\` and `\n` in label values).
+/// One `/metrics` page parsed (by TMTMetrics' `PrometheusSamples`, as the gateway reads its
+/// agents), with the sums and histogram arithmetic the tools need.
 public struct MetricsScrape: Sendable {
-    public struct Sample: Sendable, Equatable {
-        public var name: String
-        public var labels: [String: String]
-        public var value: Double
-    }
+    public typealias Sample = PrometheusSamples.Sample
 
     public var samples: [Sample]
 
     public init(text: String) {
-        var out: [Sample] = []
-        for raw in text.split(separator: "\n") {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            var name = "", labels: [String: String] = [:]
-            var rest: Substring
-            if let brace = line.firstIndex(of: "{"), let close = line.lastIndex(of: "}") {
-                name = String(line[..<brace])
-                labels = Self.parseLabels(line[line.index(after: brace)..<close])
-                rest = line[line.index(after: close)...]
-            } else if let space = line.firstIndex(of: " ") {
-                name = String(line[..<space])
-                rest = line[space...]
-            } else { continue }
-            let fields = rest.split(separator: " ")
-            guard let first = fields.first, let value = Double(first) ?? (first == "+Inf" ? .infinity : nil) else { continue }
-            out.append(Sample(name: name, labels: labels, value: value))
-        }
-        samples = out
+        samples = PrometheusSamples(text).samples
     }
 
     /// Fetches and parses `base/metrics`.
@@ -39,29 +17,6 @@ public struct MetricsScrape: Sendable {
         let r = try client.get(base + "/metrics")
         guard r.status == 200 else { throw TMTError(.connection, "GET \(base)/metrics answered \(r.status)") }
         return MetricsScrape(text: r.text)
-    }
-
-    static func parseLabels(_ s: Substring) -> [String: String] {
-        var labels: [String: String] = [:]
-        var i = s.startIndex
-        while i < s.endIndex {
-            guard let eq = s[i...].firstIndex(of: "=") else { break }
-            let key = s[i..<eq].trimmingCharacters(in: CharacterSet(charactersIn: ", "))
-            var j = s.index(eq, offsetBy: 2, limitedBy: s.endIndex) ?? s.endIndex // past ="
-            var value = ""
-            while j < s.endIndex, s[j] != "\"" {
-                if s[j] == "\\", s.index(after: j) < s.endIndex {
-                    j = s.index(after: j)
-                    value.append(s[j] == "n" ? "\n" : s[j])
-                } else {
-                    value.append(s[j])
-                }
-                j = s.index(after: j)
-            }
-            labels[key] = value
-            i = j < s.endIndex ? s.index(after: j) : j
-        }
-        return labels
     }
 
     /// Sum of every sample named `name` whose labels include `matching`.

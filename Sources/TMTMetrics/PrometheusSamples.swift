@@ -1,26 +1,27 @@
 import Foundation
 
 /// The samples of a Prometheus text exposition (0.0.4), enough to read a few families: a
-/// sample's name, labels and value. Comment lines and malformed lines are skipped.
-struct PrometheusSamples: Sendable {
-    struct Sample: Sendable {
-        var name: String
-        var labels: [String: String]
-        var value: Double
+/// sample's name, labels and value. Comment lines and malformed lines are skipped. The gateway
+/// reads agents' metrics with it, the testing tools every service's.
+public struct PrometheusSamples: Sendable {
+    public struct Sample: Sendable, Equatable {
+        public var name: String
+        public var labels: [String: String]
+        public var value: Double
     }
 
-    private(set) var samples: [Sample] = []
+    public private(set) var samples: [Sample] = []
 
-    init(_ text: String) {
+    public init(_ text: String) {
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             if let s = Self.parse(Substring(line)) { samples.append(s) }
         }
     }
 
-    func first(_ name: String) -> Sample? { samples.first { $0.name == name } }
+    public func first(_ name: String) -> Sample? { samples.first { $0.name == name } }
 
     /// The sum of `name`'s samples grouped by the value of `label` (samples without it skipped).
-    func sum(_ name: String, by label: String) -> [String: Double] {
+    public func sum(_ name: String, by label: String) -> [String: Double] {
         var out: [String: Double] = [:]
         for s in samples where s.name == name {
             if let key = s.labels[label] { out[key, default: 0] += s.value }
