@@ -48,7 +48,7 @@ struct AgentOverview: Sendable {
     }
 
     func collect() -> Report {
-        let reads = Mutex<[String: Read]>([:])
+        let reads = Locked<[String: Read]>([:])
         let group = DispatchGroup()
         let client = HTTPClient(timeout: timeout, maxResponseBytes: 4 * 1024 * 1024)
         for agent in agents {

@@ -46,7 +46,7 @@ final class StreamHub: Sendable {
 
         let id: Int
         private let limit: Int
-        private let queue = Mutex(Queue())
+        private let queue = Locked(Queue())
         private let ready = DispatchSemaphore(value: 0)
 
         init(id: Int, limit: Int) {
@@ -107,12 +107,12 @@ final class StreamHub: Sendable {
     let instanceId: String
     private let health: HealthAggregator
     private let logger: Logger
-    private let registry = Mutex(Registry())
-    private let healthState = Mutex(HealthState())
+    private let registry = Locked(Registry())
+    private let healthState = Locked(HealthState())
     private let stopped = Atomic<Bool>(false)
     private let healthWake = DispatchSemaphore(value: 0)
     private let healthDone = DispatchSemaphore(value: 0)
-    private let consumer = Mutex<KafkaConsumer?>(nil)
+    private let consumer = Locked<KafkaConsumer?>(nil)
     private let connected: Gauge
     private let sent: CounterFamily
     private let droppedClients: Counter

@@ -8,7 +8,7 @@ import TMTTrading
 final class AntiCorrelationAgent: Sendable {
     private let runtime: ServiceRuntime
     private let engine: AntiCorrelationEngine
-    private let book: Mutex<AntiCorrelationBook>
+    private let book: Locked<AntiCorrelationBook>
     private let metrics: AgentMetrics
     private let actions: CounterFamily
     private let correlation: GaugeFamily
@@ -18,7 +18,7 @@ final class AntiCorrelationAgent: Sendable {
         let configuration = AntiCorrelationConfiguration()
         try configuration.validate()
         engine = AntiCorrelationEngine(configuration: configuration)
-        book = Mutex(engine.makeBook())
+        book = Locked(engine.makeBook())
         metrics = AgentMetrics(registry: runtime.metrics)
         actions = runtime.metrics.counter("tmt_anti_correlation_actions_total", help: "Anti-correlation outcomes, by account and action.",
                                           labels: ["account", "action"])

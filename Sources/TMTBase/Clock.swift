@@ -35,10 +35,10 @@ public enum Monotonic {
 
 /// A clock that only moves when told to; for state-machine and scheduling tests.
 public final class ManualClock: TMTClock, @unchecked Sendable {
-    private let state: Mutex<(Date, UInt64)>
+    private let state: Locked<(Date, UInt64)>
 
     public init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
-        state = Mutex((start, 1_000_000_000))
+        state = Locked((start, 1_000_000_000))
     }
 
     public func now() -> Date { state.withLock { $0.0 } }

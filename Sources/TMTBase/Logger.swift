@@ -59,7 +59,7 @@ public struct StandardErrorSink: LogSink {
 
 /// Collects lines in memory; for tests.
 public final class MemoryLogSink: LogSink, @unchecked Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
     public init() {}
     public func write(_ line: String) { lines.withLock { $0.append(line) } }
     public var all: [String] { lines.withLock { $0 } }

@@ -53,8 +53,8 @@ enum PostgresBenchmark {
 
     /// Runs `op` in a loop on `threads` threads for `seconds`, returning the rate and latency.
     static func measure(threads: Int, seconds: Int, _ op: @escaping @Sendable () throws -> Void) throws -> (rate: Double, p50: Double, p99: Double) {
-        let latencies = Mutex<[Double]>([])
-        let failure = Mutex<(any Error)?>(nil)
+        let latencies = Locked<[Double]>([])
+        let failure = Locked<(any Error)?>(nil)
         let done = DispatchGroup()
         let deadline = Monotonic.nanos() + UInt64(seconds) * 1_000_000_000
         let start = Monotonic.nanos()

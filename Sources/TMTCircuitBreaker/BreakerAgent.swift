@@ -9,7 +9,7 @@ import TMTTrading
 /// transition is stored, published and followed by a Redis snapshot.
 final class BreakerAgent: Sendable {
     private let runtime: ServiceRuntime
-    private let breaker: Mutex<CircuitBreaker>
+    private let breaker: Locked<CircuitBreaker>
     private let stagingAccounts: [Account]
     private let metrics: AgentMetrics
     private let stateGauge: GaugeFamily
@@ -52,7 +52,7 @@ final class BreakerAgent: Sendable {
         }
         epoch = stored!
         redis.close()
-        breaker = Mutex(CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored))
+        breaker = Locked(CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored))
         metrics = AgentMetrics(registry: runtime.metrics)
         stateGauge = runtime.metrics.gauge("tmt_circuit_breaker_state",
                                            help: "Circuit breaker state by tier and target: 0 normal, 1 warning, 2 tripped or unknown, 3 half-open.",

@@ -9,8 +9,8 @@ final class ComplianceAgent: Sendable {
     private let runtime: ServiceRuntime
     private let engine: ComplianceEngine
     private let configuredAccounts: [Account]
-    private let dayStarts = Mutex<[String: ComplianceDayStart]>([:])
-    private let news = Mutex(NewsCalendar(events: []))
+    private let dayStarts = Locked<[String: ComplianceDayStart]>([:])
+    private let news = Locked(NewsCalendar(events: []))
     private let metrics: AgentMetrics
     private let violations: CounterFamily
     private let decisions: CounterFamily

@@ -14,8 +14,8 @@ final class ImprovementAgent: Sendable {
     private let staging: [ComplianceConfiguration.StagingAccount]
     private let token: BearerToken
     private let metrics: AgentMetrics
-    private let latestAnalytics = Mutex<(at: Date?, rows: [AnalyticsRow])>((nil, []))
-    private let latestShadow = Mutex<ShadowCycleView?>(nil)
+    private let latestAnalytics = Locked<(at: Date?, rows: [AnalyticsRow])>((nil, []))
+    private let latestShadow = Locked<ShadowCycleView?>(nil)
     private let analyticsWake = DispatchSemaphore(value: 0)
     private let gauges: AnalyticsGauges
     private let fillsSeen: CounterFamily

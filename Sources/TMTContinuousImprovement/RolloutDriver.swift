@@ -33,7 +33,7 @@ final class RolloutDriver: Sendable {
     private let currentBaseline: @Sendable () throws -> WyckoffParameters
     /// The service whose parameters `currentBaseline` describes.
     private let tunedService: String
-    private let observations = Mutex<[String: ObservationView]>([:])
+    private let observations = Locked<[String: ObservationView]>([:])
     private let percentGauge: GaugeFamily
     private let relativeGauge: GaugeFamily
     private let transitions: CounterFamily

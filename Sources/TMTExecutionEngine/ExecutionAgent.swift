@@ -32,7 +32,7 @@ final class ExecutionAgent: Sendable {
 
     private let runtime: ServiceRuntime
     private let engine: ExecutionEngine
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let metrics: AgentMetrics
     private let executions: CounterFamily
     private let failures: CounterFamily

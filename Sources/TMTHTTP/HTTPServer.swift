@@ -37,7 +37,7 @@ public final class HTTPServer: Sendable {
     private let router: HTTPRouter
     private let registry: MetricsRegistry
     private let logger: Logger
-    private let state = Mutex<State>(.idle)
+    private let state = Locked<State>(.idle)
 
     /// A server for `router`; nothing happens until `start()`.
     /// - Parameters:

@@ -15,7 +15,7 @@ final class HTTPServerContext: Sendable {
     private let shutdownFlag = Atomic<Bool>(false)
     /// Descriptors of open connections. A connection is closed while holding this lock, so a
     /// forced shutdown never touches a descriptor number that has been reused.
-    let connections = Mutex<Set<Int32>>([])
+    let connections = Locked<Set<Int32>>([])
 
     init(configuration: HTTPServerConfiguration, router: HTTPRouter, metrics: HTTPServerMetrics, logger: Logger) throws {
         self.configuration = configuration

@@ -20,7 +20,7 @@ final class PipelineScenario: @unchecked Sendable {
     private let token: String?
     private let accounts: [(id: String, firm: String)]
     private let prices: [String: Decimal]
-    private let pump = Mutex(TickPump())
+    private let pump = Locked(TickPump())
     private let pumpStopped = Atomic<Bool>(false)
     private let pumpDone = DispatchSemaphore(value: 0)
 

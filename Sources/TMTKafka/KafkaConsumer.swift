@@ -112,20 +112,20 @@ private final class ConsumerState: Sendable {
     let ownsDeadLetterProducer: Bool
     let logger: Logger
 
-    private let phase = Mutex<Phase>(.idle)
+    private let phase = Locked<Phase>(.idle)
     private let stopFlag = Atomic<Bool>(false)
     private let finished = DispatchGroup()
     private let lagWake = DispatchSemaphore(value: 0)
     private let lagStopped = DispatchGroup()
-    private let consumerThread = Mutex<ObjectIdentifier?>(nil)
+    private let consumerThread = Locked<ObjectIdentifier?>(nil)
 
     /// Next offset to commit per partition: processed but not yet committed. Consumer thread only.
-    private let uncommitted = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private let uncommitted = Locked<[KafkaTopicPartition: Int64]>([:])
     /// Next offset to process per partition, for the lag.
-    private let progress = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private let progress = Locked<[KafkaTopicPartition: Int64]>([:])
     /// Assigned partitions; also guards adding and removing their lag gauges.
-    private let assigned = Mutex<Set<KafkaTopicPartition>>([])
-    private let lagValues = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private let assigned = Locked<Set<KafkaTopicPartition>>([])
+    private let lagValues = Locked<[KafkaTopicPartition: Int64]>([:])
 
     private let consumed: CounterFamily
     private let handlerFailures: CounterFamily

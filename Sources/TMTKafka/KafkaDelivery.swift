@@ -10,7 +10,7 @@ import TMTBase
 /// input offset": `try producer.send(...).wait(timeout: 10)`. Discarding it is fine for
 /// fire-and-forget records; failures are still counted and logged by the producer.
 public final class KafkaDelivery: Sendable {
-    private let state = Mutex<Result<KafkaDeliveryReport, TMTError>?>(nil)
+    private let state = Locked<Result<KafkaDeliveryReport, TMTError>?>(nil)
     private let done = DispatchGroup()
 
     init() {

@@ -102,16 +102,16 @@ private final class ProducerState: Sendable {
     let client: RDKafkaClient
     private let enqueueTimeout: Double
     private let logger: Logger
-    private let pending = Mutex<[UInt64: Pending]>([:])
+    private let pending = Locked<[UInt64: Pending]>([:])
     private let nextId = Atomic<UInt64>(1)
     private let phase = Atomic<Int>(Phase.open.rawValue)
     /// Sends between their phase check and their return, so `close` never destroys the handle
     /// under one.
     private let sendsInFlight = Atomic<Int>(0)
-    private let fatalError = Mutex<TMTError?>(nil)
+    private let fatalError = Locked<TMTError?>(nil)
     private let stopPolling = Atomic<Bool>(false)
     private let pollStopped = DispatchSemaphore(value: 0)
-    private let closeLock = Mutex<Void>(())
+    private let closeLock = Locked<Void>(())
 
     private let produced: CounterFamily
     private let produceErrors: CounterFamily

@@ -40,7 +40,7 @@ enum RDKafkaConsumerEvent: Sendable {
 /// (or after a failed `rd_kafka_new`), when no callback can run any more.
 final class RDKafkaClientContext: Sendable {
     let logger: Logger
-    let rebalanceHandler = Mutex<(@Sendable (RDKafkaRebalance) -> Void)?>(nil)
+    let rebalanceHandler = Locked<(@Sendable (RDKafkaRebalance) -> Void)?>(nil)
 
     init(logger: Logger) {
         self.logger = logger

@@ -52,7 +52,7 @@ struct HTTPLoad {
 
         print("load-tester http: \(options.users) users × keep-alive GET \(options.paths.joined(separator: ", ")) on \(options.target) for \(Int(options.duration)) s")
         let issued = Atomic<Int>(0)
-        let results = Mutex<[UserResult]>([])
+        let results = Locked<[UserResult]>([])
         let done = DispatchSemaphore(value: 0)
         let deadline = Monotonic.nanos() + UInt64(options.duration * 1e9)
         let started = Date()

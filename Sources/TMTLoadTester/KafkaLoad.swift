@@ -48,7 +48,7 @@ struct KafkaLoad {
         print("load-tester kafka: \(options.messages) ticks onto market.ticks\(options.rate > 0 ? " at \(Int(options.rate))/s" : " as fast as the producer goes"); "
             + "following wyckoff-analysis at \(wyckoff) (consumed so far \(Int(base.consumed)))")
 
-        let samples = Mutex<[Sample]>([base])
+        let samples = Locked<[Sample]>([base])
         let stop = Atomic<Bool>(false)
         let sampler = DispatchSemaphore(value: 0)
         Thread.detachNewThread {

@@ -151,7 +151,7 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
     public let type: MetricType
     public let labelNames: [String]
     private let make: @Sendable () -> Child
-    let children: Mutex<[[String]: Child]>
+    let children: Locked<[[String]: Child]>
 
     init(name: String, help: String, type: MetricType, labelNames: [String], make: @escaping @Sendable () -> Child) {
         self.name = name
@@ -159,7 +159,7 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
         self.type = type
         self.labelNames = labelNames
         self.make = make
-        children = Mutex([:])
+        children = Locked([:])
     }
 
     /// The child for these label values (created on first use). Cache it on hot paths.
@@ -201,8 +201,8 @@ public final class MetricsRegistry: Sendable {
         case histogram(HistogramFamily)
     }
 
-    private let families = Mutex<[String: Entry]>([:])
-    private let collectors = Mutex<[@Sendable () -> Void]>([])
+    private let families = Locked<[String: Entry]>([:])
+    private let collectors = Locked<[@Sendable () -> Void]>([])
 
     public init() {}
 

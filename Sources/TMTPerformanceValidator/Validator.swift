@@ -70,8 +70,8 @@ final class Validator: @unchecked Sendable {
     private let ticksSent = Atomic<Int>(0)
     private let signalsSent = Atomic<Int>(0)
     private let sendFailures = Atomic<Int>(0)
-    private let latest = Mutex<[String: Tick]>([:])
-    private let apiLatencies = Mutex<[Double]>([])
+    private let latest = Locked<[String: Tick]>([:])
+    private let apiLatencies = Locked<[Double]>([])
     private let apiErrors = Atomic<Int>(0)
     /// When the run's simulated market starts (resolved against the stack's clock).
     private var marketStart = Date()

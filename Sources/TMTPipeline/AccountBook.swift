@@ -12,8 +12,8 @@ public final class AccountBook: Sendable {
         public var openedAt: Date
     }
 
-    private let accounts: Mutex<[String: Account]>
-    private let positions = Mutex<[String: [String: OpenPosition]]>([:])
+    private let accounts: Locked<[String: Account]>
+    private let positions = Locked<[String: [String: OpenPosition]]>([:])
     private let consumer: KafkaConsumer
     private let now: @Sendable () -> Date
 
@@ -23,7 +23,7 @@ public final class AccountBook: Sendable {
                 deadLetterProducer: KafkaProducer, metrics: MetricsRegistry, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.now = now
-        accounts = Mutex(Dictionary(initial.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b }))
+        accounts = Locked(Dictionary(initial.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b }))
         consumer = try KafkaConsumer(configuration: kafka.forDataPlane(), groupId: "\(service)-state-\(instanceId)",
                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name],
                                      deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)

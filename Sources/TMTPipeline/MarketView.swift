@@ -7,8 +7,8 @@ import TMTTrading
 /// of its own per process (every instance needs every quote; only the newest matters, so it
 /// starts from the latest offsets). Agents read it to price orders and convert currencies.
 public final class MarketView: Sendable {
-    private let quotes = Mutex<[String: Tick]>([:])
-    private let clock = Mutex(MarketClock(clock: SystemClock()))
+    private let quotes = Locked<[String: Tick]>([:])
+    private let clock = Locked(MarketClock(clock: SystemClock()))
     private let consumer: KafkaConsumer
     private let known: Gauge
 

@@ -46,7 +46,7 @@ public enum TCPProbe {
         let timeout: Double
         let grace: Double
         let reuse: Double
-        private let lastSuccess = Mutex<UInt64?>(nil)
+        private let lastSuccess = Locked<UInt64?>(nil)
 
         public init(_ hostPorts: String, timeout: Double = 1, grace: Double = 30, reuse: Double = 5) {
             self.hostPorts = hostPorts

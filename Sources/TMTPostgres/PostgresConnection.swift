@@ -44,7 +44,7 @@ public final class PostgresConnection: Sendable {
 
     /// The settings this connection was opened with.
     public let configuration: PostgresConfiguration
-    private let client: Mutex<LibPQClient>
+    private let client: Locked<LibPQClient>
     let instrumentation: PostgresInstrumentation?
 
     /// Connects, blocking for at most `configuration.connectTimeout` seconds (per address).
@@ -73,7 +73,7 @@ public final class PostgresConnection: Sendable {
             throw error
         }
         instrumentation?.observe(.connect, since: start)
-        client = Mutex(libpq)
+        client = Locked(libpq)
     }
 
     // MARK: - Statements

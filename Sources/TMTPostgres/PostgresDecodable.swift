@@ -150,6 +150,7 @@ extension Decimal: PostgresDecodable {
     public static func decodePostgres(text: String, type: PostgresDataType) throws -> Decimal? {
         if text == "NaN" { return .nan }
         if text == "Infinity" || text == "-Infinity" { throw PostgresDecodingFailure("infinite numeric values do not fit Decimal") }
+        if let d = fastDecimal(text) { return d }
         guard let canonical = PostgresTextFormat.canonicalDecimal(text) else { return nil }
         guard let d = Decimal(string: canonical, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
         guard PostgresTextFormat.canonicalDecimal(d.description) == canonical else {
@@ -157,6 +158,43 @@ extension Decimal: PostgresDecodable {
         }
         return d
     }
+}
+
+/// PostgreSQL's numeric text (`-1234.5600`) with at most 19 significant digits, built exactly
+/// from its digits (trailing fraction zeros dropped, as the general path's canonical form does);
+/// nil for anything else, which the general path then handles. Row decoding of prices, balances
+/// and P&L is on every read path, and `Decimal(string:)` plus the exactness check was most of an
+/// account read's CPU time.
+func fastDecimal(_ text: String) -> Decimal? {
+    var mantissa: UInt64 = 0
+    var digits = 0, fraction = 0
+    var negative = false, dot = false, sawDigit = false, first = true
+    for b in text.utf8 {
+        if first {
+            first = false
+            if b == UInt8(ascii: "-") { negative = true; continue }
+        }
+        if b == UInt8(ascii: ".") {
+            if dot { return nil }
+            dot = true
+            continue
+        }
+        guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+        sawDigit = true
+        let v = UInt64(b &- UInt8(ascii: "0"))
+        if dot { fraction += 1 }
+        if mantissa == 0, v == 0 { continue }
+        guard digits < 19 else { return nil }
+        mantissa = mantissa &* 10 &+ v
+        digits += 1
+    }
+    guard sawDigit else { return nil }
+    if mantissa == 0 { return Decimal(0) }
+    while fraction > 0, mantissa % 10 == 0 {
+        mantissa /= 10
+        fraction -= 1
+    }
+    return Decimal(sign: negative ? .minus : .plus, exponent: -fraction, significand: Decimal(mantissa))
 }
 
 extension Date: PostgresDecodable {

@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 
 /// A Swift value that can be a query parameter.
 ///
@@ -85,7 +86,7 @@ extension Decimal: PostgresEncodable {
     public static var postgresDataType: PostgresDataType { .numeric }
     /// Exact: `Decimal`'s own digits, never through `Double`.
     public var postgresValue: PostgresValue {
-        PostgresValue(type: .numeric, text: isNaN ? "NaN" : description)
+        PostgresValue(type: .numeric, text: isNaN ? "NaN" : DecimalText.format(self))
     }
 }
 

@@ -59,7 +59,7 @@ public final class PostgresPool: Sendable {
     }
 
     private let permits: DispatchSemaphore
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let instrumentation: PostgresInstrumentation
     private let logger: Logger?
 

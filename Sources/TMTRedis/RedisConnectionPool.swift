@@ -15,7 +15,7 @@ final class RedisConnectionPool: Sendable {
     private let logger: Logger?
     /// One permit per connection that may be in use.
     private let permits: DispatchSemaphore
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(configuration: RedisConfiguration, metrics: RedisMetrics, logger: Logger?) {
         self.configuration = configuration

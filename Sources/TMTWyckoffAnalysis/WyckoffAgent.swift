@@ -8,11 +8,11 @@ import TMTTrading
 final class WyckoffAgent: Sendable {
     private let runtime: ServiceRuntime
     /// The baseline detector and any account-scoped variants of a staged rollout.
-    private let detectors: Mutex<WyckoffDetectorSet>
-    private let builder: Mutex<BarBuilder>
-    private let latest = Mutex<[String: WyckoffAnalysis]>([:])
+    private let detectors: Locked<WyckoffDetectorSet>
+    private let builder: Locked<BarBuilder>
+    private let latest = Locked<[String: WyckoffAnalysis]>([:])
     /// Instruments whose stored history has been replayed into the detector in this process.
-    private let warmed = Mutex<Set<String>>([])
+    private let warmed = Locked<Set<String>>([])
     private let metrics: AgentMetrics
     private let events: CounterFamily
     private let signals: CounterFamily
@@ -55,9 +55,9 @@ final class WyckoffAgent: Sendable {
         if compliance != nil || FileManager.default.fileExists(atPath: rosterPath) {
             roster = try ComplianceConfiguration.load(path: rosterPath).accounts.map(\.id)
         }
-        detectors = Mutex(WyckoffDetectorSet(baseline: try WyckoffDetector(parameters: parameters), roster: roster,
+        detectors = Locked(WyckoffDetectorSet(baseline: try WyckoffDetector(parameters: parameters), roster: roster,
                                              service: runtime.options.service))
-        builder = Mutex(try BarBuilder(timeframeSeconds: parameters.timeframeSeconds))
+        builder = Locked(try BarBuilder(timeframeSeconds: parameters.timeframeSeconds))
         let registry = runtime.metrics
         metrics = AgentMetrics(registry: registry)
         events = registry.counter("tmt_wyckoff_events_total", help: "Wyckoff events detected, by instrument and kind.", labels: ["instrument", "event"])

@@ -20,8 +20,8 @@ public final class HealthChecks: Sendable {
         public var checkedAt: Int64
     }
 
-    private let checks = Mutex<[(String, @Sendable () throws -> Void)]>([])
-    private let last = Mutex<[String: Result]>([:])
+    private let checks = Locked<[(String, @Sendable () throws -> Void)]>([])
+    private let last = Locked<[String: Result]>([:])
 
     public init() {}
 

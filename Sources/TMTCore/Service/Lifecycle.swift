@@ -26,7 +26,7 @@ public final class Lifecycle: Sendable {
         var done = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let finished = DispatchSemaphore(value: 0)
     private let logger: Logger
 

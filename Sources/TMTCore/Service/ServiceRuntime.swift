@@ -18,7 +18,7 @@ public final class ServiceRuntime: Sendable {
     /// Process start, µs since the epoch.
     public let startedAtMicros: Int64
     private let startNanos: UInt64
-    private let server = Mutex<HTTPServer?>(nil)
+    private let server = Locked<HTTPServer?>(nil)
     private let heartbeatsSent: Counter
     private let heartbeatFailures: Counter
 

@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 
 /// One prop firm's rule set, as `config/compliance-staging.yml` describes it under `firms:`.
 ///
@@ -247,13 +248,13 @@ public struct FirmRules: Sendable, Equatable {
     /// The day's loss limit in account currency, exact.
     public func dailyLossLimit(initialBalance: Decimal, dayStart: ComplianceDayStart) -> Decimal {
         let base = dailyLossBase == .initialBalance ? initialBalance : dayStartLevel(dayStart)
-        return base * dailyLossPercent / 100
+        return (base * dailyLossPercent).hundredth
     }
 
     /// The overall loss floor: equity must stay at or above it. `highWaterMark` is only used
     /// by a trailing floor.
     public func maxLossFloor(initialBalance: Decimal, highWaterMark: Decimal) -> Decimal {
-        let amount = initialBalance * maxLossPercent / 100
+        let amount = (initialBalance * maxLossPercent).hundredth
         switch maxLossMode {
         case .static:
             return initialBalance - amount

@@ -121,6 +121,35 @@ final class PostgresValueEncodingTests: XCTestCase {
         XCTAssertNil(PostgresTextFormat.parseArray("{\"unterminated}"))
     }
 
+    /// The fast numeric decoder gives the same value and the same spelling as the general path
+    /// (canonical text through `Decimal(string:)`), and leaves what it cannot take exactly to it.
+    func testFastDecimalMatchesTheGeneralPath() throws {
+        func general(_ text: String) -> Decimal? {
+            PostgresTextFormat.canonicalDecimal(text).flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }
+        }
+        var rng = SystemRandomNumberGenerator()
+        var cases = ["0", "0.000", "-0.00", "1", "100", "1000000", "1234.5600", "-1234.56", "0.0001", "100000.00", "-0.5",
+                     "99999999999.9999999", "9999999999999999999", "0.1", "10.10", ".5", "-.25"]
+        for _ in 0..<20_000 {
+            let scale = Int.random(in: 0...10, using: &rng)
+            var digits = String(UInt64.random(in: 0...999_999_999_999_999, using: &rng))
+            while digits.count <= scale { digits = "0" + digits }
+            if scale > 0 { digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -scale)) }
+            cases.append(Bool.random(using: &rng) ? "-" + digits : digits)
+        }
+        for text in cases {
+            let fast = try XCTUnwrap(fastDecimal(text), text)
+            let reference = try XCTUnwrap(general(text), text)
+            XCTAssertEqual(fast, reference, text)
+            XCTAssertEqual(fast.description, reference.description, text)
+            XCTAssertEqual((fast / 7).description, (reference / 7).description, text)
+            XCTAssertEqual(try Decimal.decodePostgres(text: text, type: .numeric), reference, text)
+        }
+        // More than 19 significant digits, exponents and junk are not the fast path's.
+        for text in ["12345678901234567890", "1e5", "1.2.3", "", "-", "12a", "Infinity"] { XCTAssertNil(fastDecimal(text), text) }
+        XCTAssertEqual(try Decimal.decodePostgres(text: "12345678901234567890.5", type: .numeric)?.description, "12345678901234567890.5")
+    }
+
     func testCanonicalDecimalComparesNumbersNotSpellings() {
         XCTAssertEqual(PostgresTextFormat.canonicalDecimal("-0012.3400"), "-12.34")
         XCTAssertEqual(PostgresTextFormat.canonicalDecimal("0.000"), "0")
