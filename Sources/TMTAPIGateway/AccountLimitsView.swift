@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TMTCore
 import TMTTrading
 
@@ -20,6 +21,16 @@ struct AccountLimitsView: Encodable {
         var warningPercent: Decimal
         /// `ok`, `warning` (at or past the warning level) or `breached`.
         var status: String
+
+        func write(to w: inout JSONWriter) {
+            w.beginObject()
+            w.member("limit", limit)
+            w.member("status", status)
+            w.member("used", used)
+            w.member("usedPercent", usedPercent)
+            w.member("warningPercent", warningPercent)
+            w.endObject()
+        }
     }
 
     var id: String
@@ -46,7 +57,7 @@ struct AccountLimitsView: Encodable {
         try pool.query("""
             SELECT id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, realized_pnl, commission,
                    trading_day, updated_at FROM accounts ORDER BY id
-            """, retryOnConnectionLoss: true).map { row in
+            """, prepared: true, retryOnConnectionLoss: true).map { row in
             var account = Account(id: try row.decode(String.self, column: "id"), firm: try row.decode(String.self, column: "firm"),
                                   currency: try row.decode(String.self, column: "currency"),
                                   initialBalance: try row.decode(Decimal.self, column: "initial_balance"))
@@ -80,13 +91,62 @@ struct AccountLimitsView: Encodable {
         self.updatedAt = updatedAt
         guard let rules else { return }
         let startEquity = a.equity - a.dailyPnL
-        let start = ComplianceDayStart(day: rules.tradingDay(containing: Date()), balance: startEquity, equity: startEquity)
+        let start = ComplianceDayStart(day: Self.currentDay(rules), balance: startEquity, equity: startEquity)
         let dailyAllowed = rules.dailyLossLimit(initialBalance: a.initialBalance, dayStart: start)
         dailyLoss = Self.limit(allowed: dailyAllowed, limit: dailyAllowed, used: max(0, -a.dailyPnL), warning: rules.dailyLossWarningPercent)
         let floor = rules.maxLossFloor(initialBalance: a.initialBalance, highWaterMark: a.highWaterMark)
-        let maxAllowed = a.initialBalance * rules.maxLossPercent / 100
+        let maxAllowed = (a.initialBalance * rules.maxLossPercent).hundredth
         // The reference the floor sits `maxAllowed` below (the initial balance, or the trailing mark).
         maxLoss = Self.limit(allowed: maxAllowed, limit: floor, used: max(0, floor + maxAllowed - a.equity), warning: rules.maxLossWarningPercent)
+    }
+
+    /// The same bytes as `HTTPJSON.encode(self)` (members in sorted key order, nil ones left
+    /// out), written directly: `/api/v1/accounts` is the gateway's busiest database read, and
+    /// `JSONEncoder` took more of its time than the query.
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("balance", balance)
+        w.member("commission", commission)
+        w.member("currency", currency)
+        if let dailyLoss { w.key("dailyLoss"); dailyLoss.write(to: &w) }
+        w.member("dailyPnl", dailyPnl)
+        w.member("drawdownPercent", drawdownPercent)
+        w.member("equity", equity)
+        w.member("firm", firm)
+        w.memberIfPresent("firmName", firmName)
+        w.member("highWaterMark", highWaterMark)
+        w.member("id", id)
+        w.member("initialBalance", initialBalance)
+        if let maxLoss { w.key("maxLoss"); maxLoss.write(to: &w) }
+        w.member("openPnl", openPnl)
+        w.member("realizedPnl", realizedPnl)
+        w.memberIfPresent("tradingDay", tradingDay)
+        w.member("updatedAt", updatedAt)
+        w.endObject()
+    }
+
+    /// The `/api/v1/accounts` body: `{"items":[…]}`.
+    static func listBody(_ items: [AccountLimitsView]) -> [UInt8] {
+        var w = JSONWriter(capacity: 256 + 700 * items.count)
+        w.beginObject()
+        w.key("items")
+        w.beginArray()
+        for item in items { item.write(to: &w) }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    /// Each firm's current trading day, computed again once it has ended (a calendar
+    /// computation per account per read was a noticeable share of `/api/v1/accounts`).
+    private static let days = Locked<[String: FirmTradingDay]>([:])
+
+    private static func currentDay(_ rules: FirmRules) -> FirmTradingDay {
+        let now = Date()
+        if let day = days.withLock({ $0[rules.id] }), day.contains(now) { return day }
+        let day = rules.tradingDay(containing: now)
+        days.withLock { $0[rules.id] = day }
+        return day
     }
 
     private static func limit(allowed: Decimal, limit: Decimal, used: Decimal, warning: Decimal) -> Limit {

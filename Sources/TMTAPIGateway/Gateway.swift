@@ -126,8 +126,9 @@ final class Gateway: Sendable {
         }
         var r = HTTPRouter()
         r.get("/health") { _ in
-            let report = try need().health.current()
-            return try .json(report, status: report.status == "healthy" ? .ok : .serviceUnavailable)
+            let snapshot = try need().health.snapshot()
+            return .bytes(snapshot.body, contentType: "application/json",
+                          status: snapshot.report.status == "healthy" ? .ok : .serviceUnavailable)
         }
         r.get("/ready") { _ in
             let g = try need()
@@ -151,9 +152,8 @@ final class Gateway: Sendable {
         r.get("/api/v1/accounts") { request in
             let g = try need()
             _ = try QueryParameters(request, allowed: [])
-            var out = RawJSON()
-            try out.value("items", try AccountLimitsView.load(pool: g.queries.pool, compliance: g.compliance))
-            return out.response()
+            let items = try AccountLimitsView.load(pool: g.queries.pool, compliance: g.compliance)
+            return .bytes(AccountLimitsView.listBody(items), contentType: "application/json")
         }
         r.get("/api/v1/accounts/:id/equity") { try need().queries.equity($0.parameter("id") ?? "", $0) }
         r.get("/api/v1/positions") { try need().queries.positions($0) }

@@ -43,8 +43,16 @@ final class HealthAggregator: Sendable {
     let timeout: Double
     /// How long a report answers `/health` before the probes run again.
     let maxAge: Double
-    private let lastHealthy = Mutex<[String: Date]>([:])
-    private let cached = Mutex<(report: Report, at: UInt64)?>(nil)
+    private let lastHealthy = Locked<[String: Date]>([:])
+    private let cached = Locked<Snapshot?>(nil)
+
+    /// A report with its JSON body, encoded once per round: under load `/health` answers many
+    /// thousands of times per round, and encoding the report was most of each answer's cost.
+    struct Snapshot: Sendable {
+        var report: Report
+        var body: [UInt8]
+        var at: UInt64
+    }
     /// One probe round at a time: callers that arrive while one runs wait for it and share it.
     private let round = NSLock()
 
@@ -57,22 +65,29 @@ final class HealthAggregator: Sendable {
     /// The newest report when it is at most `maxAge` old, else a new round (shared by every
     /// caller that arrives meanwhile). Each round probes every agent and store (16 HTTP requests
     /// and 3 pings): under many clients the aggregated `/health` would otherwise multiply them.
-    func current() -> Report {
-        func fresh() -> Report? {
-            cached.withLock { c in c.flatMap { Double(Monotonic.nanos() &- $0.at) / 1e9 <= maxAge ? $0.report : nil } }
+    func current() -> Report { snapshot().report }
+
+    /// `current()` with its JSON body (`HTTPJSON.encode`), as `/health` answers it.
+    func snapshot() -> Snapshot {
+        func fresh() -> Snapshot? {
+            cached.withLock { c in c.flatMap { Double(Monotonic.nanos() &- $0.at) / 1e9 <= maxAge ? $0 : nil } }
         }
-        if let r = fresh() { return r }
+        if let s = fresh() { return s }
         round.lock()
         defer { round.unlock() }
-        if let r = fresh() { return r }
+        if let s = fresh() { return s }
         let report = run()
-        cached.withLock { $0 = (report, Monotonic.nanos()) }
-        return report
+        // Encoding a report of plain strings, numbers and dates cannot fail; if it ever did, the
+        // answer still carries the status.
+        let body = (try? HTTPJSON.encode(report)) ?? Array(#"{"status":"\#(report.status)","error":"health report could not be encoded"}"#.utf8)
+        let s = Snapshot(report: report, body: body, at: Monotonic.nanos())
+        cached.withLock { $0 = s }
+        return s
     }
 
     /// Runs every probe at once and waits at most `timeout` (plus a little) for all of them.
     func run() -> Report {
-        let results = Mutex<[String: Component]>([:])
+        let results = Locked<[String: Component]>([:])
         let group = DispatchGroup()
         for probe in probes {
             group.enter()

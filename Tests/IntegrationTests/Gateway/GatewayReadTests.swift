@@ -103,7 +103,16 @@ final class GatewayReadTests: XCTestCase {
         // The account against its firm's limits.
         let accounts = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/accounts"))
         let mine = try XCTUnwrap((accounts["items"] as? [[String: Any]])?.first { $0["id"] as? String == account })
+        // Written by hand (JSONWriter) for speed: every member of the Encodable view is there
+        // (`tradingDay` is NULL in this row and left out, as JSONEncoder leaves nil out).
+        XCTAssertEqual(Set(mine.keys), ["balance", "commission", "currency", "dailyLoss", "dailyPnl", "drawdownPercent", "equity", "firm",
+                                        "firmName", "highWaterMark", "id", "initialBalance", "maxLoss", "openPnl", "realizedPnl",
+                                        "updatedAt"])
+        XCTAssertEqual(mine["balance"] as? Double, 96000)
+        XCTAssertEqual(mine["equity"] as? Double, 95500)
+        XCTAssertEqual(mine["openPnl"] as? Double, -500)
         let daily = mine["dailyLoss"] as? [String: Any] ?? [:]
+        XCTAssertEqual(Set(daily.keys), ["limit", "status", "used", "usedPercent", "warningPercent"])
         XCTAssertEqual(daily["limit"] as? Double, 5000)
         XCTAssertEqual(daily["used"] as? Double, 4500)
         XCTAssertEqual(daily["usedPercent"] as? Double, 90)
