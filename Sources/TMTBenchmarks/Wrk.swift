@@ -9,9 +9,10 @@ struct WrkResult {
     var errors: Int
     var non2xx: Int
 
-    /// Runs wrk against `url`.
-    static func run(url: String, threads: Int, connections: Int, seconds: Int) throws -> WrkResult {
-        let out = try Subprocess.run("wrk", ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", url])
+    /// Runs wrk against `url`, sending `headers` ("Name: value") with every request.
+    static func run(url: String, threads: Int, connections: Int, seconds: Int, headers: [String] = []) throws -> WrkResult {
+        let out = try Subprocess.run("wrk", ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency"]
+                                         + headers.flatMap { ["-H", $0] } + [url])
         guard out.status == 0 else { throw BenchmarkError("wrk failed: \(out.stderr)\(out.stdout)") }
         return try parse(out.stdout)
     }

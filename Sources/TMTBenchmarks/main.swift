@@ -12,6 +12,9 @@ Measures the foundation against references on this machine, in one run, and prin
 Commands:
   http       wrk against our HTTP server's /health and against nginx serving a static file
              --seconds N (default 10)  --connections N (default 50)  --threads N (default 2)
+             --gateway URL  also a running stack's API gateway (e.g. http://127.0.0.1:8000): its
+             aggregated /health and /api/v1/accounts, same wrk settings, same run; the bearer
+             token from TMT_API_TOKEN or the file TMT_API_TOKEN_FILE names
   kafka      produce→consume through our KafkaProducer/KafkaConsumer vs kcat, same broker,
              --repeat N runs (default 5), medians reported
              --count N (default 100000)  --size BYTES (default 100); the dev broker
@@ -75,8 +78,17 @@ do {
     #endif
     switch command {
     case "http":
+        var gateway: HTTPBenchmark.Gateway?
+        if let url = option(rest, "--gateway") {
+            let env = ProcessInfo.processInfo.environment
+            var token = env["TMT_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            if token == nil, let file = env["TMT_API_TOKEN_FILE"], !file.isEmpty {
+                token = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            gateway = HTTPBenchmark.Gateway(url: url.hasSuffix("/") ? String(url.dropLast()) : url, token: token)
+        }
         try HTTPBenchmark.run(seconds: intOption(rest, "--seconds", 10), connections: intOption(rest, "--connections", 50),
-                              threads: intOption(rest, "--threads", 2))
+                              threads: intOption(rest, "--threads", 2), gateway: gateway)
     case "kafka":
         try KafkaBenchmark.run(count: intOption(rest, "--count", 100_000), size: intOption(rest, "--size", 100),
                                bootstrap: option(rest, "--bootstrap"), repeats: intOption(rest, "--repeat", 5))

@@ -326,6 +326,9 @@ final class Validator: @unchecked Sendable {
         var dbP99Ms: Double?
         var dbQueries: Double
         var rssMB: [String: Double]
+        /// Proportional set size (shared pages divided among the processes): what the services
+        /// occupy together; resident sizes count the shared Swift runtime in every one.
+        var pssMB: [String: Double]
         var cpuPercent: [String: Double]
         var cores: Int
         var sendFailures: Int
@@ -376,7 +379,7 @@ final class Validator: @unchecked Sendable {
         }
 
         var dbBefore = MetricsScrape.Histogram(buckets: [:], sum: 0, count: 0), dbAfter = dbBefore
-        var rss: [String: Double] = [:], cpu: [String: Double] = [:]
+        var rss: [String: Double] = [:], pss: [String: Double] = [:], cpu: [String: Double] = [:]
         for s in services {
             guard let b = before[s.name], let a = after[s.name] else { continue }
             let ha = a.histogram("tmt_db_query_duration_seconds")
@@ -387,6 +390,7 @@ final class Validator: @unchecked Sendable {
             dbBefore.sum += hb.sum; dbBefore.count += hb.count
             dbAfter.sum += ha.sum; dbAfter.count += ha.count
             rss[s.name] = a.sum("process_resident_memory_bytes") / 1_048_576
+            pss[s.name] = a.sum("tmt_process_proportional_memory_bytes") / 1_048_576
             // A counter that went down means the process restarted: its value now is the increase.
             let cpuAfter = a.sum("process_cpu_seconds_total"), cpuBefore = b.sum("process_cpu_seconds_total")
             cpu[s.name] = (cpuAfter >= cpuBefore ? cpuAfter - cpuBefore : cpuAfter) / loadSeconds * 100
@@ -398,7 +402,7 @@ final class Validator: @unchecked Sendable {
                        staggered: staggered, warmupOrders: warm, signalToOutcome: Percentiles(signalToOutcome), tickToFill: Percentiles(tickToFill), signalToFill: Percentiles(signalToFill), wyckoffOrders: wyckoff,
                        perAgent: perAgent.compactMapValues { Percentiles($0) }, api: Percentiles(apiLatencies.withLock { $0 }),
                        apiErrors: apiErrors.load(ordering: .relaxed), dbAverageMs: db.mean.map { $0 * 1000 },
-                       dbP99Ms: db.quantile(0.99).map { $0 * 1000 }, dbQueries: db.count, rssMB: rss, cpuPercent: cpu, cores: cores,
+                       dbP99Ms: db.quantile(0.99).map { $0 * 1000 }, dbQueries: db.count, rssMB: rss, pssMB: pss, cpuPercent: cpu, cores: cores,
                        sendFailures: sendFailures.load(ordering: .relaxed))
     }
 
@@ -411,6 +415,7 @@ final class Validator: @unchecked Sendable {
             return "| \(name) | \(p.count) | \(ms(p.p50)) | \(ms(p.p95)) | \(ms(p.p99)) | \(ms(p.max)) |"
         }
         let rssTotal = f.rssMB.values.reduce(0, +)
+        let pssTotal = f.pssMB.values.reduce(0, +)
         let cpuTotal = f.cpuPercent.values.reduce(0, +) / Double(max(f.cores, 1))
         var lines: [String] = []
         lines.append("")
@@ -429,10 +434,13 @@ final class Validator: @unchecked Sendable {
         lines.append(row("gateway reads (client)", f.api))
         for agent in f.perAgent.keys.sorted() { lines.append(row("inside \(agent)", f.perAgent[agent])) }
         lines.append("")
-        lines.append("| service | resident MB | CPU % of one core |")
-        lines.append("|---|---:|---:|")
-        for s in services.map(\.name) { lines.append("| \(s) | \(String(format: "%.1f", f.rssMB[s] ?? 0)) | \(String(format: "%.1f", f.cpuPercent[s] ?? 0)) |") }
-        lines.append(String(format: "| **total** | %.1f | %.1f %% of %d cores |", rssTotal, cpuTotal, f.cores))
+        lines.append("| service | resident MB | proportional MB | CPU % of one core |")
+        lines.append("|---|---:|---:|---:|")
+        for s in services.map(\.name) {
+            lines.append(String(format: "| %@ | %.1f | %.1f | %.1f |", s, f.rssMB[s] ?? 0, f.pssMB[s] ?? 0, f.cpuPercent[s] ?? 0))
+        }
+        lines.append(String(format: "| **total** | %.1f | %.1f | %.1f %% of %d cores |", rssTotal, pssTotal, cpuTotal, f.cores))
+        lines.append("(resident counts the shared Swift runtime, Foundation and ICU pages in every service; proportional divides them: its total is the memory the services occupy together)")
         lines.append("")
         lines.append(String(format: "database: %.0f queries, average %@ ms, p99 ≈ %@ ms (bucket estimate)", f.dbQueries, ms(f.dbAverageMs), ms(f.dbP99Ms)))
         print(lines.joined(separator: "\n"))
@@ -486,6 +494,8 @@ final class Validator: @unchecked Sendable {
             "per_agent_ms": f.perAgent.mapValues { $0.object },
             "rss_mb": f.rssMB.mapValues { ($0 * 10).rounded() / 10 },
             "rss_mb_total": (rssTotal * 10).rounded() / 10,
+            "pss_mb": f.pssMB.mapValues { ($0 * 10).rounded() / 10 },
+            "pss_mb_total": (pssTotal * 10).rounded() / 10,
             "cpu_percent": f.cpuPercent.mapValues { ($0 * 10).rounded() / 10 },
             "cpu_percent_avg": (cpuTotal * 10).rounded() / 10,
             "cpu_cores": f.cores,

@@ -83,6 +83,11 @@ final class MetricsExpositionTests: XCTestCase {
         let start = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("process_start_time_seconds ") })
         let started = Double(start.split(separator: " ")[1]) ?? 0
         XCTAssertEqual(started, Date().timeIntervalSince1970, accuracy: 24 * 3600)
+        // PSS: positive, and at most the resident size (shared pages count only in part).
+        let pssLine = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("tmt_process_proportional_memory_bytes ") })
+        let pss = Double(pssLine.split(separator: " ")[1]) ?? 0
+        XCTAssertGreaterThan(pss, 100_000)
+        XCTAssertLessThanOrEqual(pss, (Double(rss.split(separator: " ")[1]) ?? 0) * 1.05)
     }
 
     func testFloatFormatting() {
