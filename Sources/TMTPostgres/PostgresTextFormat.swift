@@ -270,29 +270,39 @@ enum PostgresTextFormat {
 
 /// A tiny cursor over ASCII digits and punctuation for the timestamp parser.
 private struct DigitScanner {
-    private let chars: [Character]
+    // UTF-8 bytes, not Characters: every timestamp column of every row goes through here, and
+    // splitting a String into Characters cost more than the rest of the parse.
+    private let bytes: [UInt8]
     private var i = 0
 
-    init(_ s: Substring) { chars = Array(s) }
+    init(_ s: Substring) { bytes = Array(s.utf8) }
 
-    var atEnd: Bool { i >= chars.count }
-    var peek: Character? { atEnd ? nil : chars[i] }
+    var atEnd: Bool { i >= bytes.count }
+    var peek: Character? { atEnd ? nil : Character(Unicode.Scalar(bytes[i])) }
 
     mutating func take(_ c: Character) -> Bool {
-        guard peek == c else { return false }
+        guard !atEnd, let ascii = c.asciiValue, bytes[i] == ascii else { return false }
         i += 1
         return true
     }
 
+    private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
     mutating func digits() -> String? {
-        var s = ""
-        while let c = peek, c.isASCII, c.isNumber { s.append(c); i += 1 }
-        return s
+        let start = i
+        while !atEnd, isDigit(bytes[i]) { i += 1 }
+        return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 
     mutating func number(minDigits: Int, maxDigits: Int = 9) -> Int64? {
         let start = i
-        guard let d = digits(), d.count >= minDigits, d.count <= maxDigits, let v = Int64(d) else { i = start; return nil }
-        return v
+        var value: Int64 = 0
+        while !atEnd, isDigit(bytes[i]), i - start < maxDigits {
+            value = value * 10 + Int64(bytes[i] &- UInt8(ascii: "0"))
+            i += 1
+        }
+        // More digits than allowed, or too few: not this field.
+        guard i - start >= minDigits, atEnd || !isDigit(bytes[i]) else { i = start; return nil }
+        return value
     }
 }

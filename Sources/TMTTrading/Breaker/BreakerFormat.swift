@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 
 /// Fixed, locale-independent number formatting for breaker details, so a reason reads the same
 /// on every machine and tests can assert it.
@@ -30,7 +31,7 @@ enum BreakerFormat {
     static func perMinute(_ value: Double) -> String { fixed(decimal(value), places: 1, grouped: false) + "/min" }
 
     /// A price exactly as given.
-    static func price(_ value: Decimal) -> String { "\(value)" }
+    static func price(_ value: Decimal) -> String { DecimalText.format(value) }
 
     /// A Double as a short exact-enough figure string (`15`, `0.5`, `1.25`).
     static func plain(_ value: Double) -> String {
@@ -38,7 +39,7 @@ enum BreakerFormat {
     }
 
     /// A Decimal figure without rounding.
-    static func exact(_ value: Decimal) -> String { "\(value)" }
+    static func exact(_ value: Decimal) -> String { DecimalText.format(value) }
 
     /// A Double as a Decimal via its shortest decimal representation (0.1 → 0.1, not
     /// 0.1000000000000000055…).

@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 
 /// Number and time formatting for check details: fixed, locale-independent output, so a detail
 /// reads the same on every machine and tests can assert it.

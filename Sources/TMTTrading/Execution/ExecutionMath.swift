@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 
 /// Exact decimal helpers shared by the execution core. Every rounding the core does goes
 /// through here, so the rounding rules stay in one place.
