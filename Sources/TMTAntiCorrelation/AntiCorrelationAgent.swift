@@ -34,8 +34,7 @@ final class AntiCorrelationAgent: Sendable {
         book.withLock { b in for a in accounts { b.register(accountId: a.id) } }
 
         let (kafka, producer) = try runtime.openKafka(env)
-        let quotes = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
-                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let quotes = try runtime.openMarketView(env, kafka: kafka, deadLetterProducer: producer)
         // Every instance needs every account's state, so this group is per instance. It also reads
         // the orders every instance let through (so several instances count each other's pending
         // orders) and the orders the breaker blocked (they will never fill).

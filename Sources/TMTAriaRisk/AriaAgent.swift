@@ -40,8 +40,7 @@ final class AriaAgent: Sendable {
         let orders = OrderStore(pool: trading)
 
         let (kafka, producer) = try runtime.openKafka(env)
-        let quotes = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
-                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let quotes = try runtime.openMarketView(env, kafka: kafka, deadLetterProducer: producer)
         let book = try AccountBook(initial: try accountStore.all(), kafka: kafka, service: runtime.options.service,
                                    instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let signals = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "aria-risk"),

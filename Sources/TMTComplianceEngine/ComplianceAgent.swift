@@ -50,8 +50,7 @@ final class ComplianceAgent: Sendable {
         try reloadNews(pool: pool, around: Date())
 
         let (kafka, producer) = try runtime.openKafka(env)
-        let market = try MarketView(kafka: kafka, service: runtime.options.service, instanceId: runtime.options.instanceId,
-                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let market = try runtime.openMarketView(env, kafka: kafka, deadLetterProducer: producer)
         let state = try AccountBook(initial: try store.all(), kafka: kafka, service: runtime.options.service,
                                     instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log,
                                     now: { market.marketNow() ?? Date() })

@@ -93,6 +93,10 @@ final class ExecutionAgent: Sendable {
         try restoreWorkingOrders(pool: pool)
 
         let (kafka, producer) = try runtime.openKafka(env)
+        // The quote board (Redis) the agents with MARKET_QUOTES=redis read instead of following
+        // every tick themselves; stopped after the consumers, with a last write.
+        let quoteBoard = try runtime.openQuotePublisher(env)
+        runtime.lifecycle.onShutdown("quote board") { quoteBoard?.stop() }
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
                                        topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
@@ -122,7 +126,9 @@ final class ExecutionAgent: Sendable {
         }
         publishAllAccounts(producer: producer)
 
+        quoteBoard?.start()
         try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in
+            quoteBoard?.update(envelope.payload)
             onTick(envelope.payload, pool: pool, producer: producer)
         }
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in

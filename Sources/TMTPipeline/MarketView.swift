@@ -3,16 +3,34 @@ import Synchronization
 import TMTCore
 import TMTTrading
 
-/// The latest quote of every instrument, kept current by a consumer of `market.ticks` in a group
-/// of its own per process (every instance needs every quote; only the newest matters, so it
-/// starts from the latest offsets). Agents read it to price orders and convert currencies.
+/// The latest quote of every instrument and the market clock, from one of two sources:
+/// - **Kafka** (`MARKET_QUOTES=kafka`): a consumer of `market.ticks` in a group of its own per
+///   process (every instance needs every quote; only the newest matters, so it starts from the
+///   latest offsets);
+/// - **the quote board** (`MARKET_QUOTES=redis`, staging's setting): the Redis hash the execution
+///   engine keeps (`QuotePublisher`), read every `MARKET_QUOTES_REFRESH_MS`. Quotes then trail
+///   the ticks by up to the publisher's and the refresh interval (10 + 20 ms by default), and
+///   the dev broker has three fewer consumers of every tick.
+/// Agents read it to price orders and convert currencies.
 public final class MarketView: Sendable {
     private let quotes = Locked<[String: Tick]>([:])
     private let clock = Locked(MarketClock(clock: SystemClock()))
-    private let consumer: KafkaConsumer
+    private let consumer: KafkaConsumer?
+    private let board: Board?
     private let known: Gauge
 
-    /// Subscribes; call `start()` to begin consuming.
+    /// The quote board reader's settings and state.
+    private struct Board: Sendable {
+        var redis: RedisClient
+        var key: String
+        var interval: Double
+        var running: Locked<Bool>
+        var done: DispatchSemaphore
+        var failures: Counter
+        var logger: Logger
+    }
+
+    /// Follows `market.ticks`; call `start()` to begin consuming.
     public init(kafka: KafkaConfiguration, service: String, instanceId: String, deadLetterProducer: KafkaProducer,
                 metrics: MetricsRegistry, logger: Logger) throws {
         // Off the order path, but every tick (KAFKA_DATA_FETCH_WAIT_MAX_MS).
@@ -20,7 +38,28 @@ public final class MarketView: Sendable {
         config.autoOffsetReset = "latest"
         consumer = try KafkaConsumer(configuration: config, groupId: "\(service)-quotes-\(instanceId)", topics: [Topic.marketTicks.name],
                                      deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)
-        known = metrics.gauge("tmt_market_view_instruments", help: "Instruments with a live quote in this service's market view.").labels()
+        board = nil
+        known = Self.registerMetrics(metrics)
+        registerCollector(metrics)
+    }
+
+    /// Reads the quote board in Redis every `refreshInterval` seconds; call `start()` to begin.
+    public init(redis: RedisClient, key: String = QuoteBoard.defaultKey, refreshInterval: Double = 0.02,
+                metrics: MetricsRegistry, logger: Logger) {
+        consumer = nil
+        board = Board(redis: redis, key: key, interval: refreshInterval, running: Locked(false), done: DispatchSemaphore(value: 0),
+                      failures: metrics.counter("tmt_quote_board_read_failures_total",
+                                                help: "Quote board reads that failed, or fields that did not decode.").labels(),
+                      logger: logger)
+        known = Self.registerMetrics(metrics)
+        registerCollector(metrics)
+    }
+
+    private static func registerMetrics(_ metrics: MetricsRegistry) -> Gauge {
+        metrics.gauge("tmt_market_view_instruments", help: "Instruments with a live quote in this service's market view.").labels()
+    }
+
+    private func registerCollector(_ metrics: MetricsRegistry) {
         let marketClock = metrics.gauge("tmt_market_clock_seconds",
                                         help: "Market time now on this service's clock (newest tick time, advanced by the wall time since), seconds since the epoch.")
             .labels()
@@ -37,19 +76,57 @@ public final class MarketView: Sendable {
     }
 
     public func start() throws {
-        try consumer.startEnvelopes(Tick.self) { [self] envelope, _ in
-            let tick = envelope.payload
-            clock.withLock { $0.observe(tickTime: tick.time) }
-            let count = quotes.withLock { map -> Int in
-                if let old = map[tick.instrument], old.time > tick.time { return map.count }
-                map[tick.instrument] = tick
-                return map.count
+        if let consumer {
+            try consumer.startEnvelopes(Tick.self) { [self] envelope, _ in observe(envelope.payload) }
+        }
+        if let board {
+            readBoard(board)
+            board.running.withLock { $0 = true }
+            Thread.detachNewThread { [self] in
+                while board.running.withLock({ $0 }) {
+                    Thread.sleep(forTimeInterval: board.interval)
+                    readBoard(board)
+                }
+                board.done.signal()
             }
-            known.set(Double(count))
         }
     }
 
-    public func stop() { consumer.stop(timeout: 10) }
+    private func observe(_ tick: Tick) {
+        clock.withLock { $0.observe(tickTime: tick.time) }
+        let count = quotes.withLock { map -> Int in
+            if let old = map[tick.instrument], old.time > tick.time { return map.count }
+            map[tick.instrument] = tick
+            return map.count
+        }
+        known.set(Double(count))
+    }
+
+    private func readBoard(_ board: Board) {
+        do {
+            let fields = try board.redis.execute(.hgetAll(board.key)).check(command: "HGETALL").fieldValues()
+            let (ticks, failures) = QuoteBoard.decode(fields)
+            for tick in ticks { observe(tick) }
+            if !failures.isEmpty {
+                board.failures.inc(Double(failures.count))
+                board.logger.warning("quote board fields that do not decode were skipped", ["key": board.key, "fields": failures.sorted().joined(separator: ",")])
+            }
+        } catch {
+            board.failures.inc()
+            board.logger.warning("quote board read failed; keeping the last quotes", ["key": board.key, "error": "\(error)"])
+        }
+    }
+
+    public func stop() {
+        consumer?.stop(timeout: 10)
+        if let board {
+            let was = board.running.withLock { r -> Bool in
+                defer { r = false }
+                return r
+            }
+            if was { _ = board.done.wait(timeout: .now() + 5) }
+        }
+    }
 
     /// The newest tick of `instrument`.
     public func quote(_ instrument: String) -> Tick? { quotes.withLock { $0[instrument] } }

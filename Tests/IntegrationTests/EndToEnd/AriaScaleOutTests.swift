@@ -11,8 +11,9 @@ final class AriaScaleOutTests: XCTestCase {
     func testTwoInstancesSplitTheSignalsAndASurvivorFinishesAKilledOnesShare() throws {
         let stack = try PipelineStack()
         let aria = PipelineStack.agents.first { $0.service == "aria-risk" }!
-        let first = try stack.start(aria)
-        let second = try stack.start(aria)
+        // No execution engine here to keep the quote board: both follow the ticks themselves.
+        let first = try stack.start(aria, extra: ["MARKET_QUOTES": "kafka"])
+        let second = try stack.start(aria, extra: ["MARKET_QUOTES": "kafka"])
         for agent in [first, second] { XCTAssertTrue(stack.waitJoined(agent, aria), agent.log.suffix(3000).description) }
         func partitions(_ agent: AgentProcess) -> Int {
             ((try? agent.metrics()) ?? "").split(separator: "\n").filter { $0.hasPrefix("tmt_kafka_consumer_lag{topic=\"signals.generated\"") }.count

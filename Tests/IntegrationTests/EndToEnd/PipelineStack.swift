@@ -68,6 +68,8 @@ final class PipelineStack {
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_AUTO_OFFSET_RESET": "latest",
             "COMPLIANCE_CONFIG": compliancePath, "PAPER_TRADING": "true", "MT4_ENABLED": "false",
             "HEARTBEAT_INTERVAL_SECONDS": "1", "BREAKER_SNAPSHOT_KEY": "tmt:e2e:\(run):breaker",
+            // As staged: the execution engine's quote board, this run's own key.
+            "MARKET_QUOTES": "redis", "MARKET_QUOTES_KEY": "tmt:e2e:\(run):quotes",
             "CONFIG_DIR": folder.path, "LOG_LEVEL": "info",
             // Continuous improvement's analytics follow the fills; its shadow cycle (CPU-heavy,
             // tested on its own) stays out of the way of the pipeline under test.

@@ -1,0 +1,151 @@
+import Foundation
+import TMTCore
+
+/// The newest quote of every instrument in one Redis hash (field = instrument, value = the tick
+/// as JSON), kept by the execution engine — which follows every tick anyway — so the agents that
+/// only need the latest prices and the market clock (ARIA, compliance, anti-correlation) read it
+/// there instead of each consuming `market.ticks` (`MARKET_QUOTES=redis`).
+///
+/// Why: every tick consumer costs the single-threaded dev broker a walk of the partition's
+/// retained message sets per fetch (librdkafka 2.0.2's mock has no offset index), and each one
+/// decodes every tick. Six groups followed the ticks; three of them only kept the newest quote.
+public enum QuoteBoard {
+    /// The hash's default key (`MARKET_QUOTES_KEY`).
+    public static let defaultKey = "tmt:market:quotes"
+
+    static func encode(_ tick: Tick) throws -> [UInt8] {
+        do { return Array(try JSONEncoder().encode(tick)) } catch {
+            throw TMTError(.encoding, "cannot encode the \(tick.instrument) quote: \(error)")
+        }
+    }
+
+    /// The board's ticks; a field that does not decode is left out and counted in `failures`.
+    static func decode(_ fields: [String: [UInt8]]) -> (ticks: [Tick], failures: [String]) {
+        var ticks: [Tick] = [], failures: [String] = []
+        let decoder = JSONDecoder()
+        for (field, value) in fields {
+            if let tick = try? decoder.decode(Tick.self, from: Data(value)), tick.instrument == field {
+                ticks.append(tick)
+            } else {
+                failures.append(field)
+            }
+        }
+        return (ticks, failures)
+    }
+}
+
+/// Writes the newest tick of each instrument to the quote board, at most every `interval`
+/// seconds (one `HSET` with the instruments that changed), from its own thread: the tick
+/// handler only records the tick in memory.
+public final class QuotePublisher: Sendable {
+    public let key: String
+    public let interval: Double
+    private let redis: RedisClient
+    private let pending = Locked<[String: Tick]>([:])
+    private let running = Locked(false)
+    private let done = DispatchSemaphore(value: 0)
+    private let writes: Counter
+    private let failures: Counter
+    private let logger: Logger
+
+    public init(redis: RedisClient, key: String = QuoteBoard.defaultKey, interval: Double = 0.01, metrics: MetricsRegistry, logger: Logger) {
+        self.redis = redis
+        self.key = key
+        self.interval = interval
+        self.logger = logger
+        writes = metrics.counter("tmt_quote_board_writes_total", help: "Quotes written to the Redis quote board.").labels()
+        failures = metrics.counter("tmt_quote_board_write_failures_total", help: "Quote board writes that failed (retried with the next quotes).").labels()
+    }
+
+    /// Records `tick` as its instrument's newest quote (an older tick than the one pending is ignored).
+    public func update(_ tick: Tick) {
+        pending.withLock { map in
+            if let old = map[tick.instrument], old.time > tick.time { return }
+            map[tick.instrument] = tick
+        }
+    }
+
+    public func start() {
+        running.withLock { $0 = true }
+        Thread.detachNewThread { [self] in
+            while running.withLock({ $0 }) {
+                flush()
+                Thread.sleep(forTimeInterval: interval)
+            }
+            flush()
+            done.signal()
+        }
+    }
+
+    /// Stops the thread after a last write.
+    public func stop() {
+        let wasRunning = running.withLock { r -> Bool in
+            defer { r = false }
+            return r
+        }
+        if wasRunning { _ = done.wait(timeout: .now() + 5) }
+    }
+
+    /// Writes what is pending now; on failure the quotes go back to pending unless newer ones came.
+    func flush() {
+        let batch = pending.withLock { map -> [String: Tick] in
+            defer { map.removeAll(keepingCapacity: true) }
+            return map
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            var fields: [String: any RedisValueConvertible] = [:]
+            for (instrument, tick) in batch { fields[instrument] = try QuoteBoard.encode(tick) }
+            _ = try redis.execute(.hset(key, fields)).check(command: "HSET")
+            writes.inc(Double(batch.count))
+        } catch {
+            failures.inc()
+            logger.warning("quote board write failed; retrying with the next quotes", ["key": key, "error": "\(error)"])
+            pending.withLock { map in
+                for (instrument, tick) in batch where map[instrument] == nil { map[instrument] = tick }
+            }
+        }
+    }
+}
+
+extension ServiceRuntime {
+    /// The market view `MARKET_QUOTES` asks for: `kafka` (default; follow `market.ticks`) or
+    /// `redis` (read the execution engine's quote board from `REDIS_URL`, key
+    /// `MARKET_QUOTES_KEY`, every `MARKET_QUOTES_REFRESH_MS`, default 20). A bad value stops
+    /// start-up naming the key; with `redis`, Redis joins the readiness checks.
+    public func openMarketView(_ env: Environment, kafka: KafkaConfiguration, deadLetterProducer: KafkaProducer) throws -> MarketView {
+        switch env.string("MARKET_QUOTES", default: "kafka") {
+        case "kafka":
+            return try MarketView(kafka: kafka, service: options.service, instanceId: options.instanceId,
+                                  deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)
+        case "redis":
+            let redis = try openQuoteBoardRedis(env)
+            let refresh = try env.int("MARKET_QUOTES_REFRESH_MS", default: 20, range: 1...5_000)
+            let key = env.string("MARKET_QUOTES_KEY", default: QuoteBoard.defaultKey)
+            logger.info("market view reads the quote board", ["key": key, "refresh_ms": String(refresh)])
+            return MarketView(redis: redis, key: key, refreshInterval: Double(refresh) / 1000, metrics: metrics, logger: logger)
+        case let other:
+            throw TMTError(.configuration, "MARKET_QUOTES must be kafka or redis, got '\(other)'")
+        }
+    }
+
+    /// The execution engine's quote publisher when `REDIS_URL` is set (nil otherwise: agents with
+    /// `MARKET_QUOTES=redis` then see no quotes, which the log says).
+    public func openQuotePublisher(_ env: Environment) throws -> QuotePublisher? {
+        guard env.string("REDIS_URL").map({ !$0.isEmpty }) == true else {
+            logger.notice("REDIS_URL not set: no quote board is published (agents with MARKET_QUOTES=redis will have no quotes)")
+            return nil
+        }
+        let redis = try openQuoteBoardRedis(env)
+        let key = env.string("MARKET_QUOTES_KEY", default: QuoteBoard.defaultKey)
+        logger.info("publishing the quote board", ["key": key])
+        return QuotePublisher(redis: redis, key: key, metrics: metrics, logger: logger)
+    }
+
+    private func openQuoteBoardRedis(_ env: Environment) throws -> RedisClient {
+        let redis = try RedisClient(url: env.require("REDIS_URL"), metrics: metrics, logger: logger)
+        lifecycle.onShutdown("redis") { redis.close() }
+        health.add("redis") { _ = try redis.ping() }
+        return redis
+    }
+}
