@@ -60,6 +60,41 @@ public enum DecimalText {
 }
 
 extension DecimalText {
+    /// Plain decimal text (`-1234.5600`, `.5`; no exponent, no `+`) with at most 19 significant
+    /// digits, built exactly from its digits with trailing fraction zeros dropped; nil for
+    /// anything else (callers then take a general parser). ~10× faster than `Decimal(string:)`.
+    public static func parse(_ text: UnsafeBufferPointer<UInt8>) -> Decimal? {
+        var mantissa: UInt64 = 0
+        var digits = 0, fraction = 0
+        var negative = false, dot = false, sawDigit = false, first = true
+        for b in text {
+            if first {
+                first = false
+                if b == UInt8(ascii: "-") { negative = true; continue }
+            }
+            if b == UInt8(ascii: ".") {
+                if dot { return nil }
+                dot = true
+                continue
+            }
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+            sawDigit = true
+            let v = UInt64(b &- UInt8(ascii: "0"))
+            if dot { fraction += 1 }
+            if mantissa == 0, v == 0 { continue }
+            guard digits < 19 else { return nil }
+            mantissa = mantissa &* 10 &+ v
+            digits += 1
+        }
+        guard sawDigit else { return nil }
+        if mantissa == 0 { return Decimal(0) }
+        while fraction > 0, mantissa % 10 == 0 {
+            mantissa /= 10
+            fraction -= 1
+        }
+        return Decimal(sign: negative ? .minus : .plus, exponent: -fraction, significand: Decimal(mantissa))
+    }
+
     /// `value` rounded half-up (`.plain`) to `scale` decimals.
     public static func round(_ value: Decimal, _ scale: Int) -> Decimal {
         var v = value, r = Decimal()

@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 
 /// A Swift type that a result column decodes into, from PostgreSQL's text format.
 ///
@@ -161,40 +162,12 @@ extension Decimal: PostgresDecodable {
 }
 
 /// PostgreSQL's numeric text (`-1234.5600`) with at most 19 significant digits, built exactly
-/// from its digits (trailing fraction zeros dropped, as the general path's canonical form does);
-/// nil for anything else, which the general path then handles. Row decoding of prices, balances
-/// and P&L is on every read path, and `Decimal(string:)` plus the exactness check was most of an
-/// account read's CPU time.
+/// from its digits (`DecimalText.parse`); nil for anything else, which the general path then
+/// handles. Row decoding of prices, balances and P&L is on every read path, and
+/// `Decimal(string:)` plus the exactness check was most of an account read's CPU time.
 func fastDecimal(_ text: String) -> Decimal? {
-    var mantissa: UInt64 = 0
-    var digits = 0, fraction = 0
-    var negative = false, dot = false, sawDigit = false, first = true
-    for b in text.utf8 {
-        if first {
-            first = false
-            if b == UInt8(ascii: "-") { negative = true; continue }
-        }
-        if b == UInt8(ascii: ".") {
-            if dot { return nil }
-            dot = true
-            continue
-        }
-        guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-        sawDigit = true
-        let v = UInt64(b &- UInt8(ascii: "0"))
-        if dot { fraction += 1 }
-        if mantissa == 0, v == 0 { continue }
-        guard digits < 19 else { return nil }
-        mantissa = mantissa &* 10 &+ v
-        digits += 1
-    }
-    guard sawDigit else { return nil }
-    if mantissa == 0 { return Decimal(0) }
-    while fraction > 0, mantissa % 10 == 0 {
-        mantissa /= 10
-        fraction -= 1
-    }
-    return Decimal(sign: negative ? .minus : .plus, exponent: -fraction, significand: Decimal(mantissa))
+    var text = text
+    return text.withUTF8 { DecimalText.parse($0) }
 }
 
 extension Date: PostgresDecodable {

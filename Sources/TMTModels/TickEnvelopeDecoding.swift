@@ -1,0 +1,174 @@
+import Foundation
+import TMTBase
+
+/// A direct reader for the one message every tick consumer decodes thousands of times a second:
+/// `Envelope<Tick>` as `EnvelopeCoding.encode` writes it. `JSONDecoder` spent about half of
+/// Wyckoff's time on the first hop; this reads the bytes in one pass.
+///
+/// Strict and conservative: it accepts exactly the envelope's members with the expected JSON
+/// types (any order, insignificant whitespace allowed) and returns nil for anything else —
+/// unknown or duplicate members, escapes in strings, exponents or more than 19 digits in numbers,
+/// trailing bytes — so `EnvelopeCoding.decode` then takes `JSONDecoder`, which gives the same
+/// value or the precise error the dead-letter queue records.
+enum TickEnvelopeDecoding {
+    static func decode(_ bytes: [UInt8]) -> Envelope<Tick>? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer)
+            return reader.envelope()
+        }
+    }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var i = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        mutating func envelope() -> Envelope<Tick>? {
+            var id: String?, type: String?, traceId: String?, source: String?
+            var schemaVersion: Int64?, createdAt: Int64?
+            var hops: [Hop]?, payload: Tick?
+            let ok = object { key, r in
+                switch key {
+                case "id" where id == nil: id = r.string(); return id != nil
+                case "type" where type == nil: type = r.string(); return type != nil
+                case "traceId" where traceId == nil: traceId = r.string(); return traceId != nil
+                case "source" where source == nil: source = r.string(); return source != nil
+                case "schemaVersion" where schemaVersion == nil: schemaVersion = r.integer(); return schemaVersion != nil
+                case "createdAt" where createdAt == nil: createdAt = r.integer(); return createdAt != nil
+                case "hops" where hops == nil: hops = r.hops(); return hops != nil
+                case "payload" where payload == nil: payload = r.tick(); return payload != nil
+                default: return false
+                }
+            }
+            skipSpace()
+            guard ok, i == bytes.count, let id, let type, let traceId, let source, let schemaVersion, let createdAt, let hops, let payload,
+                  let version = Int(exactly: schemaVersion) else { return nil }
+            return Envelope(id: id, type: type, schemaVersion: version, traceId: traceId, createdAt: createdAt, source: source,
+                            hops: hops, payload: payload)
+        }
+
+        mutating func tick() -> Tick? {
+            var instrument: String?, bid: Decimal?, ask: Decimal?, volume: Decimal?, time: Int64?
+            let ok = object { key, r in
+                switch key {
+                case "instrument" where instrument == nil: instrument = r.string(); return instrument != nil
+                case "bid" where bid == nil: bid = r.decimal(); return bid != nil
+                case "ask" where ask == nil: ask = r.decimal(); return ask != nil
+                case "volume" where volume == nil: volume = r.decimal(); return volume != nil
+                case "time" where time == nil: time = r.integer(); return time != nil
+                default: return false
+                }
+            }
+            guard ok, let instrument, let bid, let ask, let volume, let time else { return nil }
+            return Tick(instrument: instrument, bid: bid, ask: ask, volume: volume, time: time)
+        }
+
+        mutating func hops() -> [Hop]? {
+            skipSpace()
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var out: [Hop] = []
+            skipSpace()
+            if take(UInt8(ascii: "]")) { return out }
+            repeat {
+                var agent: String?, inMicros: Int64?, outMicros: Int64?
+                let ok = object { key, r in
+                    switch key {
+                    case "agent" where agent == nil: agent = r.string(); return agent != nil
+                    case "in" where inMicros == nil: inMicros = r.integer(); return inMicros != nil
+                    case "out" where outMicros == nil: outMicros = r.integer(); return outMicros != nil
+                    default: return false
+                    }
+                }
+                guard ok, let agent, let inMicros, let outMicros else { return nil }
+                out.append(Hop(agent: agent, inMicros: inMicros, outMicros: outMicros))
+                skipSpace()
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "]")) ? out : nil
+        }
+
+        /// `{ "key": value, … }`, each value read by `member` (false: give up).
+        mutating func object(_ member: (String, inout Reader) -> Bool) -> Bool {
+            skipSpace()
+            guard take(UInt8(ascii: "{")) else { return false }
+            skipSpace()
+            if take(UInt8(ascii: "}")) { return true }
+            repeat {
+                guard let key = string() else { return false }
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return false }
+                skipSpace()
+                guard member(key, &self) else { return false }
+                skipSpace()
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "}"))
+        }
+
+        /// A string without escapes or control characters (anything else: nil).
+        mutating func string() -> String? {
+            skipSpace()
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = i
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == UInt8(ascii: "\"") {
+                    let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                    i += 1
+                    // Invalid UTF-8 was repaired by String(decoding:); JSONDecoder would refuse it.
+                    return s.utf8.count == i - 1 - start ? s : nil
+                }
+                if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
+                i += 1
+            }
+            return nil
+        }
+
+        /// The bytes of a JSON number token (validated by the callers' parsers).
+        mutating func numberToken() -> UnsafeBufferPointer<UInt8>? {
+            let start = i
+            while i < bytes.count {
+                let b = bytes[i]
+                guard (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") else { break }
+                i += 1
+            }
+            guard i > start else { return nil }
+            // JSON allows no leading zeros ("01") and needs digits after the point.
+            let token = UnsafeBufferPointer(rebasing: bytes[start..<i])
+            let digitsStart = token.first == UInt8(ascii: "-") ? 1 : 0
+            guard token.count > digitsStart else { return nil }
+            if token[digitsStart] == UInt8(ascii: "0"), token.count > digitsStart + 1, token[digitsStart + 1] != UInt8(ascii: ".") { return nil }
+            if token[digitsStart] == UInt8(ascii: ".") || token.last == UInt8(ascii: ".") { return nil }
+            return token
+        }
+
+        mutating func integer() -> Int64? {
+            guard let token = numberToken() else { return nil }
+            var value: Int64 = 0
+            var negative = false
+            for (n, b) in token.enumerated() {
+                if n == 0, b == UInt8(ascii: "-") { negative = true; continue }
+                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int64(b &- UInt8(ascii: "0")))
+                guard !o1, !o2 else { return nil }
+                value = a
+            }
+            return negative ? -value : value
+        }
+
+        mutating func decimal() -> Decimal? {
+            guard let token = numberToken() else { return nil }
+            return DecimalText.parse(token)
+        }
+
+        mutating func skipSpace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        }
+
+        mutating func take(_ b: UInt8) -> Bool {
+            guard i < bytes.count, bytes[i] == b else { return false }
+            i += 1
+            return true
+        }
+    }
+}
