@@ -1,12 +1,13 @@
 import Foundation
 
-/// `Decimal.description`, fast for the values services handle: at most 19 significant digits.
+/// `Decimal.description`, fast.
 ///
 /// Foundation formats a `Decimal` by dividing its 128-bit mantissa by ten once per digit, with an
-/// array allocation each time: about 3.5 µs per value on this machine, which made JSON
-/// encoding of a three-account list cost more than the PostgreSQL query behind it. Values whose
-/// significand fits `UInt64` are formatted here (≈0.1 µs), byte for byte as `description` does;
-/// anything else (NaN, 20–38 digits) falls back to `description`.
+/// array allocation each time: 3.5–6.7 µs per value on this machine, which made JSON encoding of
+/// a three-account list cost more than the PostgreSQL query behind it, and the breaker's figures
+/// most of its per-tick time. Here, byte for byte as `description`: a significand that fits
+/// `UInt64` in ≈0.25 µs, one of 20–39 digits (quotients, squares) in two halves in ≈1.5 µs;
+/// NaN and anything that does not split exactly fall back to `description`.
 public enum DecimalText {
     /// The same text as `value.description`.
     public static func format(_ value: Decimal) -> String {
@@ -22,25 +23,33 @@ public enum DecimalText {
             return
         }
         let significand = value.significand
+        var digits: [UInt8] = []
+        digits.reserveCapacity(40)
         let bits = NSDecimalNumber(decimal: significand).uint64Value
         // uint64Value wraps silently past UInt64.max: keep it only when it is exact.
-        guard Decimal(bits) == significand else {
-            out.append(contentsOf: value.description.utf8)
-            return
-        }
-        if bits == 0 {
-            out.append(UInt8(ascii: "0"))
-            return
+        if Decimal(bits) == significand {
+            if bits == 0 {
+                out.append(UInt8(ascii: "0"))
+                return
+            }
+            appendDigits(bits, minimumCount: 1, to: &digits)
+        } else {
+            // 20–39 digits (divisions, squares): split at 10^19 — a decimal-point shift and a
+            // truncation, both exact — and format the two halves (≈1.5 µs instead of 6.7).
+            var shifted = Decimal(sign: .plus, exponent: significand.exponent - 19, significand: significand)
+            var high = Decimal()
+            NSDecimalRound(&high, &shifted, 0, .down)
+            let hi = NSDecimalNumber(decimal: high).uint64Value
+            let low = significand - high * Decimal(sign: .plus, exponent: 19, significand: 1)
+            let lo = NSDecimalNumber(decimal: low).uint64Value
+            guard hi > 0, Decimal(hi) == high, Decimal(lo) == low else {
+                out.append(contentsOf: value.description.utf8)
+                return
+            }
+            appendDigits(hi, minimumCount: 1, to: &digits)
+            appendDigits(lo, minimumCount: 19, to: &digits)
         }
         if value.sign == .minus { out.append(UInt8(ascii: "-")) }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        var rest = bits
-        while rest > 0 {
-            digits.append(UInt8(ascii: "0") &+ UInt8(rest % 10))
-            rest /= 10
-        }
-        digits.reverse()
         let exponent = value.exponent
         if exponent >= 0 {
             out.append(contentsOf: digits)
@@ -60,6 +69,19 @@ public enum DecimalText {
 }
 
 extension DecimalText {
+    /// `value`'s decimal digits, left-padded with zeros to `minimumCount`.
+    static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
+        var reversed: [UInt8] = []
+        reversed.reserveCapacity(20)
+        var rest = value
+        repeat {
+            reversed.append(UInt8(ascii: "0") &+ UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        while reversed.count < minimumCount { reversed.append(UInt8(ascii: "0")) }
+        out.append(contentsOf: reversed.reversed())
+    }
+
     /// Plain decimal text (`-1234.5600`, `.5`; no exponent, no `+`) with at most 19 significant
     /// digits, built exactly from its digits with trailing fraction zeros dropped; nil for
     /// anything else (callers then take a general parser). ~10× faster than `Decimal(string:)`.

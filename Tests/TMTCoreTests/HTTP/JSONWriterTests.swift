@@ -54,11 +54,15 @@ final class JSONWriterTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         var cases: [Decimal] = [0, 1, -1, .nan, Decimal(UInt64.max), Decimal(UInt64.max) + 1, Decimal(string: "1e3")!, Decimal(string: "0.001")!,
                                 Decimal(string: "1234.5")! * 100, Decimal(string: "1.10")! - Decimal(string: "1.00")!,
-                                Decimal(string: "123456789012345678901234.5")!]
+                                Decimal(string: "123456789012345678901234.5")!,
+                                Decimal(string: "99999999999999999999999999999999999999")!, Decimal(string: "10000000000000000000")!,
+                                Decimal(string: "-0.00000000000000000000000000000000000001")!, Decimal(2) / Decimal(3) * Decimal(1_000_000),
+                                (Decimal(1) / Decimal(7)) * (Decimal(1) / Decimal(7)), Decimal(UInt64.max) * Decimal(UInt64.max)]
         for _ in 0..<20_000 {
             let m = Int64.random(in: -999_999_999_999...999_999_999_999, using: &rng)
             var d = Decimal(sign: m < 0 ? .minus : .plus, exponent: Int.random(in: -12...6, using: &rng), significand: Decimal(m.magnitude))
             if Bool.random(using: &rng) { d /= Decimal(Int.random(in: 1...9, using: &rng)) }
+            if Int.random(in: 0..<4, using: &rng) == 0 { d *= d }
             if Bool.random(using: &rng) {
                 var x = d
                 NSDecimalRound(&d, &x, Int.random(in: 0...6, using: &rng), .plain)
