@@ -28,6 +28,8 @@ public final class MarketView: Sendable {
         var done: DispatchSemaphore
         var failures: Counter
         var logger: Logger
+        /// Each field's bytes at the last read: only changed quotes are decoded again.
+        var seen = Locked<[String: [UInt8]]>([:])
     }
 
     /// Follows `market.ticks`; call `start()` to begin consuming.
@@ -104,7 +106,12 @@ public final class MarketView: Sendable {
 
     private func readBoard(_ board: Board) {
         do {
-            let fields = try board.redis.execute(.hgetAll(board.key)).check(command: "HGETALL").fieldValues()
+            let all = try board.redis.execute(.hgetAll(board.key)).check(command: "HGETALL").fieldValues()
+            let fields = board.seen.withLock { seen -> [String: [UInt8]] in
+                let changed = all.filter { seen[$0.key] != $0.value }
+                for (k, v) in changed { seen[k] = v }
+                return changed
+            }
             let (ticks, failures) = QuoteBoard.decode(fields)
             for tick in ticks { observe(tick) }
             if !failures.isEmpty {
