@@ -125,15 +125,34 @@ final class PipelineEndToEndTests: XCTestCase {
                 """, [idArray])?.decode(Int64.self, column: "n")) ?? -1
         }
         XCTAssertTrue(KafkaWait.until(timeout: 120) { openOrders() == 0 }, "orders still in flight:\n\(stack.logs())")
-        // After the reset the account trades again: an order from a signal fills.
-        XCTAssertTrue(KafkaWait.until(timeout: 60) {
-            one("""
+        // After the reset the account trades again: an order from a signal fills — unless its
+        // firm's consistency rule refuses new risk for the rest of the day (a take-profit right
+        // after the reset can make today's profit all of the account's profit; which comes first
+        // depends on timing). Either way the breaker no longer blocks the account.
+        var filledAfterReset = false, refusedByConsistency = false
+        _ = KafkaWait.until(timeout: 60) {
+            filledAfterReset = one("""
                 SELECT 1 AS x FROM order_events e JOIN orders o ON o.id = e.order_id
                 WHERE o.account_id = $1 AND o.id = o.signal_id || ':' || o.account_id AND e.agent = 'execution-engine'
                     AND e.status IN ('filled', 'partiallyFilled') AND e.at > $2
                 LIMIT 1
                 """, [trip.account, reset]) != nil
-        }, "no order of \(trip.account) filled after its reset:\n\(stack.logs())")
+            // (order_events.at is wall time; compliance_decisions.decided_at is market time.)
+            refusedByConsistency = one("""
+                SELECT 1 AS x FROM order_events e JOIN orders o ON o.id = e.order_id
+                JOIN compliance_decisions c ON c.order_id = o.id
+                WHERE o.account_id = $1 AND e.agent = 'compliance-engine' AND e.status = 'rejected' AND e.at > $2
+                    AND EXISTS (SELECT 1 FROM jsonb_array_elements(c.checks) x WHERE x->>'rule' = 'consistency' AND x->>'passed' = 'false')
+                LIMIT 1
+                """, [trip.account, reset]) != nil
+            return filledAfterReset || refusedByConsistency
+        }
+        XCTAssertTrue(filledAfterReset || refusedByConsistency,
+                      "no order of \(trip.account) filled (or was refused by its consistency rule) after its reset:\n\(stack.logs())")
+        XCTAssertNil(one("""
+            SELECT e.order_id FROM order_events e JOIN orders o ON o.id = e.order_id
+            WHERE o.account_id = $1 AND e.agent = 'circuit-breaker' AND e.status = 'blocked' AND e.at > $2 LIMIT 1
+            """, [trip.account, reset]), "the breaker still blocked \(trip.account) after its reset")
 
         // Signals exist, and each has exactly one order per account, each with one terminal outcome.
         let signals = try pool.query("""
