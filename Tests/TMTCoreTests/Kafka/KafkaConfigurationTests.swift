@@ -34,6 +34,10 @@ final class KafkaConfigurationTests: XCTestCase {
         XCTAssertEqual(consumer["heartbeat.interval.ms"], "500")
         XCTAssertEqual(consumer["auto.offset.reset"], "earliest")
         XCTAssertEqual(consumer["group.id"], "g")
+        XCTAssertEqual(consumer["queued.max.messages.kbytes"], "8192", "a bounded prefetch queue")
+        var raised = c
+        raised.consumerProperties = ["queued.max.messages.kbytes": "65536"]
+        XCTAssertEqual(Dictionary(raised.consumerSettings(groupId: "g"), uniquingKeysWith: { _, last in last })["queued.max.messages.kbytes"], "65536")
     }
 
     func testRawPropertiesCannotTurnOffAutoCommitSafetyOrIdempotence() {
