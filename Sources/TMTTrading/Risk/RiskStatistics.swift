@@ -99,7 +99,10 @@ public enum RiskStatistics {
         for bar in sorted {
             if let p = previous {
                 if p.start == bar.start { continue }
-                if p.close != 0 { out[bar.start] = RiskDecimal.double(bar.close / p.close) - 1 }
+                // (close − previous) exactly in Decimal, then one Double division: as precise as
+                // the quotient minus one (better for small moves) without a 38-digit long
+                // division per bar — those were 10 % of ARIA's time per signal.
+                if p.close != 0 { out[bar.start] = RiskDecimal.double(bar.close - p.close) / RiskDecimal.double(p.close) }
             }
             previous = bar
         }
