@@ -9,8 +9,8 @@ import TMTTrading
 /// The start of the firm day is taken as equity − daily P&L (the execution engine's daily P&L
 /// counts from the firm's reset and includes open P&L); the compliance engine holds the exact
 /// baseline, the gateway shows what the stored row implies.
-struct AccountLimitsView: Encodable {
-    struct Limit: Encodable {
+struct AccountLimitsView {
+    struct Limit {
         /// The limit in account currency (daily: the allowed loss; overall: the equity floor).
         var limit: Decimal
         /// Loss counted against the limit, account currency (0 when in profit).
@@ -86,7 +86,7 @@ struct AccountLimitsView: Encodable {
         realizedPnl = realized
         self.commission = commission
         highWaterMark = a.highWaterMark
-        drawdownPercent = Self.round(a.drawdownPercent, 4)
+        drawdownPercent = DecimalText.round(a.drawdownPercent, 4)
         self.tradingDay = tradingDay
         self.updatedAt = updatedAt
         guard let rules else { return }
@@ -100,9 +100,11 @@ struct AccountLimitsView: Encodable {
         maxLoss = Self.limit(allowed: maxAllowed, limit: floor, used: max(0, floor + maxAllowed - a.equity), warning: rules.maxLossWarningPercent)
     }
 
-    /// The same bytes as `HTTPJSON.encode(self)` (members in sorted key order, nil ones left
-    /// out), written directly: `/api/v1/accounts` is the gateway's busiest database read, and
-    /// `JSONEncoder` took more of its time than the query.
+    /// The JSON object in the API's conventions (members in sorted key order, nil ones left out,
+    /// as `HTTPJSON.encoder` writes them), written directly: `/api/v1/accounts` is the gateway's
+    /// busiest database read, and `JSONEncoder` took more of its time than the query. The member
+    /// set is checked by `GatewayReadTests`; the writer's bytes against the encoder's by
+    /// `JSONWriterTests`.
     func write(to w: inout JSONWriter) {
         w.beginObject()
         w.member("balance", balance)
@@ -150,15 +152,8 @@ struct AccountLimitsView: Encodable {
     }
 
     private static func limit(allowed: Decimal, limit: Decimal, used: Decimal, warning: Decimal) -> Limit {
-        let percent = allowed > 0 ? round(used / allowed * 100, 4) : 0
+        let percent = allowed > 0 ? DecimalText.round(used / allowed * 100, 4) : 0
         let status = used > allowed ? "breached" : (percent >= warning ? "warning" : "ok")
-        return Limit(limit: round(limit, 2), used: round(used, 2), usedPercent: percent, warningPercent: warning, status: status)
-    }
-
-    static func round(_ value: Decimal, _ scale: Int) -> Decimal {
-        var input = value
-        var out = Decimal()
-        NSDecimalRound(&out, &input, scale, .plain)
-        return out
+        return Limit(limit: DecimalText.round(limit, 2), used: DecimalText.round(used, 2), usedPercent: percent, warningPercent: warning, status: status)
     }
 }

@@ -7,8 +7,8 @@ import TMTBase
 /// does (the `…IfPresent` methods).
 ///
 /// For hot read paths only: `JSONEncoder` costs several microseconds per value there
-/// (`Decimal` above all, see `DecimalText`). A type that writes itself this way should keep its
-/// `Encodable` conformance as the reference and have a test that both give the same bytes.
+/// (`Decimal` above all, see `DecimalText`). `JSONWriterTests` holds the writer to the encoder's
+/// bytes; a type that writes itself needs a test of its member set.
 public struct JSONWriter: Sendable {
     public private(set) var bytes: [UInt8] = []
     /// Per open container: whether a member has been written yet.

@@ -112,10 +112,10 @@ enum TickEnvelopeDecoding {
             while i < bytes.count {
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") {
-                    let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                    // Invalid UTF-8 is JSONDecoder's to refuse.
+                    let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
                     i += 1
-                    // Invalid UTF-8 was repaired by String(decoding:); JSONDecoder would refuse it.
-                    return s.utf8.count == i - 1 - start ? s : nil
+                    return s
                 }
                 if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
                 i += 1

@@ -23,9 +23,7 @@ public final class MarketView: Sendable {
     private struct Board: Sendable {
         var redis: RedisClient
         var key: String
-        var interval: Double
-        var running: Locked<Bool>
-        var done: DispatchSemaphore
+        var task: PeriodicTask
         var failures: Counter
         var logger: Logger
         /// Each field's bytes at the last read: only changed quotes are decoded again.
@@ -49,7 +47,7 @@ public final class MarketView: Sendable {
     public init(redis: RedisClient, key: String = QuoteBoard.defaultKey, refreshInterval: Double = 0.02,
                 metrics: MetricsRegistry, logger: Logger) {
         consumer = nil
-        board = Board(redis: redis, key: key, interval: refreshInterval, running: Locked(false), done: DispatchSemaphore(value: 0),
+        board = Board(redis: redis, key: key, task: PeriodicTask(interval: refreshInterval),
                       failures: metrics.counter("tmt_quote_board_read_failures_total",
                                                 help: "Quote board reads that failed, or fields that did not decode.").labels(),
                       logger: logger)
@@ -82,15 +80,7 @@ public final class MarketView: Sendable {
             try consumer.startEnvelopes(Tick.self) { [self] envelope, _ in observe(envelope.payload) }
         }
         if let board {
-            readBoard(board)
-            board.running.withLock { $0 = true }
-            Thread.detachNewThread { [self] in
-                while board.running.withLock({ $0 }) {
-                    Thread.sleep(forTimeInterval: board.interval)
-                    readBoard(board)
-                }
-                board.done.signal()
-            }
+            board.task.start { [self] in readBoard(board) }
         }
     }
 
@@ -126,13 +116,7 @@ public final class MarketView: Sendable {
 
     public func stop() {
         consumer?.stop(timeout: 10)
-        if let board {
-            let was = board.running.withLock { r -> Bool in
-                defer { r = false }
-                return r
-            }
-            if was { _ = board.done.wait(timeout: .now() + 5) }
-        }
+        board?.task.stop()
     }
 
     /// The newest tick of `instrument`.

@@ -41,9 +41,10 @@ public final class QuotePublisher: Sendable {
     public let key: String
     public let interval: Double
     private let redis: RedisClient
-    private let pending = Locked<[String: Tick]>([:])
-    private let running = Locked(false)
-    private let done = DispatchSemaphore(value: 0)
+    /// Ticks waiting to be written, and the newest tick time per instrument ever accepted (a
+    /// late older tick never overwrites a newer quote, also after the newer one was written).
+    private let pending = Locked<(ticks: [String: Tick], newest: [String: Int64])>(([:], [:]))
+    private let task: PeriodicTask
     private let writes: Counter
     private let failures: Counter
     private let logger: Logger
@@ -55,42 +56,39 @@ public final class QuotePublisher: Sendable {
         self.logger = logger
         writes = metrics.counter("tmt_quote_board_writes_total", help: "Quotes written to the Redis quote board.").labels()
         failures = metrics.counter("tmt_quote_board_write_failures_total", help: "Quote board writes that failed (retried with the next quotes).").labels()
+        task = PeriodicTask(interval: interval)
     }
 
     /// Records `tick` as its instrument's newest quote (an older tick than the one pending is ignored).
     public func update(_ tick: Tick) {
-        pending.withLock { map in
-            if let old = map[tick.instrument], old.time > tick.time { return }
-            map[tick.instrument] = tick
+        pending.withLock { p in
+            if let newest = p.newest[tick.instrument], newest > tick.time { return }
+            p.newest[tick.instrument] = tick.time
+            p.ticks[tick.instrument] = tick
         }
     }
 
+    /// Clears the board — it holds what this publisher saw, never a previous run's quotes — and
+    /// starts writing.
     public func start() {
-        running.withLock { $0 = true }
-        Thread.detachNewThread { [self] in
-            while running.withLock({ $0 }) {
-                flush()
-                Thread.sleep(forTimeInterval: interval)
-            }
-            flush()
-            done.signal()
+        do { _ = try redis.execute(.del([key])).check(command: "DEL") } catch {
+            logger.warning("could not clear the quote board; it may show an earlier run's quotes until new ticks arrive",
+                           ["key": key, "error": "\(error)"])
         }
+        task.start { [self] in flush() }
     }
 
-    /// Stops the thread after a last write.
+    /// Stops the thread, then writes what is still pending (unless the thread's own write was
+    /// still running after 5 s: two writes must not race).
     public func stop() {
-        let wasRunning = running.withLock { r -> Bool in
-            defer { r = false }
-            return r
-        }
-        if wasRunning { _ = done.wait(timeout: .now() + 5) }
+        if task.stop() { flush() }
     }
 
     /// Writes what is pending now; on failure the quotes go back to pending unless newer ones came.
     func flush() {
-        let batch = pending.withLock { map -> [String: Tick] in
-            defer { map.removeAll(keepingCapacity: true) }
-            return map
+        let batch = pending.withLock { p -> [String: Tick] in
+            defer { p.ticks.removeAll(keepingCapacity: true) }
+            return p.ticks
         }
         guard !batch.isEmpty else { return }
         do {
@@ -101,8 +99,8 @@ public final class QuotePublisher: Sendable {
         } catch {
             failures.inc()
             logger.warning("quote board write failed; retrying with the next quotes", ["key": key, "error": "\(error)"])
-            pending.withLock { map in
-                for (instrument, tick) in batch where map[instrument] == nil { map[instrument] = tick }
+            pending.withLock { p in
+                for (instrument, tick) in batch where p.ticks[instrument] == nil { p.ticks[instrument] = tick }
             }
         }
     }

@@ -48,7 +48,12 @@ final class QuoteBoardIntegrationTests: XCTestCase {
         // A newer tick replaces the quote; the board's hash holds exactly the two instruments.
         publisher.update(tick("EUR_USD", "1.08600", "1.08608", time: t0 + 2))
         waitFor("the newer EUR_USD quote") { view.quote("EUR_USD")?.bid == Decimal(string: "1.08600") }
+        // A late older tick after the newer one was written does not overwrite it on the board.
+        publisher.update(tick("EUR_USD", "1.07000", "1.07008", time: t0 + 1))
+        usleep(100_000)
         let fields = try makeRedisClient().execute(.hgetAll(key)).check().fieldValues()
+        let stored = try JSONDecoder().decode(Tick.self, from: Data(try XCTUnwrap(fields["EUR_USD"])))
+        XCTAssertEqual(stored.bid, Decimal(string: "1.08600"))
         XCTAssertEqual(Set(fields.keys), ["EUR_USD", "USD_JPY"])
         XCTAssertGreaterThanOrEqual(metricValue(publisherMetrics, "tmt_quote_board_writes_total"), 3)
         XCTAssertEqual(metricValue(viewMetrics, "tmt_market_view_instruments"), 2)

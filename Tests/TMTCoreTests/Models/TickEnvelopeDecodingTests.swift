@@ -70,6 +70,12 @@ final class TickEnvelopeDecodingTests: XCTestCase {
         for text in unusual {
             XCTAssertNil(TickEnvelopeDecoding.decode(Array(text.utf8)), text)
         }
+        // A cut-off 4-byte UTF-8 sequence in a string (repaired to one U+FFFD of the same length).
+        var invalid = Array(ok.utf8)
+        let at = try XCTUnwrap(invalid.firstIndex(of: UInt8(ascii: "a")))
+        invalid.replaceSubrange(at...at, with: [0xF0, 0x90, 0x80])
+        XCTAssertNil(TickEnvelopeDecoding.decode(invalid))
+        XCTAssertNil(reference(invalid), "JSONDecoder refuses it too")
         // Through EnvelopeCoding the unusual ones decode as JSONDecoder decides (value or error).
         for text in unusual {
             let bytes = Array(text.utf8)

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Runs a body on a thread of its own every `interval` seconds until `stop()`, which waits (up
+/// to 5 s) for the run in progress to finish.
+public final class PeriodicTask: Sendable {
+    public let interval: Double
+    private let running = Locked(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    public init(interval: Double) {
+        self.interval = interval
+    }
+
+    /// Runs `body` now and then every `interval` seconds; a second `start` while running is ignored.
+    public func start(_ body: @escaping @Sendable () -> Void) {
+        let alreadyRunning = running.withLock { r -> Bool in
+            defer { r = true }
+            return r
+        }
+        guard !alreadyRunning else { return }
+        Thread.detachNewThread { [self] in
+            while running.withLock({ $0 }) {
+                body()
+                Thread.sleep(forTimeInterval: interval)
+            }
+            done.signal()
+        }
+    }
+
+    /// Stops the loop and waits up to 5 s for its thread to finish; false when a run was still
+    /// going at the deadline.
+    @discardableResult
+    public func stop() -> Bool {
+        let wasRunning = running.withLock { r -> Bool in
+            defer { r = false }
+            return r
+        }
+        guard wasRunning else { return true }
+        return done.wait(timeout: .now() + 5) == .success
+    }
+}
