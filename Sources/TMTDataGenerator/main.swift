@@ -31,6 +31,7 @@ do {
         kafka = try KafkaConfiguration.fromEnvironment(clientId: "data-generator")
     }
     let producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+    producer.prepare(topics: [Topic.marketTicks.name])
 
     // The tick source: a recorded file, or the seeded simulator.
     var replay: [Tick]?

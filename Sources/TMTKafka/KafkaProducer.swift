@@ -63,6 +63,22 @@ public final class KafkaProducer: Sendable {
         try state.send(topic: topic.name, key: key.map { Array($0.utf8) }, value: EnvelopeCoding.encode(envelope), headers: headers)
     }
 
+    /// Learns the partitions and leaders of `topics` now, waiting up to `timeout` seconds in all,
+    /// so the first record sent to each is not held until librdkafka's next one-second
+    /// topic scan (up to a second per topic and per hop otherwise, measured on a fresh service).
+    /// Call once after creating the producer with the topics it will write. A topic whose
+    /// metadata does not arrive is logged and otherwise harmless: its first record is just slower.
+    /// Returns the topics that could not be prepared.
+    @discardableResult
+    public func prepare(topics: [String], timeout: Double = 5) -> [String] {
+        let failed = state.client.prepareTopics(topics, timeoutMs: Int32(max(0, min(timeout, 60)) * 1000))
+        for f in failed {
+            state.logger.warning("Kafka topic metadata not available yet; its first record may wait for the next metadata scan",
+                                 ["topic": f.topic, "error": f.error])
+        }
+        return failed.map(\.topic)
+    }
+
     /// Sends and blocks until the broker has stored the record, at most `timeout` seconds.
     /// For dedicated threads only (never Swift's cooperative pool).
     @discardableResult
@@ -101,7 +117,7 @@ private final class ProducerState: Sendable {
 
     let client: RDKafkaClient
     private let enqueueTimeout: Double
-    private let logger: Logger
+    let logger: Logger
     private let pending = Locked<[UInt64: Pending]>([:])
     private let nextId = Atomic<UInt64>(1)
     private let phase = Atomic<Int>(Phase.open.rawValue)

@@ -61,6 +61,8 @@ final class RDKafkaClient: @unchecked Sendable {
     /// The producer's main queue, where delivery reports and errors arrive as events.
     private let mainQueue: OpaquePointer?
     private let destroyed = Atomic<Bool>(false)
+    /// Topic handles held by `prepareTopics` so their metadata stays known (destroyed with the client).
+    private let preparedTopics = Locked<[String: OpaquePointer]>([:])
 
     // MARK: - Creation
 
@@ -133,6 +135,7 @@ final class RDKafkaClient: @unchecked Sendable {
     func destroy() {
         guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if let mainQueue { rd_kafka_queue_destroy(mainQueue) }
+        for rkt in preparedTopics.withLock({ t in defer { t = [:] }; return Array(t.values) }) { rd_kafka_topic_destroy(rkt) }
         rd_kafka_destroy(handle)
         context.takeUnretainedValue().rebalanceHandler.withLock { $0 = nil }
         context.release()
@@ -146,6 +149,38 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     // MARK: - Producer
+
+    /// Creates a handle for each topic and waits (up to `timeoutMs` in all) for its metadata:
+    /// partitions and leaders. A producer that sends to a topic it has no metadata for yet holds
+    /// the record until librdkafka's next one-second topic scan — measured here up to a second
+    /// for each topic's first record (the first orders after a service start waited that long at
+    /// every hop). Returns the topics whose metadata did not arrive, with the error.
+    func prepareTopics(_ names: [String], timeoutMs: Int32) -> [(topic: String, error: String)] {
+        var failed: [(topic: String, error: String)] = []
+        let deadline = Monotonic.nanos() &+ UInt64(max(0, timeoutMs)) * 1_000_000
+        for name in names {
+            let now = Monotonic.nanos()
+            guard now < deadline, !isDestroyed else {
+                failed.append((name, isDestroyed ? "client closed" : "no time left"))
+                continue
+            }
+            let rkt: OpaquePointer? = preparedTopics.withLock { held in
+                if let known = held[name] { return known }
+                guard let created = rd_kafka_topic_new(handle, name, nil) else { return nil }
+                held[name] = created
+                return created
+            }
+            guard let rkt else {
+                failed.append((name, String(cString: rd_kafka_err2str(rd_kafka_last_error()))))
+                continue
+            }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let err = rd_kafka_metadata(handle, 0, rkt, &metadata, Int32(max(1, (deadline - now) / 1_000_000)))
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { failed.append((name, String(cString: rd_kafka_err2str(err)))) }
+        }
+        return failed
+    }
 
     /// Enqueues one record (copied; the caller's buffers may go right after). `opaque` comes back
     /// in its delivery report.

@@ -43,6 +43,7 @@ struct KafkaLoad {
         let logger = Logger(service: "load-tester", level: .warning)
         let producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
         defer { producer.close() }
+        producer.prepare(topics: [Topic.marketTicks.name])
         let t0 = Date()
         let base = try sample(t0)
         print("load-tester kafka: \(options.messages) ticks onto market.ticks\(options.rate > 0 ? " at \(Int(options.rate))/s" : " as fast as the producer goes"); "

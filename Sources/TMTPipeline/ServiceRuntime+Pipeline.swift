@@ -32,6 +32,9 @@ extension ServiceRuntime {
         let probe = TCPProbe.Tolerant(kafka.bootstrapServers)
         health.add("kafka") { try probe.check() }
         let producer = try KafkaProducer(configuration: kafka, metrics: metrics, logger: logger)
+        // Every pipeline topic's partitions and leaders now, so the first order after a start
+        // does not wait up to a second per hop for librdkafka's topic scan.
+        producer.prepare(topics: Topic.allCases.map(\.name))
         lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
         return (kafka, producer)
     }

@@ -72,3 +72,40 @@ final class KafkaProducerFlushTests: XCTestCase {
         XCTAssertEqual(Set(received.map(\.valueString)), Set((0..<1000).map { "record-\($0)" }))
     }
 }
+
+/// `prepare(topics:)`: metadata learned up front, bounded when the broker is away.
+final class KafkaProducerPrepareTests: XCTestCase {
+    func testPreparedTopicsAreKnownAndSendsWork() throws {
+        let producer = try KafkaProducer(configuration: KafkaTestSupport.configuration(), logger: KafkaTestSupport.logger)
+        defer { producer.close() }
+        // The dev broker creates the pipeline's topics at start.
+        let topics = [Topic.ordersProposed.name, Topic.marketTicks.name]
+        XCTAssertEqual(producer.prepare(topics: topics, timeout: 10), [], "the dev broker knows both topics")
+        XCTAssertEqual(producer.prepare(topics: topics, timeout: 10), [], "preparing again reuses the handles")
+        let topic = KafkaTestSupport.uniqueTopic("prepared")
+        XCTAssertEqual(producer.prepare(topics: [topic], timeout: 10), [], "an unknown topic is created on first use")
+        let report = try producer.send(topic: topic, key: "k", value: Array("v".utf8)).wait(timeout: 30)
+        XCTAssertEqual(report.topic, topic)
+        XCTAssertEqual(try KafkaTestSupport.readAll([topic], count: 1).map(\.valueString), ["v"])
+    }
+
+    func testUnreachableBrokerReportsEveryTopicWithinTheBudget() throws {
+        // A port nothing listens on (bound, then closed).
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &len) } }
+        close(probe)
+        let port = UInt16(bigEndian: addr.sin_port)
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:\(port)", clientId: "prepare-test"),
+                                         logger: KafkaTestSupport.logger)
+        defer { producer.close(timeout: 1) }
+        let started = Date()
+        let failed = producer.prepare(topics: ["a.one", "a.two", "a.three"], timeout: 1)
+        XCTAssertEqual(failed, ["a.one", "a.two", "a.three"], "no metadata without a broker; every topic reported")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "the timeout covers all topics together, not each")
+    }
+}
