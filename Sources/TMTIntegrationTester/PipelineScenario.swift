@@ -45,6 +45,7 @@ final class PipelineScenario: @unchecked Sendable {
         pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), metrics: MetricsRegistry(), logger: logger)
         producer = try KafkaProducer(configuration: KafkaConfiguration.fromEnvironment(env, clientId: "integration-tester"),
                                      metrics: MetricsRegistry(), logger: logger)
+        producer.prepare(topics: [Topic.signalsGenerated.name, Topic.marketTicks.name])
         let known = try pool.query("SELECT id, firm FROM accounts ORDER BY id").map {
             (id: try $0.decode(String.self, column: "id"), firm: try $0.decode(String.self, column: "firm"))
         }
@@ -57,22 +58,7 @@ final class PipelineScenario: @unchecked Sendable {
         }
         // Start near the stack's own prices (latest bars) so the tester's ticks and a running
         // generator's stay close; the generator's starting prices otherwise.
-        var p: [String: Decimal] = [:]
-        for profile in InstrumentProfile.defaults {
-            p[profile.instrument.symbol] = Decimal(profile.startPrice)
-        }
-        if env.string("MARKET_DATABASE_URL") != nil,
-           let market = try? PostgresPool(configuration: PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL"),
-                                          metrics: MetricsRegistry(), logger: logger) {
-            for symbol in p.keys {
-                if let row = try? market.queryOne("SELECT close FROM bars WHERE instrument = $1 ORDER BY start_time DESC LIMIT 1", [symbol]),
-                   let close = try? row.decode(Decimal.self, column: "close") {
-                    p[symbol] = close
-                }
-            }
-            market.shutdown()
-        }
-        prices = p
+        prices = StackPrices.latest(env, logger: logger)
         print("pipeline: run \(run), market time from \(Logger.timestamp(marketStart)), accounts \(accounts.map(\.id).joined(separator: ", "))")
         startTicks()
     }

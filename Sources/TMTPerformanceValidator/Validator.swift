@@ -10,6 +10,8 @@ struct ValidatorOptions {
     var duration: Double
     var signalsPerSecond: Double
     var scenarioMinutes: Double
+    /// `--market-speed`: simulated seconds per real second (nil: derived, see `Validator.pace`).
+    var marketSpeedOption: Double?
     var drain: Double
     var warmup: Double
     var marketTime: String
@@ -22,11 +24,12 @@ struct ValidatorOptions {
 
     init(_ arguments: [String]) throws {
         let a = try ToolArguments(arguments, valued: ["--rate", "--duration", "--signals-per-second", "--scenario-minutes", "--drain", "--warmup",
-                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts"], switches: ["--no-sla"])
+                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed"], switches: ["--no-sla"])
         rate = try a.double("--rate", default: 1000, range: 1...50_000)
         duration = try a.double("--duration", default: 30, range: 1...3600)
         signalsPerSecond = try a.double("--signals-per-second", default: 5, range: 0...500)
-        scenarioMinutes = try a.double("--scenario-minutes", default: 5, range: 0.5...120)
+        scenarioMinutes = try a.double("--scenario-minutes", default: 30, range: 0.5...120)
+        marketSpeedOption = a.has("--market-speed") ? try a.double("--market-speed", default: 1, range: 0.1...10_000) : nil
         drain = try a.double("--drain", default: 30, range: 0...600)
         warmup = try a.double("--warmup", default: 5, range: 0...600)
         guard warmup < duration else { throw ToolUsageError("--warmup (\(warmup) s) must be shorter than --duration (\(duration) s)") }
@@ -75,6 +78,8 @@ final class Validator: @unchecked Sendable {
     private let apiErrors = Atomic<Int>(0)
     /// When the run's simulated market starts (resolved against the stack's clock).
     private var marketStart = Date()
+    /// Where it starts: the stack's newest prices.
+    private var startPrices: [String: Decimal] = [:]
 
     init(options: ValidatorOptions, endpoints: StackEndpoints, logger: Logger) throws {
         self.options = options
@@ -86,6 +91,7 @@ final class Validator: @unchecked Sendable {
         var kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "performance-validator")
         kafka.lingerMs = 0
         producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+        producer.prepare(topics: [Topic.marketTicks.name, Topic.signalsGenerated.name])
         let known = try pool.query("SELECT id FROM accounts ORDER BY id").map { try $0.decode(String.self, column: "id") }
         if let wanted = options.accounts {
             let missing = wanted.filter { !known.contains($0) }
@@ -97,6 +103,15 @@ final class Validator: @unchecked Sendable {
         runId = "perf-\(Int(Date().timeIntervalSince1970))-\(UInt16.random(in: 0...UInt16.max))"
     }
 
+    /// Simulated seconds per real second: `--market-speed`, or fast enough that the scripted
+    /// scenarios (`scenarioMinutes` × 145 s: range, spring or upthrust, markup or markdown) play
+    /// out within the measured part of the run, within `SimulatedPace`'s bounds.
+    var pace: SimulatedPace {
+        if let chosen = options.marketSpeedOption { return SimulatedPace(speed: chosen, rate: options.rate) }
+        let script = WyckoffScenario.accumulation(symbol: "EUR_USD", minutes: options.scenarioMinutes).duration
+        return SimulatedPace.fitting(scriptSeconds: script, into: options.duration - options.warmup, rate: options.rate)
+    }
+
     /// The services measured: every agent and the gateway.
     var services: [StackEndpoints.Agent] { endpoints.agents + [StackEndpoints.Agent(name: "api-gateway", url: endpoints.gateway)] }
 
@@ -105,8 +120,10 @@ final class Validator: @unchecked Sendable {
         let (start, note) = try MarketTime.resolve(options.marketTime, endpoints: endpoints)
         marketStart = start
         if let note { print("performance-validator: \(note)") }
+        startPrices = StackPrices.latest(logger: logger)
         print("performance-validator: run \(runId): \(Int(options.rate)) ticks/s and \(options.signalsPerSecond) signals/s for \(Int(options.duration)) s, "
-            + "accounts \(accounts.joined(separator: ", ")), market time from \(Logger.timestamp(marketStart))")
+            + "accounts \(accounts.joined(separator: ", ")), market time from \(Logger.timestamp(marketStart)) at "
+            + String(format: "%.0f", pace.speed) + "× real time (\(Int(options.scenarioMinutes))-minute Wyckoff scripts)")
         let before = try scrapeAll()
         let startedMicros = HopClock.nowMicros()
         let began = Date()
@@ -208,7 +225,8 @@ final class Validator: @unchecked Sendable {
 
     private func tickLoop() {
         let minutes = options.scenarioMinutes
-        var simulator = MarketSimulator(.init(seed: options.seed, startMicros: Int64(marketStart.timeIntervalSince1970 * 1_000_000), scenarios: [
+        var simulator = MarketSimulator(.init(seed: options.seed, startMicros: Int64(marketStart.timeIntervalSince1970 * 1_000_000),
+                                              profiles: StackPrices.starting(pace.profiles, at: startPrices), scenarios: [
             .accumulation(symbol: "EUR_USD", minutes: minutes), .distribution(symbol: "GBP_USD", minutes: minutes),
             .accumulation(symbol: "USD_JPY", minutes: minutes), .distribution(symbol: "AUD_USD", minutes: minutes),
             .accumulation(symbol: "XAU_USD", minutes: minutes), .distribution(symbol: "US30", minutes: minutes),
@@ -253,9 +271,13 @@ final class Validator: @unchecked Sendable {
             n += 1
             guard let quote = latest.withLock({ $0[instrument] }), let spec = Instrument.catalog[instrument] else { continue }
             let entry = side == .buy ? quote.ask : quote.bid
-            // Wide stops make small sizes: the run's hundreds of round trips then cost little in
-            // spread and commission.
-            let distance = max(spec.pipSize * 200, (quote.ask - quote.bid) * 50)
+            // Stops 5 % of the price away make small sizes (ARIA sizes for a fixed risk at the
+            // stop) that the run's moves barely touch: the load's hundreds of round trips cost
+            // little and are not stopped out, so the accounts stay clear of their loss limits
+            // and the breaker's drawdown trips (which would end the run's fills). A fixed number
+            // of pips was 0.1 % of gold's price and 0.5 % of the index's, and stopped out often
+            // once the market runs at many times real time.
+            let distance = max(DecimalText.round(entry / 20, spec.pricePrecision), (quote.ask - quote.bid) * 50)
             let signal = Signal(id: "\(runId)-\(n)", instrument: instrument, side: side, entry: entry,
                                 stopLoss: side == .buy ? entry - distance : entry + distance,
                                 takeProfit: side == .buy ? entry + 2 * distance : entry - 2 * distance,
@@ -476,6 +498,7 @@ final class Validator: @unchecked Sendable {
             "run": runId,
             "rate": options.rate, "duration_s": options.duration, "signals_per_second": options.signalsPerSecond, "seed": options.seed,
             "ticks_per_s": (f.ticksPerSecond * 10).rounded() / 10,
+            "market_speed": (pace.speed * 10).rounded() / 10, "scenario_minutes": options.scenarioMinutes,
             "signals": f.signalsSent,
             "orders": f.orders,
             "orders_by_status": f.byStatus,

@@ -38,7 +38,13 @@ Options:
   --rate N                 ticks per second (default 1000)
   --duration S             seconds of load (default 30)
   --signals-per-second N   synthetic signals per second (default 5; 0: Wyckoff's only)
-  --scenario-minutes M     length of the scripted Wyckoff scenarios (default 5)
+  --scenario-minutes M     scale of the scripted Wyckoff scenarios (default 30: a 30-minute range,
+                           a 5-minute spring or upthrust, 30 minutes of markup or markdown; the
+                           detector's one-minute bars need about this many to see a range)
+  --market-speed X         simulated seconds per real second (default: the scripts, M × 145 s, fit
+                           into the measured part of the run, but never so fast that an instrument
+                           gets fewer than 15 ticks per one-minute bar, nor slower than the
+                           generator's natural 4 ticks per second per instrument at --rate)
   --drain S                longest wait for the run's orders to settle afterwards (default 30)
   --warmup S               leave the orders of the first S seconds out of the latencies (default 5)
   --market-time WHEN       now, weekday (default) or an ISO 8601 instant (see tmt-integration-tester)

@@ -4,9 +4,40 @@ import FoundationXML // XMLParser lives here on Linux (swift-corelibs-foundation
 #endif
 import TMTCore
 import TMTStagingTools
+import TMTTrading
 import XCTest
 
 final class StagingToolsUnitTests: XCTestCase {
+    func testSimulatedPaceAdvancesTheMarketAtItsSpeedAndKeepsBarsFilled() throws {
+        // 250 ticks per real second at 174× real time: the simulator's first 2,500 ticks (ten
+        // real seconds' worth) cover about 1,740 market seconds.
+        let pace = SimulatedPace(speed: 174, rate: 250)
+        var sim = MarketSimulator(.init(seed: 3, startMicros: 1_795_590_000_000_000, profiles: pace.profiles))
+        let ticks = (0..<2_500).map { _ in sim.next() }
+        let span = Double(ticks.last!.time - 1_795_590_000_000_000) / 1e6
+        XCTAssertEqual(span, 1_740, accuracy: 1_740 * 0.1, "market seconds covered by ten real seconds of ticks")
+        // Every instrument keeps ticking (its share also follows its session's activity).
+        for profile in pace.profiles {
+            XCTAssertGreaterThan(ticks.filter { $0.instrument == profile.instrument.symbol }.count, 2_500 / 50, profile.instrument.symbol)
+        }
+        let allPerSecond: Double = 5 * 4 + 1 / 0.3
+
+        // Bounds: never slower than the natural pace, never fewer than 10 ticks per bar.
+        let natural = SimulatedPace.natural(rate: 1000)
+        XCTAssertEqual(natural, 1000 / allPerSecond, accuracy: 1e-9)
+        XCTAssertEqual(SimulatedPace.fitting(scriptSeconds: 100, into: 60, rate: 1000).speed, natural, "a short script: natural pace")
+        let fitted = SimulatedPace.fitting(scriptSeconds: 4_350, into: 25, rate: 1000)
+        XCTAssertEqual(fitted.speed, 174, accuracy: 1e-9, "30-minute scripts fit into 25 s")
+        let capped = SimulatedPace.fitting(scriptSeconds: 4_350, into: 6, rate: 200)
+        XCTAssertEqual(capped.speed, SimulatedPace.fastest(rate: 200), accuracy: 1e-9)
+        let perBar = capped.base.map { capped.ticksPerBar($0) }
+        XCTAssertEqual(perBar.min() ?? 0, SimulatedPace.minTicksPerBar, accuracy: 1e-9, "the sparsest instrument at the bound")
+        XCTAssertTrue(perBar.allSatisfy { $0 >= SimulatedPace.minTicksPerBar - 1e-9 }, "\(perBar)")
+        for (kept, original) in zip(SimulatedPace(speed: natural, rate: 1000).profiles, InstrumentProfile.defaults) {
+            XCTAssertEqual(kept.meanTickInterval, original.meanTickInterval, accuracy: 1e-12, "the natural pace keeps the profiles' intervals")
+        }
+    }
+
     func testPercentilesAreNearestRankValuesThatWereMeasured() throws {
         let p = try XCTUnwrap(Percentiles((1...100).map(Double.init).reversed()))
         XCTAssertEqual(p.count, 100)

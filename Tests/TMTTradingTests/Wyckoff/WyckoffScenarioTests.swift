@@ -47,6 +47,25 @@ final class WyckoffScenarioTests: XCTestCase {
         }
     }
 
+    /// The performance validator compresses market time by sampling ticks more sparsely, down to
+    /// `SimulatedPace.minTicksPerBar` (15) ticks per one-minute bar: the scripts must still read as
+    /// what they are at that density. (At 10 ticks per bar seed 17's upthrust is missed.)
+    func testScenariosAreStillDetectedWithFifteenTicksPerBar() throws {
+        for (seed, offset) in runs {
+            let up = try harness.run(.accumulation(symbol: "EUR_USD", minutes: 30), seed: seed, offsetSeconds: offset, tickInterval: 4)
+            let spring = try XCTUnwrap(up.bars(in: .spring), "seed \(seed)")
+            let long = try XCTUnwrap(up.signals.first { $0.signal.side == .buy }, "seed \(seed): no long signal at 15 ticks per bar")
+            XCTAssertGreaterThanOrEqual(long.bar, spring.lowerBound, "seed \(seed)")
+            XCTAssertTrue(up.signals.allSatisfy { $0.signal.side == .buy }, "seed \(seed): a short signal in an accumulation script")
+
+            let down = try harness.run(.distribution(symbol: "EUR_USD", minutes: 30), seed: seed, offsetSeconds: offset, tickInterval: 4)
+            let upthrust = try XCTUnwrap(down.bars(in: .upthrust), "seed \(seed)")
+            let short = try XCTUnwrap(down.signals.first { $0.signal.side == .sell }, "seed \(seed): no short signal at 15 ticks per bar")
+            XCTAssertGreaterThanOrEqual(short.bar, upthrust.lowerBound, "seed \(seed)")
+            XCTAssertTrue(down.signals.allSatisfy { $0.signal.side == .sell }, "seed \(seed): a long signal in a distribution script")
+        }
+    }
+
     func testDistributionScenarioYieldsAnUpthrustInTheScriptedUpthrustAndAShortSignal() throws {
         for (seed, offset) in runs {
             let r = try harness.run(.distribution(symbol: "EUR_USD", minutes: 30), seed: seed, offsetSeconds: offset)
@@ -98,9 +117,11 @@ struct WyckoffScenarioHarness {
 
     /// Runs a scenario (seeded; `offsetSeconds` shifts the script against the bar grid) to 10
     /// minutes past its end.
-    func run(_ scenario: WyckoffScenario, seed: UInt64, offsetSeconds: Int64) throws -> Run {
+    func run(_ scenario: WyckoffScenario, seed: UInt64, offsetSeconds: Int64, tickInterval: Double? = nil) throws -> Run {
         let start = wednesday + offsetSeconds * 1_000_000
-        var sim = MarketSimulator(.init(seed: seed, startMicros: start, profiles: [InstrumentProfile.defaults[0]], scenarios: [scenario]))
+        var profile = InstrumentProfile.defaults[0]
+        if let tickInterval { profile.meanTickInterval = tickInterval }
+        var sim = MarketSimulator(.init(seed: seed, startMicros: start, profiles: [profile], scenarios: [scenario]))
         var builder = try BarBuilder(timeframeSeconds: timeframe)
         var detector = try WyckoffDetector(parameters: parameters)
         var out = Run()
