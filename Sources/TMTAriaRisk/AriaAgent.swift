@@ -76,6 +76,7 @@ final class AriaAgent: Sendable {
         let history = try bars.recent(instruments: instruments.sorted(), timeframeSeconds: 60, limit: Self.barsNeeded,
                                       beforeMicros: signal.createdAt)
         let snapshot = RiskMarketSnapshot(converter: quotes.converter(), bars: history)
+        let barsRead = Monotonic.nanos()
 
         var results: [(order: Order, hops: [Hop])] = []
         var outgoing: [Envelope<Order>] = []
@@ -113,14 +114,20 @@ final class AriaAgent: Sendable {
                                     ["signal": signal.id, "account": account.id, "reason": result.skip?.message ?? "-"])
             }
         }
+        let sized = Monotonic.nanos()
         try store.recordSizing(signal: envelope, orders: results, agent: runtime.options.service,
                                processingMs: Monotonic.secondsSince(started) * 1000)
+        let stored = Monotonic.nanos()
         let deliveries = try outgoing.map { try producer.send($0, to: .ordersProposed, key: $0.payload.accountId) }
         for d in deliveries { _ = try d.wait(timeout: 30) }
+        let published = Monotonic.nanos()
+        func ms(_ from: UInt64, _ to: UInt64) -> String { String(format: "%.1f", Double(to &- from) / 1e6) }
         metrics.processing.labels(runtime.options.service, "signal").observeSince(started)
         metrics.handled.labels(runtime.options.service, "signal", "sized").inc()
         runtime.logger.info("signal sized", traceId: envelope.traceId,
                             ["signal": signal.id, "orders": String(outgoing.count), "skipped": String(results.count - outgoing.count),
-                             "accounts": signal.accounts.map { String($0.count) } ?? "all", "experiment": signal.experiment ?? "-"])
+                             "accounts": signal.accounts.map { String($0.count) } ?? "all", "experiment": signal.experiment ?? "-",
+                             "bars_ms": ms(started, barsRead), "sizing_ms": ms(barsRead, sized), "store_ms": ms(sized, stored),
+                             "publish_ms": ms(stored, published)])
     }
 }

@@ -16,7 +16,8 @@ Other topics are created on first use.
 THIS IS NOT A REAL KAFKA BROKER. It is memory-only (everything is lost when it stops), it
 keeps only about 5 MiB or 100,000 batches per partition and silently drops older data, and
 librdkafka 2.0.2 binds it to a random port. It is for development and tests; Docker
-deployments use Apache Kafka.
+deployments use Apache Kafka. Like a Kafka broker, it turns Nagle's algorithm off on every
+connection (TCP_NODELAY, applied within 20 ms of the connection).
 
   --bootstrap-file PATH   write the bootstrap address (host:port,...) to PATH once ready
                           (written atomically; removed on exit). Always printed on stdout too.
@@ -106,6 +107,17 @@ if let path = bootstrapFile {
 }
 FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
 log.info("mock cluster ready", ["bootstrap": bootstrap, "brokers": String(brokers), "topics": String(Topic.allCases.count + extraTopics.count)])
+
+// Kafka brokers set TCP_NODELAY on every connection; the mock cluster does not, and its
+// connections are its own. Apply it to every TCP socket of this process as they appear (see
+// TCPNoDelay): without it an idempotent producer's per-partition acknowledgements in a burst
+// waited ~40 ms for a delayed ACK.
+Thread.detachNewThread {
+    while true {
+        TCPNoDelay.applyToOpenSockets()
+        usleep(20_000)
+    }
+}
 
 var received: Int32 = 0
 sigwait(&stopSignals, &received)
