@@ -14,14 +14,16 @@ Usage: scripts/perf-sweep.sh [--rates "250 500 1000 2000"] [--duration S] [--sig
 Against a running native stack (scripts/stack.sh start --release with HUMAN_DELAY_SCALE=0, or
 deploy-staging.sh), for each tick rate:
   1. the broker floor: kafka_chain_floor (../shared/tools/kafka_chain_floor.c, built with gcc into
-     .build/kafka_chain_floor) with 5 pass-through stages = 6 hops, like signal → fill (signal,
-     proposed, approved, decorrelated, humanized, cleared), at that rate, with the agents'
+     .build/kafka_chain_floor) with 6 pass-through stages = 7 hops, like tick → fill (tick,
+     signal, proposed, approved, decorrelated, humanized, cleared), at that rate, with the agents'
      fetch.wait.max.ms (KAFKA_FETCH_WAIT_MAX_MS, default 1), on its own in-process mock cluster
      (the reference the issue measured) or, with FLOOR_ON_STACK_BROKER=1, on the stack's broker
      (sharing it with the stack's idle consumers);
   2. tmt-performance-validator --rate R --duration S --no-sla (JSON kept in --out).
-Then a table: the floor's p50/p99, the pipeline's signal→decision and signal→fill p50/p95/p99,
-the ratio of the pipeline's signal→fill p99 to the floor's p99, CPU and resident memory.
+Then a table: the floor's p50/p99; the pipeline's signal→decision, tick→decision and tick→fill
+p50/p95/p99 (tick → …: Wyckoff's own signals; the validator's scripts produce them); the ratio of
+tick→fill p99 to the floor's p99 (the issue's goal: ≤ 1.5× at 1000 ticks/s); Wyckoff's orders;
+CPU; resident and proportional memory.
 
 Options:
   --rates "R …"              tick rates (default "250 500 1000 2000")
@@ -67,11 +69,11 @@ mkdir -p "$out"
 rows=()
 for rate in $rates; do
   count=$(( rate * 10 )); [ "$count" -gt 20000 ] && count=20000
-  echo "perf-sweep: $rate/s — broker floor (6 hops, $count messages)"
+  echo "perf-sweep: $rate/s — broker floor (7 hops, $count messages)"
   if [ "${FLOOR_ON_STACK_BROKER:-0}" = 1 ]; then
-    floor_line=$(BOOTSTRAP=$bootstrap FWAIT=${KAFKA_FETCH_WAIT_MAX_MS:-1} timeout 300 "$floor" 5 "$rate" "$count" | tail -1)
+    floor_line=$(BOOTSTRAP=$bootstrap FWAIT=${KAFKA_FETCH_WAIT_MAX_MS:-1} timeout 300 "$floor" 6 "$rate" "$count" | tail -1)
   else
-    floor_line=$(env -u BOOTSTRAP FWAIT="${KAFKA_FETCH_WAIT_MAX_MS:-1}" timeout 300 "$floor" 5 "$rate" "$count" | tail -1)
+    floor_line=$(env -u BOOTSTRAP FWAIT="${KAFKA_FETCH_WAIT_MAX_MS:-1}" timeout 300 "$floor" 6 "$rate" "$count" | tail -1)
   fi
   echo "  $floor_line"
   echo "perf-sweep: $rate/s — performance validator ($duration s)"
@@ -85,17 +87,18 @@ fp50, fp99 = (float(m.group(1)), float(m.group(3))) if m else (None, None)
 def p(key, q):
     v = (f.get(key) or {}).get(q)
     return "n/a" if v is None else f"{v:.1f}"
-s2f = (f.get("signal_to_fill_ms") or {}).get("p99")
-ratio = f"{s2f / fp99:.1f}×" if s2f and fp99 else "n/a"
+t2f = (f.get("tick_to_fill_ms") or {}).get("p99")
+ratio = f"{t2f / fp99:.1f}×" if t2f and fp99 else "n/a"
+def three(key):
+    return f"{p(key,'p50')} / {p(key,'p95')} / {p(key,'p99')}"
 print(f"| {f['rate']:.0f} | {f['ticks_per_s']:.0f} | {fp50 if fp50 is not None else 'n/a'} / {fp99 if fp99 is not None else 'n/a'} | "
-      f"{p('signal_to_decision_ms','p50')} / {p('signal_to_decision_ms','p95')} / {p('signal_to_decision_ms','p99')} | "
-      f"{p('signal_to_fill_ms','p50')} / {p('signal_to_fill_ms','p95')} / {p('signal_to_fill_ms','p99')} | {ratio} | "
-      f"{f['orders']} | {f['cpu_percent_avg']} | {f['rss_mb_total']} |")
+      f"{three('signal_to_decision_ms')} | {three('tick_to_decision_ms')} | {three('tick_to_fill_ms')} | {ratio} | "
+      f"{f.get('wyckoff_orders', 'n/a')} | {f['cpu_percent_avg']} | {f['rss_mb_total']} / {f.get('pss_mb_total', 'n/a')} |")
 PY
 )")
 done
 
 echo
-echo "| ticks/s asked | sent | broker floor 6 hops p50 / p99 ms | signal→decision p50 / p95 / p99 ms | signal→fill p50 / p95 / p99 ms | signal→fill p99 ÷ floor p99 | orders | CPU % (machine) | resident MB |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| ticks/s asked | sent | broker floor 7 hops p50 / p99 ms | signal→decision p50 / p95 / p99 ms | tick→decision p50 / p95 / p99 ms | tick→fill p50 / p95 / p99 ms | tick→fill p99 ÷ floor p99 | Wyckoff's orders | CPU % (machine) | resident / proportional MB |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"

@@ -19,12 +19,14 @@ struct ValidatorOptions {
     var jsonPath: String?
     var reportDirectory: String?
     var enforceSLA: Bool
+    /// `--flatten`: close the accounts' open positions before the run.
+    var flatten: Bool
     /// `--accounts`: the accounts the synthetic signals go to (default every account).
     var accounts: [String]?
 
     init(_ arguments: [String]) throws {
         let a = try ToolArguments(arguments, valued: ["--rate", "--duration", "--signals-per-second", "--scenario-minutes", "--drain", "--warmup",
-                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed"], switches: ["--no-sla"])
+                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed"], switches: ["--no-sla", "--flatten"])
         rate = try a.double("--rate", default: 1000, range: 1...50_000)
         duration = try a.double("--duration", default: 30, range: 1...3600)
         signalsPerSecond = try a.double("--signals-per-second", default: 5, range: 0...500)
@@ -39,6 +41,7 @@ struct ValidatorOptions {
         jsonPath = a.string("--json")
         reportDirectory = a.string("--report-dir")
         enforceSLA = !a.has("--no-sla")
+        flatten = a.has("--flatten")
         if let list = a.string("--accounts") {
             accounts = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !accounts!.isEmpty else { throw ToolUsageError("--accounts: empty list") }
@@ -108,9 +111,25 @@ final class Validator: @unchecked Sendable {
     /// out within the measured part of the run, within `SimulatedPace`'s bounds.
     var pace: SimulatedPace {
         if let chosen = options.marketSpeedOption { return SimulatedPace(speed: chosen, rate: options.rate) }
-        let script = WyckoffScenario.accumulation(symbol: "EUR_USD", minutes: options.scenarioMinutes).duration
+        let script = scenarios.map { $0.startOffset + $0.duration }.max() ?? 0
         return SimulatedPace.fitting(scriptSeconds: script, into: options.duration - options.warmup, rate: options.rate)
     }
+
+    /// The six scripts, one per instrument, each starting `Self.scriptStagger` of market time after
+    /// the previous: in step, all six springs and upthrusts closed on the same bar and their
+    /// signals queued behind each other at ARIA (a burst no market produces on schedule).
+    var scenarios: [WyckoffScenario] {
+        let minutes = options.scenarioMinutes
+        return [("EUR_USD", true), ("GBP_USD", false), ("USD_JPY", true), ("AUD_USD", false), ("XAU_USD", true), ("US30", false)]
+            .enumerated().map { i, s in
+                let offset = Double(i) * Self.scriptStagger
+                return s.1 ? .accumulation(symbol: s.0, minutes: minutes, startOffset: offset)
+                    : .distribution(symbol: s.0, minutes: minutes, startOffset: offset)
+            }
+    }
+
+    /// Market seconds between the starts of consecutive scripts (two one-minute bars).
+    static let scriptStagger = 120.0
 
     /// The services measured: every agent and the gateway.
     var services: [StackEndpoints.Agent] { endpoints.agents + [StackEndpoints.Agent(name: "api-gateway", url: endpoints.gateway)] }
@@ -124,12 +143,20 @@ final class Validator: @unchecked Sendable {
         print("performance-validator: run \(runId): \(Int(options.rate)) ticks/s and \(options.signalsPerSecond) signals/s for \(Int(options.duration)) s, "
             + "accounts \(accounts.joined(separator: ", ")), market time from \(Logger.timestamp(marketStart)) at "
             + String(format: "%.0f", pace.speed) + "× real time (\(Int(options.scenarioMinutes))-minute Wyckoff scripts)")
+        var finished = 0
+        let done = DispatchSemaphore(value: 0)
+        // Ticks first: closing the accounts' positions needs prices.
+        Thread.detachNewThread { [self] in tickLoop(); done.signal() }
+        do { try startClean() } catch {
+            stopping.store(true, ordering: .relaxed)
+            done.wait()
+            throw error
+        }
+        let ticksBefore = ticksSent.load(ordering: .relaxed)
         let before = try scrapeAll()
         let startedMicros = HopClock.nowMicros()
         let began = Date()
-        let loops: [@Sendable () -> Void] = [{ [self] in tickLoop() }, { [self] in signalLoop() }, { [self] in apiLoop() }]
-        var finished = 0
-        let done = DispatchSemaphore(value: 0)
+        let loops: [@Sendable () -> Void] = [{ [self] in signalLoop() }, { [self] in apiLoop() }]
         for body in loops {
             Thread.detachNewThread { body(); done.signal() }
         }
@@ -139,13 +166,14 @@ final class Validator: @unchecked Sendable {
             let elapsed = Date().timeIntervalSince(began)
             if elapsed >= nextReport {
                 nextReport += 5
-                print(String(format: "  … %.0f s: %d ticks (%.0f/s), %d signals sent", elapsed, ticksSent.load(ordering: .relaxed),
-                             Double(ticksSent.load(ordering: .relaxed)) / elapsed, signalsSent.load(ordering: .relaxed)))
+                let ticks = ticksSent.load(ordering: .relaxed) - ticksBefore
+                print(String(format: "  … %.0f s: %d ticks (%.0f/s), %d signals sent", elapsed, ticks, Double(ticks) / elapsed,
+                             signalsSent.load(ordering: .relaxed)))
                 fflush(nil)
             }
         }
         stopping.store(true, ordering: .relaxed)
-        while finished < loops.count { done.wait(); finished += 1 }
+        while finished < loops.count + 1 { done.wait(); finished += 1 }
         try producer.flush(timeout: 30)
         let loadSeconds = Date().timeIntervalSince(began)
         let after = scrapeAll(tolerant: true)
@@ -165,7 +193,8 @@ final class Validator: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.5)
         } while Date().timeIntervalSince(drainStart) < options.drain
 
-        let figures = try analyse(since: startedMicros, loadSeconds: loadSeconds, before: before, after: after, stillOpen: open)
+        let figures = try analyse(since: startedMicros, loadSeconds: loadSeconds, ticks: ticksSent.load(ordering: .relaxed) - ticksBefore,
+                                  before: before, after: after, stillOpen: open)
         return try conclude(figures)
     }
 
@@ -187,16 +216,56 @@ final class Validator: @unchecked Sendable {
             let r = try http.get(s.url + "/ready")
             guard r.status == 200 else { throw ValidatorRefusal(description: "\(s.name) at \(s.url) is not ready (HTTP \(r.status))") }
         }
-        // A run places hundreds of orders; their spreads and commissions eat into the daily loss
-        // limits, which would make the next run measure refusals. A new staging day first.
-        if let token = endpoints.apiToken {
-            let r = try HTTPClient(timeout: 60).postJSON(endpoints.gateway + "/api/v1/day/reset", DayReset(accounts: options.accounts, reason: "performance validator \(runId)"),
-                                                         headers: ["Authorization": "Bearer \(token)"])
-            guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/day/reset answered \(r.status): \(r.text.prefix(300))") }
-            print("performance-validator: a new staging day for every account (POST /api/v1/day/reset)")
-        } else {
-            print("performance-validator: no API token (TMT_API_TOKEN or TMT_API_TOKEN_FILE): the accounts' daily limits carry over from earlier runs")
+    }
+
+    /// The run starts on a new staging day (with the API token): a run places hundreds of orders
+    /// whose spreads and commissions eat into the daily loss limits, and the next run would
+    /// measure refusals instead of the pipeline. With `--flatten` it first closes the accounts'
+    /// open positions at the market (`POST /api/v1/breaker/flatten` per account holding any,
+    /// which also trips its breaker; the ticks already flow), waits for the closing fills and
+    /// resets the breaker: earlier runs' positions swing with the run's fast market and can trip
+    /// the breaker's drawdown limits. Not the default: closing every account at the same moment
+    /// makes their equity returns move together, and anti-correlation then holds back orders
+    /// for its shortest window (five minutes).
+    private func startClean() throws {
+        guard let token = endpoints.apiToken else {
+            print("performance-validator: no API token (TMT_API_TOKEN or TMT_API_TOKEN_FILE): open positions and the accounts' "
+                + "daily limits carry over from earlier runs")
+            return
         }
+        let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
+        let client = HTTPClient(timeout: 60)
+        let reason = "performance validator \(runId): start flat"
+        if options.flatten {
+            let holding = try pool.query("SELECT DISTINCT account_id FROM positions WHERE account_id = ANY($1) AND quantity <> 0 ORDER BY account_id",
+                                         [accounts]).map { try $0.decode(String.self, column: "account_id") }
+            for account in holding {
+                let r = try client.postJSON(endpoints.gateway + "/api/v1/breaker/flatten", ["tier": "account", "target": account, "reason": reason],
+                                            headers: headers)
+                guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/breaker/flatten for \(account) answered \(r.status): \(r.text.prefix(300))") }
+            }
+            if !holding.isEmpty {
+                let started = Date()
+                var open = holding.count
+                while Date().timeIntervalSince(started) < 30 {
+                    open = Int(try pool.queryOne("SELECT count(*)::bigint AS n FROM positions WHERE account_id = ANY($1) AND quantity <> 0", [holding])?
+                        .decode(Int64.self, column: "n") ?? 0)
+                    if open == 0 { break }
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+                for account in holding {
+                    let r = try client.postJSON(endpoints.gateway + "/api/v1/breaker/reset", ["tier": "account", "target": account, "reason": reason],
+                                                headers: headers)
+                    guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/breaker/reset for \(account) answered \(r.status): \(r.text.prefix(300))") }
+                }
+                print(String(format: "performance-validator: flattened %@ (%.1f s)%@", holding.joined(separator: ", "), Date().timeIntervalSince(started),
+                             open == 0 ? "" : "; \(open) position(s) still open after 30 s"))
+            }
+        }
+        let r = try client.postJSON(endpoints.gateway + "/api/v1/day/reset", DayReset(accounts: options.accounts, reason: "performance validator \(runId)"),
+                                    headers: headers)
+        guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/day/reset answered \(r.status): \(r.text.prefix(300))") }
+        print("performance-validator: a new staging day for \(options.accounts == nil ? "every account" : accounts.joined(separator: ", ")) (POST /api/v1/day/reset)")
     }
 
     private func scrapeAll() throws -> [String: MetricsScrape] {
@@ -224,13 +293,8 @@ final class Validator: @unchecked Sendable {
     }
 
     private func tickLoop() {
-        let minutes = options.scenarioMinutes
         var simulator = MarketSimulator(.init(seed: options.seed, startMicros: Int64(marketStart.timeIntervalSince1970 * 1_000_000),
-                                              profiles: StackPrices.starting(pace.profiles, at: startPrices), scenarios: [
-            .accumulation(symbol: "EUR_USD", minutes: minutes), .distribution(symbol: "GBP_USD", minutes: minutes),
-            .accumulation(symbol: "USD_JPY", minutes: minutes), .distribution(symbol: "AUD_USD", minutes: minutes),
-            .accumulation(symbol: "XAU_USD", minutes: minutes), .distribution(symbol: "US30", minutes: minutes),
-        ]))
+                                              profiles: StackPrices.starting(pace.profiles, at: startPrices), scenarios: scenarios))
         let began = Monotonic.nanos()
         let interval = 1e9 / options.rate
         var sent = 0
@@ -339,6 +403,8 @@ final class Validator: @unchecked Sendable {
         var warmupOrders: Int
         var signalToOutcome: Percentiles?
         var tickToFill: Percentiles?
+        /// Wyckoff's orders: the tick that closed the signal's bar … the order's decision.
+        var tickToDecision: Percentiles?
         var signalToFill: Percentiles?
         var wyckoffOrders: Int
         var perAgent: [String: Percentiles]
@@ -356,7 +422,7 @@ final class Validator: @unchecked Sendable {
         var sendFailures: Int
     }
 
-    private func analyse(since: Int64, loadSeconds: Double, before: [String: MetricsScrape], after: [String: MetricsScrape],
+    private func analyse(since: Int64, loadSeconds: Double, ticks: Int, before: [String: MetricsScrape], after: [String: MetricsScrape],
                          stillOpen: Int) throws -> Figures {
         let rows = try pool.query("""
             SELECT o.status, o.hops::text AS hops,
@@ -365,7 +431,7 @@ final class Validator: @unchecked Sendable {
             FROM orders o WHERE o.hops->0->>'agent' = $1 AND (o.hops->0->>'in')::bigint >= $2
             """, [Self.hopAgent, since])
         var byStatus: [String: Int] = [:]
-        var tickToFill: [Double] = [], signalToFill: [Double] = [], signalToOutcome: [Double] = []
+        var tickToFill: [Double] = [], signalToFill: [Double] = [], signalToOutcome: [Double] = [], tickToDecision: [Double] = []
         var perAgent: [String: [Double]] = [:]
         var staggered = 0, wyckoff = 0, warm = 0
         let measuredFrom = since + Int64(options.warmup * 1_000_000)
@@ -395,6 +461,7 @@ final class Validator: @unchecked Sendable {
             // model's simulated market latency and the next tick, measured below as signal→fill.
             let decided = last.agent == "execution-engine" && hops.count > 2 ? hops[hops.count - 2] : last
             signalToOutcome.append(Double(decided.outMicros - signalSent) / 1000)
+            if fromWyckoff { tickToDecision.append(Double(decided.outMicros - first.outMicros) / 1000) }
             guard status == "filled", last.agent == "execution-engine" else { continue }
             signalToFill.append(Double(last.outMicros - signalSent) / 1000)
             if fromWyckoff { tickToFill.append(Double(last.outMicros - first.outMicros) / 1000) }
@@ -419,9 +486,9 @@ final class Validator: @unchecked Sendable {
         }
         let db = dbAfter.minus(dbBefore)
         let cores = Int(ProcessInfo.processInfo.environment["CPU_CORES"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
-        return Figures(loadSeconds: loadSeconds, ticksPerSecond: Double(ticksSent.load(ordering: .relaxed)) / loadSeconds,
+        return Figures(loadSeconds: loadSeconds, ticksPerSecond: Double(ticks) / loadSeconds,
                        signalsSent: signalsSent.load(ordering: .relaxed), orders: rows.count, byStatus: byStatus, stillOpen: stillOpen,
-                       staggered: staggered, warmupOrders: warm, signalToOutcome: Percentiles(signalToOutcome), tickToFill: Percentiles(tickToFill), signalToFill: Percentiles(signalToFill), wyckoffOrders: wyckoff,
+                       staggered: staggered, warmupOrders: warm, signalToOutcome: Percentiles(signalToOutcome), tickToFill: Percentiles(tickToFill), tickToDecision: Percentiles(tickToDecision), signalToFill: Percentiles(signalToFill), wyckoffOrders: wyckoff,
                        perAgent: perAgent.compactMapValues { Percentiles($0) }, api: Percentiles(apiLatencies.withLock { $0 }),
                        apiErrors: apiErrors.load(ordering: .relaxed), dbAverageMs: db.mean.map { $0 * 1000 },
                        dbP99Ms: db.quantile(0.99).map { $0 * 1000 }, dbQueries: db.count, rssMB: rss, pssMB: pss, cpuPercent: cpu, cores: cores,
@@ -451,6 +518,7 @@ final class Validator: @unchecked Sendable {
         lines.append("| latency (ms) | n | p50 | p95 | p99 | max |")
         lines.append("|---|---:|---:|---:|---:|---:|")
         lines.append(row("tick → fill (Wyckoff's signals)", f.tickToFill))
+        lines.append(row("tick → decision (Wyckoff's signals)", f.tickToDecision))
         lines.append(row("signal → decision (cleared or ended)", f.signalToOutcome))
         lines.append(row("signal → fill", f.signalToFill))
         lines.append(row("gateway reads (client)", f.api))
@@ -509,6 +577,7 @@ final class Validator: @unchecked Sendable {
             "orders_still_open": f.stillOpen,
             "wyckoff_orders": f.wyckoffOrders,
             "tick_to_fill_ms": pct(f.tickToFill),
+            "tick_to_decision_ms": pct(f.tickToDecision),
             "signal_to_fill_ms": pct(f.signalToFill),
             "api_ms": pct(f.api, full: false),
             "api_errors": f.apiErrors,

@@ -7,12 +7,15 @@ let usage = """
 Usage: tmt-performance-validator [--rate TICKS_PER_SECOND] [--duration SECONDS] [--json FILE] [options]
 
 Drives a fixed, seeded load through a running staging stack and measures it from the outside:
-seeded simulated ticks (six scripted Wyckoff scenarios) at --rate, plus synthetic signals at
+seeded simulated ticks (six scripted Wyckoff scenarios, two market minutes apart, continuing
+from the stack's newest prices) at --rate, plus synthetic signals at
 --signals-per-second (one account each, round robin), every message stamped with the
 validator's hop; a steady trickle of gateway reads. Afterwards it waits for the orders to settle
 and measures from the orders' hops in the trading database and from every service's /metrics:
 
   tick→fill        validator sent the tick … execution booked the fill (Wyckoff's signals)
+  tick→decision    the same tick … the order's last decision before the paper market (below):
+                   Wyckoff's six hops to the breaker's clearance, whatever the verdict
   signal→decision  the signal sent (by Wyckoff or the validator) … the order's last decision
                    before the paper market: the breaker clearing it for execution, or the verdict
                    of whichever agent ended it earlier (rejected, skipped, blocked)
@@ -24,7 +27,7 @@ and measures from the orders' hops in the trading database and from every servic
   database         tmt_db_query_duration_seconds of every service over the run (average, p99 estimate)
   resources        every service's resident memory at the end, CPU over the run (process_* metrics)
 
-Before the load it starts a new staging day (POST /api/v1/day/reset, with TMT_API_TOKEN): the
+Before the load (with TMT_API_TOKEN) it starts a new staging day (POST /api/v1/day/reset): the
 run's hundreds of orders would otherwise meet the daily loss limits earlier runs used up.
 Orders that anti-correlation staggered (a deliberate delay of seconds) and the orders of the
 first --warmup seconds are counted but left out of the latency figures. The stack's human-behavior must run with HUMAN_DELAY_SCALE=0, or the
@@ -53,6 +56,12 @@ Options:
                            new staging day the run starts with is for these)
   --json FILE              write the figures as JSON
   --report-dir DIR         write DIR/performance-report.xml (JUnit, one case per SLA) and .json
+  --flatten                first close the accounts' open positions at the market (POST
+                           /api/v1/breaker/flatten per account holding any, then reset its
+                           breaker): earlier runs' positions swing with the run's fast market and
+                           can trip the drawdown limits. Closing every account at once makes their
+                           equity move together, which anti-correlation then holds against them
+                           for five minutes.
   --no-sla                 report only: exit 0 whatever the figures
   --help                   this text
 

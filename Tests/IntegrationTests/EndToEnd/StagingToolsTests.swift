@@ -86,11 +86,20 @@ final class StagingToolsTests: XCTestCase {
 
         // 2. The performance validator: a short seeded run, figures from the orders and /metrics.
         let figuresFile = reports.appendingPathComponent("performance.json")
+        let heldBefore = try pool.queryOne("SELECT count(*)::bigint AS n FROM positions WHERE account_id = ANY($1) AND quantity <> 0", [ids])?
+            .decode(Int64.self, column: "n") ?? 0
         let perf = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "8", "--warmup", "2", "--signals-per-second", "4",
                                                           "--drain", "30", "--no-sla", "--accounts", ids.joined(separator: ","),
-                                                          "--json", figuresFile.path])
+                                                          "--flatten", "--json", figuresFile.path])
         XCTAssertEqual(perf.status, 0, "\(perf.output)\n\(stack.logs())")
+        // --flatten: whatever the integration run left open was closed before the load (or
+        // nothing was open); the run then starts a new staging day.
+        let flattened = perf.output.split(separator: "\n").first { $0.contains("performance-validator: flattened") }
+        if heldBefore > 0 { XCTAssertNotNil(flattened, "\(heldBefore) open positions before the run: \(perf.output)") }
+        XCTAssertFalse(flattened?.contains("still open") ?? false, perf.output)
+        XCTAssertTrue(perf.output.contains("a new staging day for"), perf.output)
         let figures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: figuresFile)) as? [String: Any])
+        for key in ["tick_to_decision_ms", "market_speed"] { XCTAssertNotNil(figures[key], "\(key) missing: \(perf.output)") }
         let perfRun = try XCTUnwrap(figures["run"] as? String)
         let stored = try pool.queryOne("SELECT count(*)::bigint AS n FROM orders WHERE id LIKE $1", ["\(perfRun)-%"])?.decode(Int64.self, column: "n") ?? 0
         XCTAssertEqual(figures["orders"] as? Int, Int(stored), "the validator's order count is the database's")
