@@ -138,6 +138,8 @@ if [ "$mode" = native ]; then
   bootstrap_file=${TMT_STACK_DIR:-$repo/.state/stack}/test-services/kafka.bootstrap
   if [ -s "$bootstrap_file" ]; then probe "kafka $(cut -d, -f1 "$bootstrap_file")" tcp "$(cut -d, -f1 "$bootstrap_file")"
   else row "kafka (dev broker)" DOWN - "no bootstrap file $bootstrap_file"; fi
+  market_file=${bootstrap_file%/*}/kafka-market.bootstrap
+  if [ -s "$market_file" ]; then probe "kafka market data $(cut -d, -f1 "$market_file")" tcp "$(cut -d, -f1 "$market_file")"; fi
   probe "node-exporter :9100" http http://127.0.0.1:9100/metrics
 else
   probe "agents (via gateway)" agents_via_gateway

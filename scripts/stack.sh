@@ -88,6 +88,10 @@ stack_env() {
   echo "export MARKET_DATABASE_URL='$TMT_TEST_MARKET_DB_URL'"
   echo "export REDIS_URL='$TMT_TEST_REDIS_URL'"
   echo "export KAFKA_BOOTSTRAP_FILE='$TMT_TEST_KAFKA_BOOTSTRAP_FILE'"
+  # market.ticks on the dev broker's second mock cluster (its own thread): see KafkaConfiguration.marketBootstrapServers.
+  if [ -n "${TMT_TEST_KAFKA_MARKET_BOOTSTRAP_FILE:-}" ] && [ -s "$TMT_TEST_KAFKA_MARKET_BOOTSTRAP_FILE" ]; then
+    echo "export KAFKA_MARKET_BOOTSTRAP_FILE='$TMT_TEST_KAFKA_MARKET_BOOTSTRAP_FILE'"
+  fi
 }
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -25,7 +25,9 @@ Runs the services the integration tests need, on loopback, under $state:
   PostgreSQL  127.0.0.1:$pg_port  trading_staging (trading_user); market_data_staging (timescale_user) on $market_port
   Redis       127.0.0.1:$redis_port  (no persistence)
   Kafka       librdkafka mock cluster via tmt-kafka-dev-broker (memory-only, random port;
-              the bootstrap address is written to $state/kafka.bootstrap)
+              the bootstrap address is written to $state/kafka.bootstrap; a second mock cluster
+              for market.ticks alone to $state/kafka-market.bootstrap, which scripts/stack.sh
+              passes to the agents as KAFKA_MARKET_BOOTSTRAP_FILE)
 
   start             start whatever is not running (builds the broker if needed); idempotent
   stop              stop everything this script started; idempotent
@@ -60,6 +62,7 @@ TMT_TEST_POSTGRES_URL=postgresql://trading_user:$trading_pw@127.0.0.1:$pg_port/t
 TMT_TEST_MARKET_DB_URL=postgresql://timescale_user:$market_pw@127.0.0.1:$market_port/market_data_staging
 TMT_TEST_REDIS_URL=redis://127.0.0.1:$redis_port/0
 TMT_TEST_KAFKA_BOOTSTRAP_FILE=$state/kafka.bootstrap
+TMT_TEST_KAFKA_MARKET_BOOTSTRAP_FILE=$state/kafka-market.bootstrap
 TMT_TEST_SERVICES_SCRIPT=$here/test-services.sh
 ENV
 }
@@ -152,12 +155,13 @@ start_broker() {
       || { tail -30 "$state/broker-build.log" >&2; die "could not build tmt-kafka-dev-broker"; }
   fi
   mkdir -p "$state/kafka"
-  rm -f "$state/kafka.bootstrap"
-  log "starting Kafka dev broker (librdkafka mock cluster)"
-  nohup "$broker_bin" --bootstrap-file "$state/kafka.bootstrap" >"$state/kafka/broker.log" 2>&1 &
+  rm -f "$state/kafka.bootstrap" "$state/kafka-market.bootstrap"
+  log "starting Kafka dev broker (librdkafka mock cluster; market.ticks also on a second one)"
+  nohup "$broker_bin" --bootstrap-file "$state/kafka.bootstrap" --market-bootstrap-file "$state/kafka-market.bootstrap" \
+    >"$state/kafka/broker.log" 2>&1 &
   echo $! > "$state/kafka/broker.pid"
   for _ in $(seq 1 100); do
-    [ -s "$state/kafka.bootstrap" ] && { log "kafka at $(cat "$state/kafka.bootstrap")"; return; }
+    [ -s "$state/kafka.bootstrap" ] && { log "kafka at $(cat "$state/kafka.bootstrap"), market data at $(cat "$state/kafka-market.bootstrap" 2>/dev/null)"; return; }
     broker_running || { tail -20 "$state/kafka/broker.log" >&2; die "broker exited"; }
     sleep 0.1
   done
@@ -172,7 +176,7 @@ stop_broker() {
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$state/kafka/broker.pid" "$state/kafka.bootstrap"
+  rm -f "$state/kafka/broker.pid" "$state/kafka.bootstrap" "$state/kafka-market.bootstrap"
 }
 
 status() {
@@ -182,7 +186,7 @@ status() {
     if cluster_running pg-market; then echo "market-db up    127.0.0.1:$market_port"; else echo "market-db down"; rc=1; fi
   fi
   if redis_running; then echo "redis     up    127.0.0.1:$redis_port"; else echo "redis     down"; rc=1; fi
-  if broker_running; then echo "kafka     up    $(cat "$state/kafka.bootstrap" 2>/dev/null)"; else echo "kafka     down"; rc=1; fi
+  if broker_running; then echo "kafka     up    $(cat "$state/kafka.bootstrap" 2>/dev/null) (market data $(cat "$state/kafka-market.bootstrap" 2>/dev/null || echo -))"; else echo "kafka     down"; rc=1; fi
   return $rc
 }
 

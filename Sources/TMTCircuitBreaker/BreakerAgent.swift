@@ -119,7 +119,7 @@ final class BreakerAgent: Sendable {
             stale.labels(topic.name).inc()
             return true
         }
-        let ticks = try liveReading("ticks", .marketTicks, data)
+        let ticks = try liveReading("ticks", .marketTicks, data.forMarketData())
         let health = try liveReading("health", .agentsHealth, control)
         let accounts = try perInstance("accounts", .accountsUpdates, data)
         let fills = try perInstance("fills", .executionsFills, data)

@@ -30,7 +30,8 @@ do {
     } else {
         kafka = try KafkaConfiguration.fromEnvironment(clientId: "data-generator")
     }
-    let producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+    // Ticks go to the market-data cluster when one is set (KAFKA_MARKET_BOOTSTRAP_*).
+    let producer = try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
     producer.prepare(topics: [Topic.marketTicks.name])
 
     // The tick source: a recorded file, or the seeded simulator.

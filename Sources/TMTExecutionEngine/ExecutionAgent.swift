@@ -100,7 +100,7 @@ final class ExecutionAgent: Sendable {
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
                                        topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
-        var tickConfig = kafka
+        var tickConfig = kafka.forMarketData()
         tickConfig.autoOffsetReset = "latest"
         let ticks = try KafkaConsumer(configuration: tickConfig, groupId: "execution-engine-ticks-\(runtime.options.instanceId)",
                                       topics: [Topic.marketTicks.name], deadLetterProducer: producer,

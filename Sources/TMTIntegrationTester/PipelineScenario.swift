@@ -16,6 +16,8 @@ final class PipelineScenario: @unchecked Sendable {
     private let logger: Logger
     private let pool: PostgresPool
     private let producer: KafkaProducer
+    /// Ticks' producer: on the market-data cluster when one is set (KAFKA_MARKET_BOOTSTRAP_*).
+    private let tickProducer: KafkaProducer
     private let http = HTTPClient(timeout: 30)
     private let token: String?
     private let accounts: [(id: String, firm: String)]
@@ -43,9 +45,12 @@ final class PipelineScenario: @unchecked Sendable {
         let env = Environment()
         guard env.string("DATABASE_URL") != nil else { throw TMTError(.configuration, "DATABASE_URL is not set (eval \"$(deploy-staging.sh --env)\")") }
         pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), metrics: MetricsRegistry(), logger: logger)
-        producer = try KafkaProducer(configuration: KafkaConfiguration.fromEnvironment(env, clientId: "integration-tester"),
-                                     metrics: MetricsRegistry(), logger: logger)
-        producer.prepare(topics: [Topic.signalsGenerated.name, Topic.marketTicks.name])
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "integration-tester")
+        producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+        producer.prepare(topics: [Topic.signalsGenerated.name])
+        tickProducer = kafka.hasSeparateMarketData ? try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
+            : producer
+        tickProducer.prepare(topics: [Topic.marketTicks.name])
         let known = try pool.query("SELECT id, firm FROM accounts ORDER BY id").map {
             (id: try $0.decode(String.self, column: "id"), firm: try $0.decode(String.self, column: "firm"))
         }
@@ -67,7 +72,9 @@ final class PipelineScenario: @unchecked Sendable {
         pumpStopped.store(true, ordering: .relaxed)
         pumpDone.wait()
         try? producer.flush(timeout: 10)
+        try? tickProducer.flush(timeout: 10)
         producer.close()
+        tickProducer.close()
         pool.shutdown()
     }
 
@@ -420,7 +427,7 @@ final class PipelineScenario: @unchecked Sendable {
                 for tick in ticks {
                     let id = "\(tick.instrument)-\(tick.time)-itest"
                     do {
-                        _ = try producer.send(Envelope(id: id, type: "market.tick", traceId: id, source: "integration-tester", payload: tick),
+                        _ = try tickProducer.send(Envelope(id: id, type: "market.tick", traceId: id, source: "integration-tester", payload: tick),
                                               to: .marketTicks, key: tick.instrument)
                     } catch {
                         failures += 1

@@ -70,6 +70,26 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// Extra librdkafka properties for consumers only.
     public var consumerProperties: [String: String]
 
+    /// Where `market.ticks` lives when it is not on `bootstrapServers`: a separate cluster for
+    /// market data (`KAFKA_MARKET_BOOTSTRAP_SERVERS` / `KAFKA_MARKET_BOOTSTRAP_FILE`). Nil (the
+    /// default, and the Docker deployment's setting): the same cluster as everything else. The
+    /// native stack sets it to the dev broker's second mock cluster: the mock serves a cluster
+    /// from one thread and walks a partition's retained batches on every fetch that returns data,
+    /// so at 1,000 ticks/s the ticks' fetches held up every order-path hop (11–15 ms each at the
+    /// median, 2–6 ms at 250 ticks/s). Trading firms commonly keep market data on its own bus.
+    public var marketBootstrapServers: String?
+
+    /// This configuration for the producers and consumers of `market.ticks`: the market-data
+    /// cluster's bootstrap servers when one is set, this configuration otherwise.
+    public func forMarketData() -> KafkaConfiguration {
+        var c = self
+        if let market = marketBootstrapServers { c.bootstrapServers = market }
+        return c
+    }
+
+    /// Whether `market.ticks` is on a cluster of its own.
+    public var hasSeparateMarketData: Bool { marketBootstrapServers.map { $0 != bootstrapServers } ?? false }
+
     /// This configuration for a consumer of a busy topic off the order path: `fetch.wait.max.ms`
     /// is `dataFetchWaitMaxMs`.
     public func forDataPlane() -> KafkaConfiguration {
@@ -116,21 +136,16 @@ public struct KafkaConfiguration: Sendable, Equatable {
     ///   `KAFKA_MESSAGE_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_DATA_FETCH_WAIT_MAX_MS`, `KAFKA_CONTROL_FETCH_WAIT_MAX_MS`, `KAFKA_SESSION_TIMEOUT_MS`,
     ///   `KAFKA_HEARTBEAT_INTERVAL_MS`, `KAFKA_AUTO_OFFSET_RESET`: the fields of the same name.
     ///
+    /// - `KAFKA_MARKET_BOOTSTRAP_SERVERS` or `KAFKA_MARKET_BOOTSTRAP_FILE` (optional): the cluster
+    ///   `market.ticks` lives on (`marketBootstrapServers`).
+    ///
     /// The result is validated; any bad value throws an error naming the variable or setting.
     public static func fromEnvironment(_ env: Environment = Environment(), clientId: String) throws -> KafkaConfiguration {
-        let bootstrap: String
-        if let servers = env.string("KAFKA_BOOTSTRAP_SERVERS") {
-            bootstrap = servers.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let file = env.string("KAFKA_BOOTSTRAP_FILE") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw TMTError(.configuration, "environment variable KAFKA_BOOTSTRAP_FILE: cannot read \(file)")
-            }
-            bootstrap = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if bootstrap.isEmpty { throw TMTError(.configuration, "environment variable KAFKA_BOOTSTRAP_FILE: \(file) is empty") }
-        } else {
+        guard let bootstrap = try Self.bootstrap(env, "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_FILE") else {
             throw TMTError(.configuration, "environment variable KAFKA_BOOTSTRAP_SERVERS (or KAFKA_BOOTSTRAP_FILE) is required but not set")
         }
         var c = KafkaConfiguration(bootstrapServers: bootstrap, clientId: env.string("KAFKA_CLIENT_ID", default: clientId))
+        c.marketBootstrapServers = try Self.bootstrap(env, "KAFKA_MARKET_BOOTSTRAP_SERVERS", "KAFKA_MARKET_BOOTSTRAP_FILE")
         c.lingerMs = try env.int("KAFKA_LINGER_MS", default: c.lingerMs, range: 0...900_000)
         c.batchNumMessages = try env.int("KAFKA_BATCH_NUM_MESSAGES", default: c.batchNumMessages, range: 1...1_000_000)
         c.messageTimeoutMs = try env.int("KAFKA_MESSAGE_TIMEOUT_MS", default: c.messageTimeoutMs, range: 0...2_147_483_647)
@@ -144,11 +159,31 @@ public struct KafkaConfiguration: Sendable, Equatable {
         return c
     }
 
+    /// A bootstrap list from `serversKey`, or from the file `fileKey` names (the first wins); nil
+    /// when neither is set. A file that cannot be read or is empty is an error naming the key.
+    private static func bootstrap(_ env: Environment, _ serversKey: String, _ fileKey: String) throws -> String? {
+        if let servers = env.string(serversKey) {
+            let list = servers.trimmingCharacters(in: .whitespacesAndNewlines)
+            if list.isEmpty { throw TMTError(.configuration, "environment variable \(serversKey) is empty") }
+            return list
+        }
+        guard let file = env.string(fileKey) else { return nil }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw TMTError(.configuration, "environment variable \(fileKey): cannot read \(file)")
+        }
+        let list = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if list.isEmpty { throw TMTError(.configuration, "environment variable \(fileKey): \(file) is empty") }
+        return list
+    }
+
     /// Checks every setting, including the raw property maps, with librdkafka's own parser
     /// (no broker needed). Throws `TMTError(.configuration)` naming the first bad key.
     public func validate() throws {
         if bootstrapServers.trimmingCharacters(in: .whitespaces).isEmpty {
             throw TMTError(.configuration, "Kafka setting 'bootstrap.servers' is empty")
+        }
+        if let market = marketBootstrapServers, market.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw TMTError(.configuration, "Kafka setting 'marketBootstrapServers' (KAFKA_MARKET_BOOTSTRAP_SERVERS) is empty")
         }
         guard enqueueTimeout.isFinite, enqueueTimeout >= 0 else {
             throw TMTError(.configuration, "Kafka setting 'enqueueTimeout' must be a number of seconds ≥ 0, got \(enqueueTimeout)")

@@ -6,7 +6,7 @@ import TMTBase
 import TMTModels
 
 let usage = """
-Usage: tmt-kafka-dev-broker [--bootstrap-file PATH] [--brokers N] [--topic NAME:PARTITIONS]...
+Usage: tmt-kafka-dev-broker [--bootstrap-file PATH] [--market-bootstrap-file PATH] [--brokers N] [--topic NAME:PARTITIONS]...
 
 Runs librdkafka's mock Kafka cluster (real Kafka protocol over TCP on 127.0.0.1: produce,
 fetch, consumer groups, offset commits, idempotent producers) and pre-creates the pipeline's
@@ -21,6 +21,13 @@ connection (TCP_NODELAY, applied within 20 ms of the connection).
 
   --bootstrap-file PATH   write the bootstrap address (host:port,...) to PATH once ready
                           (written atomically; removed on exit). Always printed on stdout too.
+  --market-bootstrap-file PATH
+                          also run a second mock cluster for market data (market.ticks only) and
+                          write its bootstrap address to PATH: agents given it as
+                          KAFKA_MARKET_BOOTSTRAP_FILE read ticks there. A mock cluster serves all
+                          its clients from one thread and scans a partition's retained batches on
+                          every fetch that returns data; with ticks on their own cluster (own
+                          thread) they no longer hold up the order path's hops.
   --brokers N             number of mock brokers (default 1)
   --topic NAME:PARTS      create another topic (repeatable)
   --list-topics           print the pipeline's topics as "NAME PARTITIONS" lines and exit (the
@@ -36,6 +43,7 @@ func fail(_ message: String) -> Never {
 }
 
 var bootstrapFile: String?
+var marketBootstrapFile: String?
 var brokers = 1
 var extraTopics: [(String, Int)] = []
 var args = CommandLine.arguments.dropFirst()
@@ -50,6 +58,9 @@ while let arg = args.popFirst() {
     case "--bootstrap-file":
         guard let v = args.popFirst() else { fail("--bootstrap-file needs a path") }
         bootstrapFile = v
+    case "--market-bootstrap-file":
+        guard let v = args.popFirst() else { fail("--market-bootstrap-file needs a path") }
+        marketBootstrapFile = v
     case "--brokers":
         guard let v = args.popFirst(), let n = Int(v), (1...9).contains(n) else { fail("--brokers needs a number 1-9") }
         brokers = n
@@ -74,29 +85,29 @@ sigaddset(&stopSignals, SIGINT)
 sigaddset(&stopSignals, SIGHUP)
 pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-var errbuf = [CChar](repeating: 0, count: 512)
-let conf = rd_kafka_conf_new()
-// The host instance has no bootstrap servers of its own; keep its notice about that out of the log.
-_ = rd_kafka_conf_set(conf, "log_level", "4", &errbuf, errbuf.count)
-// The host instance only carries the mock cluster; it never produces.
-guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errbuf, errbuf.count) else {
-    rd_kafka_conf_destroy(conf)
-    fail("cannot create the librdkafka instance: \(String(cBuffer: errbuf))")
+/// A librdkafka host instance carrying one mock cluster with `topics` created.
+func makeCluster(_ topics: [(String, Int)], brokers: Int) -> (OpaquePointer, OpaquePointer) {
+    var errbuf = [CChar](repeating: 0, count: 512)
+    let conf = rd_kafka_conf_new()
+    // The host instance has no bootstrap servers of its own; keep its notice about that out of the log.
+    _ = rd_kafka_conf_set(conf, "log_level", "4", &errbuf, errbuf.count)
+    // The host instance only carries the mock cluster; it never produces.
+    guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errbuf, errbuf.count) else {
+        rd_kafka_conf_destroy(conf)
+        fail("cannot create the librdkafka instance: \(String(cBuffer: errbuf))")
+    }
+    guard let cluster = rd_kafka_mock_cluster_new(rk, Int32(brokers)) else {
+        fail("cannot create the mock cluster")
+    }
+    for (name, partitions) in topics {
+        let err = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), 1)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { fail("cannot create topic \(name): \(String(cString: rd_kafka_err2str(err)))") }
+    }
+    return (rk, cluster)
 }
-guard let cluster = rd_kafka_mock_cluster_new(rk, Int32(brokers)) else {
-    fail("cannot create the mock cluster")
-}
-for topic in Topic.allCases {
-    let err = rd_kafka_mock_topic_create(cluster, topic.name, Int32(topic.partitions), 1)
-    if err != RD_KAFKA_RESP_ERR_NO_ERROR { fail("cannot create topic \(topic.name): \(String(cString: rd_kafka_err2str(err)))") }
-}
-for (name, partitions) in extraTopics {
-    let err = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), 1)
-    if err != RD_KAFKA_RESP_ERR_NO_ERROR { fail("cannot create topic \(name): \(String(cString: rd_kafka_err2str(err)))") }
-}
-let bootstrap = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
 
-if let path = bootstrapFile {
+/// Writes `bootstrap` to `path` atomically.
+func writeBootstrap(_ bootstrap: String, to path: String) {
     let tmp = path + ".tmp"
     do {
         try Data((bootstrap + "\n").utf8).write(to: URL(fileURLWithPath: tmp))
@@ -105,8 +116,19 @@ if let path = bootstrapFile {
         fail("cannot write \(tmp): \(error)")
     }
 }
+
+let (rk, cluster) = makeCluster(Topic.allCases.map { ($0.name, $0.partitions) } + extraTopics, brokers: brokers)
+let bootstrap = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+// The market-data cluster, when asked for: market.ticks alone, on its own mock thread.
+let market = marketBootstrapFile.map { _ in makeCluster([(Topic.marketTicks.name, Topic.marketTicks.partitions)], brokers: brokers) }
+let marketBootstrap = market.map { String(cString: rd_kafka_mock_cluster_bootstraps($0.1)) }
+
+// The market file first: whoever waits for the main file then finds both.
+if let path = marketBootstrapFile, let marketBootstrap { writeBootstrap(marketBootstrap, to: path) }
+if let path = bootstrapFile { writeBootstrap(bootstrap, to: path) }
 FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
-log.info("mock cluster ready", ["bootstrap": bootstrap, "brokers": String(brokers), "topics": String(Topic.allCases.count + extraTopics.count)])
+log.info("mock cluster ready", ["bootstrap": bootstrap, "brokers": String(brokers), "topics": String(Topic.allCases.count + extraTopics.count),
+                                "market_bootstrap": marketBootstrap ?? "-"])
 
 // Kafka brokers set TCP_NODELAY on every connection; the mock cluster does not, and its
 // connections are its own. Apply it to every TCP socket of this process as they appear (see
@@ -124,6 +146,11 @@ sigwait(&stopSignals, &received)
 log.info("stopping", ["signal": String(received)])
 rd_kafka_mock_cluster_destroy(cluster)
 rd_kafka_destroy(rk)
+if let market {
+    rd_kafka_mock_cluster_destroy(market.1)
+    rd_kafka_destroy(market.0)
+}
 if let path = bootstrapFile { unlink(path) }
+if let path = marketBootstrapFile { unlink(path) }
 log.info("stopped")
 exit(0)

@@ -41,7 +41,7 @@ struct KafkaLoad {
 
     func run() throws -> Int32 {
         let logger = Logger(service: "load-tester", level: .warning)
-        let producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
+        let producer = try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
         defer { producer.close() }
         producer.prepare(topics: [Topic.marketTicks.name])
         let t0 = Date()

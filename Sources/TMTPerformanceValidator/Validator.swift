@@ -68,6 +68,8 @@ final class Validator: @unchecked Sendable {
     let logger: Logger
     let pool: PostgresPool
     let producer: KafkaProducer
+    /// Ticks' producer: on the market-data cluster when one is set (KAFKA_MARKET_BOOTSTRAP_*).
+    let tickProducer: KafkaProducer
     let accounts: [String]
     let runId: String
     let http = HTTPClient(timeout: 10)
@@ -94,7 +96,10 @@ final class Validator: @unchecked Sendable {
         var kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "performance-validator")
         kafka.lingerMs = 0
         producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
-        producer.prepare(topics: [Topic.marketTicks.name, Topic.signalsGenerated.name])
+        producer.prepare(topics: [Topic.signalsGenerated.name])
+        tickProducer = kafka.hasSeparateMarketData ? try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
+            : producer
+        tickProducer.prepare(topics: [Topic.marketTicks.name])
         let known = try pool.query("SELECT id FROM accounts ORDER BY id").map { try $0.decode(String.self, column: "id") }
         if let wanted = options.accounts {
             let missing = wanted.filter { !known.contains($0) }
@@ -175,6 +180,7 @@ final class Validator: @unchecked Sendable {
         stopping.store(true, ordering: .relaxed)
         while finished < loops.count + 1 { done.wait(); finished += 1 }
         try producer.flush(timeout: 30)
+        try tickProducer.flush(timeout: 30)
         let loadSeconds = Date().timeIntervalSince(began)
         let after = scrapeAll(tolerant: true)
 
@@ -306,7 +312,7 @@ final class Validator: @unchecked Sendable {
             latest.withLock { $0[tick.instrument] = tick }
             let id = "\(tick.instrument)-\(tick.time)-\(runId)"
             do {
-                _ = try producer.send(Envelope(id: id, type: "market.tick", traceId: id, source: Self.hopAgent, hops: hop(), payload: tick),
+                _ = try tickProducer.send(Envelope(id: id, type: "market.tick", traceId: id, source: Self.hopAgent, hops: hop(), payload: tick),
                                       to: .marketTicks, key: tick.instrument)
             } catch {
                 sendFailures.add(1, ordering: .relaxed)

@@ -34,7 +34,7 @@ public final class MarketView: Sendable {
     public init(kafka: KafkaConfiguration, service: String, instanceId: String, deadLetterProducer: KafkaProducer,
                 metrics: MetricsRegistry, logger: Logger) throws {
         // Off the order path, but every tick (KAFKA_DATA_FETCH_WAIT_MAX_MS).
-        var config = kafka.forDataPlane()
+        var config = kafka.forDataPlane().forMarketData()
         config.autoOffsetReset = "latest"
         consumer = try KafkaConsumer(configuration: config, groupId: "\(service)-quotes-\(instanceId)", topics: [Topic.marketTicks.name],
                                      deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)

@@ -31,6 +31,11 @@ extension ServiceRuntime {
         let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: options.service)
         let probe = TCPProbe.Tolerant(kafka.bootstrapServers)
         health.add("kafka") { try probe.check() }
+        if kafka.hasSeparateMarketData, let market = kafka.marketBootstrapServers {
+            let marketProbe = TCPProbe.Tolerant(market)
+            health.add("kafka-market") { try marketProbe.check() }
+            logger.info("market.ticks on its own Kafka cluster", ["bootstrap": market])
+        }
         let producer = try KafkaProducer(configuration: kafka, metrics: metrics, logger: logger)
         // Every pipeline topic's partitions and leaders now, so the first order after a start
         // does not wait up to a second per hop for librdkafka's topic scan.

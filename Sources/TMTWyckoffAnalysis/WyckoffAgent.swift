@@ -86,7 +86,7 @@ final class WyckoffAgent: Sendable {
         // CONSUMER_GROUP lets an operator run a shadow instance that does not take partitions from
         // the live group (it then processes every tick itself).
         let group = env.string("CONSUMER_GROUP", default: "wyckoff-analysis")
-        let ticks = try KafkaConsumer(configuration: kafka, groupId: group, topics: [Topic.marketTicks.name],
+        let ticks = try KafkaConsumer(configuration: kafka.forMarketData(), groupId: group, topics: [Topic.marketTicks.name],
                                       deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         // Event sourcing: the parameters and the rollout's variants are rebuilt from config.updates
         // at every start, replayed from the beginning. The group id is unique to this start (every

@@ -267,6 +267,8 @@ native_env() {
   "$stack" env
   local bootstrap=$state/test-services/kafka.bootstrap
   [ -s "$bootstrap" ] && echo "export KAFKA_BOOTSTRAP_SERVERS='$(cat "$bootstrap")'"
+  local market=$state/test-services/kafka-market.bootstrap
+  [ -s "$market" ] && echo "export KAFKA_MARKET_BOOTSTRAP_SERVERS='$(cat "$market")'"
   echo "export TMT_API_URL='http://127.0.0.1:8000'"
   echo "export TMT_API_TOKEN_FILE='$state/secrets/api-token'"
 }

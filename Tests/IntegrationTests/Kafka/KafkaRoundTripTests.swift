@@ -109,3 +109,26 @@ final class KafkaProducerPrepareTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "the timeout covers all topics together, not each")
     }
 }
+
+/// The dev broker's market-data cluster: `market.ticks` alone, on its own mock cluster (own
+/// thread), reached through `KafkaConfiguration.forMarketData()`.
+final class KafkaMarketDataClusterTests: XCTestCase {
+    func testTicksRoundTripOnTheMarketClusterAndNotOnTheMainOne() throws {
+        var config = try KafkaTestSupport.configuration()
+        config.marketBootstrapServers = try TestServices.kafkaMarketBootstrap()
+        XCTAssertTrue(config.hasSeparateMarketData, "the dev broker runs two clusters on different ports")
+        let market = config.forMarketData()
+        let producer = try KafkaProducer(configuration: market, logger: KafkaTestSupport.logger)
+        defer { producer.close() }
+        XCTAssertEqual(producer.prepare(topics: [Topic.marketTicks.name], timeout: 10), [], "market.ticks exists there")
+        let key = "EUR_USD-\(UUID().uuidString)"
+        let report = try producer.send(topic: Topic.marketTicks.name, key: key, value: Array("tick".utf8)).wait(timeout: 30)
+        XCTAssertEqual(report.topic, Topic.marketTicks.name)
+        let got = try KafkaTestSupport.readAll([Topic.marketTicks.name], count: 1, on: market) { $0.keyString == key }
+        XCTAssertEqual(got.map(\.valueString), ["tick"])
+        // The main cluster's market.ticks never sees this key.
+        let main = try KafkaTestSupport.readAll([Topic.marketTicks.name], count: 1, timeout: 5) { $0.keyString == key }
+        XCTAssertEqual(main.count, 0, "the record stayed on the market-data cluster")
+        XCTAssertNotEqual(market.bootstrapServers, config.bootstrapServers)
+    }
+}

@@ -37,10 +37,10 @@ enum KafkaTestSupport {
 
     /// Reads `count` messages of `topics` that satisfy `filter` with a fresh group, from the
     /// start; returns what arrived within `timeout`.
-    static func readAll(_ topics: [String], count: Int, timeout: Double = 30,
+    static func readAll(_ topics: [String], count: Int, timeout: Double = 30, on cluster: KafkaConfiguration? = nil,
                         filter: @escaping @Sendable (KafkaMessage) -> Bool = { _ in true }) throws -> [KafkaMessage] {
         let inbox = Inbox()
-        let reader = try KafkaConsumer(configuration: configuration(), groupId: uniqueGroup("reader"), topics: topics,
+        let reader = try KafkaConsumer(configuration: cluster ?? configuration(), groupId: uniqueGroup("reader"), topics: topics,
                                        options: fastOptions, metrics: MetricsRegistry(), logger: logger)
         try reader.start { m in if filter(m) { inbox.append(m) } }
         waitUntil(timeout: timeout) { inbox.count >= count }

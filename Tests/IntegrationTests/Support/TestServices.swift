@@ -53,6 +53,15 @@ enum TestServices {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The dev broker's market-data cluster (market.ticks alone), read fresh.
+    static func kafkaMarketBootstrap() throws -> String {
+        let path = try require("TMT_TEST_KAFKA_MARKET_BOOTSTRAP_FILE")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else {
+            throw NotRunning(description: "no market-data bootstrap file at \(path): restart the test services with `scripts/test-services.sh stop; scripts/test-services.sh start`")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Runs `scripts/test-services.sh <command>` (e.g. `restart-postgres`) and waits for it.
     static func run(_ command: String) throws {
         let p = Process()

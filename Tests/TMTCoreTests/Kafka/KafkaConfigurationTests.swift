@@ -110,6 +110,44 @@ final class KafkaConfigurationTests: XCTestCase {
         }
     }
 
+    func testMarketDataClusterFromTheEnvironment() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-market-\(UUID().uuidString)")
+        try "127.0.0.1:41999\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        // Unset: market.ticks on the same cluster.
+        let same = try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"]), clientId: "x")
+        XCTAssertNil(same.marketBootstrapServers)
+        XCTAssertFalse(same.hasSeparateMarketData)
+        XCTAssertEqual(same.forMarketData().bootstrapServers, "kafka:9092")
+        // From the file (as the native stack sets it): ticks' clients go there, the rest stays.
+        var c = try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+                                                                    "KAFKA_MARKET_BOOTSTRAP_FILE": file.path]), clientId: "x")
+        XCTAssertEqual(c.marketBootstrapServers, "127.0.0.1:41999")
+        XCTAssertTrue(c.hasSeparateMarketData)
+        c.fetchWaitMaxMs = 3
+        let market = c.forMarketData()
+        XCTAssertEqual(market.bootstrapServers, "127.0.0.1:41999")
+        XCTAssertEqual(market.fetchWaitMaxMs, 3, "only the servers change")
+        XCTAssertEqual(Dictionary(market.consumerSettings(groupId: "g"), uniquingKeysWith: { _, l in l })["bootstrap.servers"], "127.0.0.1:41999")
+        XCTAssertEqual(Dictionary(c.consumerSettings(groupId: "g"), uniquingKeysWith: { _, l in l })["bootstrap.servers"], "kafka:9092")
+        XCTAssertEqual(c.forDataPlane().forMarketData().bootstrapServers, "127.0.0.1:41999")
+        // The variable wins over the file; the same servers as the main cluster are not separate.
+        let servers = try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+                                                                          "KAFKA_MARKET_BOOTSTRAP_SERVERS": "kafka:9092",
+                                                                          "KAFKA_MARKET_BOOTSTRAP_FILE": file.path]), clientId: "x")
+        XCTAssertEqual(servers.marketBootstrapServers, "kafka:9092")
+        XCTAssertFalse(servers.hasSeparateMarketData)
+        // Bad values name the variable.
+        XCTAssertThrowsError(try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+                                                                                 "KAFKA_MARKET_BOOTSTRAP_FILE": "/nonexistent/market"]), clientId: "x")) {
+            XCTAssertTrue("\($0)".contains("KAFKA_MARKET_BOOTSTRAP_FILE"), "\($0)")
+        }
+        XCTAssertThrowsError(try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+                                                                                 "KAFKA_MARKET_BOOTSTRAP_SERVERS": "  "]), clientId: "x")) {
+            XCTAssertTrue("\($0)".contains("KAFKA_MARKET_BOOTSTRAP_SERVERS"), "\($0)")
+        }
+    }
+
     func testProducerCreationFailsCleanlyOnInconsistentSettings() {
         var c = KafkaConfiguration(bootstrapServers: "127.0.0.1:9")
         // Each value parses, but idempotence needs max.in.flight ≤ 5: rd_kafka_new rejects it,
