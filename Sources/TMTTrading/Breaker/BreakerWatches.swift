@@ -31,6 +31,11 @@ struct InstrumentWatch: Sendable, Equatable {
     var returns: [Return] = []
     /// Σ squared returns of `returns`, kept exactly (Decimal) so threshold comparisons are exact.
     var sumSquares: Decimal = 0
+    /// When (breaker clock, µs) each of this instrument's conditions last had its reason written.
+    /// A clear reading that changes nothing rewrites the stored reason at most once per
+    /// `CircuitBreaker.quietReasonRefreshMicros`: formatting two reasons with exact figures for
+    /// every tick was most of the breaker's time under a tick burst.
+    var reasonWrittenAt: [BreakerCause: Int64] = [:]
 
     mutating func add(_ r: Return) {
         returns.append(r)

@@ -308,32 +308,48 @@ extension CircuitBreaker {
         guard let previous = watch.lastMid else {
             let reason = BreakerReason(cause: .priceGap, detail: "first \(symbol) tick since start or restore, mid \(BreakerFormat.price(mid))",
                                        figures: ["mid": BreakerFormat.exact(mid)])
+            watch.reasonWrittenAt[.priceGap] = now
             return events + observe(key, .priceGap, .clear, reason, now: now)
         }
         let move = (mid - previous) * 100 / previous
         let size = move < 0 ? -move : move
         let gap = size >= t.priceGapPercent
-        let gapDetail = "\(symbol) mid moved \(BreakerFormat.percent(size)) in one tick (\(BreakerFormat.price(previous)) → "
-            + "\(BreakerFormat.price(mid)))" + (gap ? " ≥ gap limit \(BreakerFormat.percent(t.priceGapPercent))"
-                                                   : " below gap limit \(BreakerFormat.percent(t.priceGapPercent))")
-        let gapReason = BreakerReason(cause: .priceGap, detail: gapDetail,
-                                      figures: ["movePercent": BreakerFormat.exact(BreakerFormat.round(move, 6)),
-                                                "previousMid": BreakerFormat.exact(previous), "mid": BreakerFormat.exact(mid),
-                                                "limitPercent": BreakerFormat.exact(t.priceGapPercent)])
-        events += observe(key, .priceGap, gap ? .breach : .clear, gapReason, now: now)
+        // A clear reading that changes nothing skips building its reason (exact figures, two
+        // formatted lines) unless the stored one is older than `quietReasonRefreshMicros`.
+        func quiet(_ cause: BreakerCause, _ level: BreakerLevel) -> Bool {
+            guard let written = watch.reasonWrittenAt[cause], now >= written else { return false }
+            return now - written < Self.quietReasonRefreshMicros && isQuietClear(key, cause, level)
+        }
+        if !quiet(.priceGap, gap ? .breach : .clear) {
+            let gapDetail = "\(symbol) mid moved \(BreakerFormat.percent(size)) in one tick (\(BreakerFormat.price(previous)) → "
+                + "\(BreakerFormat.price(mid)))" + (gap ? " ≥ gap limit \(BreakerFormat.percent(t.priceGapPercent))"
+                                                       : " below gap limit \(BreakerFormat.percent(t.priceGapPercent))")
+            let gapReason = BreakerReason(cause: .priceGap, detail: gapDetail,
+                                          figures: ["movePercent": BreakerFormat.exact(BreakerFormat.round(move, 6)),
+                                                    "previousMid": BreakerFormat.exact(previous), "mid": BreakerFormat.exact(mid),
+                                                    "limitPercent": BreakerFormat.exact(t.priceGapPercent)])
+            events += observe(key, .priceGap, gap ? .breach : .clear, gapReason, now: now)
+            watch.reasonWrittenAt[.priceGap] = now
+        }
 
         if !gap { watch.add(.init(time: tick.time, squared: move * move)) }
         watch.prune(before: tick.time - BreakerTime.micros(seconds: t.volatilityWindowSeconds))
         let returns = watch.returns.count
-        let realised = BreakerFormat.double(watch.sumSquares).squareRoot()
-        let window = BreakerFormat.seconds(t.volatilityWindowSeconds)
-        let volReason: BreakerReason
         let level: BreakerLevel
         if returns >= t.volatilityMinimumReturns {
             let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
             // Compared as squares, exactly: √ is monotonic and Σr² is an exact Decimal.
             let prior = breakers[key]?.conditions[.volatility]?.level
             level = BreakerLevel.classify(watch.sumSquares, warning: w * w, trip: trip * trip, clearBelow: clear * clear, previous: prior)
+        } else {
+            level = .clear
+        }
+        if quiet(.volatility, level) { return events }
+        let realised = BreakerFormat.double(watch.sumSquares).squareRoot()
+        let window = BreakerFormat.seconds(t.volatilityWindowSeconds)
+        let volReason: BreakerReason
+        if returns >= t.volatilityMinimumReturns {
+            let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
             let cmp: String
             switch level {
             case .breach: cmp = " ≥ limit \(BreakerFormat.percent(trip))"
@@ -347,13 +363,13 @@ extension CircuitBreaker {
                                                 "sumSquaredReturns": BreakerFormat.exact(watch.sumSquares), "returns": "\(returns)",
                                                 "warningPercent": BreakerFormat.exact(w), "limitPercent": BreakerFormat.exact(trip)])
         } else {
-            level = .clear
             let detail = "\(symbol) realised volatility: \(returns) returns in the last \(window), "
                 + "fewer than \(t.volatilityMinimumReturns) (no evidence)"
             volReason = BreakerReason(cause: .volatility, detail: detail,
                                       figures: ["returns": "\(returns)"])
         }
         events += observe(key, .volatility, level, volReason, now: now)
+        watch.reasonWrittenAt[.volatility] = now
         return events
     }
 }

@@ -160,6 +160,23 @@ public struct CircuitBreaker: Sendable {
     }
 
     /// Feeds a reading to a breaker, creating it (unknown) if needed.
+    /// How often a quiet clear reading (`isQuietClear`) rewrites its stored reason: 1 s.
+    static let quietReasonRefreshMicros: Int64 = 1_000_000
+
+    /// Whether observing `level` for `cause` on `key` would change nothing but the stored reason's
+    /// text: a known breaker whose condition for `cause` is clear already and stays clear, while
+    /// the breaker is normal with every other condition clear too, or tripped (a tripped breaker
+    /// only records readings; its timer and commands move it). `Breaker.observe` then emits no
+    /// event and makes no transition.
+    func isQuietClear(_ key: BreakerKey, _ cause: BreakerCause, _ level: BreakerLevel) -> Bool {
+        guard level == .clear, let b = breakers[key], b.isKnown, b.conditions[cause]?.level == .clear else { return false }
+        switch b.state {
+        case .normal: return b.conditions.values.allSatisfy { $0.level == .clear }
+        case .tripped: return true
+        case .warning, .halfOpen: return false
+        }
+    }
+
     mutating func observe(_ key: BreakerKey, _ cause: BreakerCause, _ level: BreakerLevel, _ reason: BreakerReason,
                           now: Int64) -> [BreakerEvent] {
         if breakers[key] == nil { breakers[key] = Breaker(key: key, at: now) }

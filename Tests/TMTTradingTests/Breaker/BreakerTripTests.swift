@@ -281,6 +281,26 @@ final class BreakerTripTests: XCTestCase {
         XCTAssertTrue(cb.evaluate(order: F.order("acc-1", "GBP_USD")).verdict.isCleared)
     }
 
+    func testQuietTicksRewriteTheirStoredReasonAtMostOncePerSecondAndNeverDelayATrip() {
+        var (cb, clock) = F.live()
+        func gapReason() -> String? { cb.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.reason.detail }
+        // The live fixture's first EUR_USD tick wrote the reason; small moves within the same
+        // breaker second change nothing but the text, which is not rebuilt.
+        let first = gapReason()
+        XCTAssertEqual(cb.apply(tick: F.tick("EUR_USD", "1.00010", at: 10)), [])
+        XCTAssertEqual(gapReason(), first, "a quiet clear reading within the second keeps the stored reason")
+        XCTAssertEqual(cb.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.level, .clear)
+        // A second later (breaker clock) the next quiet tick writes its own reason.
+        clock.advance(by: 1.5)
+        _ = cb.apply(tick: F.tick("EUR_USD", "1.00020", at: 11))
+        XCTAssertEqual(gapReason(), "EUR_USD mid moved 0.0100 % in one tick (1.0001 → 1.0002) below gap limit 0.50 %")
+        // A gap right after is never skipped: it trips at once with its own reason.
+        let events = cb.apply(tick: F.tick("EUR_USD", "1.01000", at: 12))
+        XCTAssertEqual(cb.state(.instrument("EUR_USD")), .tripped)
+        XCTAssertEqual(events.first?.reason.detail, "EUR_USD mid moved 0.98 % in one tick (1.0002 → 1.01) ≥ gap limit 0.50 %")
+        XCTAssertEqual(gapReason(), events.first?.reason.detail)
+    }
+
     func testRedeliveredOrOlderTickIsIgnored() {
         var (cb, _) = F.live()
         _ = cb.apply(tick: F.tick("EUR_USD", "1.00100", at: 10))
