@@ -71,7 +71,7 @@ public final class KafkaProducer: Sendable {
     /// Returns the topics that could not be prepared.
     @discardableResult
     public func prepare(topics: [String], timeout: Double = 5) -> [String] {
-        let failed = state.client.prepareTopics(topics, timeoutMs: Int32(max(0, min(timeout, 60)) * 1000))
+        let failed = state.prepare(topics, timeoutMs: Int32(max(0, min(timeout, 60)) * 1000))
         for f in failed {
             state.logger.warning("Kafka topic metadata not available yet; its first record may wait for the next metadata scan",
                                  ["topic": f.topic, "error": f.error])
@@ -227,6 +227,15 @@ private final class ProducerState: Sendable {
     }
 
     var outstanding: Int { pending.withLock { $0.count } }
+
+    /// `RDKafkaClient.prepareTopics`, counted like a send so `close` never destroys the handle
+    /// under it; every topic fails once the producer is closing.
+    func prepare(_ topics: [String], timeoutMs: Int32) -> [(topic: String, error: String)] {
+        sendsInFlight.add(1, ordering: .sequentiallyConsistent)
+        defer { sendsInFlight.subtract(1, ordering: .sequentiallyConsistent) }
+        guard phase.load(ordering: .sequentiallyConsistent) == Phase.open.rawValue else { return topics.map { ($0, "producer closed") } }
+        return client.prepareTopics(topics, timeoutMs: timeoutMs)
+    }
 
     func flush(timeout: Double) throws {
         guard phase.load(ordering: .sequentiallyConsistent) != Phase.closed.rawValue else { return }

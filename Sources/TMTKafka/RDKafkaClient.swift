@@ -176,8 +176,25 @@ final class RDKafkaClient: @unchecked Sendable {
             }
             var metadata: UnsafePointer<rd_kafka_metadata>?
             let err = rd_kafka_metadata(handle, 0, rkt, &metadata, Int32(max(1, (deadline - now) / 1_000_000)))
-            if let metadata { rd_kafka_metadata_destroy(metadata) }
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { failed.append((name, String(cString: rd_kafka_err2str(err)))) }
+            defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                failed.append((name, String(cString: rd_kafka_err2str(err))))
+                continue
+            }
+            // The request can succeed while the topic itself is unknown or leaderless: that is in
+            // the topic's own entry.
+            guard let md = metadata?.pointee, md.topic_cnt >= 1, let topic = md.topics?.pointee else {
+                failed.append((name, "no metadata for the topic"))
+                continue
+            }
+            if topic.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                failed.append((name, String(cString: rd_kafka_err2str(topic.err))))
+            } else if topic.partition_cnt < 1 {
+                failed.append((name, "no partitions"))
+            } else if let partitions = topic.partitions,
+                      UnsafeBufferPointer(start: partitions, count: Int(topic.partition_cnt)).contains(where: { $0.leader < 0 }) {
+                failed.append((name, "a partition has no leader"))
+            }
         }
         return failed
     }

@@ -75,7 +75,9 @@ do {
     case "kafka":
         let options = try KafkaLoad.Options(arguments)
         let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "load-tester")
-        for server in kafka.bootstrapServers.split(separator: ",") where !allowed("kafka://\(server)") {
+        // Both clusters: the ticks go to the market-data one when it is set.
+        let servers = (kafka.bootstrapServers + "," + kafka.forMarketData().bootstrapServers).split(separator: ",")
+        for server in servers where !allowed("kafka://\(server)") {
             refuse("Kafka bootstrap \(server) is neither a loopback address nor listed in LOAD_TEST_TARGET_HOSTS")
         }
         guard let wyckoff = endpoints.agents.first(where: { $0.name == "wyckoff-analysis" }), allowed(wyckoff.url) else {

@@ -75,6 +75,8 @@ final class Validator: @unchecked Sendable {
     let http = HTTPClient(timeout: 10)
 
     private let stopping = Atomic<Bool>(false)
+    /// Set when the measured load begins: the tick loop switches to the scripted market.
+    private let scriptsGo = Atomic<Bool>(false)
     private let ticksSent = Atomic<Int>(0)
     private let signalsSent = Atomic<Int>(0)
     private let sendFailures = Atomic<Int>(0)
@@ -157,8 +159,9 @@ final class Validator: @unchecked Sendable {
             done.wait()
             throw error
         }
-        let ticksBefore = ticksSent.load(ordering: .relaxed)
         let before = try scrapeAll()
+        scriptsGo.store(true, ordering: .releasing)
+        let ticksBefore = ticksSent.load(ordering: .relaxed)
         let startedMicros = HopClock.nowMicros()
         let began = Date()
         let loops: [@Sendable () -> Void] = [{ [self] in signalLoop() }, { [self] in apiLoop() }]
@@ -298,9 +301,13 @@ final class Validator: @unchecked Sendable {
         return [Hop(agent: Self.hopAgent, inMicros: now, outMicros: now)]
     }
 
+    /// Ticks at `rate` until the run stops: plain ticks while the run gets ready (closing
+    /// positions with `--flatten` can take seconds, which at this pace is most of a script), then,
+    /// once `scriptsGo` is set, the seeded scripts from where the plain ticks left off.
     private func tickLoop() {
         var simulator = MarketSimulator(.init(seed: options.seed, startMicros: Int64(marketStart.timeIntervalSince1970 * 1_000_000),
-                                              profiles: StackPrices.starting(pace.profiles, at: startPrices), scenarios: scenarios))
+                                              profiles: StackPrices.starting(pace.profiles, at: startPrices)))
+        var scripted = false
         let began = Monotonic.nanos()
         let interval = 1e9 / options.rate
         var sent = 0
@@ -308,6 +315,15 @@ final class Validator: @unchecked Sendable {
             let due = began + UInt64(Double(sent) * interval)
             let now = Monotonic.nanos()
             if due > now + 200_000 { usleep(UInt32(min((due - now) / 1000, 100_000))); continue }
+            if !scripted, scriptsGo.load(ordering: .acquiring) {
+                scripted = true
+                let last = latest.withLock { $0 }
+                var prices = startPrices
+                for (symbol, t) in last { prices[symbol] = (t.bid + t.ask) / 2 }
+                let from = (last.values.map(\.time).max() ?? Int64(marketStart.timeIntervalSince1970 * 1_000_000)) + 1
+                simulator = MarketSimulator(.init(seed: options.seed, startMicros: from, profiles: StackPrices.starting(pace.profiles, at: prices),
+                                                  scenarios: scenarios))
+            }
             let tick = simulator.next()
             latest.withLock { $0[tick.instrument] = tick }
             let id = "\(tick.instrument)-\(tick.time)-\(runId)"

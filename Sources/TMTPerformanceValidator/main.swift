@@ -42,10 +42,12 @@ Options:
   --duration S             seconds of load (default 30)
   --signals-per-second N   synthetic signals per second (default 5; 0: Wyckoff's only)
   --scenario-minutes M     scale of the scripted Wyckoff scenarios (default 30: a 30-minute range,
-                           a 5-minute spring or upthrust, 30 minutes of markup or markdown; the
-                           detector's one-minute bars need about this many to see a range)
-  --market-speed X         simulated seconds per real second (default: the scripts, M × 145 s, fit
-                           into the measured part of the run, but never so fast that an instrument
+                           a 5-minute spring or upthrust, 7.5 more minutes of range, 30 minutes of
+                           markup or markdown; the detector's one-minute bars need about this many
+                           to see a range). The six scripts start two market minutes apart.
+  --market-speed X         simulated seconds per real second (default: the scripts, M × 145 s
+                           plus 10 minutes of stagger, fit into the measured part of the run,
+                           but never so fast that an instrument
                            gets fewer than 15 ticks per one-minute bar, nor slower than the
                            generator's natural 4 ticks per second per instrument at --rate)
   --drain S                longest wait for the run's orders to settle afterwards (default 30)

@@ -39,7 +39,9 @@ extension ServiceRuntime {
         let producer = try KafkaProducer(configuration: kafka, metrics: metrics, logger: logger)
         // Every pipeline topic's partitions and leaders now, so the first order after a start
         // does not wait up to a second per hop for librdkafka's topic scan.
-        producer.prepare(topics: Topic.allCases.map(\.name))
+        // (Not market.ticks: no service writes ticks, and asking a broker that auto-creates topics
+        // about it would create one on this cluster when the ticks live on their own.)
+        producer.prepare(topics: Topic.allCases.filter { $0 != .marketTicks }.map(\.name))
         lifecycle.onShutdown("kafka producer") { producer.close(timeout: 10) }
         return (kafka, producer)
     }

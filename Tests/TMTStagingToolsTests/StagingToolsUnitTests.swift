@@ -22,7 +22,7 @@ final class StagingToolsUnitTests: XCTestCase {
         }
         let allPerSecond: Double = 5 * 4 + 1 / 0.3
 
-        // Bounds: never slower than the natural pace, never fewer than 10 ticks per bar.
+        // Bounds: never slower than the natural pace, never fewer than 15 ticks per bar (SimulatedPace.minTicksPerBar).
         let natural = SimulatedPace.natural(rate: 1000)
         XCTAssertEqual(natural, 1000 / allPerSecond, accuracy: 1e-9)
         XCTAssertEqual(SimulatedPace.fitting(scriptSeconds: 100, into: 60, rate: 1000).speed, natural, "a short script: natural pace")

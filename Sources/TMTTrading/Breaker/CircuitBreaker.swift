@@ -159,7 +159,6 @@ public struct CircuitBreaker: Sendable {
         return [e]
     }
 
-    /// Feeds a reading to a breaker, creating it (unknown) if needed.
     /// How often a quiet clear reading (`isQuietClear`) rewrites its stored reason: 1 s.
     static let quietReasonRefreshMicros: Int64 = 1_000_000
 
@@ -177,6 +176,7 @@ public struct CircuitBreaker: Sendable {
         }
     }
 
+    /// Feeds a reading to a breaker, creating it (unknown) if needed.
     mutating func observe(_ key: BreakerKey, _ cause: BreakerCause, _ level: BreakerLevel, _ reason: BreakerReason,
                           now: Int64) -> [BreakerEvent] {
         if breakers[key] == nil { breakers[key] = Breaker(key: key, at: now) }
