@@ -87,3 +87,28 @@ final class TickEnvelopeDecodingTests: XCTestCase {
         }
     }
 }
+
+/// `Tick.mid` multiplies by 0.5 instead of dividing by 2: the same value and text.
+final class TickMidTests: XCTestCase {
+    func testMidIsExactlyHalfTheSumWithTheSameText() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {   // SplitMix64: the same values every run
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        for _ in 0..<20_000 {
+            let places = Int(next() % 9)
+            let bid = Decimal(sign: .plus, exponent: -places, significand: Decimal(next() % 10_000_000_000))
+            let ask = bid + Decimal(sign: .plus, exponent: -places, significand: Decimal(next() % 1000))
+            let tick = Tick(instrument: "EUR_USD", bid: bid, ask: ask, volume: 1, time: 1)
+            let divided = (bid + ask) / 2
+            XCTAssertEqual(tick.mid, divided, "\(bid) \(ask)")
+            XCTAssertEqual(tick.mid.description, divided.description, "\(bid) \(ask)")
+        }
+        XCTAssertEqual(Tick(instrument: "X", bid: 1, ask: 2, volume: 1, time: 1).mid.description, "1.5")
+        XCTAssertEqual(Tick(instrument: "X", bid: 0, ask: 0, volume: 1, time: 1).mid, 0)
+    }
+}
