@@ -18,7 +18,9 @@ final class AgentProcess {
         process.executableURL = TestServices.executable(executable)
         process.arguments = arguments
         process.currentDirectoryURL = TestServices.repoRoot
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TMT_TEST_") }
+        // Not the caller's own stack either: `eval "$(scripts/stack.sh env)"` exports the market-data
+        // cluster, which the tests' single-cluster agents must not follow.
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TMT_TEST_") && !$0.key.hasPrefix("KAFKA_MARKET_") }
         env["PORT"] = String(port)
         env["HTTP_HOST"] = "127.0.0.1"
         for (k, v) in environment { env[k] = v }

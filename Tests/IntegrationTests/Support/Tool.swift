@@ -25,7 +25,8 @@ enum Tool {
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = arguments
         p.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
+        // (The tests' stacks run on one Kafka cluster: a caller's exported market-data cluster stays out.)
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_MARKET_") }
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = Pipe(), stdin = Pipe()
