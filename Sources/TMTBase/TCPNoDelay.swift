@@ -13,17 +13,35 @@ public enum TCPNoDelay {
     /// have it yet. Returns how many sockets it changed.
     @discardableResult
     public static func applyToOpenSockets() -> Int {
+        var seen = Set<UInt64>()
+        return applyToOpenSockets(seen: &seen)
+    }
+
+    /// As `applyToOpenSockets()`, for a caller that repeats it: descriptors whose file (inode)
+    /// is in `seen` were handled on an earlier pass and cost one `fstat` instead of four calls;
+    /// the inodes handled now are added, those no longer open are dropped (socket inodes come
+    /// from a counter, so a new connection does not reuse a remembered one).
+    @discardableResult
+    public static func applyToOpenSockets(seen: inout Set<UInt64>) -> Int {
         guard let dir = opendir("/proc/self/fd") else { return 0 }
         defer { closedir(dir) }
         let own = dirfd(dir)
         var changed = 0
+        var open = Set<UInt64>()
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard let fd = Int32(name), fd != own else { continue }
+            var st = stat()
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK else { continue }
+            let inode = UInt64(st.st_ino)
+            open.insert(inode)
+            if seen.contains(inode) { continue }
             if set(fd) { changed += 1 }
+            seen.insert(inode)
         }
+        seen.formIntersection(open)
         return changed
     }
 

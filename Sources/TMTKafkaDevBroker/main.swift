@@ -135,8 +135,9 @@ log.info("mock cluster ready", ["bootstrap": bootstrap, "brokers": String(broker
 // TCPNoDelay): without it an idempotent producer's per-partition acknowledgements in a burst
 // waited ~40 ms for a delayed ACK.
 Thread.detachNewThread {
+    var seen = Set<UInt64>()
     while true {
-        TCPNoDelay.applyToOpenSockets()
+        TCPNoDelay.applyToOpenSockets(seen: &seen)
         usleep(20_000)
     }
 }

@@ -40,5 +40,15 @@ final class TCPNoDelayTests: XCTestCase {
         XCTAssertFalse(TCPNoDelay.set(udp))
         XCTAssertFalse(TCPNoDelay.set(pipeFDs[0]))
         for fd in [listener, client, accepted] { XCTAssertFalse(TCPNoDelay.set(fd), "already set: nothing to change") }
+
+        // Repeated passes remember what they handled: a new connection is the only work left.
+        var seen = Set<UInt64>()
+        TCPNoDelay.applyToOpenSockets(seen: &seen)
+        XCTAssertGreaterThanOrEqual(seen.count, 3)
+        let second = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(second) }
+        XCTAssertEqual(noDelay(second), 0)
+        XCTAssertGreaterThanOrEqual(TCPNoDelay.applyToOpenSockets(seen: &seen), 1, "the new socket is handled")
+        XCTAssertNotEqual(noDelay(second), 0)
     }
 }
