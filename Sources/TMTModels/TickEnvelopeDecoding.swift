@@ -29,17 +29,19 @@ enum TickEnvelopeDecoding {
             var schemaVersion: Int64?, createdAt: Int64?
             var hops: [Hop]?, payload: Tick?
             let ok = object { key, r in
-                switch key {
-                case "id" where id == nil: id = r.string(); return id != nil
-                case "type" where type == nil: type = r.string(); return type != nil
-                case "traceId" where traceId == nil: traceId = r.string(); return traceId != nil
-                case "source" where source == nil: source = r.string(); return source != nil
-                case "schemaVersion" where schemaVersion == nil: schemaVersion = r.integer(); return schemaVersion != nil
-                case "createdAt" where createdAt == nil: createdAt = r.integer(); return createdAt != nil
-                case "hops" where hops == nil: hops = r.hops(); return hops != nil
-                case "payload" where payload == nil: payload = r.tick(); return payload != nil
-                default: return false
+                if Self.is(key, "id") { guard id == nil else { return false }; id = r.string(); return id != nil }
+                if Self.is(key, "type") { guard type == nil else { return false }; type = r.string(); return type != nil }
+                if Self.is(key, "traceId") { guard traceId == nil else { return false }; traceId = r.string(); return traceId != nil }
+                if Self.is(key, "source") { guard source == nil else { return false }; source = r.string(); return source != nil }
+                if Self.is(key, "schemaVersion") {
+                    guard schemaVersion == nil else { return false }
+                    schemaVersion = r.integer()
+                    return schemaVersion != nil
                 }
+                if Self.is(key, "createdAt") { guard createdAt == nil else { return false }; createdAt = r.integer(); return createdAt != nil }
+                if Self.is(key, "hops") { guard hops == nil else { return false }; hops = r.hops(); return hops != nil }
+                if Self.is(key, "payload") { guard payload == nil else { return false }; payload = r.tick(); return payload != nil }
+                return false
             }
             skipSpace()
             guard ok, i == bytes.count, let id, let type, let traceId, let source, let schemaVersion, let createdAt, let hops, let payload,
@@ -51,14 +53,16 @@ enum TickEnvelopeDecoding {
         mutating func tick() -> Tick? {
             var instrument: String?, bid: Decimal?, ask: Decimal?, volume: Decimal?, time: Int64?
             let ok = object { key, r in
-                switch key {
-                case "instrument" where instrument == nil: instrument = r.string(); return instrument != nil
-                case "bid" where bid == nil: bid = r.decimal(); return bid != nil
-                case "ask" where ask == nil: ask = r.decimal(); return ask != nil
-                case "volume" where volume == nil: volume = r.decimal(); return volume != nil
-                case "time" where time == nil: time = r.integer(); return time != nil
-                default: return false
+                if Self.is(key, "instrument") {
+                    guard instrument == nil else { return false }
+                    instrument = r.string()
+                    return instrument != nil
                 }
+                if Self.is(key, "bid") { guard bid == nil else { return false }; bid = r.decimal(); return bid != nil }
+                if Self.is(key, "ask") { guard ask == nil else { return false }; ask = r.decimal(); return ask != nil }
+                if Self.is(key, "volume") { guard volume == nil else { return false }; volume = r.decimal(); return volume != nil }
+                if Self.is(key, "time") { guard time == nil else { return false }; time = r.integer(); return time != nil }
+                return false
             }
             guard ok, let instrument, let bid, let ask, let volume, let time else { return nil }
             return Tick(instrument: instrument, bid: bid, ask: ask, volume: volume, time: time)
@@ -73,12 +77,10 @@ enum TickEnvelopeDecoding {
             repeat {
                 var agent: String?, inMicros: Int64?, outMicros: Int64?
                 let ok = object { key, r in
-                    switch key {
-                    case "agent" where agent == nil: agent = r.string(); return agent != nil
-                    case "in" where inMicros == nil: inMicros = r.integer(); return inMicros != nil
-                    case "out" where outMicros == nil: outMicros = r.integer(); return outMicros != nil
-                    default: return false
-                    }
+                    if Self.is(key, "agent") { guard agent == nil else { return false }; agent = r.string(); return agent != nil }
+                    if Self.is(key, "in") { guard inMicros == nil else { return false }; inMicros = r.integer(); return inMicros != nil }
+                    if Self.is(key, "out") { guard outMicros == nil else { return false }; outMicros = r.integer(); return outMicros != nil }
+                    return false
                 }
                 guard ok, let agent, let inMicros, let outMicros else { return nil }
                 out.append(Hop(agent: agent, inMicros: inMicros, outMicros: outMicros))
@@ -87,14 +89,16 @@ enum TickEnvelopeDecoding {
             return take(UInt8(ascii: "]")) ? out : nil
         }
 
-        /// `{ "key": value, … }`, each value read by `member` (false: give up).
-        mutating func object(_ member: (String, inout Reader) -> Bool) -> Bool {
+        /// `{ "key": value, … }`, each value read by `member`, which gets the member name's bytes
+        /// (false: give up). Names are compared as bytes: making a `String` of each cost more
+        /// than reading the rest of the tick.
+        mutating func object(_ member: (UnsafeBufferPointer<UInt8>, inout Reader) -> Bool) -> Bool {
             skipSpace()
             guard take(UInt8(ascii: "{")) else { return false }
             skipSpace()
             if take(UInt8(ascii: "}")) { return true }
             repeat {
-                guard let key = string() else { return false }
+                guard let key = stringBytes() else { return false }
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return false }
                 skipSpace()
@@ -104,18 +108,33 @@ enum TickEnvelopeDecoding {
             return take(UInt8(ascii: "}"))
         }
 
+        /// Whether a member name's bytes spell `name`.
+        static func `is`(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+            guard key.count == name.utf8CodeUnitCount else { return false }
+            guard let base = key.baseAddress else { return key.isEmpty }
+            return memcmp(base, name.utf8Start, key.count) == 0
+        }
+
         /// A string without escapes or control characters (anything else: nil).
         mutating func string() -> String? {
+            guard let raw = stringBytes() else { return nil }
+            // All-ASCII text (every id, instrument and agent the pipeline writes) is valid UTF-8
+            // as it stands; anything else is validated, and invalid UTF-8 is JSONDecoder's to refuse.
+            var ascii = true
+            for b in raw where b >= 0x80 { ascii = false; break }
+            return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
+        }
+
+        /// The bytes between a string's quotes, if it has no escapes or control characters.
+        mutating func stringBytes() -> UnsafeBufferPointer<UInt8>? {
             skipSpace()
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = i
             while i < bytes.count {
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") {
-                    // Invalid UTF-8 is JSONDecoder's to refuse.
-                    let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
                     i += 1
-                    return s
+                    return UnsafeBufferPointer(rebasing: bytes[start..<(i - 1)])
                 }
                 if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
                 i += 1
