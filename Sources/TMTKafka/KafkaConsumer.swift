@@ -220,6 +220,9 @@ private final class ConsumerState: Sendable {
     private func run(_ handler: @Sendable (KafkaMessage) throws -> Void) {
         let pollMs = Int32(clamping: Int((max(0, options.pollTimeout) * 1000).rounded()))
         var lastCommit = Monotonic.nanos()
+        // The counter of each topic, looked up once (a family lookup per message hashes the label
+        // values under the family's lock).
+        var consumedCounters: [String: Counter] = [:]
         while !isStopRequested {
             let count = uncommitted.withLock { $0.count }
             if count > 0, count >= options.commitBatchSize || Monotonic.secondsSince(lastCommit) >= options.commitInterval {
@@ -237,7 +240,13 @@ private final class ConsumerState: Sendable {
                     logger.warning("Kafka consumer error", ["error": name, "detail": text])
                 }
             case .message(let message):
-                consumed.labels(message.topic).inc()
+                if let counter = consumedCounters[message.topic] {
+                    counter.inc()
+                } else {
+                    let counter = consumed.labels(message.topic)
+                    consumedCounters[message.topic] = counter
+                    counter.inc()
+                }
                 switch process(message, handler) {
                 case .completed:
                     let tp = message.topicPartition

@@ -3,7 +3,7 @@ import TMTBase
 
 /// The standard process gauges (`process_resident_memory_bytes`, `process_cpu_seconds_total`,
 /// `process_open_fds`, `process_start_time_seconds`, `process_virtual_memory_bytes`), read from
-/// /proc on every scrape.
+/// /proc on every scrape; `tmt_process_proportional_memory_bytes` at most once a second.
 public enum ProcessMetrics {
     /// Registers the process families on `registry` and a collector that refreshes them.
     public static func register(on registry: MetricsRegistry) {
@@ -16,6 +16,10 @@ public enum ProcessMetrics {
         let pss = registry.gauge("tmt_process_proportional_memory_bytes",
                                  help: "Proportional set size (PSS): resident memory with each shared page divided among the processes mapping it; the services' sum is the memory they occupy together.").labels()
         if let s = read() { start.set(s.startTime) }
+        // smaps_rollup makes the kernel walk every mapping: at most one read a second, however
+        // often /metrics is scraped (a load tester following a service scrapes it several times
+        // a second; that read was 4 % of Wyckoff's CPU under a burst).
+        let pssReadAt = Locked<UInt64?>(nil)
         registry.addCollector {
             guard let s = read() else { return }
             rss.set(s.residentBytes)
@@ -23,9 +27,18 @@ public enum ProcessMetrics {
             cpu.advance(to: s.cpuSeconds)
             fds.set(s.openFDs)
             threads.set(s.threads)
-            if let p = proportionalBytes() { pss.set(p) }
+            let due = pssReadAt.withLock { last -> Bool in
+                let now = Monotonic.nanos()
+                if let last, now &- last < Self.proportionalReadInterval { return false }
+                last = now
+                return true
+            }
+            if due, let p = proportionalBytes() { pss.set(p) }
         }
     }
+
+    /// Least time between two reads of the proportional set size, in nanoseconds.
+    static let proportionalReadInterval: UInt64 = 1_000_000_000
 
     /// This process's proportional set size from /proc/self/smaps_rollup (Linux ≥ 4.14), nil
     /// where it is absent. Resident size counts every shared page in full: the nine services
