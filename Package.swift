@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "TMTPipeline", dependencies: ["TMTCore", "TMTTrading"]),
 
         .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
-        .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore"]),
+        .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore", "TMTTrading"]),
         .executableTarget(name: "TMTMigrate", dependencies: ["TMTPostgres"]),
         .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
         .executableTarget(name: "TMTWyckoffAnalysis", dependencies: ["TMTPipeline"]),

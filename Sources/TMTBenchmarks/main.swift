@@ -23,7 +23,10 @@ Commands:
   postgres   parameterised inserts and point selects per second through PostgresPool
              --seconds N (default 5)  --threads N (default 4)  --url URL (default: the test
              services' trading database)
-  all        the three above with their defaults
+  ticks      the first hop's own work per tick without a broker: decoding Envelope<Tick> and
+             folding ticks into M1 bars, one thread  --count N (default 200000)  --repeat N
+             passes, best reported (default 3)
+  all        http, kafka and postgres with their defaults
 
 Every command prints progress on stderr and a Markdown table on stdout.
 """
@@ -95,6 +98,8 @@ do {
     case "postgres":
         try PostgresBenchmark.run(seconds: intOption(rest, "--seconds", 5), threads: intOption(rest, "--threads", 4),
                                   url: option(rest, "--url"))
+    case "ticks":
+        try TickBenchmark.run(count: intOption(rest, "--count", 200_000), repeats: intOption(rest, "--repeat", 3))
     case "all":
         try HTTPBenchmark.run(seconds: 10, connections: 50, threads: 2)
         try KafkaBenchmark.run(count: 100_000, size: 100, bootstrap: nil)
