@@ -121,10 +121,14 @@ struct KafkaLoad {
                      Double(sent) / produceSeconds, options.drain))
         fflush(nil)
 
-        // Caught up: Wyckoff consumed everything sent (its counter counts every market.ticks
-        // message, so a running generator's ticks count too and only make this sooner).
+        // Caught up: Wyckoff's count reached everything sent (its counter counts every
+        // market.ticks message, so a running generator's ticks count too and only make this
+        // sooner), confirmed by a lag reading under 1 % of what was sent. Wyckoff refreshes its
+        // lag gauge every few seconds, so the confirmation can come seconds after the count got
+        // there: the catch-up time is the first sample with the full count, not the confirmation.
         let drainDeadline = Date().addingTimeInterval(options.drain)
         var caughtUp: Sample?
+        var reached: Sample?
         // The dev broker keeps about 5 MiB per partition: when the group falls further behind,
         // the oldest ticks are deleted before they are read. Then the group's lag is down while
         // the count stays short of what was sent; after 2 s without progress that is the end,
@@ -134,9 +138,10 @@ struct KafkaLoad {
             let s = try sample(t0)
             samples.withLock { $0.append(s) }
             if s.consumed != lastProgress.consumed { lastProgress = (s.consumed, Date()) }
-            // Its counter counts every market.ticks message (a running generator's too), so the
-            // group's lag must be down as well: under 1 % of what was sent, or zero.
-            if s.consumed - base.consumed >= Double(sent), s.lag <= Double(sent) / 100 { caughtUp = s; break }
+            if reached == nil, s.consumed - base.consumed >= Double(sent) {
+                reached = samples.withLock { $0 }.sorted { $0.t < $1.t }.first { $0.consumed - base.consumed >= Double(sent) } ?? s
+            }
+            if let reached, s.lag <= Double(sent) / 100 { caughtUp = reached; break }
             if s.consumed > base.consumed, s.lag <= Double(sent) / 100, Date().timeIntervalSince(lastProgress.at) >= 2 {
                 // Caught up when the count last moved.
                 caughtUp = samples.withLock { $0 }.sorted { $0.t < $1.t }.first { $0.consumed == s.consumed } ?? s
@@ -166,6 +171,7 @@ struct KafkaLoad {
                 quarters.append(slice.map(\.lag).reduce(0, +) / Double(max(slice.count, 1)))
             }
         }
+        let raw = rawReference()
         print("")
         print(String(format: "produced %.0f msgs/s; Wyckoff consumed %@ msgs/s sustained; lag max %.0f, at the end of producing %.0f, mean by quarter of the load %@; %@",
                      Double(sent) / produceSeconds, consumeRate.map { String(format: "%.0f", $0) } ?? "n/a", maxLag, lagAtEnd,
@@ -175,16 +181,67 @@ struct KafkaLoad {
             print(String(format: "%.0f of the %d ticks were removed by the broker's retention before Wyckoff read them (the dev broker keeps about 5 MiB per partition; send fewer with --messages to measure without loss)",
                          removed, sent))
         }
+        switch raw {
+        case .measured(let count, let seconds):
+            let rate = Double(count) / seconds
+            print(String(format: "raw librdkafka on the same broker right after (kcat reading the %d ticks market.ticks retains, from process start): %.0f msgs/s; Wyckoff/kcat %@",
+                         count, rate, consumeRate.map { String(format: "%.2f×", $0 / rate) } ?? "n/a"))
+        case .unavailable(let why):
+            print("raw librdkafka reference: not measured (\(why))")
+        }
         if let path = options.jsonPath {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "mode": "kafka", "messages": sent, "produce_seconds": produceSeconds, "produce_msgs_per_s": Double(sent) / produceSeconds,
                 "consume_msgs_per_s": consumeRate as Any, "lag_max": maxLag, "lag_at_end_of_produce": lagAtEnd, "lag_by_quarter": quarters,
                 "drain_seconds": caughtUp.map { $0.t - producedAt } as Any, "send_retries": failures,
                 "removed_by_retention": removed,
             ]
+            if case .measured(let count, let seconds) = raw {
+                object["kcat_messages"] = count
+                object["kcat_msgs_per_s"] = Double(count) / seconds
+                object["ratio_to_kcat"] = consumeRate.map { $0 / (Double(count) / seconds) } as Any
+            }
             try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
             print("figures: \(path)")
         }
         return caughtUp != nil ? ToolExit.passed : ToolExit.failed
+    }
+
+    enum RawReading {
+        case measured(count: Int, seconds: Double)
+        case unavailable(String)
+    }
+
+    /// The issue's reference for the first hop: raw librdkafka consumption (kcat) on the same
+    /// broker in the same run. kcat reads every tick market.ticks still holds, all partitions from
+    /// the beginning to the end, printing one byte per message; timed from process start (as in
+    /// `tmt-benchmarks kafka`), with the consumers' `fetch.wait.max.ms`.
+    func rawReference() -> RawReading {
+        let path = ((ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/local/bin").split(separator: ":")
+            .map { "\($0)/kcat" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let path else { return .unavailable("kcat is not installed") }
+        let market = kafka.forMarketData()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = ["-C", "-b", market.bootstrapServers, "-t", Topic.marketTicks.name, "-o", "beginning", "-e", "-q", "-f", ".",
+                       "-X", "fetch.wait.max.ms=\(market.fetchWaitMaxMs)"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        let began = Monotonic.nanos()
+        do { try p.run() } catch { return .unavailable("kcat did not start: \(error)") }
+        var count = 0
+        let handle = out.fileHandleForReading
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            count += chunk.count
+        }
+        p.waitUntilExit()
+        let seconds = Double(Monotonic.nanos() - began) / 1e9
+        guard p.terminationStatus == 0 else { return .unavailable("kcat exited with status \(p.terminationStatus)") }
+        guard count > 0 else { return .unavailable("kcat read no messages") }
+        return .measured(count: count, seconds: seconds)
     }
 }

@@ -137,6 +137,13 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertEqual(k["messages"] as? Int, 5000)
         XCTAssertGreaterThan(k["consume_msgs_per_s"] as? Double ?? 0, 0, kafka.output)
         XCTAssertNotNil(k["drain_seconds"] as? Double, kafka.output)
+        // The raw reference (kcat, installed for the tests) read at least the ticks just sent
+        // from the same broker, and the ratio is Wyckoff's rate over kcat's.
+        XCTAssertGreaterThanOrEqual(k["kcat_messages"] as? Int ?? 0, 5000, kafka.output)
+        let kcatRate = try XCTUnwrap(k["kcat_msgs_per_s"] as? Double, kafka.output)
+        let ratio = try XCTUnwrap(k["ratio_to_kcat"] as? Double, kafka.output)
+        XCTAssertEqual(ratio, (k["consume_msgs_per_s"] as? Double ?? 0) / kcatRate, accuracy: 1e-9)
+        XCTAssertTrue(kafka.output.contains("Wyckoff/kcat"), kafka.output)
 
         // 4. Refusals: load tests only where enabled and only on loopback; a performance run
         // only with human delays off.
