@@ -31,12 +31,15 @@ struct KafkaLoad {
     let wyckoff: String
     let endpoints: StackEndpoints
 
-    struct Sample { var t: Double; var consumed: Double; var lag: Double }
+    /// One reading of Wyckoff's /metrics: its count of market.ticks messages, its group's lag
+    /// gauge (refreshed by Wyckoff every few seconds, so it can be seconds old), and how many
+    /// ticks this tool had handed to its producer when the reading was asked for.
+    struct Sample { var t: Double; var consumed: Double; var lag: Double; var sent: Double }
 
-    func sample(_ t0: Date) throws -> Sample {
+    func sample(_ t0: Date, sent: Int) throws -> Sample {
         let m = try MetricsScrape.fetch(wyckoff)
         return Sample(t: Date().timeIntervalSince(t0), consumed: m.sum("tmt_kafka_messages_consumed_total", ["topic": "market.ticks"]),
-                      lag: m.sum("tmt_kafka_consumer_lag", ["topic": "market.ticks", "group": "wyckoff-analysis"]))
+                      lag: m.sum("tmt_kafka_consumer_lag", ["topic": "market.ticks", "group": "wyckoff-analysis"]), sent: Double(sent))
     }
 
     func run() throws -> Int32 {
@@ -45,7 +48,12 @@ struct KafkaLoad {
         defer { producer.close() }
         producer.prepare(topics: [Topic.marketTicks.name])
         let t0 = Date()
-        let base = try sample(t0)
+        let base = try sample(t0, sent: 0)
+        // Ticks sent but not yet consumed, from the counts (the lag gauge is too stale to show
+        // a backlog that builds and drains within seconds). A running generator's ticks count as
+        // consumed too, so this can only understate the backlog, by its few ticks a second.
+        func behind(_ s: Sample) -> Double { max(0, s.sent - (s.consumed - base.consumed)) }
+        let sentSoFar = Atomic<Int>(0)
         print("load-tester kafka: \(options.messages) ticks onto market.ticks\(options.rate > 0 ? " at \(Int(options.rate))/s" : " as fast as the producer goes"); "
             + "following wyckoff-analysis at \(wyckoff) (consumed so far \(Int(base.consumed)))")
 
@@ -54,7 +62,7 @@ struct KafkaLoad {
         let sampler = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             while !stop.load(ordering: .relaxed) {
-                if let s = try? sample(t0) { samples.withLock { $0.append(s) } }
+                if let s = try? sample(t0, sent: sentSoFar.load(ordering: .relaxed)) { samples.withLock { $0.append(s) } }
                 usleep(250_000)
             }
             sampler.signal()
@@ -106,11 +114,12 @@ struct KafkaLoad {
                 }
             }
             sent += 1
+            sentSoFar.store(sent, ordering: .relaxed)
             if Monotonic.nanos() - lastReport >= 2_000_000_000 {
                 lastReport = Monotonic.nanos()
                 let last = samples.withLock { $0.last! }
-                print(String(format: "  … %.1f s: %d sent (%.0f/s), Wyckoff consumed %.0f, lag %.0f", Date().timeIntervalSince(t0), sent,
-                             Double(sent) / (Double(Monotonic.nanos() - began) / 1e9), last.consumed - base.consumed, last.lag))
+                print(String(format: "  … %.1f s: %d sent (%.0f/s), Wyckoff consumed %.0f, behind %.0f", Date().timeIntervalSince(t0), sent,
+                             Double(sent) / (Double(Monotonic.nanos() - began) / 1e9), last.consumed - base.consumed, behind(last)))
                 fflush(nil)
             }
         }
@@ -135,7 +144,7 @@ struct KafkaLoad {
         // and the shortfall is reported as removed by retention.
         var lastProgress: (consumed: Double, at: Date) = (-1, Date())
         while Date() < drainDeadline {
-            let s = try sample(t0)
+            let s = try sample(t0, sent: sent)
             samples.withLock { $0.append(s) }
             if s.consumed != lastProgress.consumed { lastProgress = (s.consumed, Date()) }
             if reached == nil, s.consumed - base.consumed >= Double(sent) {
@@ -154,8 +163,8 @@ struct KafkaLoad {
         sampler.wait()
         let all = samples.withLock { $0 }.sorted { $0.t < $1.t }
         let firstConsume = all.first { $0.consumed > base.consumed }
-        let maxLag = all.map(\.lag).max() ?? 0
-        let lagAtEnd = all.last { $0.t <= producedAt }?.lag ?? 0
+        let maxLag = all.map(behind).max() ?? 0
+        let lagAtEnd = all.last { $0.t <= producedAt }.map(behind) ?? 0
         var consumeRate: Double?
         if let c = caughtUp, let f = firstConsume, c.t > f.t {
             // From the sample before the first consumption to the catch-up sample.
@@ -168,12 +177,12 @@ struct KafkaLoad {
         if loaded.count >= 4 {
             for q in 0..<4 {
                 let slice = loaded[(q * loaded.count / 4)..<((q + 1) * loaded.count / 4)]
-                quarters.append(slice.map(\.lag).reduce(0, +) / Double(max(slice.count, 1)))
+                quarters.append(slice.map(behind).reduce(0, +) / Double(max(slice.count, 1)))
             }
         }
         let raw = rawReference()
         print("")
-        print(String(format: "produced %.0f msgs/s; Wyckoff consumed %@ msgs/s sustained; lag max %.0f, at the end of producing %.0f, mean by quarter of the load %@; %@",
+        print(String(format: "produced %.0f msgs/s; Wyckoff consumed %@ msgs/s sustained; behind (sent, not yet consumed) at most %.0f, at the end of producing %.0f, mean by quarter of the load %@; %@",
                      Double(sent) / produceSeconds, consumeRate.map { String(format: "%.0f", $0) } ?? "n/a", maxLag, lagAtEnd,
                      quarters.map { String(format: "%.0f", $0) }.joined(separator: " / "),
                      caughtUp.map { String(format: "caught up %.2f s after the last message", $0.t - producedAt) } ?? "did NOT catch up within the drain time"))
