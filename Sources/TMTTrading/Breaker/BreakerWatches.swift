@@ -27,9 +27,13 @@ struct InstrumentWatch: Sendable, Equatable {
 
     var lastMid: Decimal?
     var lastTime: Int64?
-    /// Returns inside the volatility window, oldest first (gap moves excluded).
-    var returns: [Return] = []
-    /// Σ squared returns of `returns`, kept exactly (Decimal) so threshold comparisons are exact.
+    /// Returns inside the volatility window, oldest first (gap moves excluded): `window[head...]`.
+    /// Pruning moves `head` instead of shifting the array — `removeFirst` moved the whole window
+    /// (thousands of returns at a burst's pace) on every tick; the dead prefix is dropped once it
+    /// is at least half the storage, so each return is moved at most once on average.
+    private var window: [Return] = []
+    private var head = 0
+    /// Σ squared returns of the window, kept exactly (Decimal) so threshold comparisons are exact.
     var sumSquares: Decimal = 0
     /// When (breaker clock, µs) each of this instrument's conditions last had its reason written.
     /// A clear reading that changes nothing rewrites the stored reason at most once per
@@ -37,17 +41,34 @@ struct InstrumentWatch: Sendable, Equatable {
     /// every tick was most of the breaker's time under a tick burst.
     var reasonWrittenAt: [BreakerCause: Int64] = [:]
 
+    /// Returns in the volatility window.
+    var returnCount: Int { window.count - head }
+
+    /// The returns in the volatility window, oldest first.
+    var returns: ArraySlice<Return> { window[head...] }
+
     mutating func add(_ r: Return) {
-        returns.append(r)
+        window.append(r)
         sumSquares += r.squared
     }
 
     mutating func prune(before cutoff: Int64) {
-        var drop = 0
-        while drop < returns.count, returns[drop].time <= cutoff {
-            sumSquares -= returns[drop].squared
-            drop += 1
+        while head < window.count, window[head].time <= cutoff {
+            sumSquares -= window[head].squared
+            head += 1
         }
-        if drop > 0 { returns.removeFirst(drop) }
+        if head == window.count {
+            window.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= window.count {
+            window.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Equal when what they watch is equal (not how much dead prefix each still stores).
+    static func == (a: InstrumentWatch, b: InstrumentWatch) -> Bool {
+        a.lastMid == b.lastMid && a.lastTime == b.lastTime && a.sumSquares == b.sumSquares
+            && a.reasonWrittenAt == b.reasonWrittenAt && a.returns.elementsEqual(b.returns)
     }
 }

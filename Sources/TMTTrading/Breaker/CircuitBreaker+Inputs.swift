@@ -334,13 +334,15 @@ extension CircuitBreaker {
 
         if !gap { watch.add(.init(time: tick.time, squared: move * move)) }
         watch.prune(before: tick.time - BreakerTime.micros(seconds: t.volatilityWindowSeconds))
-        let returns = watch.returns.count
+        let returns = watch.returnCount
         let level: BreakerLevel
         if returns >= t.volatilityMinimumReturns {
-            let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
-            // Compared as squares, exactly: √ is monotonic and Σr² is an exact Decimal.
+            // Compared as squares, exactly: √ is monotonic and Σr² is an exact Decimal. The squared
+            // thresholds are computed once (`volatilitySquares`), not for every tick.
+            let squares = volatilitySquares
             let prior = breakers[key]?.conditions[.volatility]?.level
-            level = BreakerLevel.classify(watch.sumSquares, warning: w * w, trip: trip * trip, clearBelow: clear * clear, previous: prior)
+            level = BreakerLevel.classify(watch.sumSquares, warning: squares.warning, trip: squares.trip, clearBelow: squares.clear,
+                                          previous: prior)
         } else {
             level = .clear
         }
@@ -353,7 +355,7 @@ extension CircuitBreaker {
             let cmp: String
             switch level {
             case .breach: cmp = " ≥ limit \(BreakerFormat.percent(trip))"
-            case .warning: cmp = watch.sumSquares >= w * w ? " ≥ warning \(BreakerFormat.percent(w))"
+            case .warning: cmp = watch.sumSquares >= volatilitySquares.warning ? " ≥ warning \(BreakerFormat.percent(w))"
                 : " not yet below clear level \(BreakerFormat.percent(clear)) (warning held)"
             case .clear: cmp = " below warning \(BreakerFormat.percent(w))"
             }

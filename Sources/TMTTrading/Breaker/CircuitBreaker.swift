@@ -88,6 +88,9 @@ public struct CircuitBreaker: Sendable {
     var agentLatency: [String: BreakerSampleWindow] = [:]
     var appliedCommands: [String] = []
     var appliedCommandSet: Set<String> = []
+    /// The volatility thresholds squared (warning, trip, clear level), exactly, for comparing
+    /// with Σr² on every tick.
+    let volatilitySquares: (warning: Decimal, trip: Decimal, clear: Decimal)
 
     /// A breaker for `configuration`, either fresh or restored from `snapshot`. Either way every
     /// breaker starts unknown (awaiting data), so trading is HALTED until fresh data arrives.
@@ -98,6 +101,8 @@ public struct CircuitBreaker: Sendable {
         systemErrors = BreakerSampleWindow(windowSeconds: t.errorWindowSeconds)
         pipelineLatency = BreakerSampleWindow(windowSeconds: t.latencyWindowSeconds)
         reportingAccounts = Set(configuration.accounts)
+        let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
+        volatilitySquares = (w * w, trip * trip, clear * clear)
         let now = BreakerTime.micros(clock.now())
 
         if let snapshot {
