@@ -197,12 +197,22 @@ final class ExecutionAgent: Sendable {
             s.clock.observe(tickTime: tick.time)
             let now = s.clock.now() ?? tick.time
             rollTradingDays(now: now, in: &s, pool: pool, producer: producer)
-            for id in s.working.keys.sorted() where s.working[id]?.order.order.instrument == tick.instrument {
+            // Only the orders and accounts this tick concerns are sorted (usually none: sorting
+            // every key on every tick was a sizeable share of this agent's time under a burst).
+            var orderIds: [String] = []
+            for (id, w) in s.working where w.order.order.instrument == tick.instrument { orderIds.append(id) }
+            orderIds.sort()
+            for id in orderIds where s.working[id]?.order.order.instrument == tick.instrument {
                 do { try work(id, quote: tick, now: now, in: &s, pool: pool, producer: producer) } catch {
                     failure(error, order: id)
                 }
             }
-            for accountId in s.ledgers.keys.sorted() {
+            // Protective closes only reduce positions, so the holders before the loop are all the
+            // accounts it can act on; each is checked again when its turn comes.
+            var holders: [String] = []
+            for (accountId, ledger) in s.ledgers where ledger.book.position(tick.instrument).quantity != 0 { holders.append(accountId) }
+            holders.sort()
+            for accountId in holders {
                 guard let ledger = s.ledgers[accountId], ledger.book.position(tick.instrument).quantity != 0 else { continue }
                 do {
                     if let hit = try engine.checkProtectiveLevels(ledger: ledger, quote: tick, now: now, rates: s.rates) {
