@@ -82,6 +82,10 @@ final class PipelineEndToEndTests: XCTestCase {
         var blockedAfterTrip: String?
         var blockedSeen: Date?
         var resetAt: Date?
+        // When the reset was asked for: the breaker can trip the account anew before the gateway's
+        // call returns (the daily limit here is tiny and positions stay open), so a re-trip is
+        // looked for from this moment, not from the return.
+        var resetSentAt: Date?
         let deadline = Date().addingTimeInterval(240)
         while Date() < deadline, generator.process.isRunning || resetAt == nil {
             if tripped == nil, let row = one("""
@@ -105,6 +109,7 @@ final class PipelineEndToEndTests: XCTestCase {
                 WHERE o.account_id <> $1 AND o.account_id = ANY($2::text[]) AND e.agent = 'execution-engine' AND e.status = 'filled'
                     AND e.at > $3 LIMIT 1
                 """, [t.account, idArray, t.at]) != nil {
+                resetSentAt = Date()
                 try resetThroughGateway(gateway, account: t.account, stack: stack)
                 resetAt = Date()
             }
@@ -116,6 +121,7 @@ final class PipelineEndToEndTests: XCTestCase {
         let trip = try XCTUnwrap(tripped, "no account breaker tripped on daily drawdown:\n\(stack.logs())")
         XCTAssertNotNil(blockedAfterTrip, "no order of \(trip.account) was blocked after its trip:\n\(stack.logs())")
         let reset = try XCTUnwrap(resetAt)
+        let resetSent = try XCTUnwrap(resetSentAt)
 
         // The pipeline drains: every signal × account reaches a terminal status.
         func openOrders() -> Int64 {
@@ -125,11 +131,27 @@ final class PipelineEndToEndTests: XCTestCase {
                 """, [idArray])?.decode(Int64.self, column: "n")) ?? -1
         }
         XCTAssertTrue(KafkaWait.until(timeout: 120) { openOrders() == 0 }, "orders still in flight:\n\(stack.logs())")
+        // The reset moved the account's breaker out of its trip (its own event, after the request).
+        let leftTrip = one("""
+            SELECT 1 AS x FROM breaker_events WHERE tier = 'account' AND target = $1 AND from_state = 'tripped' AND to_state <> 'tripped'
+                AND at > $2 LIMIT 1
+            """, [trip.account, resetSent]) != nil
+        XCTAssertTrue(leftTrip, "no breaker event took \(trip.account) out of its trip after the reset was sent:\n\(stack.logs())")
+        // The account's breaker no longer blocks it — until it trips anew: the market keeps moving
+        // after the reset and the daily drawdown can breach its limit again, a new trip with its
+        // own event (possibly before the gateway's call returned). (Another tier may block one of
+        // its orders for its own reason — an instrument's gap, the system's drawdown — which the
+        // account's reset does not clear.)
+        func retripAt() throws -> Date? {
+            try one("""
+                SELECT at FROM breaker_events WHERE tier = 'account' AND target = $1 AND to_state = 'tripped' AND at > $2 ORDER BY at LIMIT 1
+                """, [trip.account, resetSent]).map { try $0.decode(Date.self, column: "at") }
+        }
         // After the reset the account trades again: an order from a signal fills — unless its
         // firm's consistency rule refuses new risk for the rest of the day (a take-profit right
         // after the reset can make today's profit all of the account's profit; which comes first
-        // depends on timing). Either way the breaker no longer blocks the account.
-        var filledAfterReset = false, refusedByConsistency = false
+        // depends on timing), or it trips anew first.
+        var filledAfterReset = false, refusedByConsistency = false, retripped = false
         _ = KafkaWait.until(timeout: 60) {
             filledAfterReset = one("""
                 SELECT 1 AS x FROM order_events e JOIN orders o ON o.id = e.order_id
@@ -145,17 +167,12 @@ final class PipelineEndToEndTests: XCTestCase {
                     AND EXISTS (SELECT 1 FROM jsonb_array_elements(c.checks) x WHERE x->>'rule' = 'consistency' AND x->>'passed' = 'false')
                 LIMIT 1
                 """, [trip.account, reset]) != nil
-            return filledAfterReset || refusedByConsistency
+            retripped = (try? retripAt()) != nil
+            return filledAfterReset || refusedByConsistency || retripped
         }
-        XCTAssertTrue(filledAfterReset || refusedByConsistency,
-                      "no order of \(trip.account) filled (or was refused by its consistency rule) after its reset:\n\(stack.logs())")
-        // The account's breaker no longer blocks it — until it trips anew: the market keeps moving
-        // after the reset and the daily drawdown can breach its limit again, a new trip with its
-        // own event. (Another tier may block one of its orders for its own reason — an
-        // instrument's gap, the system's drawdown — which the account's reset does not clear.)
-        let retrip = try one("""
-            SELECT at FROM breaker_events WHERE tier = 'account' AND target = $1 AND to_state = 'tripped' AND at > $2 ORDER BY at LIMIT 1
-            """, [trip.account, reset]).map { try $0.decode(Date.self, column: "at") } ?? Date.distantFuture
+        XCTAssertTrue(filledAfterReset || refusedByConsistency || retripped,
+                      "no order of \(trip.account) filled (or was refused by its consistency rule), nor did it trip anew, after its reset:\n\(stack.logs())")
+        let retrip = try retripAt() ?? Date.distantFuture
         let blockedByAccount = try pool.query("""
             SELECT d::text AS decision FROM order_events e JOIN orders o ON o.id = e.order_id, jsonb_array_elements(o.decisions) d
             WHERE o.account_id = $1 AND e.agent = 'circuit-breaker' AND e.status = 'blocked' AND e.at > $2 AND e.at < $3
