@@ -28,4 +28,24 @@ final class BarStoreTests: XCTestCase {
         XCTAssertEqual(got[none], [])
         XCTAssertEqual(try store.recent(instrument: a, timeframeSeconds: 60, limit: 3, beforeMicros: t0 + 4 * 60_000_000), got[a])
     }
+
+    /// One bar goes as one autocommitted upsert; saving it again (a redelivered tick) rewrites
+    /// the same row, as a batch does.
+    func testOneBarIsUpsertedOnItsOwn() throws {
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: try TestServices.marketDatabaseURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        try MarketSchema.migrate(pool: pool, logger: Logger(service: "test", level: .warning))
+        let store = BarStore(pool: pool)
+        let instrument = "TSTO\(UUID().uuidString.prefix(6))"
+        let start: Int64 = 1_600_000_000_000_000
+        var bar = Bar(instrument: instrument, timeframeSeconds: 60, start: start, open: 1.5, high: 1.75, low: 1.25, close: 1.5, volume: 3,
+                      tickCount: 2)
+        try store.save([bar])
+        XCTAssertEqual(try store.recent(instrument: instrument, timeframeSeconds: 60, limit: 5, beforeMicros: start + 1), [bar])
+        bar.close = 1.625
+        bar.tickCount = 3
+        try store.save([bar])
+        XCTAssertEqual(try store.recent(instrument: instrument, timeframeSeconds: 60, limit: 5, beforeMicros: start + 1), [bar])
+        try store.save([])
+    }
 }
