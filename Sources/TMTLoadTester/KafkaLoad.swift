@@ -32,8 +32,9 @@ struct KafkaLoad {
     let endpoints: StackEndpoints
 
     /// One reading of Wyckoff's /metrics: its count of market.ticks messages, its group's lag
-    /// gauge (refreshed by Wyckoff every few seconds, so it can be seconds old), and how many
-    /// ticks this tool had handed to its producer when the reading was asked for.
+    /// gauge (refreshed by Wyckoff every few seconds, so it can be seconds old), and how many of
+    /// this tool's ticks the broker had acknowledged when the reading was asked for (ticks still
+    /// in the producer's queue are not on the broker, so not behind Wyckoff).
     struct Sample { var t: Double; var consumed: Double; var lag: Double; var sent: Double }
 
     func sample(_ t0: Date, sent: Int) throws -> Sample {
@@ -44,16 +45,19 @@ struct KafkaLoad {
 
     func run() throws -> Int32 {
         let logger = Logger(service: "load-tester", level: .warning)
-        let producer = try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
+        let registry = MetricsRegistry()
+        let producer = try KafkaProducer(configuration: kafka.forMarketData(), metrics: registry, logger: logger)
+        // Ticks the broker acknowledged (the producer's own count): what Wyckoff can have read.
+        let acknowledged = registry.counter("tmt_kafka_messages_produced_total", help: "Records the broker acknowledged, by topic.",
+                                            labels: ["topic"]).labels(Topic.marketTicks.name)
         defer { producer.close() }
         producer.prepare(topics: [Topic.marketTicks.name])
         let t0 = Date()
         let base = try sample(t0, sent: 0)
-        // Ticks sent but not yet consumed, from the counts (the lag gauge is too stale to show
-        // a backlog that builds and drains within seconds). A running generator's ticks count as
-        // consumed too, so this can only understate the backlog, by its few ticks a second.
+        // Ticks on the broker not yet consumed, from the counts (the lag gauge is too stale to
+        // show a backlog that builds and drains within seconds). A running generator's ticks
+        // count as consumed too, so this can only understate the backlog, by its few ticks a second.
         func behind(_ s: Sample) -> Double { max(0, s.sent - (s.consumed - base.consumed)) }
-        let sentSoFar = Atomic<Int>(0)
         print("load-tester kafka: \(options.messages) ticks onto market.ticks\(options.rate > 0 ? " at \(Int(options.rate))/s" : " as fast as the producer goes"); "
             + "following wyckoff-analysis at \(wyckoff) (consumed so far \(Int(base.consumed)))")
 
@@ -62,7 +66,7 @@ struct KafkaLoad {
         let sampler = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             while !stop.load(ordering: .relaxed) {
-                if let s = try? sample(t0, sent: sentSoFar.load(ordering: .relaxed)) { samples.withLock { $0.append(s) } }
+                if let s = try? sample(t0, sent: Int(acknowledged.value)) { samples.withLock { $0.append(s) } }
                 usleep(250_000)
             }
             sampler.signal()
@@ -114,7 +118,6 @@ struct KafkaLoad {
                 }
             }
             sent += 1
-            sentSoFar.store(sent, ordering: .relaxed)
             if Monotonic.nanos() - lastReport >= 2_000_000_000 {
                 lastReport = Monotonic.nanos()
                 let last = samples.withLock { $0.last! }
@@ -144,7 +147,7 @@ struct KafkaLoad {
         // and the shortfall is reported as removed by retention.
         var lastProgress: (consumed: Double, at: Date) = (-1, Date())
         while Date() < drainDeadline {
-            let s = try sample(t0, sent: sent)
+            let s = try sample(t0, sent: Int(acknowledged.value))
             samples.withLock { $0.append(s) }
             if s.consumed != lastProgress.consumed { lastProgress = (s.consumed, Date()) }
             if reached == nil, s.consumed - base.consumed >= Double(sent) {
@@ -182,7 +185,7 @@ struct KafkaLoad {
         }
         let raw = rawReference()
         print("")
-        print(String(format: "produced %.0f msgs/s; Wyckoff consumed %@ msgs/s sustained; behind (sent, not yet consumed) at most %.0f, at the end of producing %.0f, mean by quarter of the load %@; %@",
+        print(String(format: "produced %.0f msgs/s; Wyckoff consumed %@ msgs/s sustained; behind (acknowledged by the broker, not yet consumed) at most %.0f, at the end of producing %.0f, mean by quarter of the load %@; %@",
                      Double(sent) / produceSeconds, consumeRate.map { String(format: "%.0f", $0) } ?? "n/a", maxLag, lagAtEnd,
                      quarters.map { String(format: "%.0f", $0) }.joined(separator: " / "),
                      caughtUp.map { String(format: "caught up %.2f s after the last message", $0.t - producedAt) } ?? "did NOT catch up within the drain time"))

@@ -19,7 +19,7 @@ http (default): N concurrent users, each on one keep-alive connection, GET the g
 kafka: pushes seeded ticks onto market.ticks (the pipeline's first hop: Wyckoff decodes each and
   applies it to its bars) and follows Wyckoff's consumption and lag on its /metrics; reports the
   produce rate, the sustained consumption rate while loaded, how far it falls behind over time
-  (ticks sent, not yet consumed, from the two counts) and the time to
+  (ticks the broker acknowledged, not yet consumed) and the time to
   drain after the last message; then, where kcat is installed, raw librdkafka consumption on the
   same broker (kcat reading what market.ticks retains) and Wyckoff's rate as a fraction of it.
     --messages N      ticks to push (default 200,000, at most 5,000,000)
