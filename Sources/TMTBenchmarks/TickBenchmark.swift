@@ -4,7 +4,8 @@ import TMTTrading
 
 /// The first hop's own work per tick, without the broker: decoding `Envelope<Tick>` from the
 /// bytes the producers write, then folding the tick into M1 bars (what Wyckoff does for every
-/// tick before a bar closes). Single thread, seeded ticks encoded before the clock starts, best
+/// tick before a bar closes), and the analysis of each bar that closes (amortised over the ticks;
+/// the bar's database insert is not included). Single thread, seeded ticks encoded before the clock starts, best
 /// of `repeats` passes so a busy neighbour shows as spread, not as the figure.
 enum TickBenchmark {
     static func run(count: Int, repeats: Int) throws {
@@ -17,8 +18,8 @@ enum TickBenchmark {
         }
         let bytes = encoded.reduce(0) { $0 + $1.count }
 
-        var decodeNs: [Double] = [], barsNs: [Double] = [], midNs: [Double] = []
-        var closedBars = 0
+        var decodeNs: [Double] = [], barsNs: [Double] = [], midNs: [Double] = [], analyseNs: [Double] = []
+        var closedBars = 0, detectedEvents = 0
         for pass in 1...repeats {
             progress("pass \(pass)/\(repeats)")
             var ticks: [Tick] = []
@@ -34,15 +35,26 @@ enum TickBenchmark {
             guard sink > 0 else { throw BenchmarkError("mid of the last tick is \(sink)") }
 
             var builder = try BarBuilder(timeframeSeconds: 60)
-            closedBars = 0
+            var closed: [Bar] = []
+            closed.reserveCapacity(count / 50)
             started = Monotonic.nanos()
-            for tick in ticks { closedBars += builder.apply(tick).count }
+            for tick in ticks { closed += builder.apply(tick) }
             barsNs.append(Double(Monotonic.nanos() - started) / Double(count))
+            closedBars = closed.count
+
+            // What Wyckoff then does with each closed bar before the next tick (besides storing it).
+            var detector = try WyckoffDetector()
+            var events = 0
+            started = Monotonic.nanos()
+            for bar in closed { events += detector.process(bar).events.count }
+            analyseNs.append(Double(Monotonic.nanos() - started) / Double(max(closed.count, 1)))
+            detectedEvents = events
             guard builder.invalidTicks == 0, builder.lateTicks == 0 else {
                 throw BenchmarkError("the bar builder refused ticks: \(builder.invalidTicks) invalid, \(builder.lateTicks) late")
             }
         }
-        let decode = decodeNs.min()!, bars = barsNs.min()!, mid = midNs.min()!
+        let decode = decodeNs.min()!, bars = barsNs.min()!, mid = midNs.min()!, analyse = analyseNs.min()!
+        let analysePerTick = analyse * Double(closedBars) / Double(count)
         let spread = { (xs: [Double]) in xs.count > 1 ? " (passes \(xs.map { f2($0 / 1000) }.joined(separator: " / ")))" : "" }
         print("""
 
@@ -54,6 +66,8 @@ enum TickBenchmark {
         | `Tick.mid` alone | \(f2(mid / 1000)) | \(f0(1e9 / mid)) |
         | fold into M1 bars (`BarBuilder.apply`, \(closedBars) bars closed) | \(f2(bars / 1000)) | \(f0(1e9 / bars))\(spread(barsNs)) |
         | decode + bars | \(f2((decode + bars) / 1000)) | **\(f0(1e9 / (decode + bars)))** |
+        | analyse each closed bar (`WyckoffDetector.process`, \(detectedEvents) events): \(f2(analyse / 1000)) µs per bar, per tick on average | \(f2(analysePerTick / 1000)) | \(f0(1e9 / analysePerTick))\(spread(analyseNs.map { $0 * Double(closedBars) / Double(count) })) |
+        | decode + bars + analysis | \(f2((decode + bars + analysePerTick) / 1000)) | \(f0(1e9 / (decode + bars + analysePerTick))) |
 
         """)
     }
