@@ -30,7 +30,9 @@ struct InstrumentWatch: Sendable, Equatable {
     /// Returns inside the volatility window, oldest first (gap moves excluded): `window[head...]`.
     /// Pruning moves `head` instead of shifting the array — `removeFirst` moved the whole window
     /// (thousands of returns at a burst's pace) on every tick; the dead prefix is dropped once it
-    /// is at least half the storage, so each return is moved at most once on average.
+    /// is at least half the storage, so each return is moved at most once on average. (The
+    /// caller takes the watch out of its dictionary while changing it, or the append would copy
+    /// the shared storage anyway.)
     private var window: [Return] = []
     private var head = 0
     /// Σ squared returns of the window, kept exactly (Decimal) so threshold comparisons are exact.

@@ -290,7 +290,14 @@ extension CircuitBreaker {
     /// a non-positive mid is a breach (the feed cannot be trusted).
     public mutating func apply(tick: Tick) -> [BreakerEvent] {
         let symbol = tick.instrument
-        var watch = instruments[symbol] ?? InstrumentWatch()
+        // Taken out of the dictionary while it changes, so that appending to its window does not
+        // copy the whole window (a copy still shared with the dictionary would be copied on write).
+        var watch = instruments.removeValue(forKey: symbol) ?? InstrumentWatch()
+        var newMid: Decimal?
+        defer {
+            if let newMid { watch.lastMid = newMid }
+            instruments[symbol] = watch
+        }
         if let lastTime = watch.lastTime, tick.time <= lastTime { return [] }
         let now = self.now
         let key = BreakerKey.instrument(symbol)
@@ -303,7 +310,7 @@ extension CircuitBreaker {
             return events + observe(key, .priceGap, .breach, reason, now: now)
         }
         watch.lastTime = tick.time
-        defer { watch.lastMid = mid; instruments[symbol] = watch }
+        newMid = mid
 
         guard let previous = watch.lastMid else {
             let reason = BreakerReason(cause: .priceGap, detail: "first \(symbol) tick since start or restore, mid \(BreakerFormat.price(mid))",
