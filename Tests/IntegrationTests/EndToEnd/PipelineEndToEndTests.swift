@@ -172,6 +172,16 @@ final class PipelineEndToEndTests: XCTestCase {
         }
         XCTAssertTrue(filledAfterReset || refusedByConsistency || retripped,
                       "no order of \(trip.account) filled (or was refused by its consistency rule), nor did it trip anew, after its reset:\n\(stack.logs())")
+        // The first re-trip measures the day's loss from the equity the reset accepted (else the
+        // reset changed nothing and the old loss tripped it again).
+        if let first = try one("""
+            SELECT reason FROM breaker_events WHERE tier = 'account' AND target = $1 AND to_state = 'tripped' AND at > $2 ORDER BY at LIMIT 1
+            """, [trip.account, resetSent]).map({ try $0.decode(String.self, column: "reason") }) {
+            XCTAssertTrue(first.contains("since the reset at equity"), "the first trip after the reset: \(first)")
+        }
+        // Blocks are counted from when the gateway's call returned (a block decided just before
+        // the reset can be stored just after it); if the re-trip came before that, every later
+        // block is the re-trip's and there is nothing left to check.
         let retrip = try retripAt() ?? Date.distantFuture
         let blockedByAccount = try pool.query("""
             SELECT d::text AS decision FROM order_events e JOIN orders o ON o.id = e.order_id, jsonb_array_elements(o.decisions) d
