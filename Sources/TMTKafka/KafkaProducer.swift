@@ -96,6 +96,10 @@ public final class KafkaProducer: Sendable {
     /// Records sent whose delivery report has not arrived yet.
     public var outstanding: Int { state.outstanding }
 
+    /// Records of `topic` the broker has acknowledged so far (`tmt_kafka_messages_produced_total`
+    /// on this producer's registry).
+    public func acknowledged(topic: String) -> Double { state.produced.labels(topic).value }
+
     /// Stops accepting records, flushes the outstanding ones for up to `timeout` seconds, stops
     /// the delivery thread and destroys the handle. Records still undelivered then are failed
     /// (their `KafkaDelivery` throws `TMTError(.closed)`), counted and logged. Idempotent.
@@ -129,7 +133,7 @@ private final class ProducerState: Sendable {
     private let pollStopped = DispatchSemaphore(value: 0)
     private let closeLock = Locked<Void>(())
 
-    private let produced: CounterFamily
+    let produced: CounterFamily
     private let produceErrors: CounterFamily
     private let deliveryDuration: HistogramFamily
     private let clientErrors: CounterFamily

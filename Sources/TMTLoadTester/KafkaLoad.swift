@@ -45,11 +45,9 @@ struct KafkaLoad {
 
     func run() throws -> Int32 {
         let logger = Logger(service: "load-tester", level: .warning)
-        let registry = MetricsRegistry()
-        let producer = try KafkaProducer(configuration: kafka.forMarketData(), metrics: registry, logger: logger)
+        let producer = try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
         // Ticks the broker acknowledged (the producer's own count): what Wyckoff can have read.
-        let acknowledged = registry.counter("tmt_kafka_messages_produced_total", help: "Records the broker acknowledged, by topic.",
-                                            labels: ["topic"]).labels(Topic.marketTicks.name)
+        @Sendable func acknowledged() -> Int { Int(producer.acknowledged(topic: Topic.marketTicks.name)) }
         defer { producer.close() }
         producer.prepare(topics: [Topic.marketTicks.name])
         let t0 = Date()
@@ -66,7 +64,7 @@ struct KafkaLoad {
         let sampler = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             while !stop.load(ordering: .relaxed) {
-                if let s = try? sample(t0, sent: Int(acknowledged.value)) { samples.withLock { $0.append(s) } }
+                if let s = try? sample(t0, sent: acknowledged()) { samples.withLock { $0.append(s) } }
                 usleep(250_000)
             }
             sampler.signal()
@@ -147,11 +145,14 @@ struct KafkaLoad {
         // and the shortfall is reported as removed by retention.
         var lastProgress: (consumed: Double, at: Date) = (-1, Date())
         while Date() < drainDeadline {
-            let s = try sample(t0, sent: Int(acknowledged.value))
+            let s = try sample(t0, sent: acknowledged())
             samples.withLock { $0.append(s) }
             if s.consumed != lastProgress.consumed { lastProgress = (s.consumed, Date()) }
+            // Only samples taken once every tick was on the broker: a running generator's ticks
+            // could otherwise make the count look complete while some were still being produced.
             if reached == nil, s.consumed - base.consumed >= Double(sent) {
-                reached = samples.withLock { $0 }.sorted { $0.t < $1.t }.first { $0.consumed - base.consumed >= Double(sent) } ?? s
+                reached = samples.withLock { $0 }.sorted { $0.t < $1.t }
+                    .first { $0.sent >= Double(sent) && $0.consumed - base.consumed >= Double(sent) } ?? s
             }
             if let reached, s.lag <= Double(sent) / 100 { caughtUp = reached; break }
             if s.consumed > base.consumed, s.lag <= Double(sent) / 100, Date().timeIntervalSince(lastProgress.at) >= 2 {
@@ -204,7 +205,7 @@ struct KafkaLoad {
         if let path = options.jsonPath {
             var object: [String: Any] = [
                 "mode": "kafka", "messages": sent, "produce_seconds": produceSeconds, "produce_msgs_per_s": Double(sent) / produceSeconds,
-                "consume_msgs_per_s": consumeRate as Any, "lag_max": maxLag, "lag_at_end_of_produce": lagAtEnd, "lag_by_quarter": quarters,
+                "consume_msgs_per_s": consumeRate as Any, "behind_max": maxLag, "behind_at_end_of_produce": lagAtEnd, "behind_by_quarter": quarters,
                 "drain_seconds": caughtUp.map { $0.t - producedAt } as Any, "send_retries": failures,
                 "removed_by_retention": removed,
             ]
@@ -237,12 +238,16 @@ struct KafkaLoad {
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = ["-C", "-b", market.bootstrapServers, "-t", Topic.marketTicks.name, "-o", "beginning", "-e", "-q", "-f", ".",
                        "-X", "fetch.wait.max.ms=\(market.fetchWaitMaxMs)"]
-        let out = Pipe()
+        let out = Pipe(), err = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        p.standardError = err
         p.standardInput = FileHandle.nullDevice
         let began = Monotonic.nanos()
         do { try p.run() } catch { return .unavailable("kcat did not start: \(error)") }
+        // An unreachable broker would keep kcat waiting: it gets 60 s.
+        let deadline = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: deadline)
+        let errors = ReadToEnd(err.fileHandleForReading)
         var count = 0
         let handle = out.fileHandleForReading
         while true {
@@ -251,9 +256,34 @@ struct KafkaLoad {
             count += chunk.count
         }
         p.waitUntilExit()
+        deadline.cancel()
         let seconds = Double(Monotonic.nanos() - began) / 1e9
-        guard p.terminationStatus == 0 else { return .unavailable("kcat exited with status \(p.terminationStatus)") }
+        guard p.terminationStatus == 0 else {
+            let text = String(decoding: errors.wait(), as: UTF8.self).split(separator: "\n").suffix(2).joined(separator: " ")
+            return .unavailable(p.terminationReason == .uncaughtSignal ? "kcat did not finish within 60 s"
+                                : "kcat exited with status \(p.terminationStatus): \(text)")
+        }
         guard count > 0 else { return .unavailable("kcat read no messages") }
         return .measured(count: count, seconds: seconds)
+    }
+}
+
+/// Reads a pipe to its end on its own thread (so a child filling it cannot block on it).
+final class ReadToEnd: Sendable {
+    private let data = Locked(Data())
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [data, done] in
+            let all = handle.readDataToEndOfFile()
+            data.withLock { $0 = all }
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        done.signal()
+        return data.withLock { $0 }
     }
 }
