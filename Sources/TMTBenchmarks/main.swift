@@ -23,9 +23,9 @@ Commands:
   postgres   parameterised inserts and point selects per second through PostgresPool
              --seconds N (default 5)  --threads N (default 4)  --url URL (default: the test
              services' trading database)
-  ticks      the first hop's own work per tick without a broker: decoding Envelope<Tick> and
-             folding ticks into M1 bars, one thread  --count N (default 200000)  --repeat N
-             passes, best reported (default 3)
+  ticks      the first hop's own work per tick without a broker: decoding Envelope<Tick>,
+             folding ticks into M1 bars and analysing each closed bar, one thread
+             --count N (default 200000)  --repeat N passes, best reported (default 3)
   all        http, kafka and postgres with their defaults
 
 Every command prints progress on stderr and a Markdown table on stdout.

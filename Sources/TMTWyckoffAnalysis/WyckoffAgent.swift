@@ -144,9 +144,9 @@ final class WyckoffAgent: Sendable {
         } else {
             log.warning("config.updates replay not caught up; consuming ticks anyway", ["waited_s": String(Self.replayTimeout)])
         }
-        let timers = TickTimers(tick: metrics.processing.labels(runtimeService, "tick"),
+        let tickMetrics = TickMetrics(tick: metrics.processing.labels(runtimeService, "tick"),
                                 barClosed: metrics.handled.labels(runtimeService, "tick", "bar_closed"))
-        try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in try handle(envelope, store: store, producer: producer, timers: timers) }
+        try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in try handle(envelope, store: store, producer: producer, metrics: tickMetrics) }
     }
 
     /// Whether the config consumer has processed everything the log held at its last lag check.
@@ -158,13 +158,13 @@ final class WyckoffAgent: Sendable {
 
     /// One tick: fold into bars; for each bar it closes, store it, analyse it and publish any
     /// signal, waiting for the broker's acknowledgement before the tick's offset may be committed.
-    private func handle(_ envelope: Envelope<Tick>, store: BarStore, producer: KafkaProducer, timers: TickTimers) throws {
+    private func handle(_ envelope: Envelope<Tick>, store: BarStore, producer: KafkaProducer, metrics tickMetrics: TickMetrics) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
         try warmUp(envelope.payload, store: store)
         let closed = builder.withLock { $0.apply(envelope.payload) }
         guard !closed.isEmpty else {
-            timers.tick.observeSince(started)
+            tickMetrics.tick.observeSince(started)
             return
         }
         do { try store.save(closed) } catch {
@@ -198,8 +198,8 @@ final class WyckoffAgent: Sendable {
                                                                           "experiment": signal.experiment ?? "-"])
             }
         }
-        timers.tick.observeSince(started)
-        timers.barClosed.inc()
+        tickMetrics.tick.observeSince(started)
+        tickMetrics.barClosed.inc()
     }
 
     /// The first tick of an instrument in this process (a restart, or partitions moved here after
@@ -263,7 +263,7 @@ final class WyckoffAgent: Sendable {
 }
 
 /// The metric children every tick touches, looked up once instead of per tick.
-struct TickTimers: Sendable {
+struct TickMetrics: Sendable {
     let tick: Histogram
     let barClosed: Counter
 }

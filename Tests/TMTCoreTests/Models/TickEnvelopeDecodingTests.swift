@@ -53,6 +53,8 @@ final class TickEnvelopeDecodingTests: XCTestCase {
             let bytes = Array(text.utf8)
             assertSame(TickEnvelopeDecoding.decode(bytes), reference(bytes), text)
             XCTAssertNotNil(TickEnvelopeDecoding.decode(bytes), text)
+            // Through EnvelopeCoding (the fast path's envelope returned as Envelope<Tick>).
+            assertSame(try EnvelopeCoding.decode(Tick.self, from: bytes), reference(bytes), text)
         }
         let unusual = [
             base,                                                        // a string where a number belongs
