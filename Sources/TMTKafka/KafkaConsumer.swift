@@ -223,11 +223,15 @@ private final class ConsumerState: Sendable {
         // The counter of each topic, looked up once (a family lookup per message hashes the label
         // values under the family's lock).
         var consumedCounters: [String: Counter] = [:]
+        // Messages completed since the last commit. (This compared the number of *partitions*
+        // with uncommitted offsets with `commitBatchSize`, so only the interval ever committed.)
+        var completedSinceCommit = 0
         while !isStopRequested {
-            let count = uncommitted.withLock { $0.count }
-            if count > 0, count >= options.commitBatchSize || Monotonic.secondsSince(lastCommit) >= options.commitInterval {
+            let partitions = uncommitted.withLock { $0.count }
+            if partitions > 0, completedSinceCommit >= options.commitBatchSize || Monotonic.secondsSince(lastCommit) >= options.commitInterval {
                 commitUncommitted()
                 lastCommit = Monotonic.nanos()
+                completedSinceCommit = 0
             }
             guard let event = client.consumerPoll(timeoutMs: pollMs) else { continue }
             switch event {
@@ -252,9 +256,11 @@ private final class ConsumerState: Sendable {
                     let tp = message.topicPartition
                     uncommitted.withLock { $0[tp] = message.offset + 1 }
                     progress.withLock { $0[tp] = message.offset + 1 }
+                    completedSinceCommit += 1
                     if options.commitBatchSize == 1 {
                         commitUncommitted()
                         lastCommit = Monotonic.nanos()
+                        completedSinceCommit = 0
                     }
                 case .abandoned:
                     logger.notice("Kafka consumer stopping with a message unfinished; it will be redelivered",
