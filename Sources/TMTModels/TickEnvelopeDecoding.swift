@@ -29,18 +29,14 @@ enum TickEnvelopeDecoding {
             var schemaVersion: Int64?, createdAt: Int64?
             var hops: [Hop]?, payload: Tick?
             let ok = object { key, r in
-                if Self.is(key, "id") { guard id == nil else { return false }; id = r.string(); return id != nil }
-                if Self.is(key, "type") { guard type == nil else { return false }; type = r.string(); return type != nil }
-                if Self.is(key, "traceId") { guard traceId == nil else { return false }; traceId = r.string(); return traceId != nil }
-                if Self.is(key, "source") { guard source == nil else { return false }; source = r.string(); return source != nil }
-                if Self.is(key, "schemaVersion") {
-                    guard schemaVersion == nil else { return false }
-                    schemaVersion = r.integer()
-                    return schemaVersion != nil
-                }
-                if Self.is(key, "createdAt") { guard createdAt == nil else { return false }; createdAt = r.integer(); return createdAt != nil }
-                if Self.is(key, "hops") { guard hops == nil else { return false }; hops = r.hops(); return hops != nil }
-                if Self.is(key, "payload") { guard payload == nil else { return false }; payload = r.tick(); return payload != nil }
+                if Self.is(key, "id") { return Self.fill(&id, r.string()) }
+                if Self.is(key, "type") { return Self.fill(&type, r.string()) }
+                if Self.is(key, "traceId") { return Self.fill(&traceId, r.string()) }
+                if Self.is(key, "source") { return Self.fill(&source, r.string()) }
+                if Self.is(key, "schemaVersion") { return Self.fill(&schemaVersion, r.integer()) }
+                if Self.is(key, "createdAt") { return Self.fill(&createdAt, r.integer()) }
+                if Self.is(key, "hops") { return Self.fill(&hops, r.hops()) }
+                if Self.is(key, "payload") { return Self.fill(&payload, r.tick()) }
                 return false
             }
             skipSpace()
@@ -53,15 +49,11 @@ enum TickEnvelopeDecoding {
         mutating func tick() -> Tick? {
             var instrument: String?, bid: Decimal?, ask: Decimal?, volume: Decimal?, time: Int64?
             let ok = object { key, r in
-                if Self.is(key, "instrument") {
-                    guard instrument == nil else { return false }
-                    instrument = r.string()
-                    return instrument != nil
-                }
-                if Self.is(key, "bid") { guard bid == nil else { return false }; bid = r.decimal(); return bid != nil }
-                if Self.is(key, "ask") { guard ask == nil else { return false }; ask = r.decimal(); return ask != nil }
-                if Self.is(key, "volume") { guard volume == nil else { return false }; volume = r.decimal(); return volume != nil }
-                if Self.is(key, "time") { guard time == nil else { return false }; time = r.integer(); return time != nil }
+                if Self.is(key, "instrument") { return Self.fill(&instrument, r.string()) }
+                if Self.is(key, "bid") { return Self.fill(&bid, r.decimal()) }
+                if Self.is(key, "ask") { return Self.fill(&ask, r.decimal()) }
+                if Self.is(key, "volume") { return Self.fill(&volume, r.decimal()) }
+                if Self.is(key, "time") { return Self.fill(&time, r.integer()) }
                 return false
             }
             guard ok, let instrument, let bid, let ask, let volume, let time else { return nil }
@@ -77,9 +69,9 @@ enum TickEnvelopeDecoding {
             repeat {
                 var agent: String?, inMicros: Int64?, outMicros: Int64?
                 let ok = object { key, r in
-                    if Self.is(key, "agent") { guard agent == nil else { return false }; agent = r.string(); return agent != nil }
-                    if Self.is(key, "in") { guard inMicros == nil else { return false }; inMicros = r.integer(); return inMicros != nil }
-                    if Self.is(key, "out") { guard outMicros == nil else { return false }; outMicros = r.integer(); return outMicros != nil }
+                    if Self.is(key, "agent") { return Self.fill(&agent, r.string()) }
+                    if Self.is(key, "in") { return Self.fill(&inMicros, r.integer()) }
+                    if Self.is(key, "out") { return Self.fill(&outMicros, r.integer()) }
                     return false
                 }
                 guard ok, let agent, let inMicros, let outMicros else { return nil }
@@ -106,6 +98,15 @@ enum TickEnvelopeDecoding {
                 skipSpace()
             } while take(UInt8(ascii: ","))
             return take(UInt8(ascii: "}"))
+        }
+
+        /// A member's value into its slot: false (give up) when the member came before (a
+        /// duplicate) or its value did not read.
+        @inline(__always)
+        static func fill<T>(_ slot: inout T?, _ value: @autoclosure () -> T?) -> Bool {
+            guard slot == nil, let v = value() else { return false }
+            slot = v
+            return true
         }
 
         /// Whether a member name's bytes spell `name`.
