@@ -13,6 +13,12 @@ public enum QuoteBoard {
     /// The hash's default key (`MARKET_QUOTES_KEY`).
     public static let defaultKey = "tmt:market:quotes"
 
+    /// The board's ticks now (one `HGETALL`); fields that do not decode are left out.
+    public static func read(_ redis: RedisClient, key: String = defaultKey) throws -> [Tick] {
+        let fields = try redis.execute(.hgetAll(key)).check(command: "HGETALL").fieldValues()
+        return decode(fields).ticks
+    }
+
     static func encode(_ tick: Tick) throws -> [UInt8] {
         do { return Array(try JSONEncoder().encode(tick)) } catch {
             throw TMTError(.encoding, "cannot encode the \(tick.instrument) quote: \(error)")
