@@ -48,6 +48,10 @@ struct AccountLimitsView {
     /// Drawdown from the high-water mark, percent.
     var drawdownPercent: Decimal
     var tradingDay: String?
+    /// The account's challenge: 0 as created, one more per restart (`POST /api/v1/accounts/restart`).
+    var epoch: Int
+    /// When it was last restarted; nil if never.
+    var restartedAt: Date?
     var updatedAt: Date
     /// Nil when the firm is not in the compliance configuration.
     var dailyLoss: Limit?
@@ -56,7 +60,7 @@ struct AccountLimitsView {
     static func load(pool: PostgresPool, compliance: ComplianceConfiguration) throws -> [AccountLimitsView] {
         try pool.query("""
             SELECT id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, realized_pnl, commission,
-                   trading_day, updated_at FROM accounts ORDER BY id
+                   trading_day, epoch, restarted_at, updated_at FROM accounts ORDER BY id
             """, prepared: true, retryOnConnectionLoss: true).map { row in
             var account = Account(id: try row.decode(String.self, column: "id"), firm: try row.decode(String.self, column: "firm"),
                                   currency: try row.decode(String.self, column: "currency"),
@@ -65,15 +69,18 @@ struct AccountLimitsView {
             account.equity = try row.decode(Decimal.self, column: "equity")
             account.dailyPnL = try row.decode(Decimal.self, column: "daily_pnl")
             account.highWaterMark = try row.decode(Decimal.self, column: "high_water_mark")
+            account.epoch = try row.decode(Int.self, column: "epoch")
             return AccountLimitsView(account, rules: compliance.rules(forFirm: account.firm),
                                      realized: try row.decode(Decimal.self, column: "realized_pnl"),
                                      commission: try row.decode(Decimal.self, column: "commission"),
                                      tradingDay: try row.decode(String?.self, column: "trading_day"),
+                                     restartedAt: try row.decode(Date?.self, column: "restarted_at"),
                                      updatedAt: try row.decode(Date.self, column: "updated_at"))
         }
     }
 
-    init(_ a: Account, rules: FirmRules?, realized: Decimal, commission: Decimal, tradingDay: String?, updatedAt: Date) {
+    init(_ a: Account, rules: FirmRules?, realized: Decimal, commission: Decimal, tradingDay: String?, restartedAt: Date? = nil,
+         updatedAt: Date) {
         id = a.id
         firm = a.firm
         firmName = rules?.name
@@ -88,6 +95,8 @@ struct AccountLimitsView {
         highWaterMark = a.highWaterMark
         drawdownPercent = DecimalText.round(a.drawdownPercent, 4)
         self.tradingDay = tradingDay
+        epoch = a.epoch
+        self.restartedAt = restartedAt
         self.updatedAt = updatedAt
         guard let rules else { return }
         let startEquity = a.equity - a.dailyPnL
@@ -113,6 +122,7 @@ struct AccountLimitsView {
         if let dailyLoss { w.key("dailyLoss"); dailyLoss.write(to: &w) }
         w.member("dailyPnl", dailyPnl)
         w.member("drawdownPercent", drawdownPercent)
+        w.member("epoch", Decimal(epoch))
         w.member("equity", equity)
         w.member("firm", firm)
         w.memberIfPresent("firmName", firmName)
@@ -122,6 +132,7 @@ struct AccountLimitsView {
         if let maxLoss { w.key("maxLoss"); maxLoss.write(to: &w) }
         w.member("openPnl", openPnl)
         w.member("realizedPnl", realizedPnl)
+        if let restartedAt { w.member("restartedAt", restartedAt) }
         w.memberIfPresent("tradingDay", tradingDay)
         w.member("updatedAt", updatedAt)
         w.endObject()

@@ -73,6 +73,7 @@ enum DashboardPage {
       <button type="button" data-action="reset">Reset</button>
       <button type="button" data-action="flatten" class="danger">Flatten</button>
       <button type="button" data-action="new-day" title="Start a new trading day now: the account named (tier account) or every account">New day</button>
+      <button type="button" data-action="restart" title="Restart the account named (tier account) as a fresh challenge: initial balance, no positions">Restart account</button>
     </form>
     <div id="breaker-result" class="result" data-status=""></div>
   </section>

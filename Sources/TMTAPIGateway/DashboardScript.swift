@@ -150,7 +150,9 @@ enum DashboardScript {
     const f = figures(a);
     return el('tr', { class: 'clickable' + (a.id === state.selected ? ' selected' : ''), data: { accountId: a.id, live: f.live ? 'true' : null },
       onclick: () => selectAccount(a.id === state.filter ? '' : a.id) },
-      el('td', { text: a.id }), el('td', { text: a.firmName || a.firm }),
+      el('td', { text: a.id, title: a.epoch ? 'challenge ' + (a.epoch + 1) + ', restarted ' + when(a.restartedAt) : null },
+        a.epoch ? el('small', { class: 'muted', data: { field: 'epoch', value: String(a.epoch) }, text: ' #' + (a.epoch + 1) }) : null),
+      el('td', { text: a.firmName || a.firm }),
       el('td', { class: 'r num', data: { field: 'balance', value: f.balance }, text: money(f.balance) }),
       el('td', { class: 'r num', data: { field: 'equity', value: f.equity }, text: money(f.equity) }),
       el('td', { class: 'r num ' + sign(f.dailyPnl), data: { field: 'dailyPnl', value: f.dailyPnl }, text: money(f.dailyPnl) }),
@@ -409,19 +411,33 @@ enum DashboardScript {
     }
     return t;
   }
-  // A new staging trading day (POST /api/v1/day/reset): the account named with tier account, else every account.
-  async function newDay(tier, target, reason) {
+  // Staging commands on accounts, acknowledged by the agents that keep their state:
+  // a new trading day (POST /api/v1/day/reset) for the account named with tier account, else every account;
+  // a restart as a fresh challenge (POST /api/v1/accounts/restart) for the account named with tier account only.
+  const accountCommands = {
+    'new-day': { path: '/api/v1/day/reset', label: 'new day', everyAccount: true,
+      ask: (who) => 'Start a new trading day now for ' + who + '? Daily P&L and daily limits restart from the current balance.' },
+    'restart': { path: '/api/v1/accounts/restart', label: 'restart', everyAccount: false,
+      ask: (who) => 'Restart ' + who + ' as a fresh challenge? Its working orders are cancelled, its positions dropped without fills, '
+        + 'and balance, equity and high-water mark go back to the initial balance. Past orders and fills stay.' },
+  };
+  async function accountCommand(action, tier, target, reason) {
+    const c = accountCommands[action];
     const out = $('#breaker-result');
     const accounts = tier === 'account' && target ? [target] : [];
-    if (!window.confirm('Start a new trading day now for ' + (accounts.length ? 'account ' + target : 'every account') + '? Daily P&L and daily limits restart from the current balance.')) return;
+    if (!accounts.length && !c.everyAccount) {
+      out.dataset.status = 'error'; out.textContent = c.label + ': choose tier account and name the account'; return;
+    }
+    const who = accounts.length ? 'account ' + target : 'every account';
+    if (!window.confirm(c.ask(who))) return;
     const t = token();
     if (!t) { out.dataset.status = 'error'; out.textContent = 'no token given: command not sent'; return; }
-    out.dataset.status = 'pending'; out.textContent = 'new day for ' + (accounts.length ? target : 'every account') + ' …';
-    const r = await api('/api/v1/day/reset', { method: 'POST', body: JSON.stringify({ accounts, reason: reason || 'dashboard new day' }),
+    out.dataset.status = 'pending'; out.textContent = c.label + ' for ' + (accounts.length ? target : 'every account') + ' …';
+    const r = await api(c.path, { method: 'POST', body: JSON.stringify({ accounts, reason: reason || ('dashboard ' + c.label) }),
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: 'Bearer ' + t, 'X-Operator': 'dashboard' } });
     out.dataset.status = String(r.status || 'error');
     if (r.ok && r.body) {
-      out.textContent = r.status + ' new day · ' + r.body.acknowledgements.map((a) => a.agent + ': ' + a.detail).join(' · ') + ' · command ' + r.body.commandId;
+      out.textContent = r.status + ' ' + c.label + ' · ' + r.body.acknowledgements.map((a) => a.agent + ': ' + a.detail).join(' · ') + ' · command ' + r.body.commandId;
     } else {
       out.textContent = r.status + ' ' + (r.body && r.body.error ? r.body.error.code + ': ' + r.body.error.message : 'request failed');
       if (r.status === 401 || r.status === 403) { sessionStorage.removeItem('tmt-api-token'); $('#token').value = ''; }
@@ -429,7 +445,7 @@ enum DashboardScript {
     loadBreaker(); loadAccounts();
   }
   async function command(action, tier, target, reason) {
-    if (action === 'new-day') return newDay(tier, target, reason);
+    if (accountCommands[action]) return accountCommand(action, tier, target, reason);
     const out = $('#breaker-result');
     if (action === 'flatten' && !window.confirm('Flatten every open position of ' + tier + (target ? ' ' + target : '') + '?')) return;
     const t = token();

@@ -20,7 +20,8 @@ final class Gateway: Sendable {
     let queries: TradingQueries
     let breaker: BreakerControl
     let experiments: ExperimentControl
-    let dayReset: DayResetControl
+    let dayReset: StagingCommandControl
+    let accountRestart: StagingCommandControl
     let agents: AgentOverview
     let health: HealthAggregator
     let compliance: ComplianceConfiguration
@@ -63,8 +64,11 @@ final class Gateway: Sendable {
         let improvementToken = try env.secret("IMPROVEMENT_API_TOKEN")
         experiments = ExperimentControl(pool: trading, queries: queries, audit: audit, token: token, improvementToken: improvementToken,
                                         agentURL: settings.improvementAgentURL, timeout: settings.improvementTimeout, logger: log)
-        dayReset = DayResetControl(producer: producer, acks: StagingCommandStore(pool: trading), audit: audit, token: token,
-                                   agents: settings.dayResetAgents, timeout: settings.dayResetTimeout, logger: log)
+        dayReset = StagingCommandControl(action: .dayReset, producer: producer, acks: StagingCommandStore(pool: trading), audit: audit,
+                                         token: token, agents: settings.dayResetAgents, timeout: settings.dayResetTimeout, logger: log)
+        accountRestart = StagingCommandControl(action: .accountRestart, producer: producer, acks: StagingCommandStore(pool: trading),
+                                               audit: audit, token: token, agents: settings.accountRestartAgents,
+                                               timeout: settings.accountRestartTimeout, logger: log)
         agents = AgentOverview(agents: settings.agents, timeout: settings.probeTimeout)
 
         let timeout = settings.probeTimeout
@@ -184,6 +188,7 @@ final class Gateway: Sendable {
         r.post("/api/v1/breaker/reset", maxBodyBytes: limit) { try need().breaker.handle(.reset, $0) }
         r.post("/api/v1/breaker/flatten", maxBodyBytes: limit) { try need().breaker.handle(.flatten, $0) }
         r.post("/api/v1/day/reset", maxBodyBytes: limit) { try need().dayReset.handle($0) }
+        r.post("/api/v1/accounts/restart", maxBodyBytes: limit) { try need().accountRestart.handle($0) }
         r.post("/api/v1/experiments/:id/approve", maxBodyBytes: limit) {
             try need().experiments.forward("approve", id: $0.parameter("id") ?? "", $0)
         }

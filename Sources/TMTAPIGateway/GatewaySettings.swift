@@ -49,6 +49,13 @@ struct GatewaySettings: Sendable {
     /// Seconds a day reset waits for those acknowledgements before answering 504. Env
     /// `DAY_RESET_TIMEOUT_SECONDS`; default 15.
     var dayResetTimeout: Double
+    /// Agents that must acknowledge an account restart before it is answered 200. Env
+    /// `ACCOUNT_RESTART_AGENTS`; default execution-engine, compliance-engine, circuit-breaker,
+    /// anti-correlation (the agents that keep per-account state).
+    var accountRestartAgents: [String]
+    /// Seconds an account restart waits for those acknowledgements before answering 504. Env
+    /// `ACCOUNT_RESTART_TIMEOUT_SECONDS`; default 20.
+    var accountRestartTimeout: Double
     /// Redis key of the breaker snapshot (the breaker's `BREAKER_SNAPSHOT_KEY`). Default
     /// `tmt:breaker:snapshot`.
     var snapshotKey: String
@@ -83,6 +90,10 @@ struct GatewaySettings: Sendable {
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !dayResetAgents.isEmpty else { throw TMTError(.configuration, "DAY_RESET_AGENTS must name at least one agent") }
         dayResetTimeout = try env.double("DAY_RESET_TIMEOUT_SECONDS", default: 15, range: 0.5...300)
+        accountRestartAgents = env.string("ACCOUNT_RESTART_AGENTS", default: "execution-engine,compliance-engine,circuit-breaker,anti-correlation")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !accountRestartAgents.isEmpty else { throw TMTError(.configuration, "ACCOUNT_RESTART_AGENTS must name at least one agent") }
+        accountRestartTimeout = try env.double("ACCOUNT_RESTART_TIMEOUT_SECONDS", default: 20, range: 0.5...300)
         snapshotKey = env.string("BREAKER_SNAPSHOT_KEY", default: "tmt:breaker:snapshot")
         compliancePath = env.string("COMPLIANCE_CONFIG", default: "\(configDirectory)/compliance-staging.yml")
         maxBodyBytes = try env.int("API_MAX_BODY_BYTES", default: 16 * 1024, range: 64...(1024 * 1024))

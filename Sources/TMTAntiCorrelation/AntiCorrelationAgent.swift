@@ -31,7 +31,7 @@ final class AntiCorrelationAgent: Sendable {
         let log = runtime.logger
         let pool = try runtime.openTradingDatabase(env)
         let accounts = try AccountStore(pool: pool).all()
-        book.withLock { b in for a in accounts { b.register(accountId: a.id) } }
+        book.withLock { b in for a in accounts { b.observe(epoch: a.epoch, accountId: a.id) } }
 
         let (kafka, producer) = try runtime.openKafka(env)
         let quotes = try runtime.openMarketView(env, kafka: kafka, deadLetterProducer: producer)
@@ -81,6 +81,15 @@ final class AntiCorrelationAgent: Sendable {
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in
             try handle(envelope, quotes: quotes, pool: pool, producer: producer)
         }
+        try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
+            switch command.action {
+            case .dayReset:
+                return "nothing kept per trading day: the correlation windows run on"
+            case .accountRestart:
+                let seen = try command.awaitEpochs { id in book.withLock { $0.epoch(of: id) } }
+                return "series, positions and pending orders started again: " + StagingCommand.list(seen)
+            }
+        }
     }
 
     struct MatrixView: Codable {
@@ -107,7 +116,15 @@ final class AntiCorrelationAgent: Sendable {
         switch message.topic {
         case Topic.accountsUpdates.name:
             let envelope = try KafkaConsumer.decodeEnvelope(Account.self, from: message)
-            book.withLock { $0.record(equity: envelope.payload.equity, accountId: envelope.payload.id, at: envelope.createdAt) }
+            let account = envelope.payload
+            let restarted = book.withLock { b in
+                defer { b.record(equity: account.equity, accountId: account.id, at: envelope.createdAt) }
+                return b.observe(epoch: account.epoch, accountId: account.id)
+            }
+            if restarted {
+                runtime.logger.notice("account restarted: its series, positions and pending orders start again", traceId: envelope.traceId,
+                                      ["account": account.id, "epoch": String(account.epoch)])
+            }
         case Topic.positionsUpdates.name:
             let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload
             book.withLock { $0.update(position: position) }

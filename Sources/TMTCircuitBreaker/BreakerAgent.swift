@@ -196,6 +196,12 @@ final class BreakerAgent: Sendable {
                 let (events, message) = breaker.withLock { $0.startNewDay(command) }
                 try sink.publish(events, snapshot: true)
                 return message
+            case .accountRestart:
+                // The account breakers were reset when the accounts' new epochs arrived on
+                // accounts.updates (in order with the rest of each account's figures).
+                let seen = try command.awaitEpochs { id in breaker.withLock { $0.accountEpoch(id) } }
+                try sink.publish([], snapshot: true)
+                return "account breakers and drawdown baselines started again: " + StagingCommand.list(seen)
             }
         }
     }

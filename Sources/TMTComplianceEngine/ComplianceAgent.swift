@@ -88,7 +88,13 @@ final class ComplianceAgent: Sendable {
         }
         try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
             switch command.action {
-            case .dayReset: resetDay(command, market: market, book: state)
+            case .dayReset:
+                return resetDay(command, market: market, book: state)
+            case .accountRestart:
+                // Each order's day start is taken again when its account's epoch differs from the
+                // one the stored start was taken in; this waits until the book has the new epochs.
+                let seen = try command.awaitEpochs { id in state.account(id)?.epoch }
+                return "limits measured from the initial balance again: " + StagingCommand.list(seen)
             }
         }
     }

@@ -28,6 +28,9 @@ final class ExecutionAgent: Sendable {
         var storedDays: [String: String?] = [:]
         /// When every loaded account was last published (monotonic ns), for the periodic refresh.
         var lastFullPublish: UInt64 = 0
+        /// When each loaded account was last restarted (wall clock µs, from `accounts.restarted_at`):
+        /// an order whose trail began before it belongs to the previous challenge and is refused.
+        var restartedAt: [String: Int64] = [:]
     }
 
     private let runtime: ServiceRuntime
@@ -137,6 +140,7 @@ final class ExecutionAgent: Sendable {
         try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
             switch command.action {
             case .dayReset: try resetDay(command, pool: pool, producer: producer)
+            case .accountRestart: try restartAccounts(command, pool: pool, producer: producer)
             }
         }
         // Timers on the market clock (quote waits, expiries) and throttled account updates.
@@ -173,7 +177,21 @@ final class ExecutionAgent: Sendable {
         }
         try state.withLock { s in
             if s.working[order.id] != nil { return }
-            _ = try ledger(order.accountId, in: &s, pool: pool)
+            let ledger = try ledger(order.accountId, in: &s, pool: pool)
+            // An order whose signal arrived before its account was restarted was sized and
+            // checked against the previous challenge: it is cancelled, never worked.
+            let began = envelope.hops.first?.inMicros ?? envelope.createdAt
+            if let restarted = s.restartedAt[order.accountId], began < restarted {
+                var source = envelope
+                source.hops.append(Hop(agent: runtime.options.service, inMicros: wallReceived, outMicros: wallReceived))
+                let reason = "account \(order.accountId) was restarted at \(Logger.timestamp(Self.date(restarted))), after this order's trail began "
+                    + "at \(Logger.timestamp(Self.date(began))): it belongs to the previous challenge"
+                try record(engine.cancel(working, reason: reason, now: received, ledger: ledger), source: source, in: &s, pool: pool,
+                           producer: producer)
+                runtime.logger.info("order from before the account's restart cancelled", traceId: envelope.traceId,
+                                    ["order": order.id, "account": order.accountId])
+                return
+            }
             // A newly loaded account learns its firm day before anything is booked on it.
             if let now = s.clock.now() { rollTradingDays(now: now, in: &s, pool: pool, producer: producer) }
             // The engine's hop opens now (wall clock) and closes when the order's outcome is booked.
@@ -321,10 +339,10 @@ final class ExecutionAgent: Sendable {
                 let f = booked.fill
                 _ = try conn.execute("""
                     INSERT INTO fills (id, order_id, account_id, instrument, side, quantity, price, spread, slippage, commission,
-                                       realized_pnl, filled_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING
+                                       realized_pnl, filled_at, account_epoch)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING
                     """, [f.id, f.orderId, f.accountId, f.instrument, f.side.rawValue, f.quantity, f.price, f.spread, f.slippage,
-                          f.commission, booked.realizedPnL, Self.date(f.time)], prepared: true)
+                          f.commission, booked.realizedPnL, Self.date(f.time), account.epoch], prepared: true)
             }
             if !result.fills.isEmpty {
                 let p = result.position
@@ -405,7 +423,8 @@ final class ExecutionAgent: Sendable {
     private func ledger(_ accountId: String, in s: inout State, pool: PostgresPool) throws -> AccountLedger {
         if let l = s.ledgers[accountId] { return l }
         guard let row = try pool.queryOne("""
-            SELECT currency, initial_balance, realized_pnl, commission, equity, daily_pnl, trading_day FROM accounts WHERE id = $1
+            SELECT currency, initial_balance, realized_pnl, commission, equity, daily_pnl, trading_day,
+                   (extract(epoch FROM restarted_at) * 1000000)::bigint AS restarted FROM accounts WHERE id = $1
             """, [accountId]) else {
             throw ExecutionError(.mismatch, "unknown account \(accountId)")
         }
@@ -431,6 +450,7 @@ final class ExecutionAgent: Sendable {
         // The firm day the stored daily P&L belongs to; `rollTradingDays` compares it with the
         // market clock's day once there is one.
         s.storedDays[accountId] = try row.decode(String?.self, column: "trading_day")
+        s.restartedAt[accountId] = try row.decode(Int64?.self, column: "restarted")
         if s.accounts[accountId] == nil { s.accounts[accountId] = try loadAccount(accountId, pool: pool) }
         s.ledgers[accountId] = l
         return l
@@ -515,6 +535,79 @@ final class ExecutionAgent: Sendable {
             if !unknown.isEmpty { text += "; unknown: " + StagingCommand.list(unknown) }
             return text
         }
+    }
+
+    /// `staging.commands` account restart: every account in scope (all in the trading database
+    /// when none are named) starts again as a fresh challenge. Its working orders are cancelled
+    /// (each its own booked outcome), then in one transaction its positions are deleted without
+    /// fills (the challenge they belonged to is over; its fills stay for the record) and the row
+    /// goes back to the initial balance with the epoch raised; the fresh account and a flat
+    /// position for every instrument it held are published, in that order on each account's key,
+    /// so every consumer sees the new epoch before anything of the new challenge.
+    private func restartAccounts(_ command: StagingCommand, pool: PostgresPool, producer: KafkaProducer) throws -> String {
+        let stored = try pool.query("SELECT id FROM accounts ORDER BY id").map { try $0.decode(String.self, column: "id") }
+        let ids = command.accounts.isEmpty ? stored : command.accounts
+        let known = Set(stored)
+        var restarted: [String] = [], unknown: [String] = []
+        var deliveries: [KafkaDelivery] = []
+        try state.withLock { s in
+            for id in ids {
+                guard known.contains(id), let old = try? ledger(id, in: &s, pool: pool) else {
+                    unknown.append(id)
+                    runtime.logger.warning("account restart for an account not in the trading database", ["account": id])
+                    continue
+                }
+                let now = s.clock.now() ?? HopClock.nowMicros()
+                let why = "account \(id) restarted by \(command.requestedBy) (\(command.id)): \(command.reason)"
+                var cancelled = 0
+                for orderId in s.working.keys.sorted() where s.working[orderId]?.order.order.accountId == id {
+                    guard let w = s.working[orderId] else { continue }
+                    try record(engine.cancel(w.order, reason: why, now: now, ledger: s.ledgers[id] ?? old), source: w.source, in: &s,
+                               pool: pool, producer: producer)
+                    cancelled += 1
+                }
+                let held = old.book.openPositions.map(\.position)
+                let row = try pool.transaction { conn in
+                    _ = try conn.execute("DELETE FROM positions WHERE account_id = $1", [id])
+                    let row = try conn.queryOne("""
+                        UPDATE accounts SET balance = initial_balance, equity = initial_balance, daily_pnl = 0,
+                            high_water_mark = initial_balance, realized_pnl = 0, commission = 0, epoch = epoch + 1,
+                            restarted_at = now(), trading_day = COALESCE($2, trading_day), updated_at = now()
+                        WHERE id = $1
+                        RETURNING epoch, (extract(epoch FROM restarted_at) * 1000000)::bigint AS restarted
+                        """, [id, s.days[id]?.label])
+                    _ = try conn.execute("""
+                        INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
+                        SELECT id, balance, equity, daily_pnl, 0, now() FROM accounts WHERE id = $1
+                        """, [id])
+                    return row
+                }
+                guard let row else { throw ExecutionError(.mismatch, "account \(id) vanished during its restart") }
+                var account = try s.accounts[id] ?? loadAccount(id, pool: pool)
+                account = Account(id: id, firm: account.firm, currency: account.currency, initialBalance: old.initialBalance,
+                                  epoch: try row.decode(Int.self, column: "epoch"))
+                s.ledgers[id] = AccountLedger(account: account)
+                s.accounts[id] = account
+                s.restartedAt[id] = try row.decode(Int64.self, column: "restarted")
+                deliveries.append(try sendAccount(account, producer: producer))
+                for p in held {
+                    let flat = Position(accountId: id, instrument: p.instrument, quantity: 0, averagePrice: 0, realizedPnL: 0)
+                    let env = Envelope(id: "\(id):\(p.instrument):restart@\(account.epoch)", type: "position.update", traceId: "cmd-\(command.id)",
+                                       source: runtime.options.service, payload: flat)
+                    deliveries.append(try producer.send(env, to: .positionsUpdates, key: id))
+                }
+                runtime.logger.notice("account restarted", traceId: "cmd-\(command.id)",
+                                      ["account": id, "epoch": String(account.epoch), "balance": "\(account.balance)",
+                                       "positions_dropped": String(held.count), "orders_cancelled": String(cancelled)])
+                restarted.append("\(id) at epoch \(account.epoch), balance \(account.balance) (\(held.count) position\(held.count == 1 ? "" : "s") dropped, "
+                                 + "\(cancelled) working order\(cancelled == 1 ? "" : "s") cancelled)")
+            }
+        }
+        for d in deliveries { _ = try d.wait(timeout: 30) }
+        var text = "restarted \(restarted.count) account\(restarted.count == 1 ? "" : "s")"
+        if !restarted.isEmpty { text += ": " + StagingCommand.list(restarted) }
+        if !unknown.isEmpty { text += "; unknown: " + StagingCommand.list(unknown) }
+        return text
     }
 
     /// Working orders stored by an earlier run, back into the working set with their envelope's

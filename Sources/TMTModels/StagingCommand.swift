@@ -9,6 +9,14 @@ public struct StagingCommand: Codable, Sendable, Equatable {
         /// circuit breaker takes the current equity as the day's start and resets the account
         /// (and, for all accounts, system) breakers a drawdown tripped. Manual trips stay.
         case dayReset = "day.reset"
+        /// Start the named accounts (all when none are named) again as fresh challenges: the
+        /// execution engine cancels their working orders, drops their positions without fills,
+        /// puts balance, equity and high-water mark back to the initial balance and raises the
+        /// account's `epoch`; every agent keeping per-account state starts it again when it sees
+        /// the new epoch (compliance's day start, the breaker's account breaker and baselines,
+        /// anti-correlation's series), and orders created before the restart are refused. Past
+        /// orders and fills stay in the database for the record.
+        case accountRestart = "account.restart"
     }
 
     /// Unique command id; each agent instance applies a command once.
@@ -22,20 +30,37 @@ public struct StagingCommand: Codable, Sendable, Equatable {
     public var requestedBy: String
     /// When it was issued, µs since the epoch.
     public var issuedAt: Int64
+    /// For an account restart: the epoch each account in scope reaches by it (its epoch when the
+    /// command was issued + 1). The execution engine raises the epoch; the other agents
+    /// acknowledge once their view of every account shows it. Empty for other actions.
+    public var epochs: [String: Int]
 
-    public init(id: String, action: Action, accounts: [String] = [], reason: String, requestedBy: String, issuedAt: Int64) {
+    public init(id: String, action: Action, accounts: [String] = [], reason: String, requestedBy: String, issuedAt: Int64,
+                epochs: [String: Int] = [:]) {
         self.id = id
         self.action = action
         self.accounts = accounts
         self.reason = reason
         self.requestedBy = requestedBy
         self.issuedAt = issuedAt
+        self.epochs = epochs
     }
 
     enum CodingKeys: String, CodingKey {
         case id, action, accounts, reason
         case requestedBy = "operator"
-        case issuedAt
+        case issuedAt, epochs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        action = try c.decode(Action.self, forKey: .action)
+        accounts = try c.decode([String].self, forKey: .accounts)
+        reason = try c.decode(String.self, forKey: .reason)
+        requestedBy = try c.decode(String.self, forKey: .requestedBy)
+        issuedAt = try c.decode(Int64.self, forKey: .issuedAt)
+        epochs = try c.decodeIfPresent([String: Int].self, forKey: .epochs) ?? [:]
     }
 
     /// Whether `account` is in scope.

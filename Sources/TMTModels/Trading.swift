@@ -290,8 +290,14 @@ public struct Account: Codable, Sendable, Equatable {
     public var dailyPnL: Decimal
     /// Highest equity seen (for trailing drawdown).
     public var highWaterMark: Decimal
+    /// Which challenge of the account this is: 0 as first created, one more at every
+    /// `account.restart` (staging command), when the account starts again from its initial
+    /// balance with no positions. Consumers keep per-account state per epoch: a higher epoch in
+    /// an update means every figure they derived from earlier updates is void. Absent in JSON
+    /// from before restarts existed: 0.
+    public var epoch: Int
 
-    public init(id: String, firm: String, currency: String = "USD", initialBalance: Decimal) {
+    public init(id: String, firm: String, currency: String = "USD", initialBalance: Decimal, epoch: Int = 0) {
         self.id = id
         self.firm = firm
         self.currency = currency
@@ -300,6 +306,27 @@ public struct Account: Codable, Sendable, Equatable {
         equity = initialBalance
         dailyPnL = 0
         highWaterMark = initialBalance
+        self.epoch = epoch
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, firm, currency, initialBalance, balance, equity, dailyPnL, highWaterMark, epoch
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        firm = try c.decode(String.self, forKey: .firm)
+        currency = try c.decode(String.self, forKey: .currency)
+        initialBalance = try c.decode(Decimal.self, forKey: .initialBalance)
+        balance = try c.decode(Decimal.self, forKey: .balance)
+        equity = try c.decode(Decimal.self, forKey: .equity)
+        dailyPnL = try c.decode(Decimal.self, forKey: .dailyPnL)
+        highWaterMark = try c.decode(Decimal.self, forKey: .highWaterMark)
+        epoch = try c.decodeIfPresent(Int.self, forKey: .epoch) ?? 0
+        guard epoch >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .epoch, in: c, debugDescription: "epoch must not be negative, got \(epoch)")
+        }
     }
 
     /// Drawdown from the high-water mark, as a percentage (0…100).

@@ -21,12 +21,14 @@ struct ValidatorOptions {
     var enforceSLA: Bool
     /// `--flatten`: close the accounts' open positions before the run.
     var flatten: Bool
+    /// `--keep-accounts`: do not restart the accounts before the run (a new day only).
+    var keepAccounts: Bool
     /// `--accounts`: the accounts the synthetic signals go to (default every account).
     var accounts: [String]?
 
     init(_ arguments: [String]) throws {
         let a = try ToolArguments(arguments, valued: ["--rate", "--duration", "--signals-per-second", "--scenario-minutes", "--drain", "--warmup",
-                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed"], switches: ["--no-sla", "--flatten"])
+                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed"], switches: ["--no-sla", "--flatten", "--keep-accounts"])
         rate = try a.double("--rate", default: 1000, range: 1...50_000)
         duration = try a.double("--duration", default: 30, range: 1...3600)
         signalsPerSecond = try a.double("--signals-per-second", default: 5, range: 0...500)
@@ -42,6 +44,10 @@ struct ValidatorOptions {
         reportDirectory = a.string("--report-dir")
         enforceSLA = !a.has("--no-sla")
         flatten = a.has("--flatten")
+        keepAccounts = a.has("--keep-accounts")
+        guard !(flatten && !keepAccounts) else {
+            throw ToolUsageError("--flatten only applies with --keep-accounts (a restart already starts the accounts flat)")
+        }
         if let list = a.string("--accounts") {
             accounts = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !accounts!.isEmpty else { throw ToolUsageError("--accounts: empty list") }
@@ -49,7 +55,7 @@ struct ValidatorOptions {
     }
 }
 
-/// `POST /api/v1/day/reset`'s body.
+/// `POST /api/v1/day/reset`'s and `POST /api/v1/accounts/restart`'s body.
 struct DayReset: Encodable {
     var accounts: [String]?
     var reason: String
@@ -227,9 +233,13 @@ final class Validator: @unchecked Sendable {
         }
     }
 
-    /// The run starts on a new staging day (with the API token): a run places hundreds of orders
-    /// whose spreads and commissions eat into the daily loss limits, and the next run would
-    /// measure refusals instead of the pipeline. With `--flatten` it first closes the accounts'
+    /// The run starts from fresh accounts on a new staging day (with the API token): a run places
+    /// hundreds of orders in a fast market, and the next run would measure what the last one left
+    /// (a challenge failed on its maximum loss, drawdown breakers, daily limits used up) instead
+    /// of the pipeline. So the accounts are restarted (`POST /api/v1/accounts/restart`: initial
+    /// balance, no positions or working orders) and a new day started (`POST /api/v1/day/reset`,
+    /// which also re-bases the system drawdown). With `--keep-accounts` only the new day; with
+    /// `--keep-accounts --flatten` it first closes the accounts'
     /// open positions at the market (`POST /api/v1/breaker/flatten` per account holding any,
     /// which also trips its breaker; the ticks already flow), waits for the closing fills and
     /// resets the breaker: earlier runs' positions swing with the run's fast market and can trip
@@ -270,6 +280,14 @@ final class Validator: @unchecked Sendable {
                 print(String(format: "performance-validator: flattened %@ (%.1f s)%@", holding.joined(separator: ", "), Date().timeIntervalSince(started),
                              open == 0 ? "" : "; \(open) position(s) still open after 30 s"))
             }
+        }
+        if !options.keepAccounts {
+            let started = Date()
+            let r = try client.postJSON(endpoints.gateway + "/api/v1/accounts/restart",
+                                        DayReset(accounts: options.accounts, reason: "performance validator \(runId): fresh accounts"), headers: headers)
+            guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/accounts/restart answered \(r.status): \(r.text.prefix(300))") }
+            print(String(format: "performance-validator: restarted %@ as fresh challenges (POST /api/v1/accounts/restart, %.1f s)",
+                         options.accounts == nil ? "every account" : accounts.joined(separator: ", "), Date().timeIntervalSince(started)))
         }
         let r = try client.postJSON(endpoints.gateway + "/api/v1/day/reset", DayReset(accounts: options.accounts, reason: "performance validator \(runId)"),
                                     headers: headers)

@@ -27,8 +27,11 @@ and measures from the orders' hops in the trading database and from every servic
   database         tmt_db_query_duration_seconds of every service over the run (average, p99 estimate)
   resources        every service's resident memory at the end, CPU over the run (process_* metrics)
 
-Before the load (with TMT_API_TOKEN) it starts a new staging day (POST /api/v1/day/reset): the
-run's hundreds of orders would otherwise meet the daily loss limits earlier runs used up.
+Before the load (with TMT_API_TOKEN) it restarts the accounts as fresh challenges (POST
+/api/v1/accounts/restart: initial balance, no positions, no working orders) and starts a new
+staging day (POST /api/v1/day/reset): the run's hundreds of orders in a fast market would
+otherwise meet what earlier runs left (a challenge failed on its maximum loss, tripped drawdown
+breakers, daily limits used up), and two runs would not be comparable.
 Orders that anti-correlation staggered (a deliberate delay of seconds) and the orders of the
 first --warmup seconds are counted but left out of the latency figures. The stack's human-behavior must run with HUMAN_DELAY_SCALE=0, or the
 validator refuses (its /metrics tmt_human_delay_scale).
@@ -55,10 +58,12 @@ Options:
   --market-time WHEN       now, weekday (default) or an ISO 8601 instant (see tmt-integration-tester)
   --seed N                 seed of the simulated market (default 42)
   --accounts A,B,…         the accounts the synthetic signals go to (default every account; the
-                           new staging day the run starts with is for these)
+                           restart and new staging day the run starts with are for these)
   --json FILE              write the figures as JSON
   --report-dir DIR         write DIR/performance-report.xml (JUnit, one case per SLA) and .json
-  --flatten                first close the accounts' open positions at the market (POST
+  --keep-accounts          do not restart the accounts (only the new day): measure the stack as
+                           earlier runs left it
+  --flatten                with --keep-accounts: first close the accounts' open positions at the market (POST
                            /api/v1/breaker/flatten per account holding any, then reset its
                            breaker): earlier runs' positions swing with the run's fast market and
                            can trip the drawdown limits. Closing every account at once makes their

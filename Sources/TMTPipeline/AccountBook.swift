@@ -44,7 +44,13 @@ public final class AccountBook: Sendable {
     private func apply(_ message: KafkaMessage) throws {
         if message.topic == Topic.accountsUpdates.name {
             let account = try KafkaConsumer.decodeEnvelope(Account.self, from: message).payload
-            accounts.withLock { $0[account.id] = account }
+            let restarted = accounts.withLock { all -> Bool in
+                defer { all[account.id] = account }
+                return account.epoch > (all[account.id]?.epoch ?? account.epoch)
+            }
+            // A restarted account (higher epoch) holds nothing of its previous challenge; the
+            // engine's flat position updates that follow say the same for each instrument.
+            if restarted { positions.withLock { $0[account.id] = nil } }
             return
         }
         let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload

@@ -242,6 +242,15 @@ public enum TradingSchema {
             PRIMARY KEY (command_id, agent, instance)
         );
         """),
+        // `account.restart`: an account starts again from its initial balance as a new challenge
+        // (epoch + 1). Its fills keep the epoch they were booked in, so figures replayed from the
+        // fills (closed trades, analytics) take only the current challenge's.
+        PostgresMigration(version: 7, name: "account_epochs", sql: """
+        ALTER TABLE accounts ADD COLUMN epoch integer NOT NULL DEFAULT 0 CHECK (epoch >= 0);
+        ALTER TABLE accounts ADD COLUMN restarted_at timestamptz;
+        ALTER TABLE fills ADD COLUMN account_epoch integer NOT NULL DEFAULT 0;
+        CREATE INDEX fills_account_epoch ON fills (account_id, account_epoch);
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

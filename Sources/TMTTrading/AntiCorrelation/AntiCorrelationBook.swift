@@ -25,6 +25,8 @@ public struct AntiCorrelationBook: Sendable, Equatable {
         public var pending: [String: PendingOrder] = [:]
         /// Equity series per window name.
         public var series: [String: RollingSeries]
+        /// The account's challenge (`Account.epoch`) all of the above belongs to.
+        public var epoch: Int = 0
     }
 
     /// The windows the series are shaped for.
@@ -45,6 +47,23 @@ public struct AntiCorrelationBook: Sendable, Equatable {
         if accounts[accountId] == nil {
             accounts[accountId] = AccountState(series: Dictionary(uniqueKeysWithValues: windows.map { ($0.name, $0.makeSeries()) }))
         }
+    }
+
+    /// The challenge (`Account.epoch`) the book's state of the account belongs to; nil when unknown.
+    public func epoch(of accountId: String) -> Int? { accounts[accountId]?.epoch }
+
+    /// An account's epoch as an update carries it. A higher one than the book's means the
+    /// account was restarted (`account.restart`): its positions, pending orders and equity
+    /// series start again empty — the jump back to the initial balance is not a return, and
+    /// nothing of the previous challenge is exposure any more. Returns whether it restarted.
+    @discardableResult
+    public mutating func observe(epoch: Int, accountId: String) -> Bool {
+        register(accountId: accountId)
+        guard let current = accounts[accountId]?.epoch, epoch > current else { return false }
+        var fresh = AccountState(series: Dictionary(uniqueKeysWithValues: windows.map { ($0.name, $0.makeSeries()) }))
+        fresh.epoch = epoch
+        accounts[accountId] = fresh
+        return true
     }
 
     /// Replaces the account's position in the instrument (netted, signed lots).

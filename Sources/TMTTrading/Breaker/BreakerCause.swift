@@ -23,6 +23,9 @@ public enum BreakerCause: String, Codable, Sendable, CaseIterable, CodingKeyRepr
     case manualReset = "manual-reset"
     /// An operator started a new staging trading day (`staging.commands` day reset).
     case dayReset = "day-reset"
+    /// An operator restarted the account as a fresh challenge (`staging.commands` account
+    /// restart, seen as a higher `Account.epoch`).
+    case accountRestart = "account-restart"
     /// An operator ordered flatten-all; the breaker is tripped so nothing new opens.
     case flattenAll = "flatten-all"
     /// The recovery timeout elapsed (tripped → half-open).

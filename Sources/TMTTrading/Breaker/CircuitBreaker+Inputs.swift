@@ -7,11 +7,21 @@ extension CircuitBreaker {
     /// An `accounts.updates` message: re-measures the account's daily drawdown and, once every
     /// reporting account has figures, the system drawdown. The first update of an account since
     /// start or restore confirms its breaker's state.
+    ///
+    /// A higher `epoch` than the figures held means the account was restarted as a fresh
+    /// challenge (`account.restart`): the drawdown baseline an operator accepted goes, and an
+    /// account breaker the daily drawdown tripped (tripped, or half-open) is reset — the loss it
+    /// measured belonged to the previous challenge. A manual trip stays. An update with a lower
+    /// epoch than held is from before the restart and ignored.
     public mutating func apply(account: Account) -> [BreakerEvent] {
         let now = self.now
-        accountFigures[account.id] = AccountFigures(equity: account.equity, dailyPnL: account.dailyPnL, currency: account.currency)
+        let held = accountFigures[account.id]?.epoch
+        if let held, account.epoch < held { return [] }
+        accountFigures[account.id] = AccountFigures(equity: account.equity, dailyPnL: account.dailyPnL, currency: account.currency,
+                                                    epoch: account.epoch)
         reportingAccounts.insert(account.id)
         var events = advanceTimer(.account(account.id), now: now) + advanceTimer(.system, now: now)
+        if let held, account.epoch > held { events += restart(account, from: held, now: now) }
         events += observeAccountDrawdown(account.id, now: now)
         events += observeSystemDrawdown(now: now)
         return events
@@ -30,6 +40,22 @@ extension CircuitBreaker {
         }
         return events
     }
+
+    /// The account's breaker and baseline after a restart (see `apply(account:)`).
+    private mutating func restart(_ account: Account, from epoch: Int, now: Int64) -> [BreakerEvent] {
+        accountBaselines[account.id] = nil
+        let key = BreakerKey.account(account.id)
+        guard let b = breakers[key], !b.manual, b.state == .tripped || b.state == .halfOpen else { return [] }
+        let detail = "account \(account.id) restarted as a fresh challenge (epoch \(epoch) → \(account.epoch)) at balance "
+            + BreakerFormat.money(account.balance)
+        let reason = BreakerReason(cause: .accountRestart, detail: detail, figures: ["epoch": String(account.epoch),
+                                                                                     "balance": BreakerFormat.exact(account.balance)])
+        return [breakers[key]!.reset(reason, at: now)]
+    }
+
+    /// The challenge (`Account.epoch`) the breaker's figures of the account are from; nil
+    /// before its first update.
+    public func accountEpoch(_ id: String) -> Int? { accountFigures[id]?.epoch }
 
     mutating func observeAccountDrawdown(_ id: String, now: Int64) -> [BreakerEvent] {
         guard let f = accountFigures[id] else { return [] }

@@ -16,22 +16,27 @@ public struct ComplianceDayStart: Sendable, Equatable {
     public var balance: Decimal
     /// Equity (balance + open P&L) at the start of the day, account currency.
     public var equity: Decimal
+    /// The account's challenge (`Account.epoch`) the baseline was taken in.
+    public var epoch: Int
 
-    public init(day: FirmTradingDay, balance: Decimal, equity: Decimal) {
+    public init(day: FirmTradingDay, balance: Decimal, equity: Decimal, epoch: Int = 0) {
         self.day = day
         self.balance = balance
         self.equity = equity
+        self.epoch = epoch
     }
 
     /// A baseline for the firm day containing `instant`, taken from `account` as it is now.
     public static func fresh(at instant: Date, rules: FirmRules, account: Account) -> ComplianceDayStart {
-        ComplianceDayStart(day: rules.tradingDay(containing: instant), balance: account.balance, equity: account.equity)
+        ComplianceDayStart(day: rules.tradingDay(containing: instant), balance: account.balance, equity: account.equity,
+                           epoch: account.epoch)
     }
 
     /// The baseline to use at `instant`: this one while its day still runs (or lies ahead, e.g.
-    /// a clock corrected backwards), otherwise a fresh one from `account`.
+    /// a clock corrected backwards) in the same challenge, otherwise a fresh one from `account`
+    /// (a restarted account, with a higher epoch, starts its day at its initial balance).
     public func current(at instant: Date, rules: FirmRules, account: Account) -> ComplianceDayStart {
-        instant >= day.end ? .fresh(at: instant, rules: rules, account: account) : self
+        instant >= day.end || account.epoch != epoch ? .fresh(at: instant, rules: rules, account: account) : self
     }
 
     /// Whether this baseline is from a day that has ended by `instant`.

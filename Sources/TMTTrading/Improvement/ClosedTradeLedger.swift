@@ -38,10 +38,14 @@ public struct ClosedTradeLedger: Sendable {
         public var pattern: String?
         /// The experiment tag of that signal (`evidence["experiment"]`), nil for a baseline signal.
         public var experiment: String?
+        /// The account's challenge (`Account.epoch`) the fill was booked in: positions are
+        /// replayed per challenge, so one left open when the account was restarted (dropped
+        /// without a fill) never pairs with the next challenge's fills.
+        public var accountEpoch: Int
 
         public init(id: String, orderId: String, accountId: String, instrument: String, side: Side, quantity: Decimal,
                     price: Decimal, commission: Decimal, realizedPnL: Decimal, time: Int64, pattern: String?,
-                    experiment: String? = nil) {
+                    experiment: String? = nil, accountEpoch: Int = 0) {
             self.id = id
             self.orderId = orderId
             self.accountId = accountId
@@ -54,6 +58,7 @@ public struct ClosedTradeLedger: Sendable {
             self.time = time
             self.pattern = pattern
             self.experiment = experiment
+            self.accountEpoch = accountEpoch
         }
     }
 
@@ -112,7 +117,7 @@ public struct ClosedTradeLedger: Sendable {
         var books: [String: Open] = [:]
         var trades: [ClosedTrade] = []
         for f in fills.sorted(by: Self.replayOrder) where f.quantity > 0 {
-            let key = "\(f.accountId)\u{0}\(f.instrument)"
+            let key = "\(f.accountId)\u{0}\(f.accountEpoch)\u{0}\(f.instrument)"
             var p = books[key] ?? Open()
             let contract = instruments[f.instrument]?.contractSize ?? 1
             let signedFill = f.side.sign * f.quantity

@@ -215,7 +215,9 @@ extension PipelineEndToEndTests {
         XCTAssertEqual(try audit.decode(String.self, column: "result"), "ok")
         let command = try audit.decode(String.self, column: "id")
         let acks = try pool.query("SELECT agent, detail FROM staging_command_acks WHERE command_id = $1 ORDER BY agent", [command])
-        XCTAssertEqual(try acks.map { try $0.decode(String.self, column: "agent") }, ["circuit-breaker", "compliance-engine", "execution-engine"])
+        // (Anti-correlation acknowledges it too, though it keeps nothing per day.)
+        XCTAssertEqual(try acks.map { try $0.decode(String.self, column: "agent") },
+                       ["anti-correlation", "circuit-breaker", "compliance-engine", "execution-engine"])
         for account in stack.accounts {
             let row = try XCTUnwrap(try pool.queryOne("SELECT balance, equity, daily_pnl FROM accounts WHERE id = $1", [account.id]))
             let balance = try row.decode(Decimal.self, column: "balance"), equity = try row.decode(Decimal.self, column: "equity")
@@ -224,5 +226,75 @@ extension PipelineEndToEndTests {
         }
         let execution = try acks.first { try $0.decode(String.self, column: "agent") == "execution-engine" }?.decode(String.self, column: "detail") ?? ""
         for account in stack.accounts { XCTAssertTrue(execution.contains(account.id), execution) }
+    }
+}
+
+extension PipelineEndToEndTests {
+    /// "Restart account" from the dashboard's breaker panel on `account` (one that traded and
+    /// holds positions): every agent keeping per-account state acknowledges, the row is the
+    /// initial balance again at epoch 1 with no positions or working orders, the fills stay, the
+    /// compliance engine's view has the fresh account, and the page shows the new challenge.
+    func restartFromDashboard(_ page: DevToolsPage, gateway: AgentProcess, stack: PipelineStack, pool: PostgresPool,
+                              account: (id: String, firm: String, initial: Decimal)) throws {
+        func count(_ sql: String) throws -> Int64 {
+            try pool.queryOne(sql, [account.id])?.decode(Int64.self, column: "n") ?? -1
+        }
+        let fillsBefore = try count("SELECT count(*)::bigint AS n FROM fills WHERE account_id = $1")
+        XCTAssertGreaterThan(fillsBefore, 0, "the restarted account should have traded")
+        let epochBefore = try XCTUnwrap(try pool.queryOne("SELECT epoch FROM accounts WHERE id = $1", [account.id])).decode(Int.self, column: "epoch")
+        let reason = "e2e restart \(stack.run)"
+        // Tier system: the dashboard refuses to restart every account, and sends nothing.
+        _ = try page.evaluate("""
+            window.__asked = []; window.confirm = (m) => { window.__asked.push(m); return true; };
+            document.querySelector('#token').value = '\(stack.gatewayToken)';
+            document.querySelector('#breaker-tier').value = 'system'; document.querySelector('#breaker-reason').value = '\(reason)';
+            document.querySelector('#breaker-form [data-action="restart"]').click(), true
+            """)
+        XCTAssertTrue(page.waitFor("document.querySelector('#breaker-result').dataset.status === 'error'", timeout: 5))
+        XCTAssertEqual(try page.evaluate("window.__asked.length") as? Double, 0)
+
+        _ = try page.evaluate("""
+            document.querySelector('#breaker-tier').value = 'account'; document.querySelector('#breaker-target').value = '\(account.id)';
+            document.querySelector('#breaker-form [data-action="restart"]').click(), true
+            """)
+        XCTAssertTrue(page.waitFor("document.querySelector('#breaker-result').dataset.status === '200'", timeout: 45),
+                      "the restart was not acknowledged: \((try? page.evaluate("document.querySelector('#breaker-result').textContent")) as? String ?? "-")\n\(stack.logs(1500))")
+        XCTAssertTrue((try page.evaluate("window.__asked.join('|')") as? String ?? "").contains("fresh challenge"))
+        let text = try page.evaluate("document.querySelector('#breaker-result').textContent") as? String ?? ""
+        let audit = try XCTUnwrap(try pool.queryOne("""
+            SELECT actor, result, target, detail->>'commandId' AS id FROM audit_log WHERE action = 'account.restart' AND detail->>'reason' = $1
+            """, [reason]))
+        XCTAssertEqual(try audit.decode(String.self, column: "result"), "ok")
+        XCTAssertEqual(try audit.decode(String.self, column: "target"), "accounts:\(account.id)")
+        let acks = try pool.query("SELECT agent, detail FROM staging_command_acks WHERE command_id = $1 ORDER BY agent",
+                                  [try audit.decode(String.self, column: "id")])
+        XCTAssertEqual(try acks.map { try $0.decode(String.self, column: "agent") },
+                       ["anti-correlation", "circuit-breaker", "compliance-engine", "execution-engine"], text)
+        for ack in acks { XCTAssertTrue(try ack.decode(String.self, column: "detail").contains("\(account.id)"), text) }
+
+        let row = try XCTUnwrap(try pool.queryOne("""
+            SELECT balance, equity, high_water_mark, daily_pnl, realized_pnl, commission, epoch, restarted_at FROM accounts WHERE id = $1
+            """, [account.id]))
+        for column in ["balance", "equity", "high_water_mark"] {
+            XCTAssertEqual(try row.decode(Decimal.self, column: column), account.initial, column)
+        }
+        for column in ["daily_pnl", "realized_pnl", "commission"] { XCTAssertEqual(try row.decode(Decimal.self, column: column), 0, column) }
+        XCTAssertEqual(try row.decode(Int.self, column: "epoch"), epochBefore + 1)
+        XCTAssertNotNil(try row.decode(Date?.self, column: "restarted_at"))
+        XCTAssertEqual(try count("SELECT count(*)::bigint AS n FROM positions WHERE account_id = $1"), 0)
+        XCTAssertEqual(try count("SELECT count(*)::bigint AS n FROM orders WHERE account_id = $1 AND working IS NOT NULL"), 0)
+        XCTAssertEqual(try count("SELECT count(*)::bigint AS n FROM fills WHERE account_id = $1"), fillsBefore, "the fills stay for the record")
+
+        // Compliance judges from the fresh account (its book had the new epoch before acknowledging).
+        let compliance = try XCTUnwrap(stack.first("compliance-engine"))
+        let seen = (try? JSONSerialization.jsonObject(with: Data(try HTTPClient(timeout: 10).get(compliance.base + "/api/v1/accounts").body)))
+            as? [[String: Any]] ?? []
+        let mine = try XCTUnwrap(seen.first { $0["id"] as? String == account.id })
+        XCTAssertEqual(mine["epoch"] as? Int, epochBefore + 1)
+        XCTAssertEqual((mine["balance"] as? NSNumber)?.doubleValue, Self.double(account.initial))
+        // The dashboard marks the account's new challenge (in the table of all accounts).
+        _ = try page.evaluate("(() => { const s = document.querySelector('#account-filter'); s.value = ''; s.dispatchEvent(new Event('change')); return true; })()")
+        XCTAssertTrue(page.waitFor("(document.querySelector('#accounts tr[data-account-id=\"\(account.id)\"] [data-field=epoch]') || {}).dataset?.value === '\(epochBefore + 1)'",
+                                   timeout: 15), "the dashboard does not show the restarted account's epoch")
     }
 }

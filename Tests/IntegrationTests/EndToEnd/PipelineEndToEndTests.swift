@@ -337,6 +337,10 @@ final class PipelineEndToEndTests: XCTestCase {
         }
         // Last (it restarts every account's daily P&L): a new trading day from the dashboard.
         if let browser { try newDayFromDashboard(browser.page, gateway: gateway, stack: stack, pool: pool) }
+        // Then the tripped account starts again as a fresh challenge.
+        if let browser, let account = stack.accounts.first(where: { $0.id == trip.account }) {
+            try restartFromDashboard(browser.page, gateway: gateway, stack: stack, pool: pool, account: account)
+        }
         for (spec, agent) in started { XCTAssertEqual(agent.terminate(), 0, "\(spec.service) did not stop cleanly:\n\(agent.log.suffix(2000))") }
         XCTAssertEqual(gateway.terminate(), 0, "the gateway did not stop cleanly:\n\(gateway.log.suffix(2000))")
     }

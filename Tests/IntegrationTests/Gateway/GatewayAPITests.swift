@@ -69,7 +69,7 @@ final class GatewayAPITests: XCTestCase {
         let actor = "unauth-\(UUID().uuidString.prefix(8).lowercased())"
         let body = #"{"tier":"system","reason":"should never be applied"}"#
         let routes = try GatewayTest.mutatingRoutes()
-        XCTAssertEqual(routes.count, 6, "\(routes)")
+        XCTAssertEqual(routes.count, 7, "\(routes)")
         for route in routes {
             for token in [nil, "wrong-\(GatewayTest.token)", GatewayTest.token + "x", ""] as [String?] {
                 let r = try GatewayTest.post(gateway, route, json: body, token: token, operator: actor)
@@ -82,7 +82,8 @@ final class GatewayAPITests: XCTestCase {
         let rows = try pool.query("SELECT action, result FROM audit_log WHERE actor = $1", [actor])
         XCTAssertEqual(rows.count, routes.count * 4)
         let actions = try rows.map { try $0.decode(String.self, column: "action") }
-        for action in ["breaker.trip", "breaker.reset", "breaker.flatten", "experiment.approve", "experiment.stop", "day.reset"] {
+        for action in ["breaker.trip", "breaker.reset", "breaker.flatten", "experiment.approve", "experiment.stop", "day.reset",
+                       "account.restart"] {
             XCTAssertEqual(actions.filter { $0 == action }.count, 4, "\(action) in \(actions)")
         }
         XCTAssertTrue(try rows.allSatisfy { try $0.decode(String.self, column: "result") == "refused: unauthorized" })
@@ -125,6 +126,45 @@ final class GatewayAPITests: XCTestCase {
         XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "result") },
                        ["refused: invalid_body", "refused: invalid_body", "refused: invalid_body", "refused: unknown_account",
                         "timeout"])
+        XCTAssertEqual(try rows.last?.decode(String.self, column: "target"), "accounts:\(account)")
+    }
+
+    /// An account restart: the same checks as a day reset (it shares the control), its own 504
+    /// code naming ACCOUNT_RESTART_AGENTS, and the command published carries the target epoch
+    /// (the account's epoch + 1), read here from the acknowledgement-less command on the topic.
+    func testAccountRestartValidatesAndTimesOutNamingTheSilentAgents() throws {
+        let gateway = try GatewayTest.start(["ACCOUNT_RESTART_TIMEOUT_SECONDS": "1", "ACCOUNT_RESTART_AGENTS": "execution-engine,anti-correlation"])
+        let actor = "restart-\(UUID().uuidString.prefix(8).lowercased())"
+        let route = "/api/v1/accounts/restart"
+        GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"accounts":["x"]}"#, operator: actor), 400, code: "invalid_body",
+                                mentions: "'reason'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"reason":"r","accounts":["no-such-\#(actor)"]}"#, operator: actor),
+                                404, code: "unknown_account", mentions: "no-such-\(actor)")
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let account = "restart-\(actor)"
+        try pool.execute("""
+            INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, high_water_mark, epoch)
+            VALUES ($1, 'ftmo-like', 'USD', 1000, 900, 900, 1000, 4)
+            """, [account])
+        defer { _ = try? pool.execute("DELETE FROM accounts WHERE id = $1", [account]) }
+        let timeout = try GatewayTest.post(gateway, route, json: #"{"reason":"nobody listens","accounts":["\#(account)"]}"#, operator: actor)
+        GatewayTest.assertError(timeout, 504, code: "account_restart_timeout", mentions: "anti-correlation, execution-engine")
+        // Nothing applied it: the row is as it was.
+        let row = try XCTUnwrap(try pool.queryOne("SELECT balance, epoch FROM accounts WHERE id = $1", [account]))
+        XCTAssertEqual(try row.decode(Decimal.self, column: "balance"), 900)
+        XCTAssertEqual(try row.decode(Int.self, column: "epoch"), 4)
+
+        let rows = try pool.query("SELECT action, target, result, detail->>'commandId' AS command_id FROM audit_log WHERE actor = $1 ORDER BY id", [actor])
+        let commandId = try XCTUnwrap(try rows.last?.decode(String?.self, column: "command_id"))
+        let published = try KafkaTestSupport.readAll(["staging.commands"], count: 1) { $0.valueString.contains(commandId) }
+        let command = try KafkaConsumer.decodeEnvelope(StagingCommand.self, from: try XCTUnwrap(published.first)).payload
+        XCTAssertEqual(command.action, .accountRestart)
+        XCTAssertEqual(command.accounts, [account])
+        XCTAssertEqual(command.epochs, [account: 5])
+        XCTAssertEqual(command.requestedBy, actor)
+        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "action") }, Array(repeating: "account.restart", count: 3))
+        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "result") }, ["refused: invalid_body", "refused: unknown_account", "timeout"])
         XCTAssertEqual(try rows.last?.decode(String.self, column: "target"), "accounts:\(account)")
     }
 

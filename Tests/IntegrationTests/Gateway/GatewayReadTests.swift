@@ -105,7 +105,7 @@ final class GatewayReadTests: XCTestCase {
         let mine = try XCTUnwrap((accounts["items"] as? [[String: Any]])?.first { $0["id"] as? String == account })
         // Written by hand (JSONWriter) for speed: every member of the Encodable view is there
         // (`tradingDay` is NULL in this row and left out, as JSONEncoder leaves nil out).
-        XCTAssertEqual(Set(mine.keys), ["balance", "commission", "currency", "dailyLoss", "dailyPnl", "drawdownPercent", "equity", "firm",
+        XCTAssertEqual(Set(mine.keys), ["balance", "commission", "currency", "dailyLoss", "dailyPnl", "drawdownPercent", "epoch", "equity", "firm",
                                         "firmName", "highWaterMark", "id", "initialBalance", "maxLoss", "openPnl", "realizedPnl",
                                         "updatedAt"])
         XCTAssertEqual(mine["balance"] as? Double, 96000)

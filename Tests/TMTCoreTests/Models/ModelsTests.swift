@@ -84,4 +84,34 @@ final class ModelsTests: XCTestCase {
         a.equity = 99_000
         XCTAssertEqual(a.drawdownPercent, 10)
     }
+
+    /// `epoch` (restarts) round-trips, is 0 in JSON from before restarts existed, and may not be negative.
+    func testAccountEpochDecoding() throws {
+        var a = Account(id: "a", firm: "ftmo", initialBalance: 100_000)
+        a.epoch = 2
+        let data = try JSONEncoder().encode(a)
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"epoch\":2"))
+        XCTAssertEqual(try JSONDecoder().decode(Account.self, from: data), a)
+        let old = #"{"id":"a","firm":"ftmo","currency":"USD","initialBalance":100000,"balance":99000,"equity":98000,"dailyPnL":-2000,"highWaterMark":100000}"#
+        let decoded = try JSONDecoder().decode(Account.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded.epoch, 0)
+        XCTAssertEqual(decoded.equity, 98_000)
+        let negative = old.replacingOccurrences(of: "}", with: #","epoch":-1}"#)
+        XCTAssertThrowsError(try JSONDecoder().decode(Account.self, from: Data(negative.utf8))) {
+            XCTAssertTrue("\($0)".contains("epoch"), "\($0)")
+        }
+    }
+
+    /// A staging command's `epochs` (account restart targets) round-trip and default to empty.
+    func testStagingCommandEpochs() throws {
+        let c = StagingCommand(id: "c1", action: .accountRestart, accounts: ["a"], reason: "r", requestedBy: "ops", issuedAt: 5,
+                               epochs: ["a": 3])
+        let data = try JSONEncoder().encode(c)
+        XCTAssertEqual(try JSONDecoder().decode(StagingCommand.self, from: data), c)
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains(#""action":"account.restart""#))
+        let old = #"{"id":"c0","action":"day.reset","accounts":[],"reason":"r","operator":"ops","issuedAt":1}"#
+        let decoded = try JSONDecoder().decode(StagingCommand.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded.epochs, [:])
+        XCTAssertEqual(decoded.requestedBy, "ops")
+    }
 }

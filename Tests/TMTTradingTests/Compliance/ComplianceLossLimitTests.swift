@@ -321,4 +321,18 @@ final class ComplianceLossLimitTests: XCTestCase {
         XCTAssertEqual(rolled.equity, 96500)
         XCTAssertEqual(rolled.day.label, "2026-11-26")
     }
+
+    /// A restarted account (higher epoch) takes a fresh baseline at once, mid-day: its daily loss
+    /// is measured from the initial balance it starts again with, not from the previous
+    /// challenge's start of day.
+    func testARestartedAccountTakesAFreshBaselineMidDay() {
+        let noon = F.utc("2026-11-25 12:00:00")
+        let day = F.ftmo.tradingDay(containing: noon)
+        let start = ComplianceDayStart(day: day, balance: 92_000, equity: 91_500)
+        var restarted = F.account(F.ftmo, initial: "100000", balance: "100000", equity: "100000")
+        restarted.epoch = 1
+        let fresh = start.current(at: noon, rules: F.ftmo, account: restarted)
+        XCTAssertEqual(fresh, ComplianceDayStart(day: day, balance: 100_000, equity: 100_000, epoch: 1))
+        XCTAssertEqual(fresh.current(at: noon, rules: F.ftmo, account: restarted), fresh, "same epoch, same day: kept")
+    }
 }

@@ -15,6 +15,32 @@ final class ClosedTradeLedgerTests: XCTestCase {
                                      time: t0 + minute * 60_000_000, pattern: pattern)
     }
 
+    /// A position left open when its account was restarted (dropped without a fill) never pairs
+    /// with the next challenge's fills: the new challenge's buy and sell are one trade of their own.
+    func testAPositionOpenAtARestartDoesNotPairWithTheNextChallengesFills() {
+        var opened = fill("sig-1:acc-1#1", order: "sig-1:acc-1", .buy, "1", at: "1.10000", commission: "3.5", minute: 1, pattern: "spring")
+        opened.accountEpoch = 0
+        var sold = fill("sig-2:acc-1#1", order: "sig-2:acc-1", .sell, "1", at: "1.09000", commission: "3.5", minute: 5, pattern: "upthrust")
+        sold.accountEpoch = 1
+        var bought = fill("sig-3:acc-1#1", order: "sig-3:acc-1", .buy, "1", at: "1.08900", commission: "3.5", pnl: "100", minute: 7,
+                          pattern: "spring")
+        bought.accountEpoch = 1
+        let replay = ClosedTradeLedger().replay([opened, sold, bought])
+        XCTAssertEqual(replay.trades.count, 1)
+        let t = replay.trades[0]
+        XCTAssertEqual(t.pattern, "upthrust")
+        XCTAssertEqual(t.side, .sell)
+        XCTAssertEqual(t.entryPrice, Decimal(string: "1.09"))
+        XCTAssertEqual(t.exitPrice, Decimal(string: "1.089"))
+        XCTAssertEqual(t.netPnL, 93)
+        XCTAssertEqual(replay.openCommission, Decimal(string: "3.5"), "the dropped position's opening commission is charged to no trade")
+
+        // The same fills in one challenge: the sell closes the first buy instead.
+        let single = ClosedTradeLedger().trades(from: [opened, sold, bought].map { var f = $0; f.accountEpoch = 0; return f })
+        XCTAssertEqual(single.first?.pattern, "spring")
+        XCTAssertEqual(single.first?.exitPrice, Decimal(string: "1.09"))
+    }
+
     func testOpenThenStopLossCloseIsOneTradeWithTheOpeningSignalsPatternAndBothCommissions() {
         let fills = [
             // Given out of order: the ledger replays by time.

@@ -2,11 +2,18 @@ import Foundation
 import TMTCore
 import TMTPipeline
 
-/// `POST /api/v1/day/reset`: a new staging trading day now, for some accounts or all. The
-/// command goes on `staging.commands`; the answer lists what each agent that keeps per-day state
-/// (execution, compliance, circuit breaker by default; `DAY_RESET_AGENTS`) did, from their
-/// `staging_command_acks` rows. Every attempt leaves an `audit_log` row.
-struct DayResetControl: Sendable {
+/// An operator's `staging.commands` command for some accounts or all:
+/// - `POST /api/v1/day/reset` (`day.reset`): a new staging trading day now; acknowledged by the
+///   agents that keep per-day state (execution, compliance, circuit breaker by default;
+///   `DAY_RESET_AGENTS`).
+/// - `POST /api/v1/accounts/restart` (`account.restart`): the accounts start again as fresh
+///   challenges (initial balance, no positions, epoch + 1); acknowledged by the agents that keep
+///   per-account state (execution, compliance, circuit breaker, anti-correlation by default;
+///   `ACCOUNT_RESTART_AGENTS`). The command carries each account's target epoch, read here.
+/// The answer lists what each agent did, from their `staging_command_acks` rows. Every attempt
+/// leaves an `audit_log` row named after the action.
+struct StagingCommandControl: Sendable {
+    let action: StagingCommand.Action
     let producer: KafkaProducer
     let acks: StagingCommandStore
     let audit: AuditLog
@@ -16,7 +23,7 @@ struct DayResetControl: Sendable {
     let logger: Logger
 
     struct Body: Decodable {
-        /// Accounts to reset; absent or empty: every account.
+        /// The accounts in scope; absent or empty: every account.
         var accounts: [String]?
         var reason: String?
         var `operator`: String?
@@ -34,7 +41,7 @@ struct DayResetControl: Sendable {
     }
 
     func handle(_ request: HTTPRequest) throws -> HTTPResponse {
-        let name = "day.reset"
+        let name = action.rawValue
         var actor = BearerToken.operatorHeader(request) ?? "anonymous"
         var target = "-"
         var detail: [String: String] = ["remote": request.remoteAddress]
@@ -49,19 +56,19 @@ struct DayResetControl: Sendable {
             let result = try execute(command)
             detail["agents"] = result.acknowledgements.map { "\($0.agent)@\($0.instance)" }.joined(separator: ",")
             audit.record(actor: actor, action: name, target: target, result: "ok", detail: detail)
-            logger.notice("day reset", traceId: "cmd-\(command.id)", ["target": target, "by": actor,
-                                                                       "acknowledged": String(result.acknowledgements.count)])
+            logger.notice("staging command answered", traceId: "cmd-\(command.id)", ["action": name, "target": target, "by": actor,
+                                                                                         "acknowledged": String(result.acknowledgements.count)])
             return try .json(result)
         } catch let e as HTTPError {
             detail["error"] = e.message
             audit.record(actor: actor, action: name, target: target, result: e.status.code == 504 ? "timeout" : "refused: \(e.code)",
                          detail: detail)
-            logger.warning("day reset refused", ["target": target, "by": actor, "code": e.code])
+            logger.warning("staging command refused", ["action": name, "target": target, "by": actor, "code": e.code])
             throw e
         } catch {
             detail["error"] = "\(error)"
             audit.record(actor: actor, action: name, target: target, result: "failed", detail: detail)
-            logger.error("day reset failed", ["target": target, "by": actor, "error": "\(error)"])
+            logger.error("staging command failed", ["action": name, "target": target, "by": actor, "error": "\(error)"])
             throw error
         }
     }
@@ -76,15 +83,17 @@ struct DayResetControl: Sendable {
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !reason.isEmpty else { throw HTTPError.badRequest("missing field 'reason'", code: "invalid_body") }
         guard reason.count <= 500 else { throw HTTPError.badRequest("field 'reason' must be at most 500 characters", code: "invalid_body") }
-        if !accounts.isEmpty {
-            let known = Set(try acks.pool.query("SELECT id FROM accounts WHERE id = ANY($1)", [accounts]).map { try $0.decode(String.self, column: "id") })
-            let missing = accounts.filter { !known.contains($0) }
-            guard missing.isEmpty else {
-                throw HTTPError(.notFound, code: "unknown_account", message: "unknown account\(missing.count == 1 ? "" : "s"): \(missing.joined(separator: ", "))")
-            }
+        let rows = accounts.isEmpty ? try acks.pool.query("SELECT id, epoch FROM accounts")
+            : try acks.pool.query("SELECT id, epoch FROM accounts WHERE id = ANY($1)", [accounts])
+        var epochs: [String: Int] = [:]
+        for row in rows { epochs[try row.decode(String.self, column: "id")] = try row.decode(Int.self, column: "epoch") + 1 }
+        let missing = accounts.filter { epochs[$0] == nil }
+        guard missing.isEmpty else {
+            throw HTTPError(.notFound, code: "unknown_account", message: "unknown account\(missing.count == 1 ? "" : "s"): \(missing.joined(separator: ", "))")
         }
-        return StagingCommand(id: "api-\(UUID().uuidString.lowercased())", action: .dayReset, accounts: Array(Set(accounts)).sorted(),
-                              reason: reason, requestedBy: who, issuedAt: HopClock.nowMicros())
+        return StagingCommand(id: "api-\(UUID().uuidString.lowercased())", action: action, accounts: Array(Set(accounts)).sorted(),
+                              reason: reason, requestedBy: who, issuedAt: HopClock.nowMicros(),
+                              epochs: action == .accountRestart ? epochs : [:])
     }
 
     /// Publishes `command` and waits until every agent in `agents` has acknowledged it.
@@ -106,7 +115,7 @@ struct DayResetControl: Sendable {
                               operator: command.requestedBy, reason: command.reason, acknowledgements: acknowledged)
             }
             if Date() >= deadline {
-                throw HTTPError(.gatewayTimeout, code: "day_reset_timeout",
+                throw HTTPError(.gatewayTimeout, code: action.rawValue.replacingOccurrences(of: ".", with: "_") + "_timeout",
                                 message: "not acknowledged within \(timeout) s by \(missing.sorted().joined(separator: ", "))"
                                     + (acknowledged.isEmpty ? "" : " (applied by \(Set(acknowledged.map(\.agent)).sorted().joined(separator: ", ")))"))
             }
