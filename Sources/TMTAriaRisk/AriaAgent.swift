@@ -36,7 +36,9 @@ final class AriaAgent: Sendable {
         let market = try runtime.openMarketDatabase(env)
         let accountStore = AccountStore(pool: trading)
         try accountStore.ensure(firms.accounts.map { $0.makeAccount() })
-        let bars = BarStore(pool: market)
+        // Each signal needs the last 300 bars of its instruments: read in full once, then only
+        // the newest (reading and decoding all of them was most of ARIA's time per signal).
+        let bars = BarHistory(store: BarStore(pool: market), timeframeSeconds: 60, limit: Self.barsNeeded)
         let orders = OrderStore(pool: trading)
 
         let (kafka, producer) = try runtime.openKafka(env)
@@ -63,7 +65,7 @@ final class AriaAgent: Sendable {
 
     /// One signal: an order (or a recorded skip) per staging account; stored, then the sized
     /// orders published and acknowledged before the signal's offset may be committed.
-    private func handle(_ envelope: Envelope<Signal>, quotes: MarketView, book: AccountBook, bars: BarStore,
+    private func handle(_ envelope: Envelope<Signal>, quotes: MarketView, book: AccountBook, bars: BarHistory,
                         store: OrderStore, producer: KafkaProducer) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
@@ -73,8 +75,7 @@ final class AriaAgent: Sendable {
         for account in firms.accounts { for p in book.openPositions(account.id) { instruments.insert(p.position.instrument) } }
         // As of the signal (its bar closes at createdAt): market time, not the newest rows stored;
         // every instrument in one round trip.
-        let history = try bars.recent(instruments: instruments.sorted(), timeframeSeconds: 60, limit: Self.barsNeeded,
-                                      beforeMicros: signal.createdAt)
+        let history = try bars.recent(instruments: instruments.sorted(), beforeMicros: signal.createdAt)
         let snapshot = RiskMarketSnapshot(converter: quotes.converter(), bars: history)
         let barsRead = Monotonic.nanos()
 

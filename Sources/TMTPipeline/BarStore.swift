@@ -81,7 +81,10 @@ public struct BarStore: Sendable {
                   Date(timeIntervalSince1970: Double(beforeMicros) / 1e6)], prepared: true))
     }
 
-    private func decode(_ rows: [PostgresRow]) throws -> [Bar] {
+    private func decode(_ rows: [PostgresRow]) throws -> [Bar] { try decodeBars(rows) }
+
+    /// Rows in newest-first order, as bars oldest first.
+    func decodeBars(_ rows: [PostgresRow]) throws -> [Bar] {
         try rows.reversed().map { r in
             Bar(instrument: try r.decode(String.self, column: "instrument"),
                 timeframeSeconds: try r.decode(Int.self, column: "timeframe_seconds"),

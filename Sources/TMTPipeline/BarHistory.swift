@@ -1,0 +1,122 @@
+import Foundation
+import TMTCore
+
+/// The `limit` most recent bars of several instruments before a moving moment, for a consumer
+/// that asks again and again with a later moment each time (ARIA: each signal's history, 300 bars
+/// of every instrument involved). The first request for an instrument reads its bars in full;
+/// later ones read only the bars from `overlap` bars before the previous moment on, and merge
+/// them over the cached ones (a re-read bar replaces its cached copy).
+///
+/// Why the overlap: a bar is stored when its instrument's next tick closes it, so the bars just
+/// before a moment may be stored after a read at that moment; re-reading the last `overlap` bars
+/// catches them (and a bar rewritten there). A bar written further back after it was read — a
+/// replay rewriting old history — is seen at the next full read, at most `refreshSeconds` later.
+/// A moment earlier than the cached one (a replay going back) reads in full.
+///
+/// The answer equals `BarStore.recent(instruments:…)` at the same moment whenever no bar older
+/// than the overlap changed since the last full read (`BarHistoryTests` holds the two equal).
+public final class BarHistory: Sendable {
+    public let store: BarStore
+    public let timeframeSeconds: Int
+    public let limit: Int
+    public let overlap: Int
+    public let refreshSeconds: Double
+
+    private struct Entry: Sendable {
+        /// Oldest first, every bar starting before `before`; at most `limit`.
+        var bars: [Bar]
+        /// The moment of the last read (µs, exclusive bound of `bars`).
+        var before: Int64
+        /// When it was last read in full (monotonic ns).
+        var fullAt: UInt64
+    }
+
+    /// How the requests were answered, for the tests and the logs.
+    public struct Reads: Sendable, Equatable {
+        /// Requests with at least one instrument read in full.
+        public var full: Int
+        /// Requests with at least one instrument read from its last moment on.
+        public var incremental: Int
+
+        public init(full: Int = 0, incremental: Int = 0) {
+            self.full = full
+            self.incremental = incremental
+        }
+    }
+
+    private let entries = Locked<[String: Entry]>([:])
+    private let counts = Locked(Reads())
+
+    public init(store: BarStore, timeframeSeconds: Int, limit: Int, overlap: Int = 10, refreshSeconds: Double = 60) {
+        precondition(limit > 0 && overlap > 0 && refreshSeconds > 0)
+        self.store = store
+        self.timeframeSeconds = timeframeSeconds
+        self.limit = limit
+        self.overlap = overlap
+        self.refreshSeconds = refreshSeconds
+    }
+
+    public var reads: Reads { counts.withLock { $0 } }
+
+    /// The `limit` bars of each instrument that start before `beforeMicros`, oldest first; every
+    /// instrument asked for has an entry (empty without bars). At most two round trips: one for
+    /// the instruments read in full, one for the rest.
+    public func recent(instruments: [String], beforeMicros: Int64) throws -> [String: [Bar]] {
+        let now = Monotonic.nanos()
+        let refreshNanos = UInt64(refreshSeconds * 1e9)
+        let overlapMicros = Int64(overlap) * Int64(timeframeSeconds) * 1_000_000
+        var full: [String] = [], since: [String: Int64] = [:]
+        entries.withLock { cached in
+            for instrument in Set(instruments) {
+                if let e = cached[instrument], e.before <= beforeMicros, now &- e.fullAt < refreshNanos {
+                    since[instrument] = e.before - overlapMicros
+                } else {
+                    full.append(instrument)
+                }
+            }
+        }
+        let fresh = try store.recent(instruments: full.sorted(), timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
+        let delta = try store.since(since, timeframeSeconds: timeframeSeconds, beforeMicros: beforeMicros)
+        counts.withLock { c in
+            c.full += full.isEmpty ? 0 : 1
+            c.incremental += since.isEmpty ? 0 : 1
+        }
+        return entries.withLock { cached in
+            for (instrument, bars) in fresh { cached[instrument] = Entry(bars: bars, before: beforeMicros, fullAt: now) }
+            for (instrument, from) in since {
+                guard var e = cached[instrument] else { continue }
+                var bars = e.bars.filter { $0.start < from }
+                bars.append(contentsOf: delta[instrument] ?? [])
+                if bars.count > limit { bars.removeFirst(bars.count - limit) }
+                e.bars = bars
+                e.before = beforeMicros
+                cached[instrument] = e
+            }
+            return Dictionary(uniqueKeysWithValues: instruments.map { ($0, cached[$0]?.bars ?? []) })
+        }
+    }
+}
+
+extension BarStore {
+    /// For each instrument, the bars that start in [its `since` µs, `beforeMicros`), oldest
+    /// first, in one round trip (the bounds as exact µs arithmetic, not floating-point seconds).
+    public func since(_ since: [String: Int64], timeframeSeconds: Int, beforeMicros: Int64) throws -> [String: [Bar]] {
+        guard !since.isEmpty else { return [:] }
+        let instruments = since.keys.sorted()
+        let rows = try pool.query("""
+            SELECT b.instrument, b.timeframe_seconds, b.start_time, b.open, b.high, b.low, b.close, b.volume, b.tick_count
+            FROM unnest($1::text[], $2::bigint[]) AS i(instrument, since)
+            CROSS JOIN LATERAL (
+                SELECT * FROM bars WHERE instrument = i.instrument AND timeframe_seconds = $3
+                    AND start_time >= timestamptz 'epoch' + i.since * interval '1 microsecond'
+                    AND start_time < timestamptz 'epoch' + $4::bigint * interval '1 microsecond'
+                ORDER BY start_time DESC) b
+            """, ["{" + instruments.joined(separator: ",") + "}", "{" + instruments.map { String(since[$0]!) }.joined(separator: ",") + "}",
+                  timeframeSeconds, beforeMicros], prepared: true)
+        var grouped: [String: [PostgresRow]] = [:]
+        for r in rows { grouped[try r.decode(String.self, column: "instrument"), default: []].append(r) }
+        var out: [String: [Bar]] = [:]
+        for (instrument, group) in grouped { out[instrument] = try decodeBars(group) }
+        return out
+    }
+}
