@@ -68,7 +68,8 @@ final class Gateway: Sendable {
                                          token: token, agents: settings.dayResetAgents, timeout: settings.dayResetTimeout, logger: log)
         accountRestart = StagingCommandControl(action: .accountRestart, producer: producer, acks: StagingCommandStore(pool: trading),
                                                audit: audit, token: token, agents: settings.accountRestartAgents,
-                                               timeout: settings.accountRestartTimeout, logger: log)
+                                               timeout: settings.accountRestartTimeout, logger: log,
+                                               everyAccount: compliance.accounts.map(\.id))
         agents = AgentOverview(agents: settings.agents, timeout: settings.probeTimeout)
 
         let timeout = settings.probeTimeout

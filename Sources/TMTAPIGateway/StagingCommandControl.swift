@@ -9,7 +9,9 @@ import TMTPipeline
 /// - `POST /api/v1/accounts/restart` (`account.restart`): the accounts start again as fresh
 ///   challenges (initial balance, no positions, epoch + 1); acknowledged by the agents that keep
 ///   per-account state (execution, compliance, circuit breaker, anti-correlation by default;
-///   `ACCOUNT_RESTART_AGENTS`). The command carries each account's target epoch, read here.
+///   `ACCOUNT_RESTART_AGENTS`). "Every account" is the configured staging accounts
+///   (COMPLIANCE_CONFIG), named in the command; it carries each account's target epoch, read
+///   here, and a deadline (the agents stop waiting for the new epoch when the gateway does).
 /// The answer lists what each agent did, from their `staging_command_acks` rows. Every attempt
 /// leaves an `audit_log` row named after the action.
 struct StagingCommandControl: Sendable {
@@ -21,6 +23,9 @@ struct StagingCommandControl: Sendable {
     let agents: [String]
     let timeout: Double
     let logger: Logger
+    /// What an empty `accounts` stands for, named in the command; nil: left empty ("every
+    /// account" as each agent knows them — the day reset).
+    var everyAccount: [String]? = nil
 
     struct Body: Decodable {
         /// The accounts in scope; absent or empty: every account.
@@ -83,17 +88,22 @@ struct StagingCommandControl: Sendable {
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !reason.isEmpty else { throw HTTPError.badRequest("missing field 'reason'", code: "invalid_body") }
         guard reason.count <= 500 else { throw HTTPError.badRequest("field 'reason' must be at most 500 characters", code: "invalid_body") }
-        let rows = accounts.isEmpty ? try acks.pool.query("SELECT id, epoch FROM accounts")
-            : try acks.pool.query("SELECT id, epoch FROM accounts WHERE id = ANY($1)", [accounts])
+        let named = accounts.isEmpty ? everyAccount ?? [] : accounts
         var epochs: [String: Int] = [:]
-        for row in rows { epochs[try row.decode(String.self, column: "id")] = try row.decode(Int.self, column: "epoch") + 1 }
-        let missing = accounts.filter { epochs[$0] == nil }
+        if !named.isEmpty {
+            for row in try acks.pool.query("SELECT id, epoch FROM accounts WHERE id = ANY($1)", [named]) {
+                epochs[try row.decode(String.self, column: "id")] = try row.decode(Int.self, column: "epoch") + 1
+            }
+        }
+        let missing = named.filter { epochs[$0] == nil }
         guard missing.isEmpty else {
             throw HTTPError(.notFound, code: "unknown_account", message: "unknown account\(missing.count == 1 ? "" : "s"): \(missing.joined(separator: ", "))")
         }
-        return StagingCommand(id: "api-\(UUID().uuidString.lowercased())", action: action, accounts: Array(Set(accounts)).sorted(),
-                              reason: reason, requestedBy: who, issuedAt: HopClock.nowMicros(),
-                              epochs: action == .accountRestart ? epochs : [:])
+        let issued = HopClock.nowMicros()
+        return StagingCommand(id: "api-\(UUID().uuidString.lowercased())", action: action, accounts: Array(Set(named)).sorted(),
+                              reason: reason, requestedBy: who, issuedAt: issued,
+                              epochs: action == .accountRestart ? epochs : [:],
+                              deadline: issued + Int64(timeout * 1_000_000))
     }
 
     /// Publishes `command` and waits until every agent in `agents` has acknowledged it.

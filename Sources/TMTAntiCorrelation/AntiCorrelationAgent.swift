@@ -117,9 +117,13 @@ final class AntiCorrelationAgent: Sendable {
         case Topic.accountsUpdates.name:
             let envelope = try KafkaConsumer.decodeEnvelope(Account.self, from: message)
             let account = envelope.payload
-            let restarted = book.withLock { b in
-                defer { b.record(equity: account.equity, accountId: account.id, at: envelope.createdAt) }
-                return b.observe(epoch: account.epoch, accountId: account.id)
+            let restarted = book.withLock { b -> Bool in
+                let restarted = b.observe(epoch: account.epoch, accountId: account.id)
+                // An update of an earlier challenge than the book's (from before the restart) is not recorded.
+                if account.epoch >= b.epoch(of: account.id) ?? 0 {
+                    b.record(equity: account.equity, accountId: account.id, at: envelope.createdAt)
+                }
+                return restarted
             }
             if restarted {
                 runtime.logger.notice("account restarted: its series, positions and pending orders start again", traceId: envelope.traceId,

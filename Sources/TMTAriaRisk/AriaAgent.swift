@@ -97,7 +97,8 @@ final class AriaAgent: Sendable {
                                     dailyLossLimit: rules.flatMap { r in dailyBase.map { $0 * r.dailyLossPercent / 100 } })
             let state = RiskAccountState(account: account, positions: book.openPositions(account.id).map(\.position), limits: limits)
             let result = sizer.size(signal: signal, for: state, market: snapshot)
-            if let order = result.order {
+            if var order = result.order {
+                order.accountEpoch = account.epoch
                 let out = envelope.derive(id: order.id, type: "order.proposed", source: runtime.options.service,
                                           receivedMicros: received, payload: order)
                 outgoing.append(out)

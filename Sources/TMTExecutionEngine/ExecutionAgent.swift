@@ -178,14 +178,22 @@ final class ExecutionAgent: Sendable {
         try state.withLock { s in
             if s.working[order.id] != nil { return }
             let ledger = try ledger(order.accountId, in: &s, pool: pool)
-            // An order whose signal arrived before its account was restarted was sized and
-            // checked against the previous challenge: it is cancelled, never worked.
+            // An order sized for an earlier challenge of its account (restarted since) was checked
+            // against an account that no longer exists: it is cancelled, never worked. Without
+            // the epoch (a producer that does not set it) its trail's start is compared with the
+            // restart time.
             let began = envelope.hops.first?.inMicros ?? envelope.createdAt
-            if let restarted = s.restartedAt[order.accountId], began < restarted {
+            let epoch = s.accounts[order.accountId]?.epoch ?? 0
+            var stale: String?
+            if let sized = order.accountEpoch {
+                if sized < epoch { stale = "it was sized for epoch \(sized), the account is at epoch \(epoch)" }
+            } else if let restarted = s.restartedAt[order.accountId], began < restarted {
+                stale = "it was restarted at \(Logger.timestamp(Self.date(restarted))), after this order's trail began at \(Logger.timestamp(Self.date(began)))"
+            }
+            if let stale {
                 var source = envelope
                 source.hops.append(Hop(agent: runtime.options.service, inMicros: wallReceived, outMicros: wallReceived))
-                let reason = "account \(order.accountId) was restarted at \(Logger.timestamp(Self.date(restarted))), after this order's trail began "
-                    + "at \(Logger.timestamp(Self.date(began))): it belongs to the previous challenge"
+                let reason = "account \(order.accountId) was restarted: \(stale); the order belongs to the previous challenge"
                 try record(engine.cancel(working, reason: reason, now: received, ledger: ledger), source: source, in: &s, pool: pool,
                            producer: producer)
                 runtime.logger.info("order from before the account's restart cancelled", traceId: envelope.traceId,
@@ -537,24 +545,34 @@ final class ExecutionAgent: Sendable {
         }
     }
 
-    /// `staging.commands` account restart: every account in scope (all in the trading database
-    /// when none are named) starts again as a fresh challenge. Its working orders are cancelled
-    /// (each its own booked outcome), then in one transaction its positions are deleted without
-    /// fills (the challenge they belonged to is over; its fills stay for the record) and the row
-    /// goes back to the initial balance with the epoch raised; the fresh account and a flat
-    /// position for every instrument it held are published, in that order on each account's key,
-    /// so every consumer sees the new epoch before anything of the new challenge.
+    /// `staging.commands` account restart: every account the command names (the configured
+    /// staging accounts when it names none) starts again as a fresh challenge. Its working orders
+    /// are cancelled (each its own booked outcome), then in one transaction its positions are
+    /// deleted without fills (the challenge they belonged to is over; its fills stay for the
+    /// record) and the row goes back to the initial balance with the epoch raised; the fresh
+    /// account and a flat position for every instrument it held are published, in that order on
+    /// each account's key, so every consumer sees the new epoch before anything of the new
+    /// challenge. An account already at the command's target epoch (a retried or redelivered
+    /// command) is not restarted again; its account is published again.
     private func restartAccounts(_ command: StagingCommand, pool: PostgresPool, producer: KafkaProducer) throws -> String {
-        let stored = try pool.query("SELECT id FROM accounts ORDER BY id").map { try $0.decode(String.self, column: "id") }
-        let ids = command.accounts.isEmpty ? stored : command.accounts
-        let known = Set(stored)
-        var restarted: [String] = [], unknown: [String] = []
+        let ids = command.accounts.isEmpty ? firms.accounts.map(\.id) : command.accounts
+        var stored: [String: Int] = [:]
+        for row in try pool.query("SELECT id, epoch FROM accounts WHERE id = ANY($1)", [ids]) {
+            stored[try row.decode(String.self, column: "id")] = try row.decode(Int.self, column: "epoch")
+        }
+        var restarted: [String] = [], already: [String] = [], unknown: [String] = []
         var deliveries: [KafkaDelivery] = []
         try state.withLock { s in
             for id in ids {
-                guard known.contains(id), let old = try? ledger(id, in: &s, pool: pool) else {
+                guard let epoch = stored[id] else {
                     unknown.append(id)
                     runtime.logger.warning("account restart for an account not in the trading database", ["account": id])
+                    continue
+                }
+                let old = try ledger(id, in: &s, pool: pool)
+                if let target = command.epochs[id], epoch >= target {
+                    if let account = mark(old, in: &s) { deliveries.append(try sendAccount(account, producer: producer)) }
+                    already.append("\(id) (at epoch \(epoch))")
                     continue
                 }
                 let now = s.clock.now() ?? HopClock.nowMicros()
@@ -567,28 +585,30 @@ final class ExecutionAgent: Sendable {
                     cancelled += 1
                 }
                 let held = old.book.openPositions.map(\.position)
-                let row = try pool.transaction { conn in
+                // The restart time on the hop clock the orders' trails are stamped with.
+                let restartedAt = HopClock.nowMicros()
+                let newEpoch = try pool.transaction { conn -> Int in
                     _ = try conn.execute("DELETE FROM positions WHERE account_id = $1", [id])
-                    let row = try conn.queryOne("""
+                    guard let row = try conn.queryOne("""
                         UPDATE accounts SET balance = initial_balance, equity = initial_balance, daily_pnl = 0,
                             high_water_mark = initial_balance, realized_pnl = 0, commission = 0, epoch = epoch + 1,
-                            restarted_at = now(), trading_day = COALESCE($2, trading_day), updated_at = now()
-                        WHERE id = $1
-                        RETURNING epoch, (extract(epoch FROM restarted_at) * 1000000)::bigint AS restarted
-                        """, [id, s.days[id]?.label])
+                            restarted_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond',
+                            trading_day = COALESCE($2, trading_day), updated_at = now()
+                        WHERE id = $1 RETURNING epoch
+                        """, [id, s.days[id]?.label, restartedAt]) else {
+                        throw ExecutionError(.mismatch, "account \(id) vanished during its restart")
+                    }
                     _ = try conn.execute("""
                         INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
                         SELECT id, balance, equity, daily_pnl, 0, now() FROM accounts WHERE id = $1
                         """, [id])
-                    return row
+                    return try row.decode(Int.self, column: "epoch")
                 }
-                guard let row else { throw ExecutionError(.mismatch, "account \(id) vanished during its restart") }
-                var account = try s.accounts[id] ?? loadAccount(id, pool: pool)
-                account = Account(id: id, firm: account.firm, currency: account.currency, initialBalance: old.initialBalance,
-                                  epoch: try row.decode(Int.self, column: "epoch"))
+                let loaded = try s.accounts[id] ?? loadAccount(id, pool: pool)
+                let account = Account(id: id, firm: loaded.firm, currency: loaded.currency, initialBalance: old.initialBalance, epoch: newEpoch)
                 s.ledgers[id] = AccountLedger(account: account)
                 s.accounts[id] = account
-                s.restartedAt[id] = try row.decode(Int64.self, column: "restarted")
+                s.restartedAt[id] = restartedAt
                 deliveries.append(try sendAccount(account, producer: producer))
                 for p in held {
                     let flat = Position(accountId: id, instrument: p.instrument, quantity: 0, averagePrice: 0, realizedPnL: 0)
@@ -606,6 +626,7 @@ final class ExecutionAgent: Sendable {
         for d in deliveries { _ = try d.wait(timeout: 30) }
         var text = "restarted \(restarted.count) account\(restarted.count == 1 ? "" : "s")"
         if !restarted.isEmpty { text += ": " + StagingCommand.list(restarted) }
+        if !already.isEmpty { text += "; already restarted: " + StagingCommand.list(already) }
         if !unknown.isEmpty { text += "; unknown: " + StagingCommand.list(unknown) }
         return text
     }

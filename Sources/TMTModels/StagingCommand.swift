@@ -14,8 +14,9 @@ public struct StagingCommand: Codable, Sendable, Equatable {
         /// puts balance, equity and high-water mark back to the initial balance and raises the
         /// account's `epoch`; every agent keeping per-account state starts it again when it sees
         /// the new epoch (compliance's day start, the breaker's account breaker and baselines,
-        /// anti-correlation's series), and orders created before the restart are refused. Past
-        /// orders and fills stay in the database for the record.
+        /// anti-correlation's series), and the engine cancels orders sized for the earlier epoch
+        /// (`Order.accountEpoch`; without one, orders whose trail began before the restart).
+        /// Past orders and fills stay in the database for the record.
         case accountRestart = "account.restart"
     }
 
@@ -34,9 +35,12 @@ public struct StagingCommand: Codable, Sendable, Equatable {
     /// command was issued + 1). The execution engine raises the epoch; the other agents
     /// acknowledge once their view of every account shows it. Empty for other actions.
     public var epochs: [String: Int]
+    /// When the issuer stops waiting for acknowledgements (µs since the epoch); an agent that
+    /// has to wait to acknowledge (an account restart) gives up then. Nil: the agent's default.
+    public var deadline: Int64?
 
     public init(id: String, action: Action, accounts: [String] = [], reason: String, requestedBy: String, issuedAt: Int64,
-                epochs: [String: Int] = [:]) {
+                epochs: [String: Int] = [:], deadline: Int64? = nil) {
         self.id = id
         self.action = action
         self.accounts = accounts
@@ -44,12 +48,13 @@ public struct StagingCommand: Codable, Sendable, Equatable {
         self.requestedBy = requestedBy
         self.issuedAt = issuedAt
         self.epochs = epochs
+        self.deadline = deadline
     }
 
     enum CodingKeys: String, CodingKey {
         case id, action, accounts, reason
         case requestedBy = "operator"
-        case issuedAt, epochs
+        case issuedAt, epochs, deadline
     }
 
     public init(from decoder: any Decoder) throws {
@@ -61,6 +66,7 @@ public struct StagingCommand: Codable, Sendable, Equatable {
         requestedBy = try c.decode(String.self, forKey: .requestedBy)
         issuedAt = try c.decode(Int64.self, forKey: .issuedAt)
         epochs = try c.decodeIfPresent([String: Int].self, forKey: .epochs) ?? [:]
+        deadline = try c.decodeIfPresent(Int64.self, forKey: .deadline)
     }
 
     /// Whether `account` is in scope.

@@ -178,6 +178,11 @@ public struct Order: Codable, Sendable, Equatable {
     /// Earliest release an upstream agent asked for (anti-correlation's stagger), µs since the
     /// epoch; human behaviour never releases the order before it. Nil: no constraint.
     public var notBefore: Int64?
+    /// The account's challenge (`Account.epoch`) the order was sized for (ARIA sets it). The
+    /// execution engine cancels an order of an earlier epoch: its account was restarted after it
+    /// was sized. Nil from a producer that does not know (then the engine compares the order's
+    /// first hop with the restart time).
+    public var accountEpoch: Int?
 
     public init(id: String, signalId: String, accountId: String, instrument: String, side: Side, type: OrderType,
                 quantity: Decimal, price: Decimal? = nil, stopLoss: Decimal?, takeProfit: Decimal?, riskReducing: Bool = false,

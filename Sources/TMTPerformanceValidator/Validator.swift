@@ -21,7 +21,7 @@ struct ValidatorOptions {
     var enforceSLA: Bool
     /// `--flatten`: close the accounts' open positions before the run.
     var flatten: Bool
-    /// `--keep-accounts`: do not restart the accounts before the run (a new day only).
+    /// `--keep-accounts` (or `--flatten`): do not restart the accounts before the run (a new day only).
     var keepAccounts: Bool
     /// `--accounts`: the accounts the synthetic signals go to (default every account).
     var accounts: [String]?
@@ -44,10 +44,8 @@ struct ValidatorOptions {
         reportDirectory = a.string("--report-dir")
         enforceSLA = !a.has("--no-sla")
         flatten = a.has("--flatten")
-        keepAccounts = a.has("--keep-accounts")
-        guard !(flatten && !keepAccounts) else {
-            throw ToolUsageError("--flatten only applies with --keep-accounts (a restart already starts the accounts flat)")
-        }
+        // Flattening keeps the accounts (a restart would drop the positions anyway).
+        keepAccounts = a.has("--keep-accounts") || flatten
         if let list = a.string("--accounts") {
             accounts = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !accounts!.isEmpty else { throw ToolUsageError("--accounts: empty list") }
@@ -56,7 +54,7 @@ struct ValidatorOptions {
 }
 
 /// `POST /api/v1/day/reset`'s and `POST /api/v1/accounts/restart`'s body.
-struct DayReset: Encodable {
+struct AccountsCommand: Encodable {
     var accounts: [String]?
     var reason: String
 }
@@ -284,12 +282,12 @@ final class Validator: @unchecked Sendable {
         if !options.keepAccounts {
             let started = Date()
             let r = try client.postJSON(endpoints.gateway + "/api/v1/accounts/restart",
-                                        DayReset(accounts: options.accounts, reason: "performance validator \(runId): fresh accounts"), headers: headers)
+                                        AccountsCommand(accounts: options.accounts, reason: "performance validator \(runId): fresh accounts"), headers: headers)
             guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/accounts/restart answered \(r.status): \(r.text.prefix(300))") }
             print(String(format: "performance-validator: restarted %@ as fresh challenges (POST /api/v1/accounts/restart, %.1f s)",
                          options.accounts == nil ? "every account" : accounts.joined(separator: ", "), Date().timeIntervalSince(started)))
         }
-        let r = try client.postJSON(endpoints.gateway + "/api/v1/day/reset", DayReset(accounts: options.accounts, reason: "performance validator \(runId)"),
+        let r = try client.postJSON(endpoints.gateway + "/api/v1/day/reset", AccountsCommand(accounts: options.accounts, reason: "performance validator \(runId)"),
                                     headers: headers)
         guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/day/reset answered \(r.status): \(r.text.prefix(300))") }
         print("performance-validator: a new staging day for \(options.accounts == nil ? "every account" : accounts.joined(separator: ", ")) (POST /api/v1/day/reset)")

@@ -63,7 +63,7 @@ Options:
   --report-dir DIR         write DIR/performance-report.xml (JUnit, one case per SLA) and .json
   --keep-accounts          do not restart the accounts (only the new day): measure the stack as
                            earlier runs left it
-  --flatten                with --keep-accounts: first close the accounts' open positions at the market (POST
+  --flatten                keep the accounts (as --keep-accounts) but first close the accounts' open positions at the market (POST
                            /api/v1/breaker/flatten per account holding any, then reset its
                            breaker): earlier runs' positions swing with the run's fast market and
                            can trip the drawdown limits. Closing every account at once makes their

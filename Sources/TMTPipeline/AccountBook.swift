@@ -44,13 +44,14 @@ public final class AccountBook: Sendable {
     private func apply(_ message: KafkaMessage) throws {
         if message.topic == Topic.accountsUpdates.name {
             let account = try KafkaConsumer.decodeEnvelope(Account.self, from: message).payload
-            let restarted = accounts.withLock { all -> Bool in
-                defer { all[account.id] = account }
-                return account.epoch > (all[account.id]?.epoch ?? account.epoch)
+            // An update of an earlier challenge (lower epoch) than the one held is from before the
+            // account's restart: ignored. (Its positions are not cleared here: the engine
+            // publishes a flat update for each, in order with the account's other positions, and
+            // a new challenge's first position may be read before its account update.)
+            accounts.withLock { all in
+                if let held = all[account.id], account.epoch < held.epoch { return }
+                all[account.id] = account
             }
-            // A restarted account (higher epoch) holds nothing of its previous challenge; the
-            // engine's flat position updates that follow say the same for each instrument.
-            if restarted { positions.withLock { $0[account.id] = nil } }
             return
         }
         let position = try KafkaConsumer.decodeEnvelope(Position.self, from: message).payload

@@ -4,13 +4,16 @@ import TMTCore
 /// The `limit` most recent bars of several instruments before a moving moment, for a consumer
 /// that asks again and again with a later moment each time (ARIA: each signal's history, 300 bars
 /// of every instrument involved). The first request for an instrument reads its bars in full;
-/// later ones read only the bars from `overlap` bars before the previous moment on, and merge
-/// them over the cached ones (a re-read bar replaces its cached copy).
+/// later ones read only the bars from `overlap` bars (default 30) before the previous moment on,
+/// and merge them over the cached ones (a re-read bar replaces its cached copy).
 ///
 /// Why the overlap: a bar is stored when its instrument's next tick closes it, so the bars just
 /// before a moment may be stored after a read at that moment; re-reading the last `overlap` bars
-/// catches them (and a bar rewritten there). A bar written further back after it was read — a
-/// replay rewriting old history — is seen at the next full read, at most `refreshSeconds` later.
+/// catches them (and a bar rewritten there). The overlap is in market time and the writer's lag
+/// in wall time: a market played 200× faster than real time covers 30 bars in 9 s, so a bar
+/// stored later than that after its close (a first hop that far behind), or written further back
+/// after it was read (a replay rewriting old history), is seen at the next full read, at most
+/// `refreshSeconds` later.
 /// A moment earlier than the cached one (a replay going back) reads in full.
 ///
 /// The answer equals `BarStore.recent(instruments:…)` at the same moment whenever no bar older
@@ -47,7 +50,7 @@ public final class BarHistory: Sendable {
     private let entries = Locked<[String: Entry]>([:])
     private let counts = Locked(Reads())
 
-    public init(store: BarStore, timeframeSeconds: Int, limit: Int, overlap: Int = 10, refreshSeconds: Double = 60) {
+    public init(store: BarStore, timeframeSeconds: Int, limit: Int, overlap: Int = 30, refreshSeconds: Double = 60) {
         precondition(limit > 0 && overlap > 0 && refreshSeconds > 0)
         self.store = store
         self.timeframeSeconds = timeframeSeconds
@@ -60,13 +63,14 @@ public final class BarHistory: Sendable {
 
     /// The `limit` bars of each instrument that start before `beforeMicros`, oldest first; every
     /// instrument asked for has an entry (empty without bars). At most two round trips: one for
-    /// the instruments read in full, one for the rest.
+    /// the instruments read in full, one for the rest. Requests are answered one at a time (the
+    /// cache is planned, read and merged as one step; ARIA asks from one consumer thread).
     public func recent(instruments: [String], beforeMicros: Int64) throws -> [String: [Bar]] {
-        let now = Monotonic.nanos()
-        let refreshNanos = UInt64(refreshSeconds * 1e9)
-        let overlapMicros = Int64(overlap) * Int64(timeframeSeconds) * 1_000_000
-        var full: [String] = [], since: [String: Int64] = [:]
-        entries.withLock { cached in
+        try entries.withLock { cached in
+            let now = Monotonic.nanos()
+            let refreshNanos = UInt64(refreshSeconds * 1e9)
+            let overlapMicros = Int64(overlap) * Int64(timeframeSeconds) * 1_000_000
+            var full: [String] = [], since: [String: Int64] = [:]
             for instrument in Set(instruments) {
                 if let e = cached[instrument], e.before <= beforeMicros, now &- e.fullAt < refreshNanos {
                     since[instrument] = e.before - overlapMicros
@@ -74,14 +78,12 @@ public final class BarHistory: Sendable {
                     full.append(instrument)
                 }
             }
-        }
-        let fresh = try store.recent(instruments: full.sorted(), timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
-        let delta = try store.since(since, timeframeSeconds: timeframeSeconds, beforeMicros: beforeMicros)
-        counts.withLock { c in
-            c.full += full.isEmpty ? 0 : 1
-            c.incremental += since.isEmpty ? 0 : 1
-        }
-        return entries.withLock { cached in
+            let fresh = try store.recent(instruments: full.sorted(), timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
+            let delta = try store.since(since, timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
+            counts.withLock { c in
+                c.full += full.isEmpty ? 0 : 1
+                c.incremental += since.isEmpty ? 0 : 1
+            }
             for (instrument, bars) in fresh { cached[instrument] = Entry(bars: bars, before: beforeMicros, fullAt: now) }
             for (instrument, from) in since {
                 guard var e = cached[instrument] else { continue }
@@ -92,15 +94,16 @@ public final class BarHistory: Sendable {
                 e.before = beforeMicros
                 cached[instrument] = e
             }
-            return Dictionary(uniqueKeysWithValues: instruments.map { ($0, cached[$0]?.bars ?? []) })
+            return Dictionary(instruments.map { ($0, cached[$0]?.bars ?? []) }, uniquingKeysWith: { first, _ in first })
         }
     }
 }
 
 extension BarStore {
-    /// For each instrument, the bars that start in [its `since` µs, `beforeMicros`), oldest
-    /// first, in one round trip (the bounds as exact µs arithmetic, not floating-point seconds).
-    public func since(_ since: [String: Int64], timeframeSeconds: Int, beforeMicros: Int64) throws -> [String: [Bar]] {
+    /// For each instrument, the newest `limit` bars that start in [its `since` µs,
+    /// `beforeMicros`), oldest first, in one round trip (the bounds as exact µs arithmetic, not
+    /// floating-point seconds).
+    public func since(_ since: [String: Int64], timeframeSeconds: Int, limit: Int, beforeMicros: Int64) throws -> [String: [Bar]] {
         guard !since.isEmpty else { return [:] }
         let instruments = since.keys.sorted()
         let rows = try pool.query("""
@@ -110,9 +113,9 @@ extension BarStore {
                 SELECT * FROM bars WHERE instrument = i.instrument AND timeframe_seconds = $3
                     AND start_time >= timestamptz 'epoch' + i.since * interval '1 microsecond'
                     AND start_time < timestamptz 'epoch' + $4::bigint * interval '1 microsecond'
-                ORDER BY start_time DESC) b
+                ORDER BY start_time DESC LIMIT $5) b
             """, ["{" + instruments.joined(separator: ",") + "}", "{" + instruments.map { String(since[$0]!) }.joined(separator: ",") + "}",
-                  timeframeSeconds, beforeMicros], prepared: true)
+                  timeframeSeconds, beforeMicros, limit], prepared: true)
         var grouped: [String: [PostgresRow]] = [:]
         for r in rows { grouped[try r.decode(String.self, column: "instrument"), default: []].append(r) }
         var out: [String: [Bar]] = [:]

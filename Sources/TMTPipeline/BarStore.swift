@@ -83,15 +83,16 @@ public struct BarStore: Sendable {
 
     private func decode(_ rows: [PostgresRow]) throws -> [Bar] { try decodeBars(rows) }
 
-    /// Rows in newest-first order, as bars oldest first.
+    /// Rows as bars, oldest first (sorted here: the order of rows out of a lateral join is not
+    /// something SQL promises).
     func decodeBars(_ rows: [PostgresRow]) throws -> [Bar] {
-        try rows.reversed().map { r in
+        try rows.map { r in
             Bar(instrument: try r.decode(String.self, column: "instrument"),
                 timeframeSeconds: try r.decode(Int.self, column: "timeframe_seconds"),
                 start: Int64((try r.decode(Date.self, column: "start_time").timeIntervalSince1970 * 1e6).rounded()),
                 open: try r.decode(Decimal.self, column: "open"), high: try r.decode(Decimal.self, column: "high"),
                 low: try r.decode(Decimal.self, column: "low"), close: try r.decode(Decimal.self, column: "close"),
                 volume: try r.decode(Decimal.self, column: "volume"), tickCount: try r.decode(Int.self, column: "tick_count"))
-        }
+        }.sorted { $0.start < $1.start }
     }
 }

@@ -74,18 +74,21 @@ extension ServiceRuntime {
 }
 
 extension StagingCommand {
-    /// For an account restart: waits (up to `timeout` seconds) until `epoch(account)` — this
+    /// For an account restart: waits until `epoch(account)` — this
     /// agent's own view of the account — has reached the command's target epoch for every
     /// account in `epochs`, and returns one "id at epoch N" per account. The agent's state for
     /// the account was started again when its view saw the new epoch; this only confirms it.
-    /// Throws naming the accounts still behind (the command is then not acknowledged).
-    public func awaitEpochs(timeout: Double = 10, _ epoch: (String) -> Int?) throws -> [String] {
-        let deadline = Date().addingTimeInterval(timeout)
+    /// Waits until the command's `deadline` (when the gateway stops waiting), at least 1 s,
+    /// `defaultTimeout` seconds without one. Throws naming the accounts still behind (the command
+    /// is then not acknowledged).
+    public func awaitEpochs(defaultTimeout: Double = 20, _ epoch: (String) -> Int?) throws -> [String] {
+        let timeout = deadline.map { max(1, Double($0 - HopClock.nowMicros()) / 1e6) } ?? defaultTimeout
+        let until = Date().addingTimeInterval(timeout)
         while true {
             let behind = epochs.keys.sorted().filter { (epoch($0) ?? -1) < epochs[$0]! }
             if behind.isEmpty { return epochs.keys.sorted().map { "\($0) at epoch \(epoch($0) ?? 0)" } }
-            if Date() >= deadline {
-                throw TMTError(.timeout, "account restart \(id): after \(timeout) s still behind the target epoch: "
+            if Date() >= until {
+                throw TMTError(.timeout, "account restart \(id): after \(String(format: "%.1f", timeout)) s still behind the target epoch: "
                                + StagingCommand.list(behind.map { "\($0) (epoch \(epoch($0).map(String.init) ?? "unknown"), target \(epochs[$0]!))" }))
             }
             usleep(20_000)

@@ -243,8 +243,9 @@ public enum TradingSchema {
         );
         """),
         // `account.restart`: an account starts again from its initial balance as a new challenge
-        // (epoch + 1). Its fills keep the epoch they were booked in, so figures replayed from the
-        // fills (closed trades, analytics) take only the current challenge's.
+        // (epoch + 1). Its fills keep the epoch they were booked in, so trades replayed from the
+        // fills (continuous improvement's analytics) pair fills within one challenge: a position
+        // dropped at a restart never closes against the next challenge's fills.
         PostgresMigration(version: 7, name: "account_epochs", sql: """
         ALTER TABLE accounts ADD COLUMN epoch integer NOT NULL DEFAULT 0 CHECK (epoch >= 0);
         ALTER TABLE accounts ADD COLUMN restarted_at timestamptz;

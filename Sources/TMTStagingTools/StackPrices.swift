@@ -9,45 +9,60 @@ import TMTPipeline
 /// run moved the price).
 public enum StackPrices {
     /// Each instrument's newest price the stack saw: the mid of its quote on the execution
-    /// engine's quote board (`REDIS_URL`, key `MARKET_QUOTES_KEY`: the last tick), else the close
-    /// of its newest bar in the market database (`MARKET_DATABASE_URL`), else the generator's
-    /// starting price. The quote comes first because a bar is stored when the next one starts:
+    /// engine's quote board (`REDIS_URL`, key `MARKET_QUOTES_KEY`: the last tick) unless the close
+    /// of its newest bar in the market database (`MARKET_DATABASE_URL`) is newer (the engine was
+    /// down while ticks flowed), else that close, else the generator's starting price. The quote
+    /// comes first because a bar is stored when the next one starts:
     /// after a fast run the unfinished last bar can be far from the newest close (US30 0.79 %
     /// away after a 1,000 ticks/s validator run, and every instrument's breaker tripped on the
     /// next run's first tick).
     public static func latest(_ env: Environment = Environment(), logger: Logger) -> [String: Decimal] {
-        var prices: [String: Decimal] = [:]
-        for profile in InstrumentProfile.defaults { prices[profile.instrument.symbol] = Decimal(profile.startPrice) }
-        for (symbol, close) in barCloses(env, symbols: Array(prices.keys), logger: logger) { prices[symbol] = close }
-        for (symbol, mid) in quoteMids(env, logger: logger) where prices[symbol] != nil { prices[symbol] = mid }
+        var defaults: [String: Decimal] = [:]
+        for profile in InstrumentProfile.defaults { defaults[profile.instrument.symbol] = Decimal(profile.startPrice) }
+        return choose(defaults: defaults, bars: barCloses(env, symbols: Array(defaults.keys), logger: logger),
+                      quotes: quoteMids(env, logger: logger))
+    }
+
+    /// For each instrument of `defaults`: the quote's mid unless the bar ended after it, else the
+    /// bar's close, else the default.
+    public static func choose(defaults: [String: Decimal], bars: [String: (close: Decimal, end: Int64)],
+                              quotes: [String: (mid: Decimal, time: Int64)]) -> [String: Decimal] {
+        var prices = defaults
+        for (symbol, bar) in bars where prices[symbol] != nil { prices[symbol] = bar.close }
+        for (symbol, quote) in quotes where prices[symbol] != nil && quote.time >= bars[symbol]?.end ?? .min {
+            prices[symbol] = quote.mid
+        }
         return prices
     }
 
-    /// The close of each symbol's newest bar (none without a market database).
-    static func barCloses(_ env: Environment, symbols: [String], logger: Logger) -> [String: Decimal] {
+    /// The close of each symbol's newest bar and when that bar ended, µs (none without a market database).
+    static func barCloses(_ env: Environment, symbols: [String], logger: Logger) -> [String: (close: Decimal, end: Int64)] {
         guard env.string("MARKET_DATABASE_URL") != nil,
               let market = try? PostgresPool(configuration: PostgresConfiguration(environment: env, key: "MARKET_DATABASE_URL"),
                                              metrics: MetricsRegistry(), logger: logger) else { return [:] }
         defer { market.shutdown() }
-        var closes: [String: Decimal] = [:]
+        var closes: [String: (close: Decimal, end: Int64)] = [:]
         for symbol in symbols {
-            if let row = try? market.queryOne("SELECT close FROM bars WHERE instrument = $1 ORDER BY start_time DESC LIMIT 1", [symbol]),
-               let close = try? row.decode(Decimal.self, column: "close") {
-                closes[symbol] = close
+            if let row = try? market.queryOne("""
+                SELECT close, ((extract(epoch FROM start_time) + timeframe_seconds) * 1000000)::bigint AS ends
+                FROM bars WHERE instrument = $1 ORDER BY start_time DESC LIMIT 1
+                """, [symbol]),
+               let close = try? row.decode(Decimal.self, column: "close"), let end = try? row.decode(Int64.self, column: "ends") {
+                closes[symbol] = (close, end)
             }
         }
         return closes
     }
 
-    /// The mid of each instrument's quote on the quote board (none without Redis or a board).
-    static func quoteMids(_ env: Environment, logger: Logger) -> [String: Decimal] {
+    /// The mid of each instrument's quote on the quote board and its time, µs (none without Redis or a board).
+    static func quoteMids(_ env: Environment, logger: Logger) -> [String: (mid: Decimal, time: Int64)] {
         guard let url = env.string("REDIS_URL"), !url.isEmpty,
               let redis = try? RedisClient(url: url, metrics: MetricsRegistry(), logger: logger) else { return [:] }
         defer { redis.close() }
         do {
-            var mids: [String: Decimal] = [:]
+            var mids: [String: (mid: Decimal, time: Int64)] = [:]
             for tick in try QuoteBoard.read(redis, key: env.string("MARKET_QUOTES_KEY", default: QuoteBoard.defaultKey)) where tick.bid > 0 && tick.ask >= tick.bid {
-                mids[tick.instrument] = tick.mid
+                mids[tick.instrument] = (tick.mid, tick.time)
             }
             return mids
         } catch {

@@ -169,4 +169,16 @@ final class StagingToolsUnitTests: XCTestCase {
         XCTAssertEqual(json["run"] as? String, "r1")
         XCTAssertEqual((json["cases"] as? [[String: Any]])?.map { $0["status"] as? String }, ["passed", "failed", "skipped"])
     }
+
+    /// Where the tools' ticks start: the quote board's mid, unless the newest bar ended after
+    /// that quote (the engine was down while ticks flowed); the bar's close; the default.
+    func testStackPricesPreferTheNewerOfQuoteAndBar() {
+        let prices = StackPrices.choose(
+            defaults: ["EUR_USD": 1, "US30": 2, "XAU_USD": 3, "GBP_USD": 4],
+            bars: ["EUR_USD": (close: Decimal(string: "1.08")!, end: 1_000), "US30": (close: 38_000, end: 5_000),
+                   "XAU_USD": (close: 2_300, end: 1_000), "NOT_OURS": (close: 9, end: 0)],
+            quotes: ["EUR_USD": (mid: Decimal(string: "1.09")!, time: 2_000), "US30": (mid: 38_500, time: 4_999),
+                     "GBP_USD": (mid: Decimal(string: "1.25")!, time: 1)])
+        XCTAssertEqual(prices, ["EUR_USD": Decimal(string: "1.09")!, "US30": 38_000, "XAU_USD": 2_300, "GBP_USD": Decimal(string: "1.25")!])
+    }
 }

@@ -53,14 +53,18 @@ public struct AntiCorrelationBook: Sendable, Equatable {
     public func epoch(of accountId: String) -> Int? { accounts[accountId]?.epoch }
 
     /// An account's epoch as an update carries it. A higher one than the book's means the
-    /// account was restarted (`account.restart`): its positions, pending orders and equity
-    /// series start again empty — the jump back to the initial balance is not a return, and
-    /// nothing of the previous challenge is exposure any more. Returns whether it restarted.
+    /// account was restarted (`account.restart`): its pending orders and equity series start
+    /// again empty — the jump back to the initial balance is not a return, and the previous
+    /// challenge's let-through orders will never fill. Its positions are left to
+    /// `positions.updates` (the engine publishes a flat update for each held instrument, in order
+    /// with the account's other positions; a new challenge's first position may arrive before
+    /// the account update). Returns whether it restarted.
     @discardableResult
     public mutating func observe(epoch: Int, accountId: String) -> Bool {
         register(accountId: accountId)
-        guard let current = accounts[accountId]?.epoch, epoch > current else { return false }
+        guard let current = accounts[accountId], epoch > current.epoch else { return false }
         var fresh = AccountState(series: Dictionary(uniqueKeysWithValues: windows.map { ($0.name, $0.makeSeries()) }))
+        fresh.positions = current.positions
         fresh.epoch = epoch
         accounts[accountId] = fresh
         return true

@@ -25,9 +25,14 @@ public struct BreakerSnapshot: Codable, Sendable, Equatable {
     public var systemBaseline: DrawdownBaseline?
     /// Accounts that have reported figures; the system drawdown waits for all of them again.
     public var reportingAccounts: [String]
+    /// The challenge (`Account.epoch`) of each account's figures, so an account restarted while
+    /// the breaker was down is recognised when its first update arrives. Absent in snapshots
+    /// from before restarts existed.
+    public var accountEpochs: [String: Int]?
 
     public init(version: Int = currentVersion, takenAt: Int64, breakers: [Breaker], appliedCommands: [String],
-                accountBaselines: [String: DrawdownBaseline], systemBaseline: DrawdownBaseline?, reportingAccounts: [String]) {
+                accountBaselines: [String: DrawdownBaseline], systemBaseline: DrawdownBaseline?, reportingAccounts: [String],
+                accountEpochs: [String: Int]? = nil) {
         self.version = version
         self.takenAt = takenAt
         self.breakers = breakers
@@ -35,6 +40,7 @@ public struct BreakerSnapshot: Codable, Sendable, Equatable {
         self.accountBaselines = accountBaselines
         self.systemBaseline = systemBaseline
         self.reportingAccounts = reportingAccounts
+        self.accountEpochs = accountEpochs
     }
 
     /// Stable JSON (sorted keys).

@@ -5,8 +5,6 @@ struct AccountFigures: Sendable, Equatable {
     var equity: Decimal
     var dailyPnL: Decimal
     var currency: String
-    /// The account's challenge (`Account.epoch`) these figures belong to.
-    var epoch: Int = 0
     /// Equity at the start of the account's trading day: equity − daily P&L (incl. open).
     var startOfDayEquity: Decimal { equity - dailyPnL }
 }

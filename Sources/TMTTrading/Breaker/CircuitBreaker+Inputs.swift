@@ -15,10 +15,10 @@ extension CircuitBreaker {
     /// epoch than held is from before the restart and ignored.
     public mutating func apply(account: Account) -> [BreakerEvent] {
         let now = self.now
-        let held = accountFigures[account.id]?.epoch
+        let held = accountEpochs[account.id]
         if let held, account.epoch < held { return [] }
-        accountFigures[account.id] = AccountFigures(equity: account.equity, dailyPnL: account.dailyPnL, currency: account.currency,
-                                                    epoch: account.epoch)
+        accountEpochs[account.id] = account.epoch
+        accountFigures[account.id] = AccountFigures(equity: account.equity, dailyPnL: account.dailyPnL, currency: account.currency)
         reportingAccounts.insert(account.id)
         var events = advanceTimer(.account(account.id), now: now) + advanceTimer(.system, now: now)
         if let held, account.epoch > held { events += restart(account, from: held, now: now) }
@@ -53,9 +53,9 @@ extension CircuitBreaker {
         return [breakers[key]!.reset(reason, at: now)]
     }
 
-    /// The challenge (`Account.epoch`) the breaker's figures of the account are from; nil
-    /// before its first update.
-    public func accountEpoch(_ id: String) -> Int? { accountFigures[id]?.epoch }
+    /// The challenge (`Account.epoch`) the breaker's figures of the account are from (kept in
+    /// the snapshot); nil before its first update.
+    public func accountEpoch(_ id: String) -> Int? { accountEpochs[id] }
 
     mutating func observeAccountDrawdown(_ id: String, now: Int64) -> [BreakerEvent] {
         guard let f = accountFigures[id] else { return [] }

@@ -79,6 +79,8 @@ public struct CircuitBreaker: Sendable {
     var accountFigures: [String: AccountFigures] = [:]
     var reportingAccounts: Set<String>
     var accountBaselines: [String: DrawdownBaseline] = [:]
+    /// The challenge (`Account.epoch`) of each account's latest figures.
+    var accountEpochs: [String: Int] = [:]
     var systemBaseline: DrawdownBaseline?
     var agents: [String: AgentWatch] = [:]
     var instruments: [String: InstrumentWatch] = [:]
@@ -115,6 +117,7 @@ public struct CircuitBreaker: Sendable {
             accountBaselines = snapshot.accountBaselines
             systemBaseline = snapshot.systemBaseline
             reportingAccounts.formUnion(snapshot.reportingAccounts)
+            accountEpochs = snapshot.accountEpochs ?? [:]
         }
         func ensure(_ key: BreakerKey) { if breakers[key] == nil { breakers[key] = Breaker(key: key, at: now) } }
         ensure(.system)
@@ -277,6 +280,6 @@ public struct CircuitBreaker: Sendable {
     public func snapshot() -> BreakerSnapshot {
         BreakerSnapshot(takenAt: now, breakers: sortedBreakers, appliedCommands: appliedCommands,
                         accountBaselines: accountBaselines, systemBaseline: systemBaseline,
-                        reportingAccounts: reportingAccounts.sorted())
+                        reportingAccounts: reportingAccounts.sorted(), accountEpochs: accountEpochs.isEmpty ? nil : accountEpochs)
     }
 }

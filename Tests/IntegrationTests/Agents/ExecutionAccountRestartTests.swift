@@ -119,12 +119,31 @@ final class ExecutionAccountRestartTests: XCTestCase {
         try send(stale, trailBegan: beforeRestart)
         XCTAssertTrue(KafkaWait.until(timeout: 20) { status(stale.id) == "cancelled" }, "the stale order was not cancelled:\n\(agent.log.suffix(4000))")
         let reason = try XCTUnwrap(try pool.queryOne("SELECT decisions::text AS d FROM orders WHERE id = $1", [stale.id])).decode(String.self, column: "d")
-        XCTAssertTrue(reason.contains("it belongs to the previous challenge"), reason)
-        let fresh = order("fresh")
+        XCTAssertTrue(reason.contains("after this order's trail began") && reason.contains("belongs to the previous challenge"), reason)
+        // One sized for the previous epoch (ARIA stamps it) is cancelled whenever its trail began.
+        var sizedBefore = order("sized-before")
+        sizedBefore.accountEpoch = 0
+        try send(sizedBefore)
+        XCTAssertTrue(KafkaWait.until(timeout: 20) { status(sizedBefore.id) == "cancelled" }, agent.log.suffix(4000).description)
+        let why = try XCTUnwrap(try pool.queryOne("SELECT decisions::text AS d FROM orders WHERE id = $1", [sizedBefore.id])).decode(String.self, column: "d")
+        XCTAssertTrue(why.contains("it was sized for epoch 0, the account is at epoch 1"), why)
+        var fresh = order("fresh")
+        fresh.accountEpoch = 1
         try send(fresh)
         XCTAssertTrue(KafkaWait.until(timeout: 40) { status(fresh.id) == "filled" }, "the new challenge's order never filled:\n\(agent.log.suffix(4000))")
         XCTAssertEqual(count("SELECT count(*)::bigint AS n FROM fills WHERE account_id = $1 AND account_epoch = 1"), 1)
         XCTAssertEqual(count("SELECT count(*)::bigint AS n FROM fills WHERE account_id = $1"), 2)
+
+        // A command for the same target epoch again (a retry or a second operator): nothing is
+        // restarted twice — the new challenge's position and epoch stay.
+        let again = StagingCommand(id: "test-restart-again-\(UUID().uuidString.prefix(8))", action: .accountRestart, accounts: [accountId],
+                                   reason: "integration test, again", requestedBy: "tester", issuedAt: HopClock.nowMicros(), epochs: [accountId: 1])
+        _ = try producer.send(Envelope(id: again.id, type: "staging.command", traceId: "cmd-\(again.id)", source: "test", payload: again),
+                              to: .stagingCommands, key: "staging").wait(timeout: 10)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { ((try? acks.acknowledgements(again.id)) ?? []).contains { $0.agent == "execution-engine" } })
+        XCTAssertEqual(try acks.acknowledgements(again.id).first?.detail, "restarted 0 accounts; already restarted: \(accountId) (at epoch 1)")
+        XCTAssertEqual(count("SELECT epoch::bigint AS n FROM accounts WHERE id = $1"), 1)
+        XCTAssertEqual(count("SELECT count(*)::bigint AS n FROM positions WHERE account_id = $1 AND quantity <> 0"), 1)
         XCTAssertEqual(agent.terminate(), 0, String(agent.log.suffix(2000)))
     }
 }

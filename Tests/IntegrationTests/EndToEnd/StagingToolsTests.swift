@@ -89,17 +89,18 @@ final class StagingToolsTests: XCTestCase {
 
         // 2. The performance validator: a short seeded run, figures from the orders and /metrics.
         let figuresFile = reports.appendingPathComponent("performance.json")
-        let heldBefore = try pool.queryOne("SELECT count(*)::bigint AS n FROM positions WHERE account_id = ANY($1) AND quantity <> 0", [ids])?
-            .decode(Int64.self, column: "n") ?? 0
+        func epochs() throws -> [Int] {
+            try pool.query("SELECT epoch FROM accounts WHERE id = ANY($1) ORDER BY id", [ids]).map { try $0.decode(Int.self, column: "epoch") }
+        }
+        let epochsBefore = try epochs()
         let perf = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "8", "--warmup", "2", "--signals-per-second", "4",
                                                           "--drain", "30", "--no-sla", "--accounts", ids.joined(separator: ","),
-                                                          "--flatten", "--json", figuresFile.path])
+                                                          "--json", figuresFile.path])
         XCTAssertEqual(perf.status, 0, "\(perf.output)\n\(stack.logs())")
-        // --flatten: whatever the integration run left open was closed before the load (or
-        // nothing was open); the run then starts a new staging day.
-        let flattened = perf.output.split(separator: "\n").first { $0.contains("performance-validator: flattened") }
-        if heldBefore > 0 { XCTAssertNotNil(flattened, "\(heldBefore) open positions before the run: \(perf.output)") }
-        XCTAssertFalse(flattened?.contains("still open") ?? false, perf.output)
+        // The run starts from fresh accounts (each restarted once: whatever the integration run
+        // left open was dropped) on a new staging day.
+        XCTAssertTrue(perf.output.contains("performance-validator: restarted \(ids.joined(separator: ", ")) as fresh challenges"), perf.output)
+        XCTAssertEqual(try epochs(), epochsBefore.map { $0 + 1 })
         XCTAssertTrue(perf.output.contains("a new staging day for"), perf.output)
         let figures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: figuresFile)) as? [String: Any])
         // Keys present (tick → decision is null in so short a run: the scripts' springs come later).

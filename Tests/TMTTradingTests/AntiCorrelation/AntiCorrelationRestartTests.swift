@@ -4,9 +4,10 @@ import TMTBase
 import TMTModels
 @testable import TMTTrading
 
-/// A restarted account (higher `Account.epoch`) in the anti-correlation book: what it held and
-/// its equity series start again, so neither its old exposure nor the jump back to the initial
-/// balance weighs on the next challenge's orders; the other accounts keep theirs.
+/// A restarted account (higher `Account.epoch`) in the anti-correlation book: its equity series
+/// and let-through orders start again, so neither the jump back to the initial balance nor the
+/// previous challenge's unfilled orders weigh on the next challenge's orders; its positions are
+/// left to the engine's flat position updates; the other accounts keep theirs.
 final class AntiCorrelationRestartTests: XCTestCase {
     typealias F = AntiCorrelationFixture
 
@@ -28,9 +29,10 @@ final class AntiCorrelationRestartTests: XCTestCase {
 
         XCTAssertTrue(book.observe(epoch: 1, accountId: "acct-a"))
         XCTAssertEqual(book.epoch(of: "acct-a"), 1)
-        XCTAssertEqual(book.accounts["acct-a"]?.positions, [:])
         XCTAssertFalse(book.isPending(orderId: "sig-9:acct-a", accountId: "acct-a"))
         XCTAssertEqual(book.returns(of: "acct-a", window: F.small, asOf: asOf), [:])
+        XCTAssertEqual(book.accounts["acct-a"]?.positions, ["EUR_USD": 1], "until the engine's flat update")
+        book.update(position: F.position("acct-a", "EUR_USD", "0"))
         XCTAssertTrue(book.exposure(of: "acct-a", pricing: F.pricing).vector.isEmpty)
         XCTAssertEqual(book.returns(of: "acct-b", window: F.small, asOf: asOf), bReturns, "acct-b keeps its series")
 

@@ -42,6 +42,26 @@ final class BreakerAccountRestartTests: XCTestCase {
         XCTAssertEqual(cb.state(.account("acc-1")), .tripped)
     }
 
+    /// Restarted while the breaker was down: the snapshot keeps each account's epoch, so the
+    /// first update after the restore, at a higher epoch, resets the restored drawdown trip.
+    func testAnEpochKeptInTheSnapshotRecognisesARestartAfterARestore() throws {
+        var (cb, _) = F.live()
+        _ = cb.apply(account: F.account("acc-1", equity: "95500"))
+        XCTAssertEqual(cb.state(.account("acc-1")), .tripped)
+        let snapshot = try BreakerSnapshot.decode(try cb.snapshot().encoded())
+        XCTAssertEqual(snapshot.accountEpochs, ["acc-1": 0, "acc-2": 0])
+        var restored = CircuitBreaker(configuration: F.configuration(), clock: cb.clock, restoring: snapshot)
+        XCTAssertEqual(restored.accountEpoch("acc-1"), 0)
+        let events = restored.apply(account: Self.restarted("acc-1", epoch: 1))
+        XCTAssertTrue(events.contains { $0.target == "acc-1" && $0.to == .normal && $0.reason.cause == .accountRestart }, "\(events)")
+        XCTAssertEqual(restored.breakers[.account("acc-1")]?.state, .normal)
+        // A snapshot from before restarts existed (no accountEpochs) still decodes.
+        var json = String(decoding: try snapshot.encoded(), as: UTF8.self)
+        json = json.replacingOccurrences(of: #","accountEpochs":{"acc-1":0,"acc-2":0}"#, with: "")
+        XCTAssertFalse(json.contains("accountEpochs"), json)
+        XCTAssertNil(try BreakerSnapshot.decode(Array(json.utf8)).accountEpochs)
+    }
+
     func testAManualTripSurvivesARestartAndTheSameEpochIsNoRestart() throws {
         var (cb, _) = F.live()
         _ = cb.apply(account: F.account("acc-2", equity: "100000"))
