@@ -252,6 +252,16 @@ public enum TradingSchema {
         ALTER TABLE fills ADD COLUMN account_epoch integer NOT NULL DEFAULT 0;
         CREATE INDEX fills_account_epoch ON fills (account_id, account_epoch);
         """),
+        // The gateway's newest-first pages (`/api/v1/orders`, fills, signals, violations) without
+        // an account filter: ORDER BY time DESC, id DESC LIMIT n read the whole table and sorted it
+        // (orders carry their decision trails: 4,225 orders, 21 MB, ~15 ms in PostgreSQL and
+        // 36–41 ms per page through the gateway, growing with every order a staging run adds).
+        PostgresMigration(version: 8, name: "newest_first_page_indexes", sql: """
+        CREATE INDEX orders_time ON orders (created_at DESC, id DESC);
+        CREATE INDEX fills_time ON fills (filled_at DESC, id DESC);
+        CREATE INDEX signals_time ON signals (created_at DESC, id DESC);
+        CREATE INDEX compliance_decisions_time ON compliance_decisions (decided_at DESC, order_id DESC);
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).
