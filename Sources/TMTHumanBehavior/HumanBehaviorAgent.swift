@@ -69,11 +69,17 @@ final class HumanBehaviorAgent: Sendable {
 
         try runtime.startHTTP()
         runtime.startHeartbeat(producer: producer)
-        try orders.startEnvelopes(Order.self) { [self] envelope, _ in try schedule(envelope, redis: redis) }
+        try orders.startEnvelopes(Order.self) { [self] envelope, _ in
+            try schedule(envelope, redis: redis, pool: pool, producer: producer)
+        }
     }
 
-    /// Schedules one order and parks it; the offset is committed once Redis holds it.
-    private func schedule(_ envelope: Envelope<Order>, redis: RedisClient) throws {
+    /// Schedules one order. One due already (no delay: `HUMAN_DELAY_SCALE=0`, or nothing to
+    /// wait for) and not parked by an earlier delivery is released from here: recorded, published
+    /// and acknowledged before the offset is committed, as durable as parking it and without the
+    /// queue's round trips and the hand-over to the release thread. Any other is parked; the
+    /// offset is committed once Redis holds it.
+    private func schedule(_ envelope: Envelope<Order>, redis: RedisClient, pool: PostgresPool, producer: KafkaProducer) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
         let plan = scheduler.schedule(order: envelope.payload, now: Date())
@@ -83,6 +89,17 @@ final class HumanBehaviorAgent: Sendable {
         let parked = envelope.derive(id: "\(order.id):humanized", type: "order.humanized", source: runtime.options.service,
                                      receivedMicros: received, payload: order)
         let entry = try DelayQueueEntry(envelopeId: parked.id, releaseAt: releaseAt).validated()
+        if releaseAt <= HopClock.nowMicros(), try redis.hget(Self.ordersKey, entry.member) == nil {
+            try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: parked.id,
+                                                   processingMs: Double(HopClock.nowMicros() - received) / 1000, hops: parked.hops)
+            _ = try producer.send(parked, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
+            holds.labels(order.accountId).observe(0)
+            released.labels(order.accountId).inc()
+            metrics.processing.labels(runtime.options.service, "order").observeSince(started)
+            metrics.handled.labels(runtime.options.service, "order", plan.decision.verdict.rawValue).inc()
+            runtime.logger.debug("order released at once", traceId: envelope.traceId, ["order": order.id])
+            return
+        }
         // The order first, then its place in the queue; NX keeps the first release time when the
         // same order is redelivered.
         _ = try redis.hset(Self.ordersKey, field: entry.member, value: EnvelopeCoding.encode(parked), retry: .once)

@@ -52,6 +52,11 @@ final class HumanBehaviorAgentTests: XCTestCase {
         XCTAssertEqual(got[immediate.id]?.order.status, .humanized)
         XCTAssertEqual(got[immediate.id]?.order.quantity, Decimal(string: "1.37"), "scale 0 leaves the size as proposed")
         XCTAssertEqual(got[immediate.id]?.order.decisions.last?.agent, "human-behavior")
+        // Released from the consumer (nothing to wait for): recorded like a queued release.
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: try TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        XCTAssertEqual(try pool.queryOne("SELECT count(*)::bigint AS n FROM order_events WHERE order_id = $1 AND agent = 'human-behavior'",
+                                         [immediate.id])?.decode(Int64.self, column: "n"), 1)
         let staggeredAt = try XCTUnwrap(got[staggered.id]?.at)
         XCTAssertGreaterThanOrEqual(staggeredAt, now + 3_000_000, "released before its notBefore")
         XCTAssertLessThan(staggeredAt, now + 8_000_000, "released far too late")
