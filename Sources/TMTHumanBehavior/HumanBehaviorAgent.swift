@@ -90,11 +90,8 @@ final class HumanBehaviorAgent: Sendable {
                                      receivedMicros: received, payload: order)
         let entry = try DelayQueueEntry(envelopeId: parked.id, releaseAt: releaseAt).validated()
         if releaseAt <= HopClock.nowMicros(), try redis.hget(Self.ordersKey, entry.member) == nil {
-            try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: parked.id,
-                                                   processingMs: Double(HopClock.nowMicros() - received) / 1000, hops: parked.hops)
-            _ = try producer.send(parked, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
+            try release(parked, processingMs: Double(HopClock.nowMicros() - received) / 1000, pool: pool, producer: producer)
             holds.labels(order.accountId).observe(0)
-            released.labels(order.accountId).inc()
             metrics.processing.labels(runtime.options.service, "order").observeSince(started)
             metrics.handled.labels(runtime.options.service, "order", plan.decision.verdict.rawValue).inc()
             runtime.logger.debug("order released at once", traceId: envelope.traceId, ["order": order.id])
@@ -144,15 +141,20 @@ final class HumanBehaviorAgent: Sendable {
                 hop.outMicros = HopClock.nowMicros()
                 out.hops.append(hop)
             }
-            let order = out.payload
-            // Durable first (idempotent by message id), then published: the breaker downstream may
-            // record its verdict before this pass would otherwise have written its own.
-            try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: out.id,
-                                                   processingMs: Double(now - (out.hops.last?.inMicros ?? now)) / 1000, hops: out.hops)
-            _ = try producer.send(out, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
+            try release(out, processingMs: Double(now - (out.hops.last?.inMicros ?? now)) / 1000, pool: pool, producer: producer)
             _ = try redis.zrem(Self.queueKey, member)
             _ = try redis.hdel(Self.ordersKey, member)
-            released.labels(order.accountId).inc()
         }
+    }
+
+    /// Releases one humanized order: durable first (idempotent by message id), then published
+    /// and acknowledged — the breaker downstream may record its verdict before this agent would
+    /// otherwise have written its own.
+    private func release(_ out: Envelope<Order>, processingMs: Double, pool: PostgresPool, producer: KafkaProducer) throws {
+        let order = out.payload
+        try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: out.id,
+                                               processingMs: processingMs, hops: out.hops)
+        _ = try producer.send(out, to: .ordersHumanized, key: order.accountId).wait(timeout: 30)
+        released.labels(order.accountId).inc()
     }
 }

@@ -47,8 +47,8 @@ public final class BarHistory: Sendable {
         }
     }
 
-    private let entries = Locked<[String: Entry]>([:])
-    private let counts = Locked(Reads())
+    /// The cache and the counts, under one lock (a request holds it from planning to merging).
+    private let state = Locked<(entries: [String: Entry], reads: Reads)>(([:], Reads()))
 
     public init(store: BarStore, timeframeSeconds: Int, limit: Int, overlap: Int = 30, refreshSeconds: Double = 60) {
         precondition(limit > 0 && overlap > 0 && refreshSeconds > 0)
@@ -59,20 +59,20 @@ public final class BarHistory: Sendable {
         self.refreshSeconds = refreshSeconds
     }
 
-    public var reads: Reads { counts.withLock { $0 } }
+    public var reads: Reads { state.withLock { $0.reads } }
 
     /// The `limit` bars of each instrument that start before `beforeMicros`, oldest first; every
     /// instrument asked for has an entry (empty without bars). At most two round trips: one for
     /// the instruments read in full, one for the rest. Requests are answered one at a time (the
     /// cache is planned, read and merged as one step; ARIA asks from one consumer thread).
     public func recent(instruments: [String], beforeMicros: Int64) throws -> [String: [Bar]] {
-        try entries.withLock { cached in
+        try state.withLock { state in
             let now = Monotonic.nanos()
             let refreshNanos = UInt64(refreshSeconds * 1e9)
             let overlapMicros = Int64(overlap) * Int64(timeframeSeconds) * 1_000_000
             var full: [String] = [], since: [String: Int64] = [:]
             for instrument in Set(instruments) {
-                if let e = cached[instrument], e.before <= beforeMicros, now &- e.fullAt < refreshNanos {
+                if let e = state.entries[instrument], e.before <= beforeMicros, now &- e.fullAt < refreshNanos {
                     since[instrument] = e.before - overlapMicros
                 } else {
                     full.append(instrument)
@@ -80,21 +80,19 @@ public final class BarHistory: Sendable {
             }
             let fresh = try store.recent(instruments: full.sorted(), timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
             let delta = try store.since(since, timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
-            counts.withLock { c in
-                c.full += full.isEmpty ? 0 : 1
-                c.incremental += since.isEmpty ? 0 : 1
-            }
-            for (instrument, bars) in fresh { cached[instrument] = Entry(bars: bars, before: beforeMicros, fullAt: now) }
+            state.reads.full += full.isEmpty ? 0 : 1
+            state.reads.incremental += since.isEmpty ? 0 : 1
+            for (instrument, bars) in fresh { state.entries[instrument] = Entry(bars: bars, before: beforeMicros, fullAt: now) }
             for (instrument, from) in since {
-                guard var e = cached[instrument] else { continue }
+                guard var e = state.entries[instrument] else { continue }
                 var bars = e.bars.filter { $0.start < from }
                 bars.append(contentsOf: delta[instrument] ?? [])
                 if bars.count > limit { bars.removeFirst(bars.count - limit) }
                 e.bars = bars
                 e.before = beforeMicros
-                cached[instrument] = e
+                state.entries[instrument] = e
             }
-            return Dictionary(instruments.map { ($0, cached[$0]?.bars ?? []) }, uniquingKeysWith: { first, _ in first })
+            return Dictionary(instruments.map { ($0, state.entries[$0]?.bars ?? []) }, uniquingKeysWith: { first, _ in first })
         }
     }
 }
