@@ -104,7 +104,7 @@ enum KafkaBenchmark {
         for i in 0..<count { input.append(Data("k\(i % 64):\(line)\n".utf8)) }
         let k0 = Monotonic.nanos()
         let prod = try Subprocess.run("kcat", ["-P", "-b", bootstrap, "-t", kTopic, "-K:", "-X", "enable.idempotence=true",
-                                               "-X", "linger.ms=1"], input: input)
+                                               "-X", "linger.ms=\(config.lingerMs)"], input: input)
         let kProduce = Double(count) / Monotonic.secondsSince(k0)
         guard prod.status == 0 else { throw BenchmarkError("kcat -P failed: \(prod.stderr)") }
         progress("kcat: consuming \(count)")

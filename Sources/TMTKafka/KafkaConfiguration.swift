@@ -20,7 +20,10 @@ public struct KafkaConfiguration: Sendable, Equatable {
 
     /// `linger.ms` (librdkafka alias: `queue.buffering.max.ms`, which is the same setting, so
     /// there is no separate field for it): how long the producer waits to fill a batch before
-    /// sending, in milliseconds. Default 1: one message barely waits, a burst still batches.
+    /// sending, in milliseconds. Default 0: the order path's messages are sparse and each hop
+    /// waited up to a millisecond for company that never came (signal → decision p50 25.5 →
+    /// 19.6 ms over five hops when this went from 1 to 0); a burst still batches, because
+    /// librdkafka gathers what is queued while earlier requests are in flight.
     public var lingerMs: Int
     /// `batch.num.messages`: most records in one batch. Default 10 000.
     public var batchNumMessages: Int
@@ -110,7 +113,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     public init(bootstrapServers: String, clientId: String = "tmt") {
         self.bootstrapServers = bootstrapServers
         self.clientId = clientId
-        lingerMs = 1
+        lingerMs = 0
         batchNumMessages = 10_000
         batchSizeBytes = 1_000_000
         queueBufferingMaxMessages = 100_000

@@ -446,6 +446,9 @@ final class Validator: @unchecked Sendable {
         var signalToFill: Percentiles?
         var wyckoffOrders: Int
         var perAgent: [String: Percentiles]
+        /// Between agents: the previous agent's out stamp … this agent's in stamp (what the previous
+        /// agent does after stamping, e.g. storing the order, then producing, the broker, the fetch).
+        var transit: [String: Percentiles]
         var api: Percentiles?
         var apiErrors: Int
         var dbAverageMs: Double?
@@ -470,7 +473,7 @@ final class Validator: @unchecked Sendable {
             """, [Self.hopAgent, since])
         var byStatus: [String: Int] = [:]
         var tickToFill: [Double] = [], signalToFill: [Double] = [], signalToOutcome: [Double] = [], tickToDecision: [Double] = []
-        var perAgent: [String: [Double]] = [:]
+        var perAgent: [String: [Double]] = [:], transit: [String: [Double]] = [:]
         var staggered = 0, wyckoff = 0, warm = 0
         let measuredFrom = since + Int64(options.warmup * 1_000_000)
         for row in rows {
@@ -492,6 +495,7 @@ final class Validator: @unchecked Sendable {
                 continue
             }
             for h in hops.dropFirst() { perAgent[h.agent, default: []].append(Double(h.outMicros - h.inMicros) / 1000) }
+            for (from, to) in zip(hops, hops.dropFirst()) { transit[to.agent, default: []].append(Double(to.inMicros - from.outMicros) / 1000) }
             let signalSent = fromWyckoff ? hops[1].outMicros : first.outMicros
             guard Self.terminalStatuses.contains(status) else { continue }
             // The decision: the last verdict before the paper market (the breaker's clearance,
@@ -527,7 +531,7 @@ final class Validator: @unchecked Sendable {
         return Figures(loadSeconds: loadSeconds, ticksPerSecond: Double(ticks) / loadSeconds,
                        signalsSent: signalsSent.load(ordering: .relaxed), orders: rows.count, byStatus: byStatus, stillOpen: stillOpen,
                        staggered: staggered, warmupOrders: warm, signalToOutcome: Percentiles(signalToOutcome), tickToFill: Percentiles(tickToFill), tickToDecision: Percentiles(tickToDecision), signalToFill: Percentiles(signalToFill), wyckoffOrders: wyckoff,
-                       perAgent: perAgent.compactMapValues { Percentiles($0) }, api: Percentiles(apiLatencies.withLock { $0 }),
+                       perAgent: perAgent.compactMapValues { Percentiles($0) }, transit: transit.compactMapValues { Percentiles($0) }, api: Percentiles(apiLatencies.withLock { $0 }),
                        apiErrors: apiErrors.load(ordering: .relaxed), dbAverageMs: db.mean.map { $0 * 1000 },
                        dbP99Ms: db.quantile(0.99).map { $0 * 1000 }, dbQueries: db.count, rssMB: rss, pssMB: pss, cpuPercent: cpu, cores: cores,
                        sendFailures: sendFailures.load(ordering: .relaxed))
@@ -561,6 +565,7 @@ final class Validator: @unchecked Sendable {
         lines.append(row("signal → fill", f.signalToFill))
         lines.append(row("gateway reads (client)", f.api))
         for agent in f.perAgent.keys.sorted() { lines.append(row("inside \(agent)", f.perAgent[agent])) }
+        for agent in f.transit.keys.sorted() { lines.append(row("hop into \(agent)", f.transit[agent])) }
         lines.append("")
         lines.append("| service | resident MB | proportional MB | CPU % of one core |")
         lines.append("|---|---:|---:|---:|")
@@ -631,6 +636,7 @@ final class Validator: @unchecked Sendable {
             "db_ms": ["avg": f.dbAverageMs.map { ($0 * 1000).rounded() / 1000 } as Any, "p99": f.dbP99Ms.map { ($0 * 1000).rounded() / 1000 } as Any,
                       "queries": f.dbQueries],
             "per_agent_ms": f.perAgent.mapValues { $0.object },
+            "transit_ms": f.transit.mapValues { $0.object },
             "rss_mb": f.rssMB.mapValues { ($0 * 10).rounded() / 10 },
             "rss_mb_total": (rssTotal * 10).rounded() / 10,
             "pss_mb": f.pssMB.mapValues { ($0 * 10).rounded() / 10 },

@@ -23,6 +23,9 @@ and measures from the orders' hops in the trading database and from every servic
                    model's simulated market latency (median 40 ms of market time) and the wait
                    for the next tick
   per agent        each agent's time inside (hop in → out), p50/p99
+  hop into         each hop between agents, the previous agent's out stamp → this agent's in stamp:
+                   what the previous agent does after stamping (storing the order, producing), the
+                   broker and the consumer's fetch
   gateway reads    GET /health, /api/v1/accounts, /api/v1/orders, /api/v1/positions as a client sees them
   database         tmt_db_query_duration_seconds of every service over the run (average, p99 estimate)
   resources        every service's resident memory at the end, CPU over the run (process_* metrics)

@@ -21,7 +21,7 @@ final class KafkaConfigurationTests: XCTestCase {
         let producer = Dictionary(c.producerSettings(), uniquingKeysWith: { _, last in last })
         XCTAssertEqual(producer["enable.idempotence"], "true")
         XCTAssertEqual(producer["acks"], "all")
-        XCTAssertEqual(producer["linger.ms"], "1")
+        XCTAssertEqual(producer["linger.ms"], "0", "the order path's sparse messages do not wait for company")
         XCTAssertEqual(producer["socket.nagle.disable"], "true", "no Nagle delay behind a burst of per-partition requests")
         XCTAssertNil(producer["fetch.wait.max.ms"], "consumer-only settings stay off the producer")
         let consumer = Dictionary(c.consumerSettings(groupId: "g"), uniquingKeysWith: { _, last in last })
