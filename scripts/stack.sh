@@ -75,7 +75,7 @@ log() { echo "stack: $*"; }
 die() { echo "stack: error: $*" >&2; exit 1; }
 
 services() {
-  TMT_STATE_DIR="$state" TMT_TEST_PG_PORT=5433 TMT_TEST_MARKET_PG_PORT=5434 TMT_TEST_REDIS_PORT=6380 \
+  TMT_DURABLE=1 TMT_STATE_DIR="$state" TMT_TEST_PG_PORT=5433 TMT_TEST_MARKET_PG_PORT=5434 TMT_TEST_REDIS_PORT=6380 \
     TMT_BROKER_BIN="$repo/.build/$config/tmt-kafka-dev-broker" "$here/test-services.sh" "$@"
 }
 

@@ -14,6 +14,10 @@ market_port=${TMT_TEST_MARKET_PG_PORT:-$pg_port}
 redis_port=${TMT_TEST_REDIS_PORT:-16380}
 pg_bin=${TMT_PG_BIN:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)}
 broker_bin=${TMT_BROKER_BIN:-$repo/.build/debug/tmt-kafka-dev-broker}
+# Durable (scripts/stack.sh, the native staging stack): PostgreSQL syncs its WAL at every commit
+# and Redis snapshots as compose's does, so a killed database or Redis loses nothing an agent has
+# acknowledged. Otherwise (the tests' throwaway services) both skip syncing for speed.
+durable=${TMT_DURABLE:-0}
 trading_pw=trading_test_password
 market_pw=timescale_test_password
 
@@ -39,7 +43,9 @@ Runs the services the integration tests need, on loopback, under $state:
 
 Environment: TMT_STATE_DIR (default $repo/.state), TMT_TEST_PG_PORT, TMT_TEST_MARKET_PG_PORT
 (a second cluster for the market database when it differs), TMT_TEST_REDIS_PORT,
-TMT_BROKER_BIN (default .build/debug/tmt-kafka-dev-broker).
+TMT_BROKER_BIN (default .build/debug/tmt-kafka-dev-broker), TMT_DURABLE (default 0: PostgreSQL
+without fsync and synchronous commit, Redis without snapshots, for throwaway test data; 1, as
+scripts/stack.sh sets it: PostgreSQL durable at every commit, Redis snapshots as compose's).
 USAGE
 }
 
@@ -86,13 +92,13 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 max_connections = 200
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 CONF
   fi
-  log "starting PostgreSQL ($name) on 127.0.0.1:$port"
-  as_postgres "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+  # Command-line settings override postgresql.conf's, so one cluster can start either way.
+  local opts="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" mode="no fsync"
+  [ "$durable" = 1 ] && { opts="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"; mode="durable"; }
+  log "starting PostgreSQL ($name, $mode) on 127.0.0.1:$port"
+  as_postgres "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -o "$opts" -w -t 60 start >/dev/null \
     || { tail -20 "$dir/postgres.log" >&2; die "PostgreSQL ($name) did not start"; }
   if [ ! -f "$dir/.provisioned" ]; then
     as_postgres psql -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q <<<"$sql"
@@ -127,8 +133,10 @@ start_redis() {
   if redis_running; then log "redis already running on $redis_port"; return; fi
   command -v redis-server >/dev/null || die "redis-server not found (run scripts/install-deps.sh)"
   mkdir -p "$state/redis"
-  log "starting Redis on 127.0.0.1:$redis_port"
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+  local save=(--save "")
+  [ "$durable" = 1 ] && save=(--save "60 1000" --save "300 10") # as compose's Redis
+  log "starting Redis on 127.0.0.1:$redis_port${save[1]:+ (snapshots: ${save[*]})}"
+  redis-server --bind 127.0.0.1 --port "$redis_port" "${save[@]}" --appendonly no \
     --dir "$state/redis" --pidfile "$state/redis/redis.pid" --logfile "$state/redis/redis.log" --daemonize yes
   for _ in $(seq 1 100); do
     redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && return
