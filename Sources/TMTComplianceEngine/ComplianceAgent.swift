@@ -164,22 +164,22 @@ final class ComplianceAgent: Sendable {
                 clock: clock, pricing: nil))
         }
 
-        // Durable first: the decision row, keyed by order id (a redelivered order is a no-op).
+        // Durable first: the decision row (keyed by order id, so a redelivered order is a no-op)
+        // and the order's event, together (one round trip, all or nothing).
         let firm = account?.firm ?? "unknown"
         let checksJSON = try PostgresJSON(encoding: decision.decision.checks)
         let figuresJSON = try PostgresJSON(encoding: decision.figures)
-        try pool.execute("""
-            INSERT INTO compliance_decisions (order_id, account_id, firm, verdict, mode, checks, figures, decided_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING
-            """, [order.id, order.accountId, firm, decision.verdict.rawValue, engine.mode.rawValue, checksJSON, figuresJSON, now],
-            prepared: true)
-
         let approved = decision.verdict != .rejected
         try order.advance(to: approved ? .approved : .rejected, decision: decision.decision)
-        try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: "\(order.id):compliance-engine",
-                                               processingMs: Monotonic.secondsSince(started) * 1000,
-                                               hops: envelope.hops + [Hop(agent: runtime.options.service, inMicros: received,
-                                                                          outMicros: HopClock.nowMicros())])
+        let event = try OrderStore(pool: pool).eventStatement(
+            order: order, agent: runtime.options.service, messageId: "\(order.id):compliance-engine",
+            processingMs: Monotonic.secondsSince(started) * 1000,
+            hops: envelope.hops + [Hop(agent: runtime.options.service, inMicros: received, outMicros: HopClock.nowMicros())])
+        try pool.executeTogether([("""
+            INSERT INTO compliance_decisions (order_id, account_id, firm, verdict, mode, checks, figures, decided_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING
+            """, [order.id, order.accountId, firm, decision.verdict.rawValue, engine.mode.rawValue, checksJSON, figuresJSON, now]),
+            event])
         let out = envelope.derive(id: "\(order.id):compliance", type: approved ? "order.approved" : "order.rejected",
                                   source: runtime.options.service, receivedMicros: received, payload: order)
         let topic: Topic = approved ? .ordersApproved : .complianceViolations

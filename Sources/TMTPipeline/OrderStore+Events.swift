@@ -12,21 +12,34 @@ extension OrderStore {
     /// The row only moves forward in the lifecycle: agents record in whatever order their
     /// transactions commit (a downstream agent may be quicker than the upstream one's write), and
     /// a late write of an earlier stage must not overwrite a later status.
+    ///
+    /// One statement (the event's insert and the row's update in one data-modifying query),
+    /// autocommitted: one round trip, atomic, and the update happens only when the event is new.
     public func recordEvent(order: Order, agent: String, messageId: String, processingMs: Double, hops: [Hop]? = nil) throws {
-        try pool.transaction { conn in
-            let inserted = try conn.execute("""
-                INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
-                """, [messageId, order.id, agent, order.status.rawValue, order.decisions.last?.verdict.rawValue,
-                      try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), processingMs], prepared: true)
-            guard inserted > 0 else { return }
-            _ = try conn.execute("""
-                UPDATE orders SET status = $2, decisions = $3, quantity = $4, hops = COALESCE($5, hops), updated_at = now()
-                WHERE id = $1 AND array_position($6::text[], status) < array_position($6::text[], $2)
-                """, [order.id, order.status.rawValue, try PostgresJSON(encoding: order.decisions), order.quantity,
-                      try hops.map { try PostgresJSON(encoding: $0) }, Self.lifecycleOrder], prepared: true)
-        }
+        let event = try eventStatement(order: order, agent: agent, messageId: messageId, processingMs: processingMs, hops: hops)
+        try pool.execute(event.sql, event.parameters, prepared: true)
     }
+
+    /// `recordEvent`'s statement, for an agent that records something else in the same
+    /// transaction (`PostgresPool.executeTogether`).
+    public func eventStatement(order: Order, agent: String, messageId: String, processingMs: Double,
+                               hops: [Hop]? = nil) throws -> (sql: String, parameters: [any PostgresEncodable]) {
+        (Self.eventSQL,
+         [messageId, order.id, agent, order.status.rawValue, order.decisions.last?.verdict.rawValue,
+          try PostgresJSON(encoding: order.decisions.last?.figures ?? [:]), processingMs,
+          try PostgresJSON(encoding: order.decisions), order.quantity, try hops.map { try PostgresJSON(encoding: $0) },
+          Self.lifecycleOrder])
+    }
+
+    static let eventSQL = """
+        WITH event AS (
+            INSERT INTO order_events (message_id, order_id, agent, status, verdict, detail, processing_ms)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING
+            RETURNING order_id)
+        UPDATE orders SET status = $4, decisions = $8, quantity = $9, hops = COALESCE($10, hops), updated_at = now()
+        WHERE id = $2 AND EXISTS (SELECT 1 FROM event)
+          AND array_position($11::text[], status) < array_position($11::text[], $4)
+        """
 
     /// Statuses from earliest to latest (terminal ones last), as a Postgres text[] literal.
     static let lifecycleOrder = "{" + ([OrderStatus.proposed, .approved, .decorrelated, .humanized, .cleared, .pending, .partiallyFilled,

@@ -326,6 +326,82 @@ final class LibPQClient {
         return affected
     }
 
+    /// Executes different prepared statements in libpq's pipeline mode, all before one sync
+    /// point: one round trip for the lot (after each statement's first preparation on this
+    /// connection). Outside `BEGIN` the server runs everything up to a sync as one implicit
+    /// transaction, so the statements are all or nothing; the first failure stops the rest and
+    /// is thrown naming its position. Returns the rows each statement affected.
+    func executePipeline(_ statements: [(sql: String, parameters: [PostgresValue])], operation: String) throws -> [Int] {
+        guard let h = handle, PQstatus(h) == CONNECTION_OK else {
+            throw TMTError(.connection, "\(operation) on a closed PostgreSQL connection")
+        }
+        guard !statements.isEmpty else { return [] }
+        guard statements.count <= Self.pipelineChunk else {
+            throw TMTError(.invalidArgument, "\(operation): \(statements.count) statements; at most \(Self.pipelineChunk) go before one sync (use executeBatch for bulk rows)")
+        }
+        var names: [String] = []
+        names.reserveCapacity(statements.count)
+        for (sql, parameters) in statements {
+            guard parameters.count <= 65535 else {
+                throw TMTError(.invalidArgument, "\(operation): \(parameters.count) parameters; PostgreSQL allows at most 65535")
+            }
+            let types = parameters.map { $0.type.oid }
+            let key = StatementKey(sql: sql, types: types)
+            if let cached = self.statements[key] {
+                names.append(cached)
+            } else if self.statements.count < Self.statementCacheLimit {
+                names.append(try prepare(sql, types: types, key: key, operation: operation))
+            } else {
+                // Unnamed statements would replace each other inside the pipeline: run unprepared.
+                throw TMTError(.invalidArgument, "\(operation): the connection's statement cache is full (\(Self.statementCacheLimit))")
+            }
+        }
+
+        guard PQenterPipelineMode(h) == 1 else {
+            throw TMTError(.query, "\(operation): libpq refused to enter pipeline mode")
+        }
+        defer {
+            if handle != nil, PQexitPipelineMode(h) != 1 { close() }
+        }
+        func lost() -> TMTError {
+            PostgresServerError(primary: String(cString: PQerrorMessage(h)))
+                .error(operation: operation, connectionLost: true, password: password)
+        }
+        var sent = 0
+        for (i, statement) in statements.enumerated() {
+            let ok = try Self.withParameters(statement.parameters, operation: operation) { values in
+                PQsendQueryPrepared(h, names[i], Int32(statement.parameters.count), values, nil, nil, 0) == 1
+            }
+            guard ok else { break }
+            sent += 1
+        }
+        guard PQpipelineSync(h) == 1 else { throw lost() }
+        var affected: [Int] = []
+        var failure: TMTError?
+        for k in 0..<sent {
+            guard let result = PQgetResult(h) else { throw lost() }
+            let status = PQresultStatus(result)
+            if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
+                affected.append(Int(String(cString: PQcmdTuples(result))) ?? 0)
+            } else {
+                affected.append(0)
+                if status != PGRES_PIPELINE_ABORTED, failure == nil {
+                    failure = serverError(result, operation: "\(operation) (statement \(k + 1) of \(statements.count))")
+                }
+            }
+            PQclear(result)
+            var guardCount = 0
+            while guardCount < 4, let extra = PQgetResult(h) { PQclear(extra); guardCount += 1 }
+        }
+        guard let sync = PQgetResult(h) else { throw failure ?? lost() }
+        let syncStatus = PQresultStatus(sync)
+        PQclear(sync)
+        guard syncStatus == PGRES_PIPELINE_SYNC else { throw failure ?? lost() }
+        if let failure { throw failure }
+        if sent < statements.count { throw lost() }
+        return affected
+    }
+
     /// Lays the parameters out as NUL-terminated C strings in one allocation. A NUL inside a
     /// value would silently truncate it, so it is refused (naming the parameter, not its value).
     private static func withParameters<R>(

@@ -149,6 +149,27 @@ public final class PostgresConnection: Sendable {
         }
     }
 
+    /// Executes several statements (each with its own values) in one round trip, all or nothing:
+    /// libpq's pipeline mode sends them all before one sync point, and outside a transaction the
+    /// server runs everything up to a sync as one implicit transaction; inside your
+    /// `transaction { }` they are part of it. A failure stops the rest and names the statement's
+    /// position (`statement 2 of 3`). For a few statements of one event (at most 256); bulk rows
+    /// go through `executeBatch`. Returns the rows each statement affected.
+    @discardableResult
+    public func executeTogether(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) throws -> [Int] {
+        let values = statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresValue)) }
+        let start = Monotonic.nanos()
+        do {
+            let affected = try client.withLock { try $0.executePipeline(values, operation: "executeTogether") }
+            instrumentation?.observe(.execute, since: start)
+            return affected
+        } catch {
+            instrumentation?.observe(.execute, since: start)
+            instrumentation?.count(error)
+            throw error
+        }
+    }
+
     /// Runs a multi-statement script with `PQexec`. Only for SQL without values (migrations),
     /// which is why it is not public.
     func executeScript(_ sql: String, operation: PostgresInstrumentation.Operation) throws {

@@ -150,6 +150,13 @@ public final class PostgresPool: Sendable {
         try withConnection { try $0.executeBatch(sql, parameterSets) }
     }
 
+    /// `PostgresConnection.executeTogether` on a pooled connection (one round trip, all or
+    /// nothing, never retried).
+    @discardableResult
+    public func executeTogether(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) throws -> [Int] {
+        try withConnection { try $0.executeTogether(statements) }
+    }
+
     /// `PostgresConnection.query` on a pooled connection. Pass `retryOnConnectionLoss: true` only
     /// for statements that are safe to run twice (plain reads).
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = [], prepared: Bool = false,

@@ -76,4 +76,51 @@ final class PostgresBatchIntegrationTests: XCTestCase {
         }
         XCTAssertEqual(try count(conn, table), 0)
     }
+
+    // MARK: - executeTogether: different statements, one round trip
+
+    func testStatementsTogetherAreAllOrNothingAndNamedByPosition() throws {
+        let conn = try makePostgresConnection()
+        let table = try makeTicks(conn)
+        let audit = try postgresTableName("audit")
+        try conn.execute("CREATE TABLE \(audit) (id int8 PRIMARY KEY, note text NOT NULL)")
+        let now = Date()
+        let affected = try conn.executeTogether([
+            ("INSERT INTO \(table) (id, instrument, bid, at) VALUES ($1, $2, $3, $4)", [1, "EURUSD", Decimal(string: "1.0843")!, now]),
+            ("INSERT INTO \(audit) (id, note) VALUES ($1, $2)", [1, "first"]),
+            ("UPDATE \(table) SET bid = bid + $2 WHERE id = $1", [1, Decimal(string: "0.0001")!]),
+        ])
+        XCTAssertEqual(affected, [1, 1, 1])
+        XCTAssertEqual(try conn.queryOne("SELECT bid FROM \(table) WHERE id = 1")?.decode(Decimal.self, column: "bid"), Decimal(string: "1.0844"))
+
+        // The third statement fails: the first two, already executed, are rolled back with it.
+        XCTAssertThrowsError(try conn.executeTogether([
+            ("INSERT INTO \(table) (id, instrument, bid, at) VALUES ($1, $2, $3, $4)", [2, "GBPUSD", Decimal(1), now]),
+            ("INSERT INTO \(audit) (id, note) VALUES ($1, $2)", [2, "second"]),
+            ("INSERT INTO \(audit) (id, note) VALUES ($1, $2)", [1, "SECRET duplicate"]),
+        ])) { error in
+            guard let e = error as? TMTError else { return XCTFail("\(error)") }
+            XCTAssertTrue(e.isUniqueViolation, String(reflecting: e))
+            XCTAssertTrue(e.message.contains("statement 3 of 3"), e.message)
+            XCTAssertFalse(String(reflecting: e).contains("SECRET"), String(reflecting: e))
+        }
+        XCTAssertEqual(try count(conn, table), 1, "the failed group's insert was rolled back")
+        XCTAssertEqual(try count(conn, audit), 1)
+        XCTAssertEqual(conn.transactionState, .idle)
+        XCTAssertTrue(conn.isConnected, "the connection is usable after a failed group")
+        XCTAssertEqual(try conn.executeTogether([("INSERT INTO \(audit) (id, note) VALUES ($1, $2)", [3, "third"])]), [1])
+    }
+
+    func testStatementsTogetherInsideATransactionArePartOfIt() throws {
+        let pool = try makePostgresPool()
+        let table = try pool.withConnection { try makeTicks($0) }
+        struct Abort: Error {}
+        XCTAssertThrowsError(try pool.transaction { tx in
+            try tx.executeTogether([("INSERT INTO \(table) (id, instrument, bid, at) VALUES ($1, $2, $3, $4)", [1, "EURUSD", Decimal(1), Date()])])
+            XCTAssertEqual(try count(tx, table), 1, "visible inside the transaction")
+            throw Abort()
+        })
+        XCTAssertEqual(try pool.withConnection { try count($0, table) }, 0, "rolled back with the transaction")
+        XCTAssertEqual(try pool.executeTogether([]), [])
+    }
 }
