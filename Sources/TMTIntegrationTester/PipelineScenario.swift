@@ -201,6 +201,11 @@ final class PipelineScenario: @unchecked Sendable {
     }
 
     private func correlation(_ first: String, _ second: String) throws -> String {
+        // Anti-correlation judges the pair by what they already hold: accounts an earlier run left
+        // with positions can make this order's effect on their likeness too small to act on (it
+        // did: two accounts with five unrelated positions each read 0.04). The pair starts as
+        // fresh challenges then, so the verdict depends on this scenario's orders alone.
+        let restarted = try freshPair(first, second)
         // One signal for both accounts, on the first candidate both orders get through sizing and
         // compliance with (a running generator's trading or news can refuse one of them).
         var tried: [String] = []
@@ -232,9 +237,58 @@ final class PipelineScenario: @unchecked Sendable {
                 continue
             }
             try check(!acted.isEmpty, "\(instrument): neither order was staggered, resized or skipped: \(seen.joined(separator: "; "))")
-            return "\(instrument): " + seen.joined(separator: "; ")
+            return "\(instrument): " + seen.joined(separator: "; ") + (restarted ? " (both restarted first: they held exposure from earlier runs)" : "")
         }
         throw Refused(description: "no candidate reached anti-correlation for both accounts: \(tried.joined(separator: " | "))")
+    }
+
+    /// Whether anti-correlation's book relates the two accounts already (a value in its matrix:
+    /// exposure from positions or pending orders, or a return correlation); if so, restarts both
+    /// (`POST /api/v1/accounts/restart`) and waits until the book holds nothing for them. Returns
+    /// whether it restarted them.
+    private func freshPair(_ first: String, _ second: String) throws -> Bool {
+        guard let agent = endpoints.agents.first(where: { $0.name == "anti-correlation" }) else {
+            throw ToolReport.Skip("AGENT_URLS names no anti-correlation")
+        }
+        func related() throws -> String? {
+            var r = try http.get(agent.url + "/api/v1/correlation/5m")
+            if r.status == 404, let message = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message"] as? String,
+               let names = message.components(separatedBy: "must be one of ").last,
+               let window = names.components(separatedBy: ",").first?.trimmingCharacters(in: .whitespaces), !window.isEmpty {
+                r = try http.get(agent.url + "/api/v1/correlation/\(window)") // windows configured otherwise
+            }
+            try check(r.status == 200, "anti-correlation's GET /api/v1/correlation answered \(r.status): \(r.text.prefix(200))")
+            let matrix = try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
+            let ids = matrix?["accounts"] as? [String] ?? []
+            guard let i = ids.firstIndex(of: first), let j = ids.firstIndex(of: second),
+                  let rows = matrix?["values"] as? [[Any]], i < rows.count, j < rows[i].count else { return nil }
+            return rows[i][j] as? String
+        }
+        func positions() throws -> Int64 {
+            try pool.queryOne("SELECT count(*)::bigint AS n FROM positions WHERE account_id = ANY($1) AND quantity <> 0",
+                              [[first, second]])?.decode(Int64.self, column: "n") ?? 0
+        }
+        // Either relation counts: a pair where only one account holds positions reads nothing
+        // yet, but the second order then meets that account's unrelated book.
+        let value = try related(), held = try positions()
+        guard value != nil || held > 0 else { return false }
+        guard let token else {
+            throw Refused(description: "they hold \(held) open position(s) and anti-correlation relates them (\(value ?? "n/a")); "
+                          + "there is no API token to restart them")
+        }
+        let r = try http.postJSON(endpoints.gateway + "/api/v1/accounts/restart",
+                                  AccountsRestart(accounts: [first, second], reason: "integration tester \(run): a pair without earlier exposure"),
+                                  headers: ["Authorization": "Bearer \(token)"])
+        try check(r.status == 200, "POST /api/v1/accounts/restart answered \(r.status): \(r.text.prefix(300))")
+        // The restart's flat positions follow the account update on their own topic.
+        let deadline = Date().addingTimeInterval(20)
+        while try positions() > 0 || related() != nil {
+            guard Date() < deadline else {
+                throw CheckFailure("20 s after restarting \(first) and \(second): \(try positions()) open position(s), anti-correlation relates them (\(try related() ?? "n/a"))")
+            }
+            usleep(100_000)
+        }
+        return true
     }
 
     private func breaker(account: String) throws -> String {
@@ -537,4 +591,10 @@ struct TickPump {
         }
         return out
     }
+}
+
+/// `POST /api/v1/accounts/restart`'s body.
+struct AccountsRestart: Encodable {
+    var accounts: [String]
+    var reason: String
 }

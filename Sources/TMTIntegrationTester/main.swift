@@ -18,7 +18,10 @@ accounts in the trading database:
   compliance     high-impact releases the tester adds to the news calendar (around the compliance
                  engine's market clock) make it reject an order inside its blackout (lenient
                  mode: a warning)
-  correlation    one signal for two accounts: anti-correlation staggers, resizes or skips one
+  correlation    one signal for two accounts: anti-correlation staggers, resizes or skips one;
+                 a pair that holds positions (or that anti-correlation already relates) is
+                 restarted first as fresh challenges (POST /api/v1/accounts/restart), since
+                 what they hold decides the verdict
   breaker        POST /api/v1/breaker/trip halts an account, its next order is blocked by the
                  circuit breaker, POST /api/v1/breaker/reset clears it; 401 without the token
 The news releases are removed afterwards. Orders are real paper orders on the staging accounts.

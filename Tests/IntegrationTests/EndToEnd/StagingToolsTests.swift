@@ -123,6 +123,19 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertGreaterThan(figures["cpu_percent_avg"] as? Double ?? 0, 0)
         XCTAssertTrue(perf.output.contains("| signal → decision (cleared or ended) |"), perf.output)
 
+        // 2b. The integration tester again, now that the validator's run left positions: what a
+        // pair holds decides anti-correlation's verdict, so a pair holding positions is restarted
+        // first and the scenario still sees an action (a second deploy failed here before). The
+        // accounts holding positions go last, so the scenario's first pair includes one.
+        let holders = try pool.query("SELECT DISTINCT account_id FROM positions WHERE account_id = ANY($1) AND quantity <> 0", [ids])
+            .map { try $0.decode(String.self, column: "account_id") }
+        XCTAssertFalse(holders.isEmpty, "the validator's run left no position: \(perf.output)")
+        let order = ids.filter { !holders.contains($0) } + ids.filter { holders.contains($0) }
+        let again = try tool("tmt-integration-tester", ["--only", "pipeline", "--accounts", order.joined(separator: ","), "--timeout", "90"])
+        XCTAssertEqual(again.status, 0, "\(again.output)\n\(stack.logs())")
+        let correlationLine = again.output.split(separator: "\n").first { $0.contains("anti-correlation: one signal for two accounts") } ?? ""
+        XCTAssertTrue(correlationLine.hasPrefix("PASS") && correlationLine.contains("both restarted first"), again.output)
+
         // 3. The load tester: HTTP users on keep-alive connections, then the first Kafka hop.
         let httpFile = reports.appendingPathComponent("load-http.json")
         let http = try tool("tmt-load-tester", ["http", "--users", "4", "--duration", "3", "--json", httpFile.path])
