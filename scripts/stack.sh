@@ -66,7 +66,8 @@ Runs TMT Staging natively (no Docker) under $state:
   env          print export lines (database URLs, Redis, Kafka bootstrap) to join the stack
   logs AGENT   follow an agent's log
 
-Environment passed to the agents as set: MARKET_QUOTES (default redis), HUMAN_DELAY_SCALE, RISK_MULTIPLIER, COMPLIANCE_MODE,
+Environment passed to the agents as set: CONFIG_DIR (default config/: the firms, staging accounts and
+breaker settings), MARKET_QUOTES (default redis), HUMAN_DELAY_SCALE, RISK_MULTIPLIER, COMPLIANCE_MODE,
 CIRCUIT_BREAKER_THRESHOLDS_LOOSE, IMPROVEMENT_CYCLE_FAST, DETECTION_INTERVAL, LOG_LEVEL, KAFKA_*.
 USAGE
 }
@@ -103,7 +104,7 @@ start_agent() { # name executable port instance
   log "starting $id on port $port"
   (
     eval "$(stack_env)"
-    export PORT=$port HTTP_HOST=127.0.0.1 CONFIG_DIR="$repo/config" PAPER_TRADING=true
+    export PORT=$port HTTP_HOST=127.0.0.1 CONFIG_DIR="${CONFIG_DIR:-$repo/config}" PAPER_TRADING=true
     export MARKET_QUOTES="${MARKET_QUOTES:-redis}"
     export IMPROVEMENT_API_TOKEN_FILE="$state/secrets/api-token" TMT_API_TOKEN_FILE="$state/secrets/api-token"
     exec "$repo/.build/$config/$exe" >>"$state/logs/$id.log" 2>&1

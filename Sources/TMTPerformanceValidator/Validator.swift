@@ -25,10 +25,13 @@ struct ValidatorOptions {
     var keepAccounts: Bool
     /// `--accounts`: the accounts the synthetic signals go to (default every account).
     var accounts: [String]?
+    /// `--signal-accounts all`: each synthetic signal names every account (one order each, as
+    /// Wyckoff's signals do); `one` (default): one account per signal, round robin.
+    var signalToAll: Bool
 
     init(_ arguments: [String]) throws {
         let a = try ToolArguments(arguments, valued: ["--rate", "--duration", "--signals-per-second", "--scenario-minutes", "--drain", "--warmup",
-                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed"], switches: ["--no-sla", "--flatten", "--keep-accounts"])
+                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed", "--signal-accounts"], switches: ["--no-sla", "--flatten", "--keep-accounts"])
         rate = try a.double("--rate", default: 1000, range: 1...50_000)
         duration = try a.double("--duration", default: 30, range: 1...3600)
         signalsPerSecond = try a.double("--signals-per-second", default: 5, range: 0...500)
@@ -46,6 +49,11 @@ struct ValidatorOptions {
         flatten = a.has("--flatten")
         // Flattening keeps the accounts (a restart would drop the positions anyway).
         keepAccounts = a.has("--keep-accounts") || flatten
+        switch a.string("--signal-accounts") ?? "one" {
+        case "one": signalToAll = false
+        case "all": signalToAll = true
+        case let other: throw ToolUsageError("--signal-accounts: '\(other)' is neither one nor all")
+        }
         if let list = a.string("--accounts") {
             accounts = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !accounts!.isEmpty else { throw ToolUsageError("--accounts: empty list") }
@@ -366,10 +374,12 @@ final class Validator: @unchecked Sendable {
             let due = began + UInt64(Double(n) * interval)
             let now = Monotonic.nanos()
             if due > now + 200_000 { usleep(UInt32(min((due - now) / 1000, 100_000))); continue }
-            let account = accounts[n % accounts.count]
-            let instrument = instruments[(n / accounts.count) % instruments.count]
-            // Each account alternates sides per instrument, so its positions net out over the run.
-            let side: Side = (n / (accounts.count * instruments.count)) % 2 == 0 ? .buy : .sell
+            // One account per signal (round robin) or every account per signal; either way each
+            // account alternates sides per instrument, so its positions net out over the run.
+            let perRound = options.signalToAll ? 1 : accounts.count
+            let addressed = options.signalToAll ? accounts : [accounts[n % accounts.count]]
+            let instrument = instruments[(n / perRound) % instruments.count]
+            let side: Side = (n / (perRound * instruments.count)) % 2 == 0 ? .buy : .sell
             n += 1
             guard let quote = latest.withLock({ $0[instrument] }), let spec = Instrument.catalog[instrument] else { continue }
             let entry = side == .buy ? quote.ask : quote.bid
@@ -384,7 +394,7 @@ final class Validator: @unchecked Sendable {
                                 stopLoss: side == .buy ? entry - distance : entry + distance,
                                 takeProfit: side == .buy ? entry + 2 * distance : entry - 2 * distance,
                                 confidence: 0.6, pattern: "performance-validator", phase: "test", evidence: ["run": runId],
-                                createdAt: HopClock.nowMicros(), accounts: [account])
+                                createdAt: HopClock.nowMicros(), accounts: addressed)
             do {
                 _ = try producer.send(Envelope(id: signal.id, type: "signal.generated", traceId: signal.id, source: Self.hopAgent,
                                                hops: hop(), payload: signal), to: .signalsGenerated, key: instrument)

@@ -64,6 +64,9 @@ Options:
                            restart and new staging day the run starts with are for these)
   --json FILE              write the figures as JSON
   --report-dir DIR         write DIR/performance-report.xml (JUnit, one case per SLA) and .json
+  --signal-accounts one|all  one (default): each synthetic signal names one account, round robin;
+                           all: each names every account, so a signal makes one order per account
+                           (as Wyckoff's do): how the pipeline scales with the number of accounts
   --keep-accounts          do not restart the accounts (only the new day): measure the stack as
                            earlier runs left it
   --flatten                keep the accounts (as --keep-accounts) but first close the accounts' open positions at the market (POST
