@@ -10,6 +10,7 @@ repo=$(cd "$here/.." && pwd)
 usage() {
   cat <<USAGE
 Usage: scripts/perf-accounts.sh [--counts "1 3 10"] [--rate N] [--duration S] [--signals-per-second N] [--out DIR]
+       scripts/perf-accounts.sh --write-config N DIR
 
 For each account count N:
   1. a config folder: config/ with N staging accounts (the three of config/compliance-staging.yml
@@ -31,13 +32,15 @@ Options:
   --duration S              seconds of validator load per count (default 30)
   --signals-per-second N    synthetic signals per second, each for every account (default 2)
   --out DIR                 configs, stacks and JSON (default .state/perf-accounts)
+  --write-config N DIR      only write step 1's config folder for N accounts to DIR and exit (start
+                            a stack on it with CONFIG_DIR=DIR scripts/stack.sh start)
   --help                    this text
 
 Needs the release build (swift build -c release) and what scripts/stack.sh needs.
 USAGE
 }
 
-counts="1 3 10" rate=250 duration=30 sps=2 out=$repo/.state/perf-accounts
+counts="1 3 10" rate=250 duration=30 sps=2 out=$repo/.state/perf-accounts write_config=
 while [ $# -gt 0 ]; do
   case $1 in
     --counts) counts=$2; shift ;;
@@ -45,6 +48,8 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift ;;
     --signals-per-second) sps=$2; shift ;;
     --out) out=$2; shift ;;
+    --write-config) [ $# -ge 3 ] || { echo "perf-accounts: --write-config needs N and DIR" >&2; exit 2; }
+                    counts=$2 write_config=$3; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "perf-accounts: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -57,8 +62,8 @@ for n in $counts; do
 done
 
 bin=$repo/.build/release
-[ -x "$bin/tmt-performance-validator" ] || { echo "perf-accounts: no $bin/tmt-performance-validator (swift build -c release)" >&2; exit 2; }
-if curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:8000/ready 2>/dev/null; then
+[ -n "$write_config" ] || [ -x "$bin/tmt-performance-validator" ] || { echo "perf-accounts: no $bin/tmt-performance-validator (swift build -c release)" >&2; exit 2; }
+if [ -z "$write_config" ] && curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:8000/ready 2>/dev/null; then
   echo "perf-accounts: a stack already answers on 127.0.0.1:8000; stop it first (its ports are the ones used here)" >&2
   exit 3
 fi
@@ -86,6 +91,12 @@ replace_block(f"{folder}/compliance-staging.yml", "accounts:\n" + "".join(
 replace_block(f"{folder}/circuit-breaker-staging.yml", "accounts:\n" + "".join(f"  - {aid}\n" for aid, _, _ in accounts) + "\n")
 PY
 }
+
+if [ -n "$write_config" ]; then
+  make_config "$counts" "$write_config"
+  echo "perf-accounts: $write_config: config/ with $counts staging account(s)"
+  exit 0
+fi
 
 rows=()
 for n in $counts; do

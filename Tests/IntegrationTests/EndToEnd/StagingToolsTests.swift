@@ -94,6 +94,7 @@ final class StagingToolsTests: XCTestCase {
         }
         let epochsBefore = try epochs()
         let perf = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "8", "--warmup", "2", "--signals-per-second", "4",
+                                                          "--signal-accounts", "all",
                                                           "--drain", "30", "--no-sla", "--accounts", ids.joined(separator: ","),
                                                           "--json", figuresFile.path])
         XCTAssertEqual(perf.status, 0, "\(perf.output)\n\(stack.logs())")
@@ -110,6 +111,11 @@ final class StagingToolsTests: XCTestCase {
         let stored = try pool.queryOne("SELECT count(*)::bigint AS n FROM orders WHERE id LIKE $1", ["\(perfRun)-%"])?.decode(Int64.self, column: "n") ?? 0
         XCTAssertEqual(figures["orders"] as? Int, Int(stored), "the validator's order count is the database's")
         XCTAssertGreaterThanOrEqual(Int(stored), 20, perf.output)
+        // --signal-accounts all: every synthetic signal made an order (sized or skipped) per account.
+        let signals = try XCTUnwrap(figures["signals"] as? Int)
+        let synthetic = try pool.queryOne("SELECT count(*)::bigint AS n FROM orders WHERE id LIKE $1 AND hops->1->>'agent' = 'aria-risk'",
+                                          ["\(perfRun)-%"])?.decode(Int64.self, column: "n") ?? 0
+        XCTAssertEqual(Int(synthetic), signals * ids.count, perf.output)
         XCTAssertGreaterThan(figures["ticks_per_s"] as? Double ?? 0, 150, perf.output)
         for key in ["signal_to_decision_ms", "api_ms"] {
             let p = try XCTUnwrap(figures[key] as? [String: Double], "\(key) missing: \(perf.output)")
@@ -175,6 +181,9 @@ final class StagingToolsTests: XCTestCase {
         let usage = try tool("tmt-performance-validator", ["--rate", "fast"])
         XCTAssertEqual(usage.status, 2)
         XCTAssertTrue(usage.output.contains("--rate"), usage.output)
+        let fanout = try tool("tmt-performance-validator", ["--signal-accounts", "some"])
+        XCTAssertEqual(fanout.status, 2)
+        XCTAssertTrue(fanout.output.contains("--signal-accounts"), fanout.output)
     }
 
     func testEveryToolExplainsItselfWithHelp() throws {
