@@ -71,7 +71,11 @@ mkdir -p "$out"
 
 # config/ with N accounts in both files that list them.
 make_config() { # count dir
-  rm -rf "$2"; cp -r "$repo/config" "$2"
+  # Only a folder this script wrote (or none) is replaced: DIR might be config/ itself.
+  if [ -e "$2" ] && [ ! -f "$2/.perf-accounts" ]; then
+    echo "perf-accounts: $2 exists and was not written by this script; choose another folder" >&2; exit 2
+  fi
+  rm -rf "$2"; cp -r "$repo/config" "$2"; touch "$2/.perf-accounts"
   python3 - "$1" "$2" <<'PY'
 import re, sys
 n, folder = int(sys.argv[1]), sys.argv[2]
@@ -109,7 +113,11 @@ for n in $counts; do
   trap stop_stack EXIT
   CONFIG_DIR=$config_dir HUMAN_DELAY_SCALE=0 TMT_STACK_DIR=$stack_dir "$here/stack.sh" start --release --no-build --no-monitoring \
     | sed 's/^/  /' | grep -E "error|stack is up" || true
-  TMT_STACK_DIR=$stack_dir "$here/stack.sh" status >/dev/null || { echo "perf-accounts: the stack for $n account(s) did not come up (logs: $stack_dir/logs)" >&2; exit 1; }
+  if ! TMT_STACK_DIR=$stack_dir "$here/stack.sh" status >/dev/null; then
+    trap - EXIT
+    TMT_STACK_DIR=$stack_dir "$here/stack.sh" stop >/dev/null 2>&1 || true
+    echo "perf-accounts: the stack for $n account(s) did not come up (logs kept: $stack_dir/logs)" >&2; exit 1
+  fi
   echo "perf-accounts: $n account(s) — performance validator ($rate ticks/s, $duration s, $sps signals/s for every account)"
   (
     eval "$(TMT_STACK_DIR=$stack_dir "$here/stack.sh" env)"

@@ -75,7 +75,7 @@ ENV
 
 start_cluster() { # name port provisioning-sql
   local name=$1 port=$2 sql=$3 dir=$state/$1
-  if cluster_running "$name"; then log "postgres ($name) already running on $port"; return; fi
+  if cluster_running "$name"; then log "postgres ($name) already running on $port (durability as it was started with)"; return; fi
   [ -x "$pg_bin/initdb" ] || die "PostgreSQL server binaries not found (run scripts/install-deps.sh)"
   mkdir -p "$dir"
   if [ "$(id -u)" -eq 0 ]; then
@@ -134,7 +134,7 @@ start_redis() {
   command -v redis-server >/dev/null || die "redis-server not found (run scripts/install-deps.sh)"
   mkdir -p "$state/redis"
   local save=(--save "")
-  [ "$durable" = 1 ] && save=(--save "60 1000" --save "300 10") # as compose's Redis
+  [ "$durable" = 1 ] && save=(--save 60 1000 --save 300 10) # as compose's Redis
   log "starting Redis on 127.0.0.1:$redis_port${save[1]:+ (snapshots: ${save[*]})}"
   redis-server --bind 127.0.0.1 --port "$redis_port" "${save[@]}" --appendonly no \
     --dir "$state/redis" --pidfile "$state/redis/redis.pid" --logfile "$state/redis/redis.log" --daemonize yes

@@ -252,7 +252,8 @@ final class PipelineScenario: @unchecked Sendable {
         }
         func related() throws -> String? {
             var r = try http.get(agent.url + "/api/v1/correlation/5m")
-            if r.status == 404, let message = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message"] as? String,
+            let body = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
+            if r.status == 404, let message = (body?["error"] as? [String: Any])?["message"] as? String,
                let names = message.components(separatedBy: "must be one of ").last,
                let window = names.components(separatedBy: ",").first?.trimmingCharacters(in: .whitespaces), !window.isEmpty {
                 r = try http.get(agent.url + "/api/v1/correlation/\(window)") // windows configured otherwise

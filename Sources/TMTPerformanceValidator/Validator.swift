@@ -203,10 +203,11 @@ final class Validator: @unchecked Sendable {
         fflush(nil)
         let drainStart = Date()
         var open = 0
-        let expected = signalsSent.load(ordering: .relaxed)
+        // One order per synthetic signal, or one per account with --signal-accounts all.
+        let expected = signalsSent.load(ordering: .relaxed) * (options.signalToAll ? accounts.count : 1)
         repeat {
             open = try openOrders(since: startedMicros)
-            // Every synthetic signal has its order (one account each), and none is still moving.
+            // Every synthetic signal has its orders, and none is still moving.
             let placed = try pool.queryOne("SELECT count(*)::bigint AS n FROM orders WHERE id LIKE $1", ["\(runId)-%"])?
                 .decode(Int64.self, column: "n") ?? 0
             open += max(0, expected - Int(placed))

@@ -339,11 +339,16 @@ final class LibPQClient {
         guard statements.count <= Self.pipelineChunk else {
             throw TMTError(.invalidArgument, "\(operation): \(statements.count) statements; at most \(Self.pipelineChunk) go before one sync (use executeBatch for bulk rows)")
         }
-        var names: [String] = []
+        // Everything that can be refused is refused before anything is sent: a refusal halfway
+        // would leave a half-sent pipeline (and close the connection, and a caller's transaction).
+        var names: [String?] = []
         names.reserveCapacity(statements.count)
-        for (sql, parameters) in statements {
+        for (i, (sql, parameters)) in statements.enumerated() {
             guard parameters.count <= 65535 else {
                 throw TMTError(.invalidArgument, "\(operation): \(parameters.count) parameters; PostgreSQL allows at most 65535")
+            }
+            for (k, p) in parameters.enumerated() where p.text?.utf8.contains(0) == true {
+                throw TMTError(.encoding, "\(operation) (statement \(i + 1)): parameter $\(k + 1) (\(p.type)) contains a NUL character, which PostgreSQL text cannot store")
             }
             let types = parameters.map { $0.type.oid }
             let key = StatementKey(sql: sql, types: types)
@@ -352,8 +357,7 @@ final class LibPQClient {
             } else if self.statements.count < Self.statementCacheLimit {
                 names.append(try prepare(sql, types: types, key: key, operation: operation))
             } else {
-                // Unnamed statements would replace each other inside the pipeline: run unprepared.
-                throw TMTError(.invalidArgument, "\(operation): the connection's statement cache is full (\(Self.statementCacheLimit))")
+                names.append(nil) // the cache is full: parsed with its own execution (PQsendQueryParams)
             }
         }
 
@@ -367,18 +371,25 @@ final class LibPQClient {
             PostgresServerError(primary: String(cString: PQerrorMessage(h)))
                 .error(operation: operation, connectionLost: true, password: password)
         }
-        var sent = 0
         for (i, statement) in statements.enumerated() {
             let ok = try Self.withParameters(statement.parameters, operation: operation) { values in
-                PQsendQueryPrepared(h, names[i], Int32(statement.parameters.count), values, nil, nil, 0) == 1
+                let count = Int32(statement.parameters.count)
+                if let name = names[i] { return PQsendQueryPrepared(h, name, count, values, nil, nil, 0) == 1 }
+                let types = statement.parameters.map { $0.type.oid }
+                return PQsendQueryParams(h, statement.sql, count, types, values, nil, nil, 0) == 1
             }
-            guard ok else { break }
-            sent += 1
+            // No sync after a failed send: outside BEGIN a sync would commit the statements
+            // already sent. Closing instead makes the server roll the unfinished work back.
+            guard ok else {
+                let error = lost()
+                close()
+                throw error
+            }
         }
         guard PQpipelineSync(h) == 1 else { throw lost() }
         var affected: [Int] = []
         var failure: TMTError?
-        for k in 0..<sent {
+        for k in 0..<statements.count {
             guard let result = PQgetResult(h) else { throw lost() }
             let status = PQresultStatus(result)
             if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
@@ -398,7 +409,6 @@ final class LibPQClient {
         PQclear(sync)
         guard syncStatus == PGRES_PIPELINE_SYNC else { throw failure ?? lost() }
         if let failure { throw failure }
-        if sent < statements.count { throw lost() }
         return affected
     }
 

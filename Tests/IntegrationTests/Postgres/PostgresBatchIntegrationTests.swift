@@ -123,4 +123,23 @@ final class PostgresBatchIntegrationTests: XCTestCase {
         XCTAssertEqual(try pool.withConnection { try count($0, table) }, 0, "rolled back with the transaction")
         XCTAssertEqual(try pool.executeTogether([]), [])
     }
+
+    func testARefusedValueSendsNothingAndKeepsTheConnectionAndItsTransaction() throws {
+        let pool = try makePostgresPool()
+        let table = try pool.withConnection { try makeTicks($0) }
+        try pool.transaction { tx in
+            try tx.executeTogether([("INSERT INTO \(table) (id, instrument, bid, at) VALUES ($1, $2, $3, $4)", [1, "EURUSD", Decimal(1), Date()])])
+            // The second statement's value cannot be stored: refused before anything of it is sent.
+            XCTAssertThrowsError(try tx.executeTogether([
+                ("INSERT INTO \(table) (id, instrument, bid, at) VALUES ($1, $2, $3, $4)", [2, "GBPUSD", Decimal(1), Date()]),
+                ("INSERT INTO \(table) (id, instrument, bid, at) VALUES ($1, $2, $3, $4)", [3, "bad\u{0}name", Decimal(1), Date()]),
+            ])) { error in
+                XCTAssertEqual((error as? TMTError)?.code, .encoding, "\(error)")
+                XCTAssertTrue("\(error)".contains("statement 2"), "\(error)")
+            }
+            XCTAssertTrue(tx.isConnected)
+            XCTAssertEqual(tx.transactionState, .inTransaction, "the caller's transaction goes on")
+        }
+        XCTAssertEqual(try pool.withConnection { try count($0, table) }, 1, "the first insert committed, nothing of the refused group")
+    }
 }
