@@ -10,6 +10,17 @@ final class ComplianceAgent: Sendable {
     private let engine: ComplianceEngine
     private let configuredAccounts: [Account]
     private let dayStarts = Locked<[String: ComplianceDayStart]>([:])
+    /// Per account: its realised results on the firm days before today (read once per day and
+    /// challenge), and the orders filled today (counted again after `tradesRefresh` seconds).
+    private struct DayHistory {
+        var epoch: Int
+        var day: String
+        var history: [ComplianceContext.DayResult]
+        var tradesToday: Int
+        var countedAt: UInt64
+    }
+    private let histories = Locked<[String: DayHistory]>([:])
+    private let tradesRefresh = 5.0
     private let news = Locked(NewsCalendar(events: []))
     private let metrics: AgentMetrics
     private let violations: CounterFamily
@@ -99,6 +110,37 @@ final class ComplianceAgent: Sendable {
         }
     }
 
+    /// The account's results on earlier firm days of its current challenge (`fills.account_epoch`)
+    /// and its orders filled today, for the consistency rule (best day against total profit) and
+    /// the trading-day count. Earlier days are fixed, so they are read once per day and challenge;
+    /// today's count is read again after `tradesRefresh` seconds (it only informs).
+    private func history(of account: Account, rules: FirmRules, today: FirmTradingDay,
+                         pool: PostgresPool) throws -> (history: [ComplianceContext.DayResult], tradesToday: Int) {
+        var entry = histories.withLock { $0[account.id] }
+        if entry == nil || entry!.epoch != account.epoch || entry!.day != today.label {
+            let fills = try pool.query("""
+                SELECT order_id, filled_at, realized_pnl, commission FROM fills
+                WHERE account_id = $1 AND account_epoch = $2 AND filled_at < $3 ORDER BY filled_at
+                """, [account.id, account.epoch, today.start], prepared: true).map {
+                ComplianceHistory.Fill(orderId: try $0.decode(String.self, column: "order_id"), filledAt: try $0.decode(Date.self, column: "filled_at"),
+                                       realizedPnL: try $0.decode(Decimal.self, column: "realized_pnl"),
+                                       commission: try $0.decode(Decimal.self, column: "commission"))
+            }
+            entry = DayHistory(epoch: account.epoch, day: today.label, history: ComplianceHistory.days(of: fills, rules: rules, today: today).history,
+                               tradesToday: 0, countedAt: 0)
+        }
+        if entry!.countedAt == 0 || Monotonic.secondsSince(entry!.countedAt) >= tradesRefresh {
+            entry!.tradesToday = Int(try pool.queryOne("""
+                SELECT count(DISTINCT order_id)::bigint AS n FROM fills
+                WHERE account_id = $1 AND account_epoch = $2 AND filled_at >= $3 AND filled_at < $4
+                """, [account.id, account.epoch, today.start, today.end], prepared: true)?.decode(Int64.self, column: "n") ?? 0)
+            entry!.countedAt = Monotonic.nanos()
+        }
+        let fresh = entry!
+        histories.withLock { $0[account.id] = fresh }
+        return (fresh.history, fresh.tradesToday)
+    }
+
     /// `staging.commands` day reset: the daily limits of every account in scope are measured
     /// from its balance and equity now (the firm day's label stays); the one-line acknowledgement.
     private func resetDay(_ command: StagingCommand, market: MarketView, book: AccountBook) -> String {
@@ -152,9 +194,11 @@ final class ComplianceAgent: Sendable {
                let rate = market.converter().rate(from: instrument.quoteCurrency, to: account.currency) {
                 pricing = .init(instrument: instrument, marketPrice: order.side == .buy ? quote.ask : quote.bid, quoteToAccountRate: rate)
             }
+            let past = try history(of: account, rules: rules, today: dayStart.day, pool: pool)
             let context = ComplianceContext(account: account,
                                             positions: book.openPositions(account.id).map { .init(position: $0.position, openedAt: $0.openedAt) },
-                                            dayStart: dayStart, news: news.withLock { $0 }, clock: clock, pricing: pricing)
+                                            dayStart: dayStart, history: past.history, tradesToday: past.tradesToday,
+                                            news: news.withLock { $0 }, clock: clock, pricing: pricing)
             decision = engine.evaluate(order: order, context: context)
         } else {
             // Unknown account (or its firm): evaluating with no rules would approve blindly.

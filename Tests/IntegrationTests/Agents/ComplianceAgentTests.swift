@@ -91,4 +91,83 @@ final class ComplianceAgentTests: XCTestCase {
         XCTAssertEqual(try Promtool.checkMetrics(metrics).status, 0)
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
+
+    /// The consistency rule and the trading-day count see the account's earlier days (its fills
+    /// of the current challenge, grouped by the firm's day), not only today.
+    func testEarlierDaysFromTheFillsReachTheConsistencyAndTradingDayRules() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let databaseURL = try TestServices.postgresURL()
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let accountId = "acct-history-\(run)"
+        // The staging config plus one account of its own on trailing-6 (best day ≤ 30 %, seven
+        // trading days), so the fills below touch no other test's account.
+        let configDir = FileManager.default.temporaryDirectory.appendingPathComponent("compliance-history-\(run)")
+        try FileManager.default.createDirectory(at: configDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: configDir) }
+        let original = try String(contentsOf: TestServices.repoRoot.appendingPathComponent("config/compliance-staging.yml"), encoding: .utf8)
+        let configFile = configDir.appendingPathComponent("compliance-staging.yml")
+        try (original + "  - id: \(accountId)\n    firm: trailing-6\n    initial_balance: 50000\n    currency: USD\n")
+            .write(to: configFile, atomically: true, encoding: .utf8)
+
+        let agent = try AgentProcess(executable: "tmt-compliance-engine", port: AgentProcess.freePort(), environment: [
+            "DATABASE_URL": databaseURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "compliance-history-\(run)",
+            "KAFKA_AUTO_OFFSET_RESET": "latest", "COMPLIANCE_MODE": "lenient", "COMPLIANCE_CONFIG": configFile.path,
+        ])
+        try agent.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) {
+            let m = (try? agent.metrics()) ?? ""
+            return m.contains("tmt_kafka_consumer_lag{topic=\"orders.proposed\"") && m.contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"")
+        }, "the agent never joined its groups:\n\(agent.log)")
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "compliance-history-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        XCTAssertTrue(KafkaWait.until(timeout: 30) {
+            let t = HopClock.nowMicros()
+            let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
+            _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
+                                   to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
+            usleep(200_000)
+            return metricValue(in: (try? agent.metrics()) ?? "", "tmt_market_view_instruments") >= 1
+        }, "the agent never saw a quote:\n\(agent.log.suffix(2000))")
+
+        // Three earlier days with profit (the account row exists: the agent ensured it). Each day
+        // at 12:00 UTC, well inside trailing-6's day (17:00 New York resets).
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let epoch = try XCTUnwrap(pool.queryOne("SELECT epoch FROM accounts WHERE id = $1", [accountId])?.decode(Int.self, column: "epoch"))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let noonToday = calendar.date(bySettingHour: 12, minute: 0, second: 0, of: Date())!
+        for (i, pnl) in ["400", "300", "300"].enumerated() {
+            let at = noonToday.addingTimeInterval(-Double(i + 2) * 86_400)
+            let orderId = "hist-\(run)-\(i)"
+            try pool.execute("""
+                INSERT INTO orders (id, account_id, instrument, side, type, quantity, status, trace_id, created_at)
+                VALUES ($1, $2, 'EUR_USD', 'buy', 'market', 1, 'filled', 't', $3)
+                """, [orderId, accountId, at])
+            try pool.execute("""
+                INSERT INTO fills (id, order_id, account_id, instrument, side, quantity, price, spread, slippage, commission, realized_pnl, filled_at, account_epoch)
+                VALUES ($1, $2, $3, 'EUR_USD', 'sell', 1, 1.085, 0.0001, 0, 5, $4, $5, $6)
+                """, ["\(orderId)-fill", orderId, accountId, Decimal(string: pnl)!, at, epoch])
+        }
+
+        let order = Order(id: "hist-order-\(run)", signalId: "sig-\(run)", accountId: accountId, instrument: "EUR_USD", side: .buy, type: .market,
+                          quantity: Decimal(string: "0.1")!, stopLoss: Decimal(string: "1.08300")!, takeProfit: Decimal(string: "1.08900")!,
+                          createdAt: HopClock.nowMicros())
+        _ = try producer.send(Envelope(id: order.id, type: "order.proposed", traceId: "trace-\(order.id)", source: "aria-risk", payload: order),
+                              to: .ordersProposed, key: accountId).wait(timeout: 10)
+        var checks: [Decision.Check] = []
+        XCTAssertTrue(KafkaWait.until(timeout: 30) {
+            guard let row = try? pool.queryOne("SELECT checks FROM compliance_decisions WHERE order_id = $1", [order.id]) else { return false }
+            checks = (try? row.decode(PostgresJSON.self, column: "checks").decode([Decision.Check].self)) ?? []
+            return !checks.isEmpty
+        }, "no decision stored:\n\(agent.log.suffix(3000))")
+        let days = try XCTUnwrap(checks.first { $0.rule == "trading-days" }, "\(checks.map(\.rule))")
+        XCTAssertTrue(days.detail.hasPrefix("3 trading days of minimum 7"), days.detail)
+        let consistency = try XCTUnwrap(checks.first { $0.rule == "consistency" })
+        // 1,000 realised in total, less 15 commission: the best day (395) is 40 % of 985.
+        XCTAssertTrue(consistency.detail.contains("985.00"), consistency.detail)
+        XCTAssertTrue(consistency.passed, consistency.detail)
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
 }
