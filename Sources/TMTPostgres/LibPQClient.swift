@@ -277,53 +277,25 @@ final class LibPQClient {
             _ = try consume(PQprepare(h, name, sql, Int32(types.count), types), operation: "prepare")
         }
 
-        guard PQenterPipelineMode(h) == 1 else {
-            throw TMTError(.query, "\(operation): libpq refused to enter pipeline mode")
-        }
-        defer {
-            // Leaving fails only with results still pending, i.e. after a broken exchange: the
-            // session's state is then unknown and it must not be reused.
-            if handle != nil, PQexitPipelineMode(h) != 1 { close() }
-        }
-        func lost() -> TMTError {
-            PostgresServerError(primary: String(cString: PQerrorMessage(h)))
-                .error(operation: operation, connectionLost: true, password: password)
-        }
-
-        var affected = 0
-        var failure: TMTError?
-        for chunkStart in stride(from: 0, to: sets.count, by: Self.pipelineChunk) {
-            let chunk = sets[chunkStart..<min(chunkStart + Self.pipelineChunk, sets.count)]
-            var sent = 0
-            for params in chunk {
-                let ok = try Self.withParameters(params, operation: operation) { values in
-                    PQsendQueryPrepared(h, name, Int32(count), values, nil, nil, 0) == 1
+        return try inPipeline(h, operation: operation) { lost in
+            var affected = 0
+            for chunkStart in stride(from: 0, to: sets.count, by: Self.pipelineChunk) {
+                let chunk = sets[chunkStart..<min(chunkStart + Self.pipelineChunk, sets.count)]
+                var sent = 0
+                for params in chunk {
+                    let ok = try Self.withParameters(params, operation: operation) { values in
+                        PQsendQueryPrepared(h, name, Int32(count), values, nil, nil, 0) == 1
+                    }
+                    guard ok else { break }
+                    sent += 1
                 }
-                guard ok else { break }
-                sent += 1
+                guard PQpipelineSync(h) == 1 else { throw lost() }
+                let counts = try readPipeline(h, results: sent, lost: lost) { k in "\(operation) (parameter set \(chunkStart + k + 1))" }
+                affected += counts.reduce(0, +)
+                if sent < chunk.count { throw lost() }
             }
-            guard PQpipelineSync(h) == 1 else { throw lost() }
-            for k in 0..<sent {
-                guard let result = PQgetResult(h) else { throw lost() }
-                let status = PQresultStatus(result)
-                if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
-                    affected += Int(String(cString: PQcmdTuples(result))) ?? 0
-                } else if status != PGRES_PIPELINE_ABORTED, failure == nil {
-                    failure = serverError(result, operation: "\(operation) (parameter set \(chunkStart + k + 1))")
-                }
-                PQclear(result)
-                // Each statement's results end with a NULL.
-                var guardCount = 0
-                while guardCount < 4, let extra = PQgetResult(h) { PQclear(extra); guardCount += 1 }
-            }
-            guard let sync = PQgetResult(h) else { throw failure ?? lost() }
-            let syncStatus = PQresultStatus(sync)
-            PQclear(sync)
-            guard syncStatus == PGRES_PIPELINE_SYNC else { throw failure ?? lost() }
-            if let failure { throw failure }
-            if sent < chunk.count { throw lost() }
+            return affected
         }
-        return affected
     }
 
     /// Executes different prepared statements in libpq's pipeline mode, all before one sync
@@ -361,46 +333,60 @@ final class LibPQClient {
             }
         }
 
+        return try inPipeline(h, operation: operation) { lost in
+            for (i, statement) in statements.enumerated() {
+                let ok = try Self.withParameters(statement.parameters, operation: operation) { values in
+                    let count = Int32(statement.parameters.count)
+                    if let name = names[i] { return PQsendQueryPrepared(h, name, count, values, nil, nil, 0) == 1 }
+                    let types = statement.parameters.map { $0.type.oid }
+                    return PQsendQueryParams(h, statement.sql, count, types, values, nil, nil, 0) == 1
+                }
+                // No sync after a failed send: outside BEGIN a sync would commit the statements
+                // already sent. Closing instead makes the server roll the unfinished work back.
+                guard ok else {
+                    let error = lost()
+                    close()
+                    throw error
+                }
+            }
+            guard PQpipelineSync(h) == 1 else { throw lost() }
+            return try readPipeline(h, results: statements.count, lost: lost) { k in "\(operation) (statement \(k + 1) of \(statements.count))" }
+        }
+    }
+
+    /// Runs `body` in libpq's pipeline mode, with a function that makes the error for a broken
+    /// exchange. Leaving the mode fails only with results still pending, i.e. after a broken
+    /// exchange: the session's state is then unknown, so the connection is closed.
+    private func inPipeline<T>(_ h: OpaquePointer, operation: String, _ body: (_ lost: () -> TMTError) throws -> T) throws -> T {
         guard PQenterPipelineMode(h) == 1 else {
             throw TMTError(.query, "\(operation): libpq refused to enter pipeline mode")
         }
         defer {
             if handle != nil, PQexitPipelineMode(h) != 1 { close() }
         }
-        func lost() -> TMTError {
+        return try body {
             PostgresServerError(primary: String(cString: PQerrorMessage(h)))
                 .error(operation: operation, connectionLost: true, password: password)
         }
-        for (i, statement) in statements.enumerated() {
-            let ok = try Self.withParameters(statement.parameters, operation: operation) { values in
-                let count = Int32(statement.parameters.count)
-                if let name = names[i] { return PQsendQueryPrepared(h, name, count, values, nil, nil, 0) == 1 }
-                let types = statement.parameters.map { $0.type.oid }
-                return PQsendQueryParams(h, statement.sql, count, types, values, nil, nil, 0) == 1
-            }
-            // No sync after a failed send: outside BEGIN a sync would commit the statements
-            // already sent. Closing instead makes the server roll the unfinished work back.
-            guard ok else {
-                let error = lost()
-                close()
-                throw error
-            }
-        }
-        guard PQpipelineSync(h) == 1 else { throw lost() }
+    }
+
+    /// Reads `results` statements' results and the sync point after them; returns the rows each
+    /// affected (0 for a failed or skipped one) and throws the first server error, named by
+    /// `name(position)`, once the pipeline is drained (so the connection stays usable).
+    private func readPipeline(_ h: OpaquePointer, results: Int, lost: () -> TMTError, name: (Int) -> String) throws -> [Int] {
         var affected: [Int] = []
         var failure: TMTError?
-        for k in 0..<statements.count {
+        for k in 0..<results {
             guard let result = PQgetResult(h) else { throw lost() }
             let status = PQresultStatus(result)
             if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
                 affected.append(Int(String(cString: PQcmdTuples(result))) ?? 0)
             } else {
                 affected.append(0)
-                if status != PGRES_PIPELINE_ABORTED, failure == nil {
-                    failure = serverError(result, operation: "\(operation) (statement \(k + 1) of \(statements.count))")
-                }
+                if status != PGRES_PIPELINE_ABORTED, failure == nil { failure = serverError(result, operation: name(k)) }
             }
             PQclear(result)
+            // Each statement's results end with a NULL.
             var guardCount = 0
             while guardCount < 4, let extra = PQgetResult(h) { PQclear(extra); guardCount += 1 }
         }

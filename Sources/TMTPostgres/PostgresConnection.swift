@@ -105,16 +105,7 @@ public final class PostgresConnection: Sendable {
     }
 
     func run(_ sql: String, _ values: [PostgresValue], prepared: Bool, operation: PostgresInstrumentation.Operation) throws -> PostgresQueryResult {
-        let start = Monotonic.nanos()
-        do {
-            let result = try client.withLock { try $0.execute(sql, values, prepared: prepared, operation: operation.rawValue) }
-            instrumentation?.observe(operation, since: start)
-            return result
-        } catch {
-            instrumentation?.observe(operation, since: start)
-            instrumentation?.count(error)
-            throw error
-        }
+        try instrumented(operation) { try $0.execute(sql, values, prepared: prepared, operation: operation.rawValue) }
     }
 
     /// Executes one statement once per parameter set, pipelined (libpq pipeline mode: the sets
@@ -137,13 +128,16 @@ public final class PostgresConnection: Sendable {
     }
 
     private func runBatch(_ sql: String, _ values: [[PostgresValue]]) throws -> Int {
+        try instrumented(.execute) { try $0.executeBatch(sql, values, operation: "executeBatch") }
+    }
+
+    /// Runs `body` on the client, timing it as `operation` and counting its error.
+    private func instrumented<T>(_ operation: PostgresInstrumentation.Operation, _ body: (LibPQClient) throws -> T) throws -> T {
         let start = Monotonic.nanos()
+        defer { instrumentation?.observe(operation, since: start) }
         do {
-            let affected = try client.withLock { try $0.executeBatch(sql, values, operation: "executeBatch") }
-            instrumentation?.observe(.execute, since: start)
-            return affected
+            return try client.withLock { try body($0) }
         } catch {
-            instrumentation?.observe(.execute, since: start)
             instrumentation?.count(error)
             throw error
         }
@@ -158,30 +152,13 @@ public final class PostgresConnection: Sendable {
     @discardableResult
     public func executeTogether(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) throws -> [Int] {
         let values = statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresValue)) }
-        let start = Monotonic.nanos()
-        do {
-            let affected = try client.withLock { try $0.executePipeline(values, operation: "executeTogether") }
-            instrumentation?.observe(.execute, since: start)
-            return affected
-        } catch {
-            instrumentation?.observe(.execute, since: start)
-            instrumentation?.count(error)
-            throw error
-        }
+        return try instrumented(.execute) { try $0.executePipeline(values, operation: "executeTogether") }
     }
 
     /// Runs a multi-statement script with `PQexec`. Only for SQL without values (migrations),
     /// which is why it is not public.
     func executeScript(_ sql: String, operation: PostgresInstrumentation.Operation) throws {
-        let start = Monotonic.nanos()
-        do {
-            _ = try client.withLock { try $0.executeScript(sql, operation: operation.rawValue) }
-            instrumentation?.observe(operation, since: start)
-        } catch {
-            instrumentation?.observe(operation, since: start)
-            instrumentation?.count(error)
-            throw error
-        }
+        _ = try instrumented(operation) { try $0.executeScript(sql, operation: operation.rawValue) }
     }
 
     // MARK: - Transactions

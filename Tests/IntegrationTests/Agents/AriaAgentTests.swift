@@ -17,23 +17,13 @@ final class AriaAgentTests: XCTestCase {
             "RISK_MULTIPLIER": "1",
         ])
         try agent.waitUntilReady()
-        XCTAssertTrue(KafkaWait.until(timeout: 40) {
-            let m = (try? agent.metrics()) ?? ""
-            return m.contains("tmt_kafka_consumer_lag{topic=\"signals.generated\"") && m.contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"")
-        }, "the agent never joined its groups:\n\(agent.log)")
+        XCTAssertTrue(agent.joined(["signals.generated", "market.ticks"]), "the agent never joined its groups:\n\(agent.log)")
 
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "aria-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
         defer { producer.close() }
         // A live EUR_USD quote in the agent's market view (the stop distance and conversions use it).
-        XCTAssertTrue(KafkaWait.until(timeout: 30) {
-            let t = HopClock.nowMicros()
-            let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
-            _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                   to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
-            usleep(200_000)
-            return metricValue(in: (try? agent.metrics()) ?? "", "tmt_market_view_instruments") >= 1
-        }, "no quote reached the agent:\n\(agent.log.suffix(2000))")
+        XCTAssertTrue(agent.fedAQuote(through: producer), "no quote reached the agent:\n\(agent.log.suffix(2000))")
 
         let now = HopClock.nowMicros()
         let signal = Signal(id: "EUR_USD-test-\(UUID().uuidString.prefix(8))", instrument: "EUR_USD", side: .buy,

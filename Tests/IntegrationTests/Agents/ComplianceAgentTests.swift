@@ -20,10 +20,7 @@ final class ComplianceAgentTests: XCTestCase {
         ])
         try agent.waitUntilReady()
         // Both the order consumer and the quote view have joined once they report lag.
-        XCTAssertTrue(KafkaWait.until(timeout: 40) {
-            let m = (try? agent.metrics()) ?? ""
-            return m.contains("tmt_kafka_consumer_lag{topic=\"orders.proposed\"") && m.contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"")
-        }, "the agent never joined its groups:\n\(agent.log)")
+        XCTAssertTrue(agent.joined(["orders.proposed", "market.ticks"]), "the agent never joined its groups:\n\(agent.log)")
 
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "compliance-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
@@ -31,15 +28,7 @@ final class ComplianceAgentTests: XCTestCase {
         // A live market: ticks keep coming until the agent's quote view holds one (a consumer
         // that starts at the latest offset may begin just after the first tick).
         let now = HopClock.nowMicros()
-        let quoted = KafkaWait.until(timeout: 30) {
-            let t = HopClock.nowMicros()
-            let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
-            _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                   to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
-            usleep(200_000)
-            return metricValue(in: (try? agent.metrics()) ?? "", "tmt_market_view_instruments") >= 1
-        }
-        XCTAssertTrue(quoted, "the agent never saw a quote:\n\(agent.log.suffix(2000))")
+        XCTAssertTrue(agent.fedAQuote(through: producer), "the agent never saw a quote:\n\(agent.log.suffix(2000))")
 
         let run = UUID().uuidString.prefix(8)
         func order(_ id: String, lots: String) -> Order {
@@ -114,21 +103,11 @@ final class ComplianceAgentTests: XCTestCase {
             "KAFKA_AUTO_OFFSET_RESET": "latest", "COMPLIANCE_MODE": "lenient", "COMPLIANCE_CONFIG": configFile.path,
         ])
         try agent.waitUntilReady()
-        XCTAssertTrue(KafkaWait.until(timeout: 40) {
-            let m = (try? agent.metrics()) ?? ""
-            return m.contains("tmt_kafka_consumer_lag{topic=\"orders.proposed\"") && m.contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"")
-        }, "the agent never joined its groups:\n\(agent.log)")
+        XCTAssertTrue(agent.joined(["orders.proposed", "market.ticks"]), "the agent never joined its groups:\n\(agent.log)")
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "compliance-history-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
         defer { producer.close() }
-        XCTAssertTrue(KafkaWait.until(timeout: 30) {
-            let t = HopClock.nowMicros()
-            let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
-            _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                   to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
-            usleep(200_000)
-            return metricValue(in: (try? agent.metrics()) ?? "", "tmt_market_view_instruments") >= 1
-        }, "the agent never saw a quote:\n\(agent.log.suffix(2000))")
+        XCTAssertTrue(agent.fedAQuote(through: producer), "the agent never saw a quote:\n\(agent.log.suffix(2000))")
 
         // Three earlier days with profit (the account row exists: the agent ensured it). Each day
         // at 12:00 UTC, well inside trailing-6's day (17:00 New York resets).

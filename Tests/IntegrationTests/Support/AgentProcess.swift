@@ -128,3 +128,27 @@ enum ScriptedAccumulation {
         XCTAssertTrue(processed, "the agent did not work through the script:\n\(agent.log.suffix(3000))")
     }
 }
+
+extension AgentProcess {
+    /// Whether the agent's consumers of every topic in `topics` joined their groups (they report
+    /// a lag) within `timeout` seconds.
+    func joined(_ topics: [String], timeout: Double = 40) -> Bool {
+        KafkaWait.until(timeout: timeout) {
+            let m = (try? self.metrics()) ?? ""
+            return topics.allSatisfy { m.contains("tmt_kafka_consumer_lag{topic=\"\($0)\"") }
+        }
+    }
+
+    /// Sends EUR_USD ticks (bid 1.08500, ask 1.08508, now) until the agent's market view holds a
+    /// quote: a consumer that starts at the latest offset may begin just after the first tick.
+    func fedAQuote(through producer: KafkaProducer, timeout: Double = 30) -> Bool {
+        KafkaWait.until(timeout: timeout) {
+            let t = HopClock.nowMicros()
+            let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
+            _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
+                                   to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
+            usleep(200_000)
+            return metricValue(in: (try? self.metrics()) ?? "", "tmt_market_view_instruments") >= 1
+        }
+    }
+}
