@@ -15,12 +15,17 @@ final class ComplianceAgent: Sendable {
     private struct DayHistory {
         var epoch: Int
         var day: String
+        /// Read less than `settleSeconds` of market time after the day began: a fill stamped just
+        /// before the reset by the execution engine's own clock may not have been stored yet, so
+        /// the earlier days are read once more after that.
+        var unsettled: Bool
         var history: [ComplianceContext.DayResult]
         var tradesToday: Int
         var countedAt: UInt64
     }
     private let histories = Locked<[String: DayHistory]>([:])
     private let tradesRefresh = 5.0
+    private let settleSeconds = 60.0
     private let news = Locked(NewsCalendar(events: []))
     private let metrics: AgentMetrics
     private let violations: CounterFamily
@@ -114,10 +119,11 @@ final class ComplianceAgent: Sendable {
     /// and its orders filled today, for the consistency rule (best day against total profit) and
     /// the trading-day count. Earlier days are fixed, so they are read once per day and challenge;
     /// today's count is read again after `tradesRefresh` seconds (it only informs).
-    private func history(of account: Account, rules: FirmRules, today: FirmTradingDay,
+    private func history(of account: Account, rules: FirmRules, today: FirmTradingDay, at now: Date,
                          pool: PostgresPool) throws -> (history: [ComplianceContext.DayResult], tradesToday: Int) {
         var entry = histories.withLock { $0[account.id] }
-        if entry == nil || entry!.epoch != account.epoch || entry!.day != today.label {
+        let settled = now.timeIntervalSince(today.start) >= settleSeconds
+        if entry == nil || entry!.epoch != account.epoch || entry!.day != today.label || (entry!.unsettled && settled) {
             let fills = try pool.query("""
                 SELECT order_id, filled_at, realized_pnl, commission FROM fills
                 WHERE account_id = $1 AND account_epoch = $2 AND filled_at < $3 ORDER BY filled_at
@@ -126,8 +132,8 @@ final class ComplianceAgent: Sendable {
                                        realizedPnL: try $0.decode(Decimal.self, column: "realized_pnl"),
                                        commission: try $0.decode(Decimal.self, column: "commission"))
             }
-            entry = DayHistory(epoch: account.epoch, day: today.label, history: ComplianceHistory.days(of: fills, rules: rules, today: today).history,
-                               tradesToday: 0, countedAt: 0)
+            entry = DayHistory(epoch: account.epoch, day: today.label, unsettled: !settled,
+                               history: ComplianceHistory.days(of: fills, rules: rules, today: today).history, tradesToday: 0, countedAt: 0)
         }
         if entry!.countedAt == 0 || Monotonic.secondsSince(entry!.countedAt) >= tradesRefresh {
             entry!.tradesToday = Int(try pool.queryOne("""
@@ -194,11 +200,15 @@ final class ComplianceAgent: Sendable {
                let rate = market.converter().rate(from: instrument.quoteCurrency, to: account.currency) {
                 pricing = .init(instrument: instrument, marketPrice: order.side == .buy ? quote.ask : quote.bid, quoteToAccountRate: rate)
             }
-            let past = try history(of: account, rules: rules, today: dayStart.day, pool: pool)
-            let context = ComplianceContext(account: account,
+            let past = try history(of: account, rules: rules, today: rules.tradingDay(containing: now), at: now, pool: pool)
+            var context = ComplianceContext(account: account,
                                             positions: book.openPositions(account.id).map { .init(position: $0.position, openedAt: $0.openedAt) },
                                             dayStart: dayStart, history: past.history, tradesToday: past.tradesToday,
                                             news: news.withLock { $0 }, clock: clock, pricing: pricing)
+            // The challenge's balance moves by exactly its fills' realised P&L net of commission,
+            // so today's share is what the earlier days do not account for: live, and including
+            // what was booked between the firm's reset and the day's first baseline.
+            context.realizedToday = account.balance - account.initialBalance - past.history.reduce(Decimal(0)) { $0 + $1.realizedPnL }
             decision = engine.evaluate(order: order, context: context)
         } else {
             // Unknown account (or its firm): evaluating with no rules would approve blindly.

@@ -65,8 +65,14 @@ public struct ComplianceContext: Sendable {
     /// over by the engine to the account's current balance and equity.
     public var dayStart: ComplianceDayStart
     /// Realised results of earlier days, for best-day consistency and the trading-day count.
-    /// An entry for today is ignored; today's realised P&L is balance − start-of-day balance.
+    /// An entry for today is ignored; today's realised P&L is `realizedToday`, or balance −
+    /// start-of-day balance without it.
     public var history: [DayResult]
+    /// Today's realised P&L net of commission, when the caller knows it exactly (the agent:
+    /// balance − initial balance − the earlier days of the challenge, which also counts what was
+    /// booked between the firm's reset and the day's first baseline). Nil: balance − start-of-day
+    /// balance.
+    public var realizedToday: Decimal?
     /// Trades filled so far today (today counts as a trading day once this is positive).
     public var tradesToday: Int
     /// Scheduled releases, for the news blackout.
@@ -83,6 +89,7 @@ public struct ComplianceContext: Sendable {
         self.positions = positions
         self.dayStart = dayStart
         self.history = history
+        self.realizedToday = nil
         self.tradesToday = tradesToday
         self.news = news
         self.clock = clock

@@ -350,7 +350,7 @@ struct ComplianceEvaluation {
         guard let maxPercent = rules.bestDayMaxPercent else { return check(.consistency, true, "\(rules.id) has no consistency rule") }
         let limit = ComplianceFormat.percentFigure(maxPercent)
         if reduces { return check(.consistency, true, "risk-reducing order, never blocked by the consistency rule (best day ≤ \(limit))") }
-        let todayPnL = account.balance - dayStart.balance
+        let todayPnL = context.realizedToday ?? account.balance - dayStart.balance
         let past = context.history.filter { $0.day != today.label }
         let total = past.reduce(Decimal(0)) { $0 + $1.realizedPnL } + todayPnL
         guard total > 0 else {

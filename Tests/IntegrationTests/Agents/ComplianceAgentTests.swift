@@ -130,6 +130,19 @@ final class ComplianceAgentTests: XCTestCase {
                 """, ["\(orderId)-fill", orderId, accountId, Decimal(string: pnl)!, at, epoch])
         }
 
+        // The account's balance moved with those fills (+1,000 realised, −15 commission), as the
+        // execution engine would have announced it.
+        var account = Account(id: accountId, firm: "trailing-6", initialBalance: 50_000, epoch: epoch)
+        account.balance = 50_985
+        account.equity = 50_985
+        account.highWaterMark = 50_985
+        _ = try producer.send(Envelope(id: "\(accountId)-update", type: "account.update", traceId: "a", source: "test", payload: account),
+                              to: .accountsUpdates, key: accountId).wait(timeout: 10)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) {
+            let body = (try? HTTPClient(timeout: 5).get(agent.base + "/api/v1/accounts").text) ?? ""
+            return body.contains("50985")
+        }, "the agent never saw the account's new balance:\n\(agent.log.suffix(2000))")
+
         let order = Order(id: "hist-order-\(run)", signalId: "sig-\(run)", accountId: accountId, instrument: "EUR_USD", side: .buy, type: .market,
                           quantity: Decimal(string: "0.1")!, stopLoss: Decimal(string: "1.08300")!, takeProfit: Decimal(string: "1.08900")!,
                           createdAt: HopClock.nowMicros())
@@ -144,8 +157,9 @@ final class ComplianceAgentTests: XCTestCase {
         let days = try XCTUnwrap(checks.first { $0.rule == "trading-days" }, "\(checks.map(\.rule))")
         XCTAssertTrue(days.detail.hasPrefix("3 trading days of minimum 7"), days.detail)
         let consistency = try XCTUnwrap(checks.first { $0.rule == "consistency" })
-        // 1,000 realised in total, less 15 commission: the best day (395) is 40 % of 985.
-        XCTAssertTrue(consistency.detail.contains("985.00"), consistency.detail)
+        // 1,000 realised in total, less 15 commission, nothing yet today: the best day (395) is
+        // 40 % of 985.
+        XCTAssertTrue(consistency.detail.contains("985.00") && consistency.detail.contains("best day"), consistency.detail)
         XCTAssertTrue(consistency.passed, consistency.detail)
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }

@@ -60,5 +60,15 @@ final class ComplianceHistoryTests: XCTestCase {
         XCTAssertTrue(withHistory.detail.contains("1300.00") || withHistory.detail.contains("1,300.00"), withHistory.detail)
         let withoutHistory = try XCTUnwrap(consistency([]))
         XCTAssertFalse(withoutHistory.passed, "the defect this history fixes: \(withoutHistory.detail)")
+
+        // Today's realised P&L given exactly (the agent: balance − initial − earlier days): a
+        // baseline taken after a take-profit booked this morning would read today as 0.
+        var late = ComplianceContext(account: account, dayStart: ComplianceDayStart(day: today, balance: F.d("101300"), equity: F.d("101300")),
+                                     history: history, tradesToday: tradesToday, clock: ManualClock(start: now), pricing: nil)
+        let blind = F.engine().evaluate(order: order, context: late).checks.first { $0.rule == .consistency }
+        XCTAssertTrue(blind?.detail.contains("1000.00") == true || blind?.detail.contains("1,000.00") == true, blind?.detail ?? "")
+        late.realizedToday = F.d("300")
+        let exact = try XCTUnwrap(F.engine().evaluate(order: order, context: late).checks.first { $0.rule == .consistency })
+        XCTAssertTrue(exact.detail.contains("1300.00") || exact.detail.contains("1,300.00"), exact.detail)
     }
 }
