@@ -82,11 +82,16 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// median, 2–6 ms at 250 ticks/s). Trading firms commonly keep market data on its own bus.
     public var marketBootstrapServers: String?
 
+    /// `linger.ms` of the producers of `market.ticks` (`forMarketData()`,
+    /// `KAFKA_MARKET_LINGER_MS`). Default 0.
+    public var marketLingerMs: Int
+
     /// This configuration for the producers and consumers of `market.ticks`: the market-data
-    /// cluster's bootstrap servers when one is set, this configuration otherwise.
+    /// cluster's bootstrap servers when one is set, and `marketLingerMs` as `linger.ms`.
     public func forMarketData() -> KafkaConfiguration {
         var c = self
         if let market = marketBootstrapServers { c.bootstrapServers = market }
+        c.lingerMs = marketLingerMs
         return c
     }
 
@@ -114,6 +119,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
         self.bootstrapServers = bootstrapServers
         self.clientId = clientId
         lingerMs = 0
+        marketLingerMs = 0
         batchNumMessages = 10_000
         batchSizeBytes = 1_000_000
         queueBufferingMaxMessages = 100_000
@@ -135,7 +141,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     ///
     /// - `KAFKA_BOOTSTRAP_SERVERS` (`host:port,...`), or `KAFKA_BOOTSTRAP_FILE`: a file holding
     ///   that list, as the dev broker writes it. One of the two is required; the first wins.
-    /// - `KAFKA_CLIENT_ID` (default: `clientId`), `KAFKA_LINGER_MS`, `KAFKA_BATCH_NUM_MESSAGES`,
+    /// - `KAFKA_CLIENT_ID` (default: `clientId`), `KAFKA_LINGER_MS`, `KAFKA_MARKET_LINGER_MS`, `KAFKA_BATCH_NUM_MESSAGES`,
     ///   `KAFKA_MESSAGE_TIMEOUT_MS`, `KAFKA_FETCH_WAIT_MAX_MS`, `KAFKA_DATA_FETCH_WAIT_MAX_MS`, `KAFKA_CONTROL_FETCH_WAIT_MAX_MS`, `KAFKA_SESSION_TIMEOUT_MS`,
     ///   `KAFKA_HEARTBEAT_INTERVAL_MS`, `KAFKA_AUTO_OFFSET_RESET`: the fields of the same name.
     ///
@@ -150,6 +156,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
         var c = KafkaConfiguration(bootstrapServers: bootstrap, clientId: env.string("KAFKA_CLIENT_ID", default: clientId))
         c.marketBootstrapServers = try Self.bootstrap(env, "KAFKA_MARKET_BOOTSTRAP_SERVERS", "KAFKA_MARKET_BOOTSTRAP_FILE")
         c.lingerMs = try env.int("KAFKA_LINGER_MS", default: c.lingerMs, range: 0...900_000)
+        c.marketLingerMs = try env.int("KAFKA_MARKET_LINGER_MS", default: c.marketLingerMs, range: 0...900_000)
         c.batchNumMessages = try env.int("KAFKA_BATCH_NUM_MESSAGES", default: c.batchNumMessages, range: 1...1_000_000)
         c.messageTimeoutMs = try env.int("KAFKA_MESSAGE_TIMEOUT_MS", default: c.messageTimeoutMs, range: 0...2_147_483_647)
         c.fetchWaitMaxMs = try env.int("KAFKA_FETCH_WAIT_MAX_MS", default: c.fetchWaitMaxMs, range: 0...300_000)

@@ -148,6 +148,20 @@ final class KafkaConfigurationTests: XCTestCase {
         }
     }
 
+    func testMarketDataProducersLingerAsConfigured() throws {
+        let c = try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_MARKET_LINGER_MS": "20"]),
+                                                       clientId: "x")
+        let market = Dictionary(c.forMarketData().producerSettings(), uniquingKeysWith: { _, last in last })
+        let orders = Dictionary(c.producerSettings(), uniquingKeysWith: { _, last in last })
+        XCTAssertEqual(market["linger.ms"], "20", "ticks batch for up to 20 ms")
+        XCTAssertEqual(orders["linger.ms"], "0", "the order path does not wait")
+        XCTAssertEqual(Dictionary(KafkaConfiguration(bootstrapServers: "k:1").forMarketData().producerSettings(), uniquingKeysWith: { _, l in l })["linger.ms"], "0")
+        XCTAssertThrowsError(try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_MARKET_LINGER_MS": "soon"]),
+                                                                    clientId: "x")) {
+            XCTAssertTrue("\($0)".contains("KAFKA_MARKET_LINGER_MS"), "\($0)")
+        }
+    }
+
     func testProducerCreationFailsCleanlyOnInconsistentSettings() {
         var c = KafkaConfiguration(bootstrapServers: "127.0.0.1:9")
         // Each value parses, but idempotence needs max.in.flight ≤ 5: rd_kafka_new rejects it,
