@@ -155,7 +155,11 @@ final class KafkaConfigurationTests: XCTestCase {
         let orders = Dictionary(c.producerSettings(), uniquingKeysWith: { _, last in last })
         XCTAssertEqual(market["linger.ms"], "20", "ticks batch for up to 20 ms")
         XCTAssertEqual(orders["linger.ms"], "0", "the order path does not wait")
-        XCTAssertEqual(Dictionary(KafkaConfiguration(bootstrapServers: "k:1").forMarketData().producerSettings(), uniquingKeysWith: { _, l in l })["linger.ms"], "0")
+        XCTAssertEqual(Dictionary(KafkaConfiguration(bootstrapServers: "k:1").forMarketData().producerSettings(), uniquingKeysWith: { _, l in l })["linger.ms"], "20",
+                       "ticks batch by default (the dev broker's cost is per message set)")
+        let unbatched = try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_MARKET_LINGER_MS": "0"]),
+                                                               clientId: "x")
+        XCTAssertEqual(Dictionary(unbatched.forMarketData().producerSettings(), uniquingKeysWith: { _, l in l })["linger.ms"], "0")
         XCTAssertThrowsError(try KafkaConfiguration.fromEnvironment(Environment(["KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_MARKET_LINGER_MS": "soon"]),
                                                                     clientId: "x")) {
             XCTAssertTrue("\($0)".contains("KAFKA_MARKET_LINGER_MS"), "\($0)")
