@@ -302,8 +302,10 @@ final class LibPQClient {
     /// point: one round trip for the lot (after each statement's first preparation on this
     /// connection). Outside `BEGIN` the server runs everything up to a sync as one implicit
     /// transaction, so the statements are all or nothing; the first failure stops the rest and
-    /// is thrown naming its position. Returns the rows each statement affected.
-    func executePipeline(_ statements: [(sql: String, parameters: [PostgresValue])], operation: String) throws -> [Int] {
+    /// is thrown naming its position (`first`: the first statement's position in a longer list of
+    /// `total`, when the caller sends one in parts). Returns the rows each statement affected.
+    func executePipeline(_ statements: [(sql: String, parameters: [PostgresValue])], operation: String,
+                         first: Int = 1, total: Int? = nil) throws -> [Int] {
         guard let h = handle, PQstatus(h) == CONNECTION_OK else {
             throw TMTError(.connection, "\(operation) on a closed PostgreSQL connection")
         }
@@ -320,7 +322,7 @@ final class LibPQClient {
                 throw TMTError(.invalidArgument, "\(operation): \(parameters.count) parameters; PostgreSQL allows at most 65535")
             }
             for (k, p) in parameters.enumerated() where p.text?.utf8.contains(0) == true {
-                throw TMTError(.encoding, "\(operation) (statement \(i + 1)): parameter $\(k + 1) (\(p.type)) contains a NUL character, which PostgreSQL text cannot store")
+                throw TMTError(.encoding, "\(operation) (statement \(first + i)): parameter $\(k + 1) (\(p.type)) contains a NUL character, which PostgreSQL text cannot store")
             }
             let types = parameters.map { $0.type.oid }
             let key = StatementKey(sql: sql, types: types)
@@ -350,7 +352,7 @@ final class LibPQClient {
                 }
             }
             guard PQpipelineSync(h) == 1 else { throw lost() }
-            return try readPipeline(h, results: statements.count, lost: lost) { k in "\(operation) (statement \(k + 1) of \(statements.count))" }
+            return try readPipeline(h, results: statements.count, lost: lost) { k in "\(operation) (statement \(first + k) of \(total ?? statements.count))" }
         }
     }
 

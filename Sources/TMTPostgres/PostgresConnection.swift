@@ -147,12 +147,23 @@ public final class PostgresConnection: Sendable {
     /// libpq's pipeline mode sends them all before one sync point, and outside a transaction the
     /// server runs everything up to a sync as one implicit transaction; inside your
     /// `transaction { }` they are part of it. A failure stops the rest and names the statement's
-    /// position (`statement 2 of 3`). For a few statements of one event (at most 256); bulk rows
-    /// go through `executeBatch`. Returns the rows each statement affected.
+    /// position (`statement 2 of 3`). For a few statements of one event (at most
+    /// `statementsTogether`; `PostgresPool.executeTogether` takes more); bulk rows go through
+    /// `executeBatch`. Returns the rows each statement affected.
     @discardableResult
     public func executeTogether(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) throws -> [Int] {
+        try executeTogether(statements[...], total: statements.count)
+    }
+
+    /// How many statements `executeTogether` sends before one sync point.
+    public static let statementsTogether = LibPQClient.pipelineChunk
+
+    /// `statements`, a part of a list of `total`, named by their positions in the whole list.
+    func executeTogether(_ statements: ArraySlice<(sql: String, parameters: [any PostgresEncodable])>, total: Int) throws -> [Int] {
         let values = statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresValue)) }
-        return try instrumented(.execute) { try $0.executePipeline(values, operation: "executeTogether") }
+        return try instrumented(.execute) {
+            try $0.executePipeline(values, operation: "executeTogether", first: statements.startIndex + 1, total: total)
+        }
     }
 
     /// Runs a multi-statement script with `PQexec`. Only for SQL without values (migrations),

@@ -150,11 +150,24 @@ public final class PostgresPool: Sendable {
         try withConnection { try $0.executeBatch(sql, parameterSets) }
     }
 
-    /// `PostgresConnection.executeTogether` on a pooled connection (one round trip, all or
-    /// nothing, never retried).
+    /// `PostgresConnection.executeTogether` on a pooled connection (all or nothing, never
+    /// retried): one round trip for up to `PostgresConnection.statementsTogether` statements;
+    /// more go in groups of that size inside one transaction (a round trip per group), so a
+    /// signal sized for many accounts is stored as one unit however many orders it makes.
     @discardableResult
     public func executeTogether(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) throws -> [Int] {
-        try withConnection { try $0.executeTogether(statements) }
+        let group = PostgresConnection.statementsTogether
+        guard statements.count > group else {
+            return try withConnection { try $0.executeTogether(statements) }
+        }
+        return try transaction { tx in
+            var affected: [Int] = []
+            affected.reserveCapacity(statements.count)
+            for start in stride(from: 0, to: statements.count, by: group) {
+                affected += try tx.executeTogether(statements[start..<min(start + group, statements.count)], total: statements.count)
+            }
+            return affected
+        }
     }
 
     /// `PostgresConnection.query` on a pooled connection. Pass `retryOnConnectionLoss: true` only

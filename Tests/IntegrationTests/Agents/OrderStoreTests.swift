@@ -72,6 +72,37 @@ final class OrderStoreTests: XCTestCase {
         XCTAssertEqual(try store.pool.queryOne("SELECT count(*)::int8 AS n FROM signals WHERE id = $1", [id])?.decode(Int64.self, column: "n"), 0)
     }
 
+    func testASignalForMoreAccountsThanOneRoundTripTakesIsStoredWholeOrNotAtAll() throws {
+        let store = try store()
+        // 300 accounts: the signal, 300 orders and 300 events are 601 statements, more than
+        // one pipeline sync takes (256), so they go in three groups inside one transaction.
+        let accounts = (0..<300).map { String(format: "store-many-%03d", $0) }
+        try store.pool.executeBatch("""
+            INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, high_water_mark)
+            VALUES ($1, 'ftmo-like', 'USD', 100000, 100000, 100000, 100000) ON CONFLICT (id) DO NOTHING
+            """, accounts.map { [$0] })
+        XCTAssertGreaterThan(1 + 2 * accounts.count, PostgresConnection.statementsTogether)
+
+        let id = "store-test-\(UUID().uuidString.prefix(8))"
+        try store.recordSizing(signal: signal(id), orders: accounts.map { (sized(id, account: $0), []) }, agent: "aria-risk", processingMs: 1)
+        XCTAssertEqual(try store.pool.queryOne("SELECT count(*)::int8 AS n FROM orders WHERE signal_id = $1", [id])?.decode(Int64.self, column: "n"), 300)
+        XCTAssertEqual(try store.pool.queryOne("""
+            SELECT count(*)::int8 AS n FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.signal_id = $1
+            """, [id])?.decode(Int64.self, column: "n"), 300)
+
+        // The last order's account is missing: statement 600 (in the third group) fails after
+        // the first two groups ran; the whole record is rolled back and the position is the
+        // statement's place in the whole list.
+        let failing = "store-test-\(UUID().uuidString.prefix(8))"
+        var orders = accounts.map { (sized(failing, account: $0), [Hop]()) }
+        orders[299] = (sized(failing, account: "store-test-missing"), [])
+        XCTAssertThrowsError(try store.recordSizing(signal: signal(failing), orders: orders, agent: "aria-risk", processingMs: 1)) { error in
+            XCTAssertTrue("\(error)".contains("statement 600 of 601"), "\(error)")
+        }
+        XCTAssertEqual(try store.pool.queryOne("SELECT count(*)::int8 AS n FROM orders WHERE signal_id = $1", [failing])?.decode(Int64.self, column: "n"), 0)
+        XCTAssertEqual(try store.pool.queryOne("SELECT count(*)::int8 AS n FROM signals WHERE id = $1", [failing])?.decode(Int64.self, column: "n"), 0)
+    }
+
     func testAnEventMovesTheRowForwardOnceAndNeverBack() throws {
         let store = try store()
         let id = "store-test-\(UUID().uuidString.prefix(8))"
