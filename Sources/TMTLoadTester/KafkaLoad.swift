@@ -13,9 +13,12 @@ struct KafkaLoad {
         var drain: Double
         var marketTime: String
         var jsonPath: String?
+        /// Which raw librdkafka references to measure: kcat following the load alongside Wyckoff
+        /// (`same-run`), kcat reading the retained backlog afterwards (`after`), both or none.
+        var raw: String
 
         init(_ arguments: [String]) throws {
-            let a = try ToolArguments(arguments, valued: ["--messages", "--rate", "--duration", "--drain", "--market-time", "--json"], switches: [])
+            let a = try ToolArguments(arguments, valued: ["--messages", "--rate", "--duration", "--drain", "--market-time", "--json", "--raw"], switches: [])
             messages = try a.int("--messages", default: 200_000, range: 1...5_000_000)
             rate = try a.double("--rate", default: 0, range: 0...1_000_000)
             duration = try a.double("--duration", default: 120, range: 1...600)
@@ -23,6 +26,10 @@ struct KafkaLoad {
             marketTime = a.string("--market-time") ?? "weekday"
             _ = try MarketTime.parse(marketTime, now: Date())
             jsonPath = a.string("--json")
+            raw = a.string("--raw") ?? "both"
+            guard ["both", "same-run", "after", "none"].contains(raw) else {
+                throw TMTError(.invalidArgument, "--raw must be both, same-run, after or none, not '\(raw)' (see --help)")
+            }
         }
     }
 
@@ -51,6 +58,7 @@ struct KafkaLoad {
         defer { producer.close() }
         producer.prepare(topics: [Topic.marketTicks.name])
         let t0 = Date()
+        let t0Nanos = Monotonic.nanos()
         let base = try sample(t0, sent: 0)
         // Ticks on the broker not yet consumed, from the counts (the lag gauge is too stale to
         // show a backlog that builds and drains within seconds). A running generator's ticks
@@ -85,6 +93,13 @@ struct KafkaLoad {
         }
         let batchSize = 200_000
         var batch = try encodeBatch(min(batchSize, options.messages))
+        let follower: RawFollower?
+        if options.raw == "both" || options.raw == "same-run" {
+            follower = RawFollower(kafka.forMarketData(), messages: options.messages)
+            if let why = follower?.failure { print("load-tester: raw librdkafka follower: not measured (\(why))") }
+        } else {
+            follower = nil
+        }
         var next = 0
         let began = Monotonic.nanos()
         let deadline = began + UInt64(options.duration * 1e9)
@@ -175,6 +190,9 @@ struct KafkaLoad {
             let before = all.last { $0.t < f.t } ?? base
             consumeRate = (c.consumed - before.consumed) / (c.t - before.t)
         }
+        // Timed like the follower: every tick, from the first produced to the catch-up sample.
+        let producedFromT = Double(began - t0Nanos) / 1e9
+        let wyckoffSameLoad = caughtUp.flatMap { c in c.t > producedFromT ? Double(sent) / (c.t - producedFromT) : nil }
         // Lag over the loaded period, in quarters: does it grow?
         let loaded = all.filter { $0.t <= producedAt }
         var quarters: [Double] = []
@@ -184,7 +202,8 @@ struct KafkaLoad {
                 quarters.append(slice.map(behind).reduce(0, +) / Double(max(slice.count, 1)))
             }
         }
-        let raw = rawReference()
+        let followed = follower?.finish(producedFrom: began, deadline: drainDeadline)
+        let raw: RawReading = options.raw == "both" || options.raw == "after" ? rawReference() : .unavailable("--raw \(options.raw)")
         print("")
         print(String(format: "produced %.0f msgs/s; Wyckoff consumed %@ msgs/s sustained; behind (acknowledged by the broker, not yet consumed) at most %.0f, at the end of producing %.0f, mean by quarter of the load %@; %@",
                      Double(sent) / produceSeconds, consumeRate.map { String(format: "%.0f", $0) } ?? "n/a", maxLag, lagAtEnd,
@@ -202,6 +221,13 @@ struct KafkaLoad {
         case .unavailable(let why):
             print("raw librdkafka reference: not measured (\(why))")
         }
+        if let followed, let seconds = followed.seconds {
+            let rate = Double(followed.count) / seconds
+            print(String(format: "raw librdkafka under the same load (kcat following market.ticks alongside Wyckoff, same fetch settings): %d ticks in %.2f s from the first tick produced, %.0f msgs/s; Wyckoff/kcat %@",
+                         followed.count, seconds, rate, wyckoffSameLoad.map { String(format: "%.2f×", $0 / rate) } ?? "n/a"))
+        } else if let followed {
+            print("raw librdkafka under the same load: not measured (\(followed.note))")
+        }
         if let path = options.jsonPath {
             var object: [String: Any] = [
                 "mode": "kafka", "messages": sent, "produce_seconds": produceSeconds, "produce_msgs_per_s": Double(sent) / produceSeconds,
@@ -209,6 +235,12 @@ struct KafkaLoad {
                 "drain_seconds": caughtUp.map { $0.t - producedAt } as Any, "send_retries": failures,
                 "removed_by_retention": removed,
             ]
+            if let followed, let seconds = followed.seconds {
+                object["kcat_same_load_messages"] = followed.count
+                object["kcat_same_load_msgs_per_s"] = Double(followed.count) / seconds
+                object["wyckoff_same_load_msgs_per_s"] = wyckoffSameLoad as Any
+                object["ratio_to_kcat_same_load"] = wyckoffSameLoad.map { $0 / (Double(followed.count) / seconds) } as Any
+            }
             if case .measured(let count, let seconds) = raw {
                 object["kcat_messages"] = count
                 object["kcat_msgs_per_s"] = Double(count) / seconds
@@ -265,6 +297,69 @@ struct KafkaLoad {
         }
         guard count > 0 else { return .unavailable("kcat read no messages") }
         return .measured(count: count, seconds: seconds)
+    }
+}
+
+/// kcat following `market.ticks` from its end while the load runs, alongside Wyckoff, with the
+/// same fetch settings as Wyckoff's consumer (`fetch.wait.max.ms`, an 8 MiB prefetch): raw
+/// librdkafka under the same load, on the same broker, at the same time. It exits after reading
+/// as many ticks as the run sends (`-c`); its exit is its catch-up time.
+final class RawFollower: Sendable {
+    struct Reading { var count: Int; var seconds: Double?; var note: String }
+
+    private let process: Process?
+    private let errors: ReadToEnd?
+    private let exited = Locked<UInt64?>(nil)
+    let messages: Int
+    let failure: String?
+
+    init(_ market: KafkaConfiguration, messages: Int) {
+        self.messages = messages
+        let path = ((ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/local/bin").split(separator: ":")
+            .map { "\($0)/kcat" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let path else {
+            process = nil; errors = nil; failure = "kcat is not installed"
+            return
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = ["-C", "-b", market.bootstrapServers, "-t", Topic.marketTicks.name, "-o", "end", "-c", String(messages), "-q", "-f", "",
+                       "-X", "fetch.wait.max.ms=\(market.fetchWaitMaxMs)", "-X", "queued.max.messages.kbytes=8192"]
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        let exited = self.exited
+        p.terminationHandler = { _ in exited.withLock { $0 = Monotonic.nanos() } }
+        do { try p.run() } catch {
+            process = nil; errors = nil; failure = "kcat did not start: \(error)"
+            return
+        }
+        process = p
+        errors = ReadToEnd(err.fileHandleForReading)
+        failure = nil
+        // kcat has to learn the partitions' ends before the first tick is produced, or it would
+        // start after some of them and never count the whole run.
+        usleep(1_500_000)
+        if !p.isRunning { exited.withLock { $0 = nil } }
+    }
+
+    /// Waits for kcat to have read the whole run (until `deadline`), then reports its time from
+    /// `producedFrom` (the first tick produced, `Monotonic.nanos()`).
+    func finish(producedFrom: UInt64, deadline: Date) -> Reading? {
+        guard let process, let errors else { return failure.map { Reading(count: 0, seconds: nil, note: $0) } }
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            return Reading(count: 0, seconds: nil, note: "kcat had not read all \(messages) ticks by the end of the drain time")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let end = exited.withLock({ $0 }), end > producedFrom else {
+            let text = String(decoding: errors.wait(), as: UTF8.self).split(separator: "\n").suffix(2).joined(separator: " ")
+            return Reading(count: 0, seconds: nil, note: "kcat exited with status \(process.terminationStatus) before the load ended: \(text)")
+        }
+        return Reading(count: messages, seconds: Double(end - producedFrom) / 1e9, note: "")
     }
 }
 

@@ -20,13 +20,17 @@ kafka: pushes seeded ticks onto market.ticks (the pipeline's first hop: Wyckoff 
   applies it to its bars) and follows Wyckoff's consumption and lag on its /metrics; reports the
   produce rate, the sustained consumption rate while loaded, how far it falls behind over time
   (ticks the broker acknowledged, not yet consumed) and the time to
-  drain after the last message; then, where kcat is installed, raw librdkafka consumption on the
-  same broker (kcat reading what market.ticks retains) and Wyckoff's rate as a fraction of it.
+  drain after the last message; and, where kcat is installed, raw librdkafka consumption on the
+  same broker in the same run (see --raw) and Wyckoff's rate as a fraction of it.
     --messages N      ticks to push (default 200,000, at most 5,000,000)
     --rate N          ticks per second (default 0: as fast as the producer goes)
     --duration S      stop producing after S seconds even if messages remain (default 120)
     --drain S         longest wait for Wyckoff to catch up afterwards (default 60)
     --market-time W   time of the ticks: now, weekday (default) or ISO 8601
+    --raw WHICH       raw librdkafka references (kcat): same-run (kcat follows the load alongside
+                      Wyckoff with Wyckoff's fetch settings; both timed from the first tick
+                      produced to having read them all), after (kcat reads the retained backlog
+                      once the run is over, from process start), both (default) or none
 
 Common:
   --json FILE        write the figures as JSON

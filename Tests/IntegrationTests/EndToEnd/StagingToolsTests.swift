@@ -166,6 +166,14 @@ final class StagingToolsTests: XCTestCase {
         let ratio = try XCTUnwrap(k["ratio_to_kcat"] as? Double, kafka.output)
         XCTAssertEqual(ratio, (k["consume_msgs_per_s"] as? Double ?? 0) / kcatRate, accuracy: 1e-9)
         XCTAssertTrue(kafka.output.contains("Wyckoff/kcat"), kafka.output)
+        // The same-run reference: kcat followed the load alongside Wyckoff and read all of it;
+        // both are timed from the first tick produced, and the ratio is of those two rates.
+        XCTAssertEqual(k["kcat_same_load_messages"] as? Int, 5000, kafka.output)
+        let sameLoadKcat = try XCTUnwrap(k["kcat_same_load_msgs_per_s"] as? Double, kafka.output)
+        let sameLoadWyckoff = try XCTUnwrap(k["wyckoff_same_load_msgs_per_s"] as? Double, kafka.output)
+        XCTAssertGreaterThan(sameLoadWyckoff, 0)
+        XCTAssertEqual(try XCTUnwrap(k["ratio_to_kcat_same_load"] as? Double), sameLoadWyckoff / sameLoadKcat, accuracy: 1e-9)
+        XCTAssertTrue(kafka.output.contains("raw librdkafka under the same load"), kafka.output)
 
         // 4. Refusals: load tests only where enabled and only on loopback; a performance run
         // only with human delays off.
