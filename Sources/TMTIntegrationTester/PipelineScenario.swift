@@ -278,7 +278,7 @@ final class PipelineScenario: @unchecked Sendable {
                           + "there is no API token to restart them")
         }
         let r = try http.postJSON(endpoints.gateway + "/api/v1/accounts/restart",
-                                  AccountsRestart(accounts: [first, second], reason: "integration tester \(run): a pair without earlier exposure"),
+                                  AccountsCommand(accounts: [first, second], reason: "integration tester \(run): a pair without earlier exposure"),
                                   headers: ["Authorization": "Bearer \(token)"])
         try check(r.status == 200, "POST /api/v1/accounts/restart answered \(r.status): \(r.text.prefix(300))")
         // The restart's flat positions follow the account update on their own topic.
@@ -592,10 +592,4 @@ struct TickPump {
         }
         return out
     }
-}
-
-/// `POST /api/v1/accounts/restart`'s body.
-struct AccountsRestart: Encodable {
-    var accounts: [String]
-    var reason: String
 }

@@ -61,12 +61,6 @@ struct ValidatorOptions {
     }
 }
 
-/// `POST /api/v1/day/reset`'s and `POST /api/v1/accounts/restart`'s body.
-struct AccountsCommand: Encodable {
-    var accounts: [String]?
-    var reason: String
-}
-
 /// The stack is not set up for a performance run (exit 2, nothing driven).
 struct ValidatorRefusal: Error, CustomStringConvertible {
     var description: String
@@ -107,11 +101,12 @@ final class Validator: @unchecked Sendable {
         let env = Environment()
         guard env.string("DATABASE_URL") != nil else { throw ValidatorRefusal(description: "DATABASE_URL is not set (eval \"$(deploy-staging.sh --env)\")") }
         pool = try PostgresPool(configuration: PostgresConfiguration(environment: env, key: "DATABASE_URL"), metrics: MetricsRegistry(), logger: logger)
-        var kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "performance-validator")
-        kafka.lingerMs = 0
+        // The stack's own settings (KAFKA_LINGER_MS, KAFKA_MARKET_LINGER_MS): the synthetic signals
+        // and ticks are produced as Wyckoff's and the generator's are.
+        let kafka = try KafkaConfiguration.fromEnvironment(env, clientId: "performance-validator")
         producer = try KafkaProducer(configuration: kafka, metrics: MetricsRegistry(), logger: logger)
         producer.prepare(topics: [Topic.signalsGenerated.name])
-        tickProducer = kafka.hasSeparateMarketData ? try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
+        tickProducer = kafka.hasSeparateMarketData || kafka.marketLingerMs != kafka.lingerMs ? try KafkaProducer(configuration: kafka.forMarketData(), metrics: MetricsRegistry(), logger: logger)
             : producer
         tickProducer.prepare(topics: [Topic.marketTicks.name])
         let known = try pool.query("SELECT id FROM accounts ORDER BY id").map { try $0.decode(String.self, column: "id") }
