@@ -18,7 +18,7 @@ enum TickBenchmark {
         }
         let bytes = encoded.reduce(0) { $0 + $1.count }
 
-        var decodeNs: [Double] = [], barsNs: [Double] = [], midNs: [Double] = [], analyseNs: [Double] = []
+        var decodeNs: [Double] = [], barsNs: [Double] = [], midNs: [Double] = [], analyseNs: [Double] = [], breakerNs: [Double] = []
         var closedBars = 0, detectedEvents = 0
         for pass in 1...repeats {
             progress("pass \(pass)/\(repeats)")
@@ -49,11 +49,19 @@ enum TickBenchmark {
             for bar in closed { events += detector.process(bar).events.count }
             analyseNs.append(Double(Monotonic.nanos() - started) / Double(max(closed.count, 1)))
             detectedEvents = events
+
+            // The circuit breaker reads every tick too (gap and realised volatility per instrument).
+            var breaker = CircuitBreaker(configuration: BreakerConfiguration(), clock: SystemClock())
+            var breakerEvents = 0
+            started = Monotonic.nanos()
+            for tick in ticks { breakerEvents += breaker.apply(tick: tick).count }
+            breakerNs.append(Double(Monotonic.nanos() - started) / Double(count))
+            guard breakerEvents > 0 else { throw BenchmarkError("the breaker saw no first ticks") }
             guard builder.invalidTicks == 0, builder.lateTicks == 0 else {
                 throw BenchmarkError("the bar builder refused ticks: \(builder.invalidTicks) invalid, \(builder.lateTicks) late")
             }
         }
-        let decode = decodeNs.min()!, bars = barsNs.min()!, mid = midNs.min()!, analyse = analyseNs.min()!
+        let decode = decodeNs.min()!, bars = barsNs.min()!, mid = midNs.min()!, analyse = analyseNs.min()!, breaker = breakerNs.min()!
         let analysePerTick = analyse * Double(closedBars) / Double(count)
         let spread = { (xs: [Double]) in xs.count > 1 ? " (passes \(xs.map { f2($0 / 1000) }.joined(separator: " / ")))" : "" }
         print("""
@@ -68,6 +76,7 @@ enum TickBenchmark {
         | decode + bars | \(f2((decode + bars) / 1000)) | **\(f0(1e9 / (decode + bars)))** |
         | analyse each closed bar (`WyckoffDetector.process`, \(detectedEvents) events): \(f2(analyse / 1000)) µs per bar, per tick on average | \(f2(analysePerTick / 1000)) | \(f0(1e9 / analysePerTick))\(spread(analyseNs.map { $0 * Double(closedBars) / Double(count) })) |
         | decode + bars + analysis | \(f2((decode + bars + analysePerTick) / 1000)) | \(f0(1e9 / (decode + bars + analysePerTick))) |
+        | the circuit breaker's gap and volatility checks (`CircuitBreaker.apply(tick:)`, standard thresholds) | \(f2(breaker / 1000)) | \(f0(1e9 / breaker))\(spread(breakerNs)) |
 
         """)
     }

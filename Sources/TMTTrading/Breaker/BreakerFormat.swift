@@ -47,6 +47,14 @@ enum BreakerFormat {
         value.isFinite ? Decimal(string: "\(value)", locale: Locale(identifier: "en_US_POSIX")) ?? 0 : 0
     }
 
+    /// A Double to `digits` significant digits, as a plain decimal figure (`0.09`, not
+    /// `0.09000000000000001`; no exponent).
+    static func significant(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        let text = String(format: "%.\(digits)g", value)
+        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")).map { DecimalText.format($0) } ?? text
+    }
+
     /// A Decimal as a Double, for statistics.
     static func double(_ value: Decimal) -> Double { NSDecimalNumber(decimal: value).doubleValue }
 

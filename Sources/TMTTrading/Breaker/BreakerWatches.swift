@@ -17,15 +17,49 @@ struct AgentWatch: Sendable, Equatable {
     var watchingSince: Int64
 }
 
+/// A quote's two sides, kept as they came: the exact mid is computed only when a figure or a
+/// borderline comparison needs it.
+struct QuotePair: Sendable, Equatable {
+    var bid: Decimal
+    var ask: Decimal
+
+    /// The exact mid, as `Tick.mid` computes it.
+    var mid: Decimal { (bid + ask) * QuotePair.half }
+    private static let half = Decimal(sign: .plus, exponent: -1, significand: 5)
+}
+
 /// The tick history of one instrument for gap and volatility detection, in tick time.
+///
+/// Every tick's figures are computed in `Double` (swift-foundation's `Decimal` costs about a
+/// microsecond per operation, and the breaker reads every tick: the exact return, its square
+/// and the exact Σr² were most of its time under a tick burst), and each return keeps the two
+/// quotes it was computed from, so a comparison that `Double` cannot decide for certain — a
+/// value within its error bound of a threshold — is made exactly (`exactSumSquares`).
 struct InstrumentWatch: Sendable, Equatable {
     struct Return: Sendable, Equatable {
         var time: Int64
-        /// The squared tick-to-tick return, in percent².
-        var squared: Decimal
+        /// The tick-to-tick return in percent, in `Double`: within 1e-11 + 1e-13·|move| of the
+        /// exact one (a `Decimal`'s conversion to `Double` is within ~6 ulps here, 6.3e-16
+        /// relative, measured; the bound allows 1e-14 per conversion).
+        var move: Double
+        /// The quotes the return is from and to (for the exact figure).
+        var from: QuotePair
+        var to: QuotePair
+
+        var squared: Double { move * move }
+        /// How far `squared` can be from the exact square (see `InstrumentWatch`).
+        var squaredErrorBound: Double { 2.5e-11 * abs(move) + 3e-13 * move * move + 1e-22 }
+
+        /// The return in percent, exactly: (mid − previous) × 100 / previous.
+        var exactMove: Decimal {
+            let previous = from.mid
+            return (to.mid - previous) * 100 / previous
+        }
     }
 
-    var lastMid: Decimal?
+    /// The last tick's quote and its mid in `Double`.
+    var lastQuote: QuotePair?
+    var lastMid: Double = 0
     var lastTime: Int64?
     /// Returns inside the volatility window, oldest first (gap moves excluded): `window[head...]`.
     /// Pruning moves `head` instead of shifting the array — `removeFirst` moved the whole window
@@ -35,8 +69,13 @@ struct InstrumentWatch: Sendable, Equatable {
     /// the shared storage anyway.)
     private var window: [Return] = []
     private var head = 0
-    /// Σ squared returns of the window, kept exactly (Decimal) so threshold comparisons are exact.
-    var sumSquares: Decimal = 0
+    /// Σ squared returns of the window in `Double`, kept as returns come and go and summed afresh
+    /// whenever the storage is compacted, so rounding cannot accumulate beyond one window's worth.
+    private(set) var sumSquares: Double = 0
+    /// Σ of the returns' own error bounds (`Return.squaredErrorBound`), kept like `sumSquares`.
+    private var returnErrors: Double = 0
+    /// A bound on the rounding of the running sum since it was last summed afresh.
+    private var sumRounding: Double = 0
     /// When (breaker clock, µs) each of this instrument's conditions last had its reason written.
     /// A clear reading that changes nothing rewrites the stored reason at most once per
     /// `CircuitBreaker.quietReasonRefreshMicros`: formatting two reasons with exact figures for
@@ -49,28 +88,65 @@ struct InstrumentWatch: Sendable, Equatable {
     /// The returns in the volatility window, oldest first.
     var returns: ArraySlice<Return> { window[head...] }
 
+    /// Σr² of the window computed exactly from the returns' quotes (`Decimal`): for comparisons
+    /// `sumSquares` cannot decide and for a reason's figure. O(returns).
+    var exactSumSquares: Decimal {
+        var sum = Decimal(0)
+        for r in returns {
+            let move = r.exactMove
+            sum += move * move
+        }
+        return sum
+    }
+
+    /// How far `sumSquares` can be from the exact Σr²: each return's own error, plus the running
+    /// sum's rounding (a relative 2.3e-16 of the larger operand per addition or removal), doubled.
+    /// A threshold closer than this to `sumSquares` is compared with `exactSumSquares` instead.
+    var sumSquaresErrorBound: Double { 2 * (returnErrors + sumRounding) + 1e-300 }
+
     mutating func add(_ r: Return) {
         window.append(r)
+        let before = sumSquares
         sumSquares += r.squared
+        returnErrors += r.squaredErrorBound
+        sumRounding += 2.3e-16 * max(abs(before), abs(sumSquares))
     }
 
     mutating func prune(before cutoff: Int64) {
         while head < window.count, window[head].time <= cutoff {
+            let before = sumSquares
             sumSquares -= window[head].squared
+            returnErrors -= window[head].squaredErrorBound
+            sumRounding += 2.3e-16 * max(abs(before), abs(sumSquares)) + 2.3e-16 * abs(returnErrors)
             head += 1
         }
         if head == window.count {
             window.removeAll(keepingCapacity: true)
             head = 0
+            (sumSquares, returnErrors, sumRounding) = (0, 0, 0)
         } else if head >= 64, head * 2 >= window.count {
             window.removeFirst(head)
             head = 0
+            resum()
         }
     }
 
-    /// Equal when what they watch is equal (not how much dead prefix each still stores).
+    /// Sums the window afresh (after a compaction: amortised O(1) per return).
+    private mutating func resum() {
+        var sum = 0.0, errors = 0.0
+        for r in window {
+            sum += r.squared
+            errors += r.squaredErrorBound
+        }
+        sumSquares = sum
+        returnErrors = errors
+        sumRounding = 2.3e-16 * Double(window.count) * sum + 2.3e-16 * Double(window.count) * errors
+    }
+
+    /// Equal when what they watch is equal (not how much dead prefix each still stores, nor the
+    /// rounding of their running sums).
     static func == (a: InstrumentWatch, b: InstrumentWatch) -> Bool {
-        a.lastMid == b.lastMid && a.lastTime == b.lastTime && a.sumSquares == b.sumSquares
+        a.lastQuote == b.lastQuote && a.lastTime == b.lastTime
             && a.reasonWrittenAt == b.reasonWrittenAt && a.returns.elementsEqual(b.returns)
     }
 }

@@ -314,14 +314,18 @@ extension CircuitBreaker {
     /// rule and kept out of the volatility sum, so one gap does not hold the volatility
     /// condition for a whole window. Ticks not newer than the last one (redelivery) are ignored;
     /// a non-positive mid is a breach (the feed cannot be trusted).
+    ///
+    /// The figures are computed in `Double`, and every comparison `Double` cannot decide for
+    /// certain (a move or Σr² within its error bound of a limit) is made exactly in `Decimal`, so
+    /// the verdicts are those of exact arithmetic: a move of exactly the gap limit trips.
     public mutating func apply(tick: Tick) -> [BreakerEvent] {
         let symbol = tick.instrument
         // Taken out of the dictionary while it changes, so that appending to its window does not
         // copy the whole window (a copy still shared with the dictionary would be copied on write).
         var watch = instruments.removeValue(forKey: symbol) ?? InstrumentWatch()
-        var newMid: Decimal?
+        var newQuote: (QuotePair, Double)?
         defer {
-            if let newMid { watch.lastMid = newMid }
+            if let (quote, mid) = newQuote { (watch.lastQuote, watch.lastMid) = (quote, mid) }
             instruments[symbol] = watch
         }
         if let lastTime = watch.lastTime, tick.time <= lastTime { return [] }
@@ -329,24 +333,41 @@ extension CircuitBreaker {
         let key = BreakerKey.instrument(symbol)
         var events = advanceTimer(key, now: now)
         let t = configuration.thresholds
-        let mid = tick.mid
-        guard mid > 0, tick.ask >= tick.bid else {
+        let quote = QuotePair(bid: tick.bid, ask: tick.ask)
+        let bid = BreakerFormat.double(tick.bid), ask = BreakerFormat.double(tick.ask)
+        // A positive bid in Double is a positive bid; an ask above it by more than any conversion
+        // error is above it. Anything closer (a zero spread), or a bid that is not positive, is
+        // checked exactly.
+        let valid = bid > 0 ? ask > bid * (1 + 1e-12) || tick.ask >= tick.bid : tick.mid > 0 && tick.ask >= tick.bid
+        guard valid else {
             let reason = BreakerReason(cause: .priceGap, detail: "\(symbol) invalid quote bid \(tick.bid) ask \(tick.ask)",
                                        figures: ["bid": BreakerFormat.exact(tick.bid), "ask": BreakerFormat.exact(tick.ask)])
             return events + observe(key, .priceGap, .breach, reason, now: now)
         }
+        let mid = (bid + ask) * 0.5
         watch.lastTime = tick.time
-        newMid = mid
+        newQuote = (quote, mid)
 
-        guard let previous = watch.lastMid else {
-            let reason = BreakerReason(cause: .priceGap, detail: "first \(symbol) tick since start or restore, mid \(BreakerFormat.price(mid))",
-                                       figures: ["mid": BreakerFormat.exact(mid)])
+        guard let previousQuote = watch.lastQuote else {
+            let exactMid = quote.mid
+            let reason = BreakerReason(cause: .priceGap, detail: "first \(symbol) tick since start or restore, mid \(BreakerFormat.price(exactMid))",
+                                       figures: ["mid": BreakerFormat.exact(exactMid)])
             watch.reasonWrittenAt[.priceGap] = now
             return events + observe(key, .priceGap, .clear, reason, now: now)
         }
+        let previous = watch.lastMid
         let move = (mid - previous) * 100 / previous
-        let size = move < 0 ? -move : move
-        let gap = size >= t.priceGapPercent
+        let size = abs(move)
+        // `move` is within 1e-11 + 1e-13·|move| of the exact return (`InstrumentWatch.Return`);
+        // closer than that to the limit, the exact return decides.
+        let limit = priceGapPercentDouble
+        let gap: Bool
+        if abs(size - limit) > 1e-11 + 1e-13 * max(size, limit) {
+            gap = size >= limit
+        } else {
+            let exact = (quote.mid - previousQuote.mid) * 100 / previousQuote.mid
+            gap = (exact < 0 ? -exact : exact) >= t.priceGapPercent
+        }
         // A clear reading that changes nothing skips building its reason (exact figures, two
         // formatted lines) unless the stored one is older than `quietReasonRefreshMicros`.
         func quiet(_ cause: BreakerCause, _ level: BreakerLevel) -> Bool {
@@ -354,33 +375,46 @@ extension CircuitBreaker {
             return now - written < Self.quietReasonRefreshMicros && isQuietClear(key, cause, level)
         }
         if !quiet(.priceGap, gap ? .breach : .clear) {
-            let gapDetail = "\(symbol) mid moved \(BreakerFormat.percent(size)) in one tick (\(BreakerFormat.price(previous)) → "
-                + "\(BreakerFormat.price(mid)))" + (gap ? " ≥ gap limit \(BreakerFormat.percent(t.priceGapPercent))"
-                                                       : " below gap limit \(BreakerFormat.percent(t.priceGapPercent))")
+            let exactPrevious = previousQuote.mid, exactMid = quote.mid
+            let exactMove = (exactMid - exactPrevious) * 100 / exactPrevious
+            let exactSize = exactMove < 0 ? -exactMove : exactMove
+            let gapDetail = "\(symbol) mid moved \(BreakerFormat.percent(exactSize)) in one tick (\(BreakerFormat.price(exactPrevious)) → "
+                + "\(BreakerFormat.price(exactMid)))" + (gap ? " ≥ gap limit \(BreakerFormat.percent(t.priceGapPercent))"
+                                                           : " below gap limit \(BreakerFormat.percent(t.priceGapPercent))")
             let gapReason = BreakerReason(cause: .priceGap, detail: gapDetail,
-                                          figures: ["movePercent": BreakerFormat.exact(BreakerFormat.round(move, 6)),
-                                                    "previousMid": BreakerFormat.exact(previous), "mid": BreakerFormat.exact(mid),
+                                          figures: ["movePercent": BreakerFormat.exact(BreakerFormat.round(exactMove, 6)),
+                                                    "previousMid": BreakerFormat.exact(exactPrevious), "mid": BreakerFormat.exact(exactMid),
                                                     "limitPercent": BreakerFormat.exact(t.priceGapPercent)])
             events += observe(key, .priceGap, gap ? .breach : .clear, gapReason, now: now)
             watch.reasonWrittenAt[.priceGap] = now
         }
 
-        if !gap { watch.add(.init(time: tick.time, squared: move * move)) }
+        if !gap { watch.add(.init(time: tick.time, move: move, from: previousQuote, to: quote)) }
         watch.prune(before: tick.time - BreakerTime.micros(seconds: t.volatilityWindowSeconds))
         let returns = watch.returnCount
         let level: BreakerLevel
+        // Σr² exactly, when it was needed (a threshold within the Double sum's error bound).
+        var exactSum: Decimal?
         if returns >= t.volatilityMinimumReturns {
-            // Compared as squares, exactly: √ is monotonic and Σr² is an exact Decimal. The squared
-            // thresholds are computed once (`volatilitySquares`), not for every tick.
-            let squares = volatilitySquares
+            // Compared as squares: √ is monotonic. The squared thresholds are computed once
+            // (`volatilitySquares`), not for every tick.
             let prior = breakers[key]?.conditions[.volatility]?.level
-            level = BreakerLevel.classify(watch.sumSquares, warning: squares.warning, trip: squares.trip, clearBelow: squares.clear,
-                                          previous: prior)
+            let sum = watch.sumSquares, bound = watch.sumSquaresErrorBound
+            let d = volatilitySquaresDouble
+            if abs(sum - d.trip) > bound, abs(sum - d.warning) > bound, abs(sum - d.clear) > bound {
+                level = BreakerLevel.classify(sum, warning: d.warning, trip: d.trip, clearBelow: d.clear, previous: prior)
+            } else {
+                let exact = watch.exactSumSquares
+                exactSum = exact
+                let squares = volatilitySquares
+                level = BreakerLevel.classify(exact, warning: squares.warning, trip: squares.trip, clearBelow: squares.clear, previous: prior)
+            }
         } else {
             level = .clear
         }
         if quiet(.volatility, level) { return events }
-        let realised = BreakerFormat.double(watch.sumSquares).squareRoot()
+        let sumFigure = exactSum.map { BreakerFormat.exact($0) } ?? BreakerFormat.significant(watch.sumSquares, 12)
+        let realised = (exactSum.map(BreakerFormat.double) ?? watch.sumSquares).squareRoot()
         let window = BreakerFormat.seconds(t.volatilityWindowSeconds)
         let volReason: BreakerReason
         if returns >= t.volatilityMinimumReturns {
@@ -388,14 +422,15 @@ extension CircuitBreaker {
             let cmp: String
             switch level {
             case .breach: cmp = " ≥ limit \(BreakerFormat.percent(trip))"
-            case .warning: cmp = watch.sumSquares >= volatilitySquares.warning ? " ≥ warning \(BreakerFormat.percent(w))"
+            case .warning: cmp = (exactSum.map { $0 >= volatilitySquares.warning } ?? (watch.sumSquares >= volatilitySquaresDouble.warning))
+                ? " ≥ warning \(BreakerFormat.percent(w))"
                 : " not yet below clear level \(BreakerFormat.percent(clear)) (warning held)"
             case .clear: cmp = " below warning \(BreakerFormat.percent(w))"
             }
             let detail = "\(symbol) realised volatility \(BreakerFormat.percent(realised)) over \(window) (\(returns) returns)\(cmp)"
             volReason = BreakerReason(cause: .volatility, detail: detail,
                                       figures: ["realisedPercent": BreakerFormat.plain(realised),
-                                                "sumSquaredReturns": BreakerFormat.exact(watch.sumSquares), "returns": "\(returns)",
+                                                "sumSquaredReturns": sumFigure, "returns": "\(returns)",
                                                 "warningPercent": BreakerFormat.exact(w), "limitPercent": BreakerFormat.exact(trip)])
         } else {
             let detail = "\(symbol) realised volatility: \(returns) returns in the last \(window), "

@@ -93,6 +93,10 @@ public struct CircuitBreaker: Sendable {
     /// The volatility thresholds squared (warning, trip, clear level), exactly, for comparing
     /// with Σr² on every tick.
     let volatilitySquares: (warning: Decimal, trip: Decimal, clear: Decimal)
+    /// The same in `Double`, and the gap limit, for the per-tick fast path (borderline values
+    /// are compared exactly).
+    let volatilitySquaresDouble: (warning: Double, trip: Double, clear: Double)
+    let priceGapPercentDouble: Double
 
     /// A breaker for `configuration`, either fresh or restored from `snapshot`. Either way every
     /// breaker starts unknown (awaiting data), so trading is HALTED until fresh data arrives.
@@ -105,6 +109,8 @@ public struct CircuitBreaker: Sendable {
         reportingAccounts = Set(configuration.accounts)
         let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
         volatilitySquares = (w * w, trip * trip, clear * clear)
+        volatilitySquaresDouble = (BreakerFormat.double(w * w), BreakerFormat.double(trip * trip), BreakerFormat.double(clear * clear))
+        priceGapPercentDouble = BreakerFormat.double(t.priceGapPercent)
         let now = BreakerTime.micros(clock.now())
 
         if let snapshot {

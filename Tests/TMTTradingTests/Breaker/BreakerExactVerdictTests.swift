@@ -1,0 +1,91 @@
+import Foundation
+import TMTModels
+import XCTest
+@testable import TMTTrading
+
+/// The breaker computes each tick's gap and volatility figures in `Double` and falls back to
+/// exact `Decimal` arithmetic only near a limit; its verdicts must be those of exact arithmetic.
+/// Checked tick by tick against a reference that does everything in `Decimal`.
+final class BreakerExactVerdictTests: XCTestCase {
+    typealias F = BreakerFixture
+
+    /// The reference: the exact return of each tick's mid, the gap rule, and Σr² over the window
+    /// (gap moves excluded) classified with the breaker's hysteresis.
+    private struct ExactReference {
+        let t: BreakerThresholds
+        var lastMid: Decimal?
+        var window: [(time: Int64, squared: Decimal)] = []
+        var volatility: BreakerLevel = .clear
+
+        mutating func apply(_ tick: Tick) -> (gap: BreakerLevel, volatility: BreakerLevel)? {
+            let mid = tick.mid
+            defer { lastMid = mid }
+            guard let previous = lastMid else { return nil }
+            let move = (mid - previous) * 100 / previous
+            let size = move < 0 ? -move : move
+            let gap = size >= t.priceGapPercent
+            if !gap { window.append((tick.time, move * move)) }
+            let cutoff = tick.time - BreakerTime.micros(seconds: t.volatilityWindowSeconds)
+            window.removeAll { $0.time <= cutoff }
+            if window.count >= t.volatilityMinimumReturns {
+                let sum = window.reduce(Decimal(0)) { $0 + $1.squared }
+                let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
+                volatility = BreakerLevel.classify(sum, warning: w * w, trip: trip * trip, clearBelow: clear * clear, previous: volatility)
+            } else {
+                volatility = .clear
+            }
+            return (gap ? .breach : .clear, volatility)
+        }
+    }
+
+    func testVerdictsMatchExactArithmeticTickByTick() {
+        var t = BreakerThresholds.standard
+        t.priceGapPercent = F.d("0.05")
+        t.volatilityWindowSeconds = 20
+        t.volatilityWarningPercent = F.d("0.06")
+        t.volatilityTripPercent = F.d("0.09")
+        t.volatilityMinimumReturns = 10
+        var (cb, _) = F.live(t)
+        var reference = ExactReference(t: t)
+        _ = reference.apply(F.tick("EUR_USD", "1.00000", at: 0))   // the fixture's first tick
+
+        // A seeded walk in 0.00001 steps with a one-pip spread: calm stretches, busy ones and the
+        // odd jump past the gap limit, so every level of both conditions occurs.
+        var state: UInt64 = 2026
+        func next(_ n: UInt64) -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (state >> 33) % n
+        }
+        var mid: Int64 = 100_000
+        var seen: [String: Int] = [:]
+        for i in 1...6_000 {
+            let busy = (i / 500) % 3
+            var step = Int64(next(busy == 0 ? 2 : busy == 1 ? 8 : 30))
+            if next(400) == 0 { step = 60 }
+            mid += next(2) == 0 ? step : -step
+            let bid = Decimal(sign: .plus, exponent: -5, significand: Decimal(mid))
+            let tick = Tick(instrument: "EUR_USD", bid: bid, ask: bid + F.d("0.00001"), volume: 1000, time: Int64(i) * 250_000)
+            _ = cb.apply(tick: tick)
+            guard let expected = reference.apply(tick) else { continue }
+            let conditions = cb.breaker(.instrument("EUR_USD"))?.conditions
+            XCTAssertEqual(conditions?[.priceGap]?.level, expected.gap, "tick \(i)")
+            XCTAssertEqual(conditions?[.volatility]?.level, expected.volatility, "tick \(i)")
+            seen["gap \(expected.gap)", default: 0] += 1
+            seen["volatility \(expected.volatility)", default: 0] += 1
+        }
+        // The walk reached every level, so the comparison covered each.
+        for level in ["gap breach", "gap clear", "volatility clear", "volatility warning", "volatility breach"] {
+            XCTAssertGreaterThan(seen[level] ?? 0, 0, "\(level) never occurred: \(seen)")
+        }
+    }
+
+    func testAQuoteWithoutSpreadIsValidAndANonPositiveOneIsNot() {
+        var (cb, _) = F.live()
+        _ = cb.apply(tick: F.tick("EUR_USD", "1.00010", at: 10))   // bid == ask
+        XCTAssertEqual(cb.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.level, .clear)
+        _ = cb.apply(tick: Tick(instrument: "EUR_USD", bid: F.d("-0.5"), ask: F.d("0.4"), volume: 1, time: 11_000_000))
+        XCTAssertEqual(cb.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.level, .breach, "mid −0.05")
+        _ = cb.apply(tick: Tick(instrument: "GBP_USD", bid: F.d("1.2"), ask: F.d("1.19999999999999999999"), volume: 1, time: 12_000_000))
+        XCTAssertEqual(cb.breaker(.instrument("GBP_USD"))?.conditions[.priceGap]?.level, .breach, "ask below bid by 1e-20")
+    }
+}
