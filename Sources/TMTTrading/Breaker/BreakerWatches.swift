@@ -59,7 +59,8 @@ struct InstrumentWatch: Sendable, Equatable {
 
     /// The last tick's quote and its mid in `Double`.
     var lastQuote: QuotePair?
-    var lastMid: Double = 0
+    /// nil when the quote's bid was not positive (its Double mid may be far from the exact one).
+    var lastMid: Double?
     var lastTime: Int64?
     /// Returns inside the volatility window, oldest first (gap moves excluded): `window[head...]`.
     /// Pruning moves `head` instead of shifting the array — `removeFirst` moved the whole window
@@ -131,16 +132,23 @@ struct InstrumentWatch: Sendable, Equatable {
         }
     }
 
+    /// Sums the window afresh when the running sum's rounding is the larger part of its error
+    /// bound (e.g. after large returns left the window, what is left can be mostly rounding):
+    /// O(returns) in `Double`, for a figure that is about to be written.
+    mutating func refreshSum() {
+        if sumRounding > returnErrors { resum() }
+    }
+
     /// Sums the window afresh (after a compaction: amortised O(1) per return).
-    private mutating func resum() {
+    mutating func resum() {
         var sum = 0.0, errors = 0.0
-        for r in window {
+        for r in window[head...] {
             sum += r.squared
             errors += r.squaredErrorBound
         }
         sumSquares = sum
         returnErrors = errors
-        sumRounding = 2.3e-16 * Double(window.count) * sum + 2.3e-16 * Double(window.count) * errors
+        sumRounding = 2.3e-16 * Double(returnCount) * sum + 2.3e-16 * Double(returnCount) * errors
     }
 
     /// Equal when what they watch is equal (not how much dead prefix each still stores, nor the

@@ -323,7 +323,7 @@ extension CircuitBreaker {
         // Taken out of the dictionary while it changes, so that appending to its window does not
         // copy the whole window (a copy still shared with the dictionary would be copied on write).
         var watch = instruments.removeValue(forKey: symbol) ?? InstrumentWatch()
-        var newQuote: (QuotePair, Double)?
+        var newQuote: (QuotePair, Double?)?
         defer {
             if let (quote, mid) = newQuote { (watch.lastQuote, watch.lastMid) = (quote, mid) }
             instruments[symbol] = watch
@@ -344,7 +344,10 @@ extension CircuitBreaker {
                                        figures: ["bid": BreakerFormat.exact(tick.bid), "ask": BreakerFormat.exact(tick.ask)])
             return events + observe(key, .priceGap, .breach, reason, now: now)
         }
-        let mid = (bid + ask) * 0.5
+        // The Double mid is within its error bound of the exact one only when both sides are
+        // positive (a non-positive bid with a positive mid cancels); otherwise this tick's move,
+        // and the next one's, are computed exactly.
+        let mid: Double? = bid > 0 ? (bid + ask) * 0.5 : nil
         watch.lastTime = tick.time
         newQuote = (quote, mid)
 
@@ -355,17 +358,24 @@ extension CircuitBreaker {
             watch.reasonWrittenAt[.priceGap] = now
             return events + observe(key, .priceGap, .clear, reason, now: now)
         }
-        let previous = watch.lastMid
-        let move = (mid - previous) * 100 / previous
-        let size = abs(move)
         // `move` is within 1e-11 + 1e-13·|move| of the exact return (`InstrumentWatch.Return`);
-        // closer than that to the limit, the exact return decides.
+        // closer than that to the limit, the exact return decides. Without trustworthy Double
+        // mids the move is the exact one, converted.
         let limit = priceGapPercentDouble
+        let move: Double
         let gap: Bool
-        if abs(size - limit) > 1e-11 + 1e-13 * max(size, limit) {
-            gap = size >= limit
+        if let mid, let previous = watch.lastMid {
+            move = (mid - previous) * 100 / previous
+            let size = abs(move)
+            if abs(size - limit) > 1e-11 + 1e-13 * max(size, limit) {
+                gap = size >= limit
+            } else {
+                let exact = (quote.mid - previousQuote.mid) * 100 / previousQuote.mid
+                gap = (exact < 0 ? -exact : exact) >= t.priceGapPercent
+            }
         } else {
             let exact = (quote.mid - previousQuote.mid) * 100 / previousQuote.mid
+            move = BreakerFormat.double(exact)
             gap = (exact < 0 ? -exact : exact) >= t.priceGapPercent
         }
         // A clear reading that changes nothing skips building its reason (exact figures, two
@@ -413,8 +423,20 @@ extension CircuitBreaker {
             level = .clear
         }
         if quiet(.volatility, level) { return events }
-        let sumFigure = exactSum.map { BreakerFormat.exact($0) } ?? BreakerFormat.significant(watch.sumSquares, 12)
-        let realised = (exactSum.map(BreakerFormat.double) ?? watch.sumSquares).squareRoot()
+        // The figures: exact when the verdict needed the exact sum; else the Double sum (summed
+        // afresh if its running rounding could dominate) with as many significant digits as its
+        // error bound vouches for, at most 12 — and 0 when it vouches for none (a window of
+        // returns below what Double resolves, e.g. unchanged mids: the sum is then within its
+        // bound, ~1e-20, of 0). Never negative.
+        let sumFigure: String
+        if let exactSum {
+            sumFigure = BreakerFormat.exact(exactSum)
+        } else {
+            watch.refreshSum()
+            let sum = max(0, watch.sumSquares), bound = watch.sumSquaresErrorBound
+            sumFigure = sum > 10 * bound ? BreakerFormat.significant(sum, min(12, Int(log10(sum / bound)))) : "0"
+        }
+        let realised = max(0, exactSum.map(BreakerFormat.double) ?? watch.sumSquares).squareRoot()
         let window = BreakerFormat.seconds(t.volatilityWindowSeconds)
         let volReason: BreakerReason
         if returns >= t.volatilityMinimumReturns {

@@ -79,6 +79,43 @@ final class BreakerExactVerdictTests: XCTestCase {
         }
     }
 
+    func testQuotesWithANonPositiveBidAreMeasuredExactly() {
+        // A bid of −1 or 0 with a positive mid: in Double the two sides cancel and the mid can be
+        // off by half. Both mids here are exactly 2e-16: no move, whatever Double says.
+        var (flat, _) = F.live()
+        _ = flat.apply(tick: Tick(instrument: "EUR_USD", bid: F.d("-1"), ask: F.d("1.0000000000000004"), volume: 1, time: 10_000_000))
+        _ = flat.apply(tick: Tick(instrument: "EUR_USD", bid: F.d("0"), ask: F.d("0.0000000000000004"), volume: 1, time: 11_000_000))
+        XCTAssertEqual(flat.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.level, .clear)
+        XCTAssertEqual(flat.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.reason.figures["movePercent"], "0")
+        // From 2e-16 to 4e-16 (bid 0 both times) is +100 %: a gap.
+        _ = flat.apply(tick: Tick(instrument: "EUR_USD", bid: F.d("0"), ask: F.d("0.0000000000000008"), volume: 1, time: 12_000_000))
+        XCTAssertEqual(flat.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.level, .breach)
+    }
+
+    func testTheWindowsFigureIsNeverNegativeAfterLargeReturnsLeaveIt() {
+        var t = BreakerThresholds.standard
+        t.priceGapPercent = 5
+        t.volatilityWindowSeconds = 5
+        t.volatilityWarningPercent = F.d("0.4")
+        t.volatilityTripPercent = 1
+        t.volatilityMinimumReturns = 2
+        var (cb, clock) = F.live(t)
+        // Large returns (Σr² ≈ 0.24: √ ≈ 0.49 %, a warning), then unchanged mids until they have
+        // left the window: the exact Σr² is 0, and so must the figures be.
+        for (i, mid) in ["1.00300", "1.00000", "1.00241", "1.00000"].enumerated() {
+            _ = cb.apply(tick: F.tick("EUR_USD", mid, at: Double(10 + i)))
+        }
+        XCTAssertEqual(cb.breaker(.instrument("EUR_USD"))?.conditions[.volatility]?.level, .warning)
+        for s in 14...30 {
+            clock.advance(by: 1.5)
+            _ = cb.apply(tick: F.tick("EUR_USD", "1.00000", at: Double(s)))
+        }
+        let volatility = cb.breaker(.instrument("EUR_USD"))?.conditions[.volatility]
+        XCTAssertEqual(volatility?.level, .clear)
+        XCTAssertEqual(volatility?.reason.figures["sumSquaredReturns"], "0")
+        XCTAssertEqual(volatility?.reason.figures["realisedPercent"], "0")
+    }
+
     func testAQuoteWithoutSpreadIsValidAndANonPositiveOneIsNot() {
         var (cb, _) = F.live()
         _ = cb.apply(tick: F.tick("EUR_USD", "1.00010", at: 10))   // bid == ask

@@ -51,6 +51,9 @@ final class InstrumentWatchTests: XCTestCase {
             let cutoff = step % 997 == 0 ? time : time - Int64(random.next() % 3_000)
             watch.prune(before: cutoff)
             reference.removeAll { $0.time <= cutoff }
+            // Summed afresh at any moment (as a figure about to be written may ask), not only
+            // after a compaction: only the returns still in the window count.
+            if step % 37 == 0 { watch.resum() } else if step % 11 == 0 { watch.refreshSum() }
             XCTAssertEqual(watch.returnCount, reference.count, "step \(step)")
             if step % 101 == 0 {
                 XCTAssertEqual(Array(watch.returns), reference, "step \(step)")
