@@ -262,9 +262,7 @@ struct KafkaLoad {
     /// the beginning to the end, printing one byte per message; timed from process start (as in
     /// `tmt-benchmarks kafka`), with the consumers' `fetch.wait.max.ms`.
     func rawReference() -> RawReading {
-        let path = ((ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/local/bin").split(separator: ":")
-            .map { "\($0)/kcat" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let path else { return .unavailable("kcat is not installed") }
+        guard let path = kcatPath() else { return .unavailable("kcat is not installed") }
         let market = kafka.forMarketData()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
@@ -315,9 +313,7 @@ final class RawFollower: Sendable {
 
     init(_ market: KafkaConfiguration, messages: Int) {
         self.messages = messages
-        let path = ((ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/local/bin").split(separator: ":")
-            .map { "\($0)/kcat" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let path else {
+        guard let path = kcatPath() else {
             process = nil; errors = nil; failure = "kcat is not installed"
             return
         }
@@ -340,8 +336,8 @@ final class RawFollower: Sendable {
         failure = nil
         // kcat has to learn the partitions' ends before the first tick is produced, or it would
         // start after some of them and never count the whole run.
+        // (An early exit shows in `finish`: it ended before the first tick was produced.)
         usleep(1_500_000)
-        if !p.isRunning { exited.withLock { $0 = nil } }
     }
 
     /// Waits for kcat to have read the whole run (until `deadline`), then reports its time from
@@ -361,6 +357,12 @@ final class RawFollower: Sendable {
         }
         return Reading(count: messages, seconds: Double(end - producedFrom) / 1e9, note: "")
     }
+}
+
+/// kcat on `PATH` (or in /usr/bin, /usr/local/bin), if installed.
+func kcatPath() -> String? {
+    ((ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/local/bin").split(separator: ":")
+        .map { "\($0)/kcat" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
 /// Reads a pipe to its end on its own thread (so a child filling it cannot block on it).

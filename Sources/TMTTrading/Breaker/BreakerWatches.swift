@@ -26,6 +26,13 @@ struct QuotePair: Sendable, Equatable {
     /// The exact mid, as `Tick.mid` computes it.
     var mid: Decimal { (bid + ask) * QuotePair.half }
     private static let half = Decimal(sign: .plus, exponent: -1, significand: 5)
+
+    /// The return from `previous` to this quote in percent, exactly:
+    /// (mid − previous mid) × 100 / previous mid.
+    func exactMove(from previous: QuotePair) -> Decimal {
+        let before = previous.mid
+        return (mid - before) * 100 / before
+    }
 }
 
 /// The tick history of one instrument for gap and volatility detection, in tick time.
@@ -50,11 +57,8 @@ struct InstrumentWatch: Sendable, Equatable {
         /// How far `squared` can be from the exact square (see `InstrumentWatch`).
         var squaredErrorBound: Double { 2.5e-11 * abs(move) + 3e-13 * move * move + 1e-22 }
 
-        /// The return in percent, exactly: (mid − previous) × 100 / previous.
-        var exactMove: Decimal {
-            let previous = from.mid
-            return (to.mid - previous) * 100 / previous
-        }
+        /// The return in percent, exactly.
+        var exactMove: Decimal { to.exactMove(from: from) }
     }
 
     /// The last tick's quote and its mid in `Double`.

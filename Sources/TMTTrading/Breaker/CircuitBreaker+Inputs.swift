@@ -364,22 +364,24 @@ extension CircuitBreaker {
         // `move` is within 1e-11 + 1e-13·|move| of the exact return (`InstrumentWatch.Return`);
         // closer than that to the limit, the exact return decides. Without trustworthy Double
         // mids the move is the exact one, converted.
+        // The exact return, computed at most once and only when something needs it.
+        var exactMove: Decimal?
+        func exact() -> Decimal {
+            if let exactMove { return exactMove }
+            let m = quote.exactMove(from: previousQuote)
+            exactMove = m
+            return m
+        }
         let limit = priceGapPercentDouble
+        let fast = mid.flatMap { m in watch.lastMid.map { p in (m - p) * 100 / p } }
         let move: Double
         let gap: Bool
-        if let mid, let previous = watch.lastMid {
-            move = (mid - previous) * 100 / previous
-            let size = abs(move)
-            if abs(size - limit) > 1e-11 + 1e-13 * max(size, limit) {
-                gap = size >= limit
-            } else {
-                let exact = (quote.mid - previousQuote.mid) * 100 / previousQuote.mid
-                gap = (exact < 0 ? -exact : exact) >= t.priceGapPercent
-            }
+        if let fast, abs(abs(fast) - limit) > 1e-11 + 1e-13 * max(abs(fast), limit) {
+            move = fast
+            gap = abs(fast) >= limit
         } else {
-            let exact = (quote.mid - previousQuote.mid) * 100 / previousQuote.mid
-            move = BreakerFormat.double(exact)
-            gap = (exact < 0 ? -exact : exact) >= t.priceGapPercent
+            move = fast ?? BreakerFormat.double(exact())
+            gap = abs(exact()) >= t.priceGapPercent
         }
         // A clear reading that changes nothing skips building its reason (exact figures, two
         // formatted lines) unless the stored one is older than `quietReasonRefreshMicros`.
@@ -389,13 +391,11 @@ extension CircuitBreaker {
         }
         if !quiet(.priceGap, gap ? .breach : .clear) {
             let exactPrevious = previousQuote.mid, exactMid = quote.mid
-            let exactMove = (exactMid - exactPrevious) * 100 / exactPrevious
-            let exactSize = exactMove < 0 ? -exactMove : exactMove
-            let gapDetail = "\(symbol) mid moved \(BreakerFormat.percent(exactSize)) in one tick (\(BreakerFormat.price(exactPrevious)) → "
+            let gapDetail = "\(symbol) mid moved \(BreakerFormat.percent(abs(exact()))) in one tick (\(BreakerFormat.price(exactPrevious)) → "
                 + "\(BreakerFormat.price(exactMid)))" + (gap ? " ≥ gap limit \(BreakerFormat.percent(t.priceGapPercent))"
                                                            : " below gap limit \(BreakerFormat.percent(t.priceGapPercent))")
             let gapReason = BreakerReason(cause: .priceGap, detail: gapDetail,
-                                          figures: ["movePercent": BreakerFormat.exact(BreakerFormat.round(exactMove, 6)),
+                                          figures: ["movePercent": BreakerFormat.exact(BreakerFormat.round(exact(), 6)),
                                                     "previousMid": BreakerFormat.exact(exactPrevious), "mid": BreakerFormat.exact(exactMid),
                                                     "limitPercent": BreakerFormat.exact(t.priceGapPercent)])
             events += observe(key, .priceGap, gap ? .breach : .clear, gapReason, now: now)
@@ -426,23 +426,23 @@ extension CircuitBreaker {
             level = .clear
         }
         if quiet(.volatility, level) { return events }
-        // The figures: exact when the verdict needed the exact sum; else the Double sum (summed
-        // afresh if its running rounding could dominate) with as many significant digits as its
-        // error bound vouches for, at most 12 — and 0 when it vouches for none (a window of
-        // returns below what Double resolves, e.g. unchanged mids: the sum is then within its
-        // bound, ~1e-20, of 0). Never negative.
-        let sumFigure: String
-        if let exactSum {
-            sumFigure = BreakerFormat.exact(exactSum)
-        } else {
-            watch.refreshSum()
-            let sum = max(0, watch.sumSquares), bound = watch.sumSquaresErrorBound
-            sumFigure = sum > 10 * bound ? BreakerFormat.significant(sum, min(12, Int(log10(sum / bound)))) : "0"
-        }
-        let realised = max(0, exactSum.map(BreakerFormat.double) ?? watch.sumSquares).squareRoot()
         let window = BreakerFormat.seconds(t.volatilityWindowSeconds)
         let volReason: BreakerReason
         if returns >= t.volatilityMinimumReturns {
+            // The figures: exact when the verdict needed the exact sum; else the Double sum
+            // (summed afresh if its running rounding could dominate) with as many significant
+            // digits as its error bound vouches for, at most 12 — and 0 when it vouches for none
+            // (a window of returns below what Double resolves, e.g. unchanged mids: the sum is
+            // then within its bound, ~1e-20, of 0). Never negative.
+            let sumFigure: String
+            if let exactSum {
+                sumFigure = BreakerFormat.exact(exactSum)
+            } else {
+                watch.refreshSum()
+                let sum = max(0, watch.sumSquares), bound = watch.sumSquaresErrorBound
+                sumFigure = sum > 10 * bound ? BreakerFormat.significant(sum, min(12, Int(log10(sum / bound)))) : "0"
+            }
+            let realised = max(0, exactSum.map(BreakerFormat.double) ?? watch.sumSquares).squareRoot()
             let w = t.volatilityWarningPercent, trip = t.volatilityTripPercent, clear = t.clearBelow(w)
             let cmp: String
             switch level {
