@@ -119,6 +119,8 @@ final class BreakerAgent: Sendable {
             stale.labels(topic.name).inc()
             return true
         }
+        let overturned = runtime.metrics.counter("tmt_breaker_gap_verdicts_overturned_total",
+                                                 help: "Ticks whose fast (Double) gap verdict the exact check overturned; expected 0.").labels()
         let ticks = try liveReading("ticks", .marketTicks, data.forMarketData())
         let health = try liveReading("health", .agentsHealth, control)
         let accounts = try perInstance("accounts", .accountsUpdates, data)
@@ -173,7 +175,15 @@ final class BreakerAgent: Sendable {
         }
         try ticks.startEnvelopes(Tick.self) { [self] e, _ in
             if isStale(e.createdAt, .marketTicks) { return }
-            try sink.publish(breaker.withLock { $0.apply(tick: e.payload) })
+            let (events, disagreements) = breaker.withLock { b in
+                let events = b.apply(tick: e.payload)
+                return (events, b.takeFastPathDisagreements())
+            }
+            for detail in disagreements {
+                overturned.inc()
+                log.error("gap verdict overturned by the exact check", ["detail": detail, "trace_id": e.traceId])
+            }
+            try sink.publish(events)
         }
         try health.startEnvelopes(AgentHeartbeat.self) { [self] e, _ in
             if isStale(e.createdAt, .agentsHealth) { return }

@@ -162,3 +162,21 @@ struct InstrumentWatch: Sendable, Equatable {
             && a.reasonWrittenAt == b.reasonWrittenAt && a.returns.elementsEqual(b.returns)
     }
 }
+
+/// The count of fast-path verdicts overturned by the exact check, and the details not yet
+/// taken by the agent (at most 20 kept).
+public struct FastPathDisagreements: Sendable, Equatable {
+    public private(set) var count = 0
+    public private(set) var pending: [String] = []
+
+    mutating func record(_ detail: String) {
+        count += 1
+        if pending.count < 20 { pending.append(detail) }
+    }
+
+    /// The details recorded since the last call.
+    mutating func takePending() -> [String] {
+        defer { pending = [] }
+        return pending
+    }
+}

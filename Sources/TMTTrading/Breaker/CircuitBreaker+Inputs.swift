@@ -377,8 +377,23 @@ extension CircuitBreaker {
         let move: Double
         let gap: Bool
         if let fast, abs(abs(fast) - limit) > 1e-11 + 1e-13 * max(abs(fast), limit) {
-            move = fast
-            gap = abs(fast) >= limit
+            if abs(fast) < limit {
+                move = fast
+                gap = false
+            } else {
+                // A gap halts the instrument: confirmed exactly (gaps are rare, so this costs
+                // nothing per tick). A disagreement would be a fault of the fast path; the exact
+                // verdict stands and the disagreement is recorded for the operator.
+                gap = abs(exact()) >= t.priceGapPercent
+                if gap {
+                    move = fast
+                } else {
+                    move = BreakerFormat.double(exact())
+                    fastPathDisagreements.record("\(symbol) fast move \(fast) % from Double mid \(watch.lastMid.map { "\($0)" } ?? "nil") "
+                        + "to \(mid.map { "\($0)" } ?? "nil"); exact \(BreakerFormat.exact(exact())) % from \(BreakerFormat.exact(previousQuote.mid)) "
+                        + "to \(BreakerFormat.exact(quote.mid))")
+                }
+            }
         } else {
             move = fast ?? BreakerFormat.double(exact())
             gap = abs(exact()) >= t.priceGapPercent

@@ -97,6 +97,14 @@ public struct CircuitBreaker: Sendable {
     /// are compared exactly).
     let volatilitySquaresDouble: (warning: Double, trip: Double, clear: Double)
     let priceGapPercentDouble: Double
+    /// Ticks whose `Double` gap verdict the exact check overturned (none expected; see
+    /// `apply(tick:)`): the agent exports the count and logs each detail.
+    public internal(set) var fastPathDisagreements = FastPathDisagreements()
+
+    /// The disagreement details recorded since the last call (usually none).
+    public mutating func takeFastPathDisagreements() -> [String] {
+        fastPathDisagreements.pending.isEmpty ? [] : fastPathDisagreements.takePending()
+    }
 
     /// A breaker for `configuration`, either fresh or restored from `snapshot`. Either way every
     /// breaker starts unknown (awaiting data), so trading is HALTED until fresh data arrives.

@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 import TMTModels
 import XCTest
 @testable import TMTTrading
@@ -124,5 +125,69 @@ final class BreakerExactVerdictTests: XCTestCase {
         XCTAssertEqual(cb.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.level, .breach, "mid −0.05")
         _ = cb.apply(tick: Tick(instrument: "GBP_USD", bid: F.d("1.2"), ask: F.d("1.19999999999999999999"), volume: 1, time: 12_000_000))
         XCTAssertEqual(cb.breaker(.instrument("GBP_USD"))?.conditions[.priceGap]?.level, .breach, "ask below bid by 1e-20")
+    }
+
+    /// The staging instruments at their own price levels (1.08 to 38,500), as the market-data
+    /// generator writes them and as the agent reads them (encoded, then decoded by the tick
+    /// reader): two feeds ~0.5 % apart interleave, so moves hover around the gap limit. Every
+    /// gap verdict is the exact one, and no fast verdict is overturned.
+    func testGeneratedTicksOfEveryInstrumentThroughTheTickReaderGetExactGapVerdicts() throws {
+        let symbols = InstrumentProfile.defaults.map(\.instrument.symbol)
+        let t = BreakerThresholds.standard
+        var cb = CircuitBreaker(configuration: F.configuration(t, accounts: [], instruments: symbols), clock: ManualClock())
+        let start: Int64 = 1_764_000_000_000_000
+        var feeds = [MarketSimulator(.init(seed: 99, startMicros: start)),
+                     MarketSimulator(.init(seed: 7, startMicros: start, profiles: InstrumentProfile.defaults.map { p in
+                         var p = p
+                         p.startPrice *= 1.005
+                         return p
+                     }))]
+        var state: UInt64 = 11
+        var last: [String: (time: Int64, mid: Decimal)] = [:]
+        var verdicts: [BreakerLevel: Int] = [:]
+        for i in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let generated = feeds[Int((state >> 33) % 2)].next()
+            let bytes = try EnvelopeCoding.encode(Envelope(id: "t\(i)", type: "market.tick", traceId: "t\(i)", source: "test", payload: generated))
+            let tick = try EnvelopeCoding.decode(Tick.self, from: bytes).payload
+            XCTAssertEqual(tick, generated)
+            _ = cb.apply(tick: tick)
+            if let previous = last[tick.instrument], tick.time <= previous.time { continue }
+            defer { last[tick.instrument] = (tick.time, tick.mid) }
+            guard let previous = last[tick.instrument]?.mid else { continue }
+            let move = (tick.mid - previous) * 100 / previous
+            let expected: BreakerLevel = (move < 0 ? -move : move) >= t.priceGapPercent ? .breach : .clear
+            XCTAssertEqual(cb.breaker(.instrument(tick.instrument))?.conditions[.priceGap]?.level, expected,
+                           "tick \(i): \(tick.instrument) \(previous) → \(tick.mid), move \(move) %")
+            verdicts[expected, default: 0] += 1
+        }
+        XCTAssertGreaterThan(verdicts[.breach] ?? 0, 50, "the feeds' moves should cross the gap limit often: \(verdicts)")
+        XCTAssertGreaterThan(verdicts[.clear] ?? 0, 1_000, "\(verdicts)")
+        XCTAssertEqual(cb.fastPathDisagreements.count, 0, cb.fastPathDisagreements.pending.joined(separator: "\n"))
+    }
+
+    /// A gap is never declared on the fast path alone: with the watch's Double mid corrupted (as
+    /// no input can make it), the exact check overturns the gap, keeps the exact move, and
+    /// records the disagreement for the agent to log and count.
+    func testAFastGapVerdictIsConfirmedExactlyAndADisagreementIsRecorded() throws {
+        var (cb, _) = F.live()
+        _ = cb.apply(tick: F.tick("EUR_USD", "1.08490", at: 10))
+        cb.instruments["EUR_USD"]?.lastMid = 1.2
+        _ = cb.apply(tick: F.tick("EUR_USD", "1.08487", at: 11))
+        let gap = try XCTUnwrap(cb.breaker(.instrument("EUR_USD"))?.conditions[.priceGap])
+        XCTAssertEqual(gap.level, .clear, gap.reason.detail)
+        XCTAssertEqual(gap.reason.figures["movePercent"], "-0.002765")
+        XCTAssertEqual(cb.fastPathDisagreements.count, 1)
+        let details = cb.takeFastPathDisagreements()
+        XCTAssertEqual(details.count, 1)
+        XCTAssertTrue(details[0].contains("EUR_USD fast move -9.5"), details[0])
+        XCTAssertTrue(cb.fastPathDisagreements.pending.isEmpty)
+        // The return entered the volatility window at its exact size, not the corrupted one.
+        let r = try XCTUnwrap(cb.instruments["EUR_USD"]?.returns.last)
+        XCTAssertEqual(r.move, -0.0027652, accuracy: 1e-6)
+        // A real gap still trips.
+        _ = cb.apply(tick: F.tick("EUR_USD", "1.09100", at: 12))
+        XCTAssertEqual(cb.breaker(.instrument("EUR_USD"))?.conditions[.priceGap]?.level, .breach)
+        XCTAssertEqual(cb.fastPathDisagreements.count, 1)
     }
 }
