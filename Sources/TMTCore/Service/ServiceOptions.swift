@@ -24,6 +24,9 @@ public struct ServiceOptions: Sendable, Equatable {
     public var heartbeatInterval: Double
     /// Unique per process (several instances of one agent may run): `<hostname>-<pid>`.
     public var instanceId: String
+    /// Seconds between two hand-backs of freed heap memory to the kernel (`MemoryTrimmer`); 0
+    /// turns them off. Env `MEMORY_TRIM_INTERVAL_SECONDS`; default 10.
+    public var memoryTrimInterval: Double = 10
 
     /// The usage text shared by every service's `--help`.
     public static func usage(service: String, executable: String, summary: String, defaultPort: Int, extra: String = "") -> String {
@@ -37,6 +40,7 @@ public struct ServiceOptions: Sendable, Equatable {
           --config FILE      structured settings (env CONFIG_FILE; default config/\(service)-staging.yml if present)
           --log-level LEVEL  trace|debug|info|notice|warn|error|critical (env LOG_LEVEL; default info)
           --help             this text
+          (env MEMORY_TRIM_INTERVAL_SECONDS: hand freed heap memory back to the kernel every N s; default 10, 0 off)
         \(extra)
         Stops gracefully on SIGTERM or SIGINT.
         """
@@ -55,6 +59,7 @@ public struct ServiceOptions: Sendable, Equatable {
             heartbeatInterval: try env.double("HEARTBEAT_INTERVAL_SECONDS", default: 5, range: 0.1...3600),
             instanceId: "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         )
+        o.memoryTrimInterval = try env.double("MEMORY_TRIM_INTERVAL_SECONDS", default: 10, range: 0...3600)
         if let raw = env.string("LOG_LEVEL") {
             guard let l = LogLevel(name: raw) else {
                 throw TMTError(.configuration, "environment variable LOG_LEVEL: expected trace|debug|info|notice|warn|error|critical, got '\(raw)'")

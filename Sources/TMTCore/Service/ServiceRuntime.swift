@@ -34,6 +34,7 @@ public final class ServiceRuntime: Sendable {
             let options = try ServiceOptions.parse(service: service, defaultPort: defaultPort, arguments: arguments)
             let runtime = try ServiceRuntime(options: options)
             runtime.lifecycle.installSignalHandlers()
+            runtime.startMemoryTrim()
             return runtime
         } catch {
             FileHandle.standardError.write(Data("\(executable): \(error)\n".utf8))
@@ -60,6 +61,19 @@ public final class ServiceRuntime: Sendable {
         let uptime = metrics.gauge("tmt_service_uptime_seconds", help: "Seconds since the service started.").labels()
         let start = startNanos
         metrics.addCollector { uptime.set(Monotonic.secondsSince(start)) }
+    }
+
+    /// Hands freed heap memory back to the kernel every `options.memoryTrimInterval` seconds
+    /// (`MemoryTrimmer`; `boot` starts it, tests may). Off when the interval is 0 or the C
+    /// library cannot trim. Stops when shutdown begins.
+    public func startMemoryTrim() {
+        guard options.memoryTrimInterval > 0 else { return }
+        let trimmer = MemoryTrimmer(interval: options.memoryTrimInterval, metrics: metrics)
+        guard trimmer.start() else {
+            logger.notice("freed memory is not handed back: this C library has no malloc_trim")
+            return
+        }
+        lifecycle.onShutdown("memory trim", timeout: 6) { trimmer.stop() }
     }
 
     /// Seconds since start.
