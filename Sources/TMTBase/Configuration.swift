@@ -142,7 +142,7 @@ public struct ConfigNode: Sendable {
 
     public func asDecimal() throws(YAMLError) -> Decimal {
         let s = try asString()
-        guard let v = Decimal(string: s, locale: Locale(identifier: "en_US_POSIX")), s.allSatisfy({ "0123456789.-+".contains($0) }) else {
+        guard let v = Decimal(string: s), s.allSatisfy({ "0123456789.-+".contains($0) }) else {
             throw error("expected a decimal number, got '\(s)'")
         }
         return v

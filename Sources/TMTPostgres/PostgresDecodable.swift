@@ -153,7 +153,7 @@ extension Decimal: PostgresDecodable {
         if text == "Infinity" || text == "-Infinity" { throw PostgresDecodingFailure("infinite numeric values do not fit Decimal") }
         if let d = fastDecimal(text) { return d }
         guard let canonical = PostgresTextFormat.canonicalDecimal(text) else { return nil }
-        guard let d = Decimal(string: canonical, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
+        guard let d = Decimal(string: canonical) else { return nil }
         guard PostgresTextFormat.canonicalDecimal(d.description) == canonical else {
             throw PostgresDecodingFailure("more significant digits than Decimal holds exactly (38)")
         }

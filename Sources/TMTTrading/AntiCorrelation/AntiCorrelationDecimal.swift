@@ -15,7 +15,7 @@ enum AntiCorrelationDecimal {
     static func correlation(_ value: Double) -> Decimal {
         guard value.isFinite else { return 0 }
         let text = String(format: "%.10f", value)
-        return round(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) ?? 0, 4)
+        return round(Decimal(string: text) ?? 0, 4)
     }
 
     /// The largest multiple of `step` not above `value`; 0 for non-positive input. Rounded to

@@ -44,7 +44,7 @@ enum BreakerFormat {
     /// A Double as a Decimal via its shortest decimal representation (0.1 → 0.1, not
     /// 0.1000000000000000055…).
     static func decimal(_ value: Double) -> Decimal {
-        value.isFinite ? Decimal(string: "\(value)", locale: Locale(identifier: "en_US_POSIX")) ?? 0 : 0
+        value.isFinite ? Decimal(string: "\(value)") ?? 0 : 0
     }
 
     /// A Double to `digits` significant digits, as a plain decimal figure (`0.09`, not
@@ -52,7 +52,7 @@ enum BreakerFormat {
     static func significant(_ value: Double, _ digits: Int) -> String {
         guard value.isFinite else { return "\(value)" }
         let text = String(format: "%.\(digits)g", value)
-        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")).map { DecimalText.format($0) } ?? text
+        return Decimal(string: text).map { DecimalText.format($0) } ?? text
     }
 
     /// A Decimal as a Double, for statistics.

@@ -29,17 +29,14 @@ enum ComplianceFormat {
 
     /// A zone's name for details; Foundation on Linux reports UTC as `GMT`, which reads oddly
     /// next to a rule written in UTC.
-    static func zone(_ tz: TimeZone) -> String {
-        tz.identifier == "GMT" || tz.identifier == "UTC" || tz.identifier == "Etc/UTC" ? "UTC" : tz.identifier
+    static func zone(_ tz: ZoneInfo) -> String {
+        tz.isUTC ? "UTC" : tz.identifier
     }
 
     /// `2026-11-27T21:00:00Z`.
     static func utc(_ date: Date) -> String {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "UTC")!
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0,
-                      c.minute ?? 0, c.second ?? 0)
+        let c = ZoneInfo.utc.local(date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour, c.minute, c.second)
     }
 
     /// A duration as `1h02m03s`, `4m05s` or `12s` (whole seconds, truncated).

@@ -96,7 +96,7 @@ extension FirmRules {
             try c.allowOnly(["weekday", "time", "timezone", "resumes_weekday", "resumes_time", "flat_by"])
             let weekday = try c.child("weekday").map(Self.weekday) ?? 6
             let time = try Self.timeOfDay(c.require("time"))
-            let zone = try c.child("timezone").map(Self.timeZone) ?? TimeZone(identifier: "UTC")!
+            let zone = try c.child("timezone").map(Self.timeZone) ?? .utc
             let resumeDay = try c.child("resumes_weekday").map(Self.weekday) ?? 1
             let resumeTime = try c.child("resumes_time").map(Self.timeOfDay) ?? TimeOfDay(hour: 21, minute: 0)
             let flatBy = try c.child("flat_by").map(Self.timeOfDay)
@@ -140,9 +140,12 @@ extension FirmRules {
         return v
     }
 
-    static func timeZone(_ node: ConfigNode) throws(YAMLError) -> TimeZone {
+    static func timeZone(_ node: ConfigNode) throws(YAMLError) -> ZoneInfo {
         let name = try node.asString()
-        guard let tz = TimeZone(identifier: name) else { throw node.error("unknown time zone '\(name)' (use an IANA name like Europe/Prague)") }
+        guard let tz = ZoneInfo(identifier: name) else {
+            throw node.error("unknown time zone '\(name)' (use an IANA name like Europe/Prague; zones are read from the tz database at "
+                             + "\(ZoneInfo.databaseDirectory), package tzdata, or TZDIR)")
+        }
         return tz
     }
 

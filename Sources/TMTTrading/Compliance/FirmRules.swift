@@ -58,6 +58,9 @@ public struct FirmRules: Sendable, Equatable {
         /// 00:00.
         public static let midnight = TimeOfDay(hour: 0, minute: 0)
 
+        /// Seconds after midnight.
+        public var secondOfDay: Int { hour * 3600 + minute * 60 }
+
         public var description: String {
             (hour < 10 ? "0" : "") + "\(hour):" + (minute < 10 ? "0" : "") + "\(minute)"
         }
@@ -84,7 +87,7 @@ public struct FirmRules: Sendable, Equatable {
         /// Local time of the cut-off in `timeZone`.
         public var time: TimeOfDay
         /// Time zone of `time`, `flatBy` and `resumeTime`; default UTC.
-        public var timeZone: TimeZone
+        public var timeZone: ZoneInfo
         /// Weekday new positions are allowed again (default 1 = Sunday).
         public var resumeWeekday: Int
         /// Local time new positions are allowed again (default 21:00, the FX reopening).
@@ -94,7 +97,7 @@ public struct FirmRules: Sendable, Equatable {
         public var flatBy: TimeOfDay?
 
         /// Defaults: Friday, UTC, resuming Sunday 21:00, no flat deadline.
-        public init(weekday: Int = 6, time: TimeOfDay, timeZone: TimeZone = TimeZone(identifier: "UTC")!,
+        public init(weekday: Int = 6, time: TimeOfDay, timeZone: ZoneInfo = .utc,
                     resumeWeekday: Int = 1, resumeTime: TimeOfDay = TimeOfDay(hour: 21, minute: 0), flatBy: TimeOfDay? = nil) {
             self.weekday = weekday
             self.time = time
@@ -123,32 +126,26 @@ public struct FirmRules: Sendable, Equatable {
             return instant < resume
         }
 
-        private static func calendar(_ tz: TimeZone) -> Calendar {
-            var c = Calendar(identifier: .gregorian)
-            c.timeZone = tz
-            return c
-        }
-
         /// The most recent `weekday` at `time` that is not after `instant` (searching 8 days).
-        static func latest(weekday: Int, time: TimeOfDay, atOrBefore instant: Date, in tz: TimeZone) -> Date? {
-            let cal = calendar(tz)
+        static func latest(weekday: Int, time: TimeOfDay, atOrBefore instant: Date, in tz: ZoneInfo) -> Date? {
+            let today = tz.local(instant).date
             for back in 0...7 {
-                guard let day = cal.date(byAdding: .day, value: -back, to: instant),
-                      cal.component(.weekday, from: day) == weekday,
-                      let at = FirmTradingDay.localDate(cal, sameDayAs: day, time: time), at <= instant else { continue }
-                return at
+                let day = today.adding(days: -back)
+                guard day.weekday == weekday else { continue }
+                let at = tz.instant(day, secondOfDay: time.secondOfDay)
+                if at <= instant { return at }
             }
             return nil
         }
 
         /// The first `weekday` at `time` strictly after `instant`.
-        static func earliest(weekday: Int, time: TimeOfDay, after instant: Date, in tz: TimeZone) -> Date? {
-            let cal = calendar(tz)
+        static func earliest(weekday: Int, time: TimeOfDay, after instant: Date, in tz: ZoneInfo) -> Date? {
+            let today = tz.local(instant).date
             for ahead in 0...7 {
-                guard let day = cal.date(byAdding: .day, value: ahead, to: instant),
-                      cal.component(.weekday, from: day) == weekday,
-                      let at = FirmTradingDay.localDate(cal, sameDayAs: day, time: time), at > instant else { continue }
-                return at
+                let day = today.adding(days: ahead)
+                guard day.weekday == weekday else { continue }
+                let at = tz.instant(day, secondOfDay: time.secondOfDay)
+                if at > instant { return at }
             }
             return nil
         }
@@ -160,7 +157,7 @@ public struct FirmRules: Sendable, Equatable {
     public var name: String
     /// Time zone of the firm's trading day (e.g. `Europe/Prague`); the daily loss resets at
     /// `dayReset` in this zone, DST included.
-    public var timeZone: TimeZone
+    public var timeZone: ZoneInfo
     /// Local time the trading day starts; default midnight.
     public var dayReset: TimeOfDay
     /// Daily loss limit in percent (e.g. 5 = 5 %), including open P&L.
@@ -201,7 +198,7 @@ public struct FirmRules: Sendable, Equatable {
     public var maxLossWarningPercent: Decimal
 
     /// A rule set built in code; defaults as documented on each property (`name` defaults to `id`).
-    public init(id: String, name: String? = nil, timeZone: TimeZone, dayReset: TimeOfDay = .midnight,
+    public init(id: String, name: String? = nil, timeZone: ZoneInfo, dayReset: TimeOfDay = .midnight,
                 dailyLossPercent: Decimal, dailyLossBase: DailyLossBase = .initialBalance,
                 dayStartReference: DayStartReference = .balance, maxLossPercent: Decimal,
                 maxLossMode: MaxLossMode = .static, trailingStopsAtInitialBalance: Bool = false,

@@ -70,7 +70,7 @@ public struct TickFileReader: Sendable {
     private static func tick(_ row: [String: String], line: Int, iso: [ISO8601DateFormatter]) throws -> Tick {
         func decimal(_ key: String) throws -> Decimal {
             guard let s = row[key], !s.isEmpty, s.allSatisfy({ "0123456789.-".contains($0) }),
-                  let v = Decimal(string: s, locale: Locale(identifier: "en_US_POSIX")) else {
+                  let v = Decimal(string: s) else {
                 throw LineError(line: line, message: "\(key): expected a decimal number, got '\(row[key] ?? "")'")
             }
             return v

@@ -106,7 +106,9 @@ public struct HumanBehaviorConfiguration: Sendable, Equatable {
         }
         if !positive(delayClampSeconds) { throw fail("delayClampSeconds", "must be a finite range above 0") }
         if timeZones.isEmpty { throw fail("timeZones", "must name at least one time zone") }
-        for zone in timeZones where TimeZone(identifier: zone) == nil { throw fail("timeZones", "has an unknown time zone '\(zone)'") }
+        for zone in timeZones where ZoneInfo(identifier: zone) == nil {
+            throw fail("timeZones", "has an unknown time zone '\(zone)' (zones are read from the tz database at \(ZoneInfo.databaseDirectory))")
+        }
         if sessionStartMinute.lowerBound < 0 { throw fail("sessionStartMinute", "must be ≥ 0") }
         if sessionLengthMinutes.lowerBound < 30 { throw fail("sessionLengthMinutes", "must be ≥ 30") }
         if sessionStartMinute.upperBound + sessionLengthMinutes.upperBound > 1440 {

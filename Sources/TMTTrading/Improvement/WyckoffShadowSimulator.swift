@@ -105,7 +105,7 @@ public struct WyckoffShadowSimulator: ShadowTradeSimulator {
         guard let liquidity = model.configuration.liquidity[instrument.symbol] else {
             throw SimulationError("no liquidity settings for \(instrument.symbol)")
         }
-        return Decimal(string: String(liquidity.typicalSpreadPips), locale: Locale(identifier: "en_US_POSIX"))! * instrument.pipSize
+        return Decimal(string: String(liquidity.typicalSpreadPips))! * instrument.pipSize
     }
 
     /// Fills `lots` on `side` against `quote`, pass after pass until complete; the volume-weighted

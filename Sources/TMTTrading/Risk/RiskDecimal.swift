@@ -34,7 +34,7 @@ enum RiskDecimal {
         guard value.isFinite else { return 0 }
         // %.17g keeps every significant digit of the double; Decimal(Double) can be off in the last place.
         let text = String(format: "%.17g", value)
-        let parsed = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) ?? 0
+        let parsed = Decimal(string: text) ?? 0
         return round(parsed, scale, mode)
     }
 
@@ -55,7 +55,7 @@ enum RiskDecimal {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") })
         else { return nil }
-        return Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX"))
+        return Decimal(string: trimmed)
     }
 }
 

@@ -8,9 +8,9 @@ import TMTModels
 /// change what these tests prove (the config itself is tested in ComplianceConfigurationTests).
 enum ComplianceFixture {
     static let utcZone = TimeZone(identifier: "UTC")!
-    static let prague = TimeZone(identifier: "Europe/Prague")!
-    static let london = TimeZone(identifier: "Europe/London")!
-    static let newYork = TimeZone(identifier: "America/New_York")!
+    static let prague = ZoneInfo(identifier: "Europe/Prague")!
+    static let london = ZoneInfo(identifier: "Europe/London")!
+    static let newYork = ZoneInfo(identifier: "America/New_York")!
 
     /// 5 % daily of the initial balance from the Prague-midnight balance, 10 % static; 3 positions
     /// at most (fewer than the staging file, so the cap is easy to reach).
