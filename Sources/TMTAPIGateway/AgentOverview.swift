@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 
@@ -56,7 +56,7 @@ struct AgentOverview: Sendable {
                 group.enter()
                 // A thread per read, as the aggregated /health does: blocking sockets stay off
                 // the shared queues, and a hanging agent holds nothing but its own thread.
-                Thread.detachNewThread {
+                TMTThread.detach {
                     let start = Monotonic.nanos()
                     let read: Read
                     do {

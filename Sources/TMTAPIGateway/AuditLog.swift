@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// `audit_log` rows for API mutations: who (actor), what (action, target), when (the row's

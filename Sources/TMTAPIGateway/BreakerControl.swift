@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 import TMTTrading
@@ -102,14 +102,14 @@ struct BreakerControl: Sendable {
     /// Validates the body as the breaker would (so a command it would reject is a 400 here,
     /// not a timeout) and builds the command with a fresh id.
     static func command(_ action: BreakerCommand.Action, _ body: CommandBody, operator who: String) throws -> BreakerCommand {
-        guard let rawTier = body.tier?.trimmingCharacters(in: .whitespaces), !rawTier.isEmpty else {
+        guard let rawTier = body.tier?.trimmingWhitespace(), !rawTier.isEmpty else {
             throw HTTPError.badRequest("missing field 'tier'", code: "invalid_body")
         }
         guard let tier = BreakerTier(rawValue: rawTier) else {
             throw HTTPError.badRequest("field 'tier' must be one of \(BreakerTier.allCases.map(\.rawValue).joined(separator: ", "))",
                                        code: "invalid_body")
         }
-        var target = body.target?.trimmingCharacters(in: .whitespaces) ?? ""
+        var target = body.target?.trimmingWhitespace() ?? ""
         if tier == .system {
             target = BreakerKey.systemTarget
         } else if target.isEmpty {
@@ -118,7 +118,7 @@ struct BreakerControl: Sendable {
         guard target.count <= 128, !target.contains(where: { $0.isNewline || $0 == "\0" }) else {
             throw HTTPError.badRequest("field 'target' must be at most 128 characters on one line", code: "invalid_body")
         }
-        let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let reason = body.reason?.trimmingWhitespace() ?? ""
         if action != .reset, reason.isEmpty {
             throw HTTPError.badRequest("missing field 'reason' (required for \(action.rawValue))", code: "invalid_body")
         }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// Improvement experiments through the API. Reads come straight from the `experiments` table;
@@ -76,10 +76,10 @@ struct ExperimentControl: Sendable {
                 throw HTTPError(.serviceUnavailable, code: "not_configured",
                                 message: "experiment commands need the continuous-improvement agent in AGENT_URLS")
             }
-            if !request.body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(request.body))) == nil {
+            if !request.body.isEmpty, JSONCheck.shape(request.body) == nil {
                 throw HTTPError.badRequest("body must be JSON like {\"reason\": \"…\"}", code: "invalid_body")
             }
-            let path = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
+            let path = id.percentEncoded(keeping: "-._~")
             let answer: HTTPClientResponse
             do {
                 answer = try HTTPClient(timeout: timeout, maxResponseBytes: 1024 * 1024).post(
@@ -91,7 +91,7 @@ struct ExperimentControl: Sendable {
                 throw HTTPError(.badGateway, code: "agent_unreachable",
                                 message: "the continuous-improvement agent at \(base) cannot be reached")
             }
-            guard (try? JSONSerialization.jsonObject(with: Data(answer.body))) != nil else {
+            guard JSONCheck.shape(answer.body) != nil else {
                 throw HTTPError(.badGateway, code: "agent_invalid_answer",
                                 message: "the continuous-improvement agent answered \(answer.status) without a JSON body")
             }

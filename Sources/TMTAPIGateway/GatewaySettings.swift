@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// The gateway's settings, read once from the environment at start-up. A malformed value stops
@@ -87,11 +87,11 @@ struct GatewaySettings: Sendable {
         commandTimeout = try env.double("BREAKER_COMMAND_TIMEOUT_SECONDS", default: 10, range: 0.1...300)
         improvementTimeout = try env.double("IMPROVEMENT_COMMAND_TIMEOUT_SECONDS", default: 30, range: 0.5...300)
         dayResetAgents = env.string("DAY_RESET_AGENTS", default: "execution-engine,compliance-engine,circuit-breaker")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         guard !dayResetAgents.isEmpty else { throw TMTError(.configuration, "DAY_RESET_AGENTS must name at least one agent") }
         dayResetTimeout = try env.double("DAY_RESET_TIMEOUT_SECONDS", default: 15, range: 0.5...300)
         accountRestartAgents = env.string("ACCOUNT_RESTART_AGENTS", default: "execution-engine,compliance-engine,circuit-breaker,anti-correlation")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         guard !accountRestartAgents.isEmpty else { throw TMTError(.configuration, "ACCOUNT_RESTART_AGENTS must name at least one agent") }
         accountRestartTimeout = try env.double("ACCOUNT_RESTART_TIMEOUT_SECONDS", default: 20, range: 0.5...300)
         snapshotKey = env.string("BREAKER_SNAPSHOT_KEY", default: "tmt:breaker:snapshot")
@@ -109,10 +109,10 @@ struct GatewaySettings: Sendable {
 
     /// Parses `name=url,name=url`; nil or empty gives the defaults.
     static func parseAgents(_ raw: String?) throws -> [AgentTarget] {
-        guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return defaultAgents }
+        guard let raw, !raw.trimmingWhitespace().isEmpty else { return defaultAgents }
         var out: [AgentTarget] = []
         for entry in raw.split(separator: ",") {
-            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard parts.count == 2, !parts[0].isEmpty, parts[1].lowercased().hasPrefix("http://") else {
                 throw TMTError(.configuration, "environment variable AGENT_URLS: expected name=http://host:port[,…], got '\(entry)'")
             }

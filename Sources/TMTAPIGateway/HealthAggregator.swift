@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 
@@ -54,7 +54,7 @@ final class HealthAggregator: Sendable {
         var at: UInt64
     }
     /// One probe round at a time: callers that arrive while one runs wait for it and share it.
-    private let round = NSLock()
+    private let round = Locked(())
 
     init(probes: [Probe], timeout: Double, maxAge: Double = 0) {
         self.probes = probes
@@ -73,16 +73,16 @@ final class HealthAggregator: Sendable {
             cached.withLock { c in c.flatMap { Double(Monotonic.nanos() &- $0.at) / 1e9 <= maxAge ? $0 : nil } }
         }
         if let s = fresh() { return s }
-        round.lock()
-        defer { round.unlock() }
-        if let s = fresh() { return s }
-        let report = run()
-        // Encoding a report of plain strings, numbers and dates cannot fail; if it ever did, the
-        // answer still carries the status.
-        let body = (try? HTTPJSON.encode(report)) ?? Array(#"{"status":"\#(report.status)","error":"health report could not be encoded"}"#.utf8)
-        let s = Snapshot(report: report, body: body, at: Monotonic.nanos())
-        cached.withLock { $0 = s }
-        return s
+        return round.withLock { _ in
+            if let s = fresh() { return s }
+            let report = run()
+            // Encoding a report of plain strings, numbers and dates cannot fail; if it ever did,
+            // the answer still carries the status.
+            let body = (try? HTTPJSON.encode(report)) ?? Array(#"{"status":"\#(report.status)","error":"health report could not be encoded"}"#.utf8)
+            let s = Snapshot(report: report, body: body, at: Monotonic.nanos())
+            cached.withLock { $0 = s }
+            return s
+        }
     }
 
     /// Runs every probe at once and waits at most `timeout` (plus a little) for all of them.
@@ -91,7 +91,7 @@ final class HealthAggregator: Sendable {
         let group = DispatchGroup()
         for probe in probes {
             group.enter()
-            Thread.detachNewThread { [timeout] in
+            TMTThread.detach { [timeout] in
                 let start = Monotonic.nanos()
                 var failure: String?
                 do { try probe.check() } catch { failure = "\(error)" }

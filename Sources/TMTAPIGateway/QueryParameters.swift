@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// Typed access to a request's query parameters: each malformed value is a 400 naming the
@@ -74,7 +74,7 @@ struct PageCursor: Equatable {
     }
 
     init?(encoded: String) {
-        var b64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var b64 = encoded.replacing("-", with: "+").replacing("_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
         guard encoded.count <= 1024, let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8),
               let bar = text.firstIndex(of: "|"), let micros = Int64(text[..<bar]) else { return nil }
@@ -84,6 +84,6 @@ struct PageCursor: Equatable {
 
     var encoded: String {
         Data("\(micros)|\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }
 }

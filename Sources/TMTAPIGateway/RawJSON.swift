@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// Builds a JSON object from members that are already JSON: rows PostgreSQL rendered with
@@ -41,5 +41,45 @@ struct RawJSON: Sendable {
     /// The finished object as a 200 (or `status`) JSON response.
     func response(status: HTTPStatus = .ok) -> HTTPResponse {
         .bytes(bytes + [UInt8(ascii: "}")], contentType: "application/json", status: status)
+    }
+}
+
+/// Whether bytes are a JSON document, and of which shape (an object or an array at the top; bare
+/// scalars are not documents here, as `JSONSerialization` without `.fragmentsAllowed` had it).
+enum JSONCheck {
+    enum Shape: Equatable { case object, array }
+
+    static func shape(_ bytes: [UInt8]) -> Shape? {
+        guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return nil }
+        let data = Data(bytes)
+        switch first {
+        case UInt8(ascii: "{"): return (try? JSONDecoder().decode([String: AnyJSON].self, from: data)) == nil ? nil : .object
+        case UInt8(ascii: "["): return (try? JSONDecoder().decode([AnyJSON].self, from: data)) == nil ? nil : .array
+        default: return nil
+        }
+    }
+
+    /// Any JSON value, read and dropped.
+    private struct AnyJSON: Decodable {
+        private struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            if let object = try? decoder.container(keyedBy: Key.self) {
+                for key in object.allKeys { _ = try object.decode(AnyJSON.self, forKey: key) }
+                return
+            }
+            if var array = try? decoder.unkeyedContainer() {
+                while !array.isAtEnd { _ = try array.decode(AnyJSON.self) }
+                return
+            }
+            let value = try decoder.singleValueContainer()
+            if value.decodeNil() || (try? value.decode(Bool.self)) != nil || (try? value.decode(Double.self)) != nil { return }
+            _ = try value.decode(String.self)
+        }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -80,12 +80,12 @@ struct StagingCommandControl: Sendable {
 
     /// Validates the body; named accounts must exist in the trading database (404 otherwise).
     func command(_ body: Body, operator who: String) throws -> StagingCommand {
-        let accounts = (body.accounts ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        let accounts = (body.accounts ?? []).map { $0.trimmingWhitespace() }
         guard accounts.count <= 100 else { throw HTTPError.badRequest("field 'accounts' may name at most 100 accounts", code: "invalid_body") }
         for a in accounts where a.isEmpty || a.count > 128 || a.contains(where: { $0.isNewline || $0 == "\0" || $0 == "," }) {
             throw HTTPError.badRequest("field 'accounts': '\(String(a.prefix(40)))' is not an account id", code: "invalid_body")
         }
-        let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let reason = body.reason?.trimmingWhitespace() ?? ""
         guard !reason.isEmpty else { throw HTTPError.badRequest("missing field 'reason'", code: "invalid_body") }
         guard reason.count <= 500 else { throw HTTPError.badRequest("field 'reason' must be at most 500 characters", code: "invalid_body") }
         let named = accounts.isEmpty ? everyAccount ?? [] : accounts
@@ -125,7 +125,7 @@ struct StagingCommandControl: Sendable {
                               operator: command.requestedBy, reason: command.reason, acknowledgements: acknowledged)
             }
             if Date() >= deadline {
-                throw HTTPError(.gatewayTimeout, code: action.rawValue.replacingOccurrences(of: ".", with: "_") + "_timeout",
+                throw HTTPError(.gatewayTimeout, code: action.rawValue.replacing(".", with: "_") + "_timeout",
                                 message: "not acknowledged within \(timeout) s by \(missing.sorted().joined(separator: ", "))"
                                     + (acknowledged.isEmpty ? "" : " (applied by \(Set(acknowledged.map(\.agent)).sorted().joined(separator: ", ")))"))
             }

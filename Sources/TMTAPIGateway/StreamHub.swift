@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 
@@ -143,12 +143,10 @@ final class StreamHub: Sendable {
                                   metrics: metrics, logger: logger)
         try c.start { [self] message in publish(message) }
         consumer.withLock { $0 = c }
-        let thread = Thread { [self] in
+        TMTThread.detach(name: "stream-health") { [self] in
             healthLoop()
             healthDone.signal()
         }
-        thread.name = "stream-health"
-        thread.start()
     }
 
     /// Stops consuming and polling and ends every client's stream.
@@ -170,7 +168,7 @@ final class StreamHub: Sendable {
     func publish(_ message: KafkaMessage) {
         guard let event = Self.events[message.topic] else { return }
         guard let text = String(validating: message.value, as: UTF8.self),
-              (try? JSONSerialization.jsonObject(with: Data(message.value))) is [String: Any] else {
+              JSONCheck.shape(message.value) == .object else {
             logger.warning("skipping a message that is not a JSON object", ["topic": message.topic, "offset": String(message.offset)])
             return
         }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 import TMTTrading
 
@@ -56,7 +56,7 @@ struct TradingQueries: Sendable {
         /// Adds a condition; each `?` in `template` becomes the next `$n` bound to `value`.
         mutating func filter(_ template: String, _ value: any PostgresEncodable) {
             parameters.append(value)
-            conditions.append(template.replacingOccurrences(of: "?", with: "$\(parameters.count)"))
+            conditions.append(template.replacing("?", with: "$\(parameters.count)"))
         }
 
         /// Adds the usual time-window filters.

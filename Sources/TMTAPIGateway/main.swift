@@ -1,5 +1,5 @@
 // tmt-api-gateway: the REST API in front of the pipeline (port 8000) and the Trading Dashboard (port 3000).
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -48,6 +48,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-api-gateway: \(error)\n".utf8))
+    StandardError.write("tmt-api-gateway: \(error)\n")
     exit(1)
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -58,7 +58,7 @@ final class AntiCorrelationAgent: Sendable {
             for window in engine.configuration.windows {
                 guard let matrix = engine.correlationMatrix(window: window.name, book: snapshot, pricing: pricing, asOf: now) else { continue }
                 for entry in matrix.entries where entry.a < entry.b {
-                    correlation.labels(entry.a, entry.b, window.name).set(NSDecimalNumber(decimal: entry.value).doubleValue)
+                    correlation.labels(entry.a, entry.b, window.name).set(DecimalMath.double(entry.value))
                 }
             }
         }

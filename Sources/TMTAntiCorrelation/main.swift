@@ -1,5 +1,5 @@
 // tmt-anti-correlation: keeps the paper accounts from trading as one.
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -25,6 +25,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-anti-correlation: \(error)\n".utf8))
+    StandardError.write("tmt-anti-correlation: \(error)\n")
     exit(1)
 }

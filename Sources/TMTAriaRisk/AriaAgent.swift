@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -123,7 +123,7 @@ final class AriaAgent: Sendable {
         let deliveries = try outgoing.map { try producer.send($0, to: .ordersProposed, key: $0.payload.accountId) }
         for d in deliveries { _ = try d.wait(timeout: 30) }
         let published = Monotonic.nanos()
-        func ms(_ from: UInt64, _ to: UInt64) -> String { String(format: "%.1f", Double(to &- from) / 1e6) }
+        func ms(_ from: UInt64, _ to: UInt64) -> String { String(cFormat: "%.1f", Double(to &- from) / 1e6) }
         metrics.processing.labels(runtime.options.service, "signal").observeSince(started)
         metrics.handled.labels(runtime.options.service, "signal", "sized").inc()
         runtime.logger.info("signal sized", traceId: envelope.traceId,

@@ -1,5 +1,5 @@
 // tmt-aria-risk: position sizing per account for every signal.
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -26,6 +26,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-aria-risk: \(error)\n".utf8))
+    StandardError.write("tmt-aria-risk: \(error)\n")
     exit(1)
 }

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Time as the services see it. Cores take a `TMTClock` so tests can drive time by hand.

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 
 /// Environment variables, read strictly: a value that is present but malformed stops start-up
 /// with an error naming the variable, instead of silently falling back to a default.
@@ -36,14 +38,14 @@ public struct Environment: Sendable {
 
     public func int(_ key: String, default def: Int, range: ClosedRange<Int>? = nil) throws -> Int {
         guard let raw = string(key) else { return def }
-        guard let v = Int(raw.trimmingCharacters(in: .whitespaces)) else { throw fail(key, "an integer", raw) }
+        guard let v = Int(raw.trimmingWhitespace()) else { throw fail(key, "an integer", raw) }
         if let range, !range.contains(v) { throw fail(key, "an integer in \(range.lowerBound)...\(range.upperBound)", raw) }
         return v
     }
 
     public func double(_ key: String, default def: Double, range: ClosedRange<Double>? = nil) throws -> Double {
         guard let raw = string(key) else { return def }
-        guard let v = Double(raw.trimmingCharacters(in: .whitespaces)), v.isFinite else { throw fail(key, "a number", raw) }
+        guard let v = Double(raw.trimmingWhitespace()), v.isFinite else { throw fail(key, "a number", raw) }
         if let range, !range.contains(v) { throw fail(key, "a number in \(range.lowerBound)...\(range.upperBound)", raw) }
         return v
     }
@@ -56,11 +58,11 @@ public struct Environment: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw TMTError(.configuration, "environment variable \(key)_FILE: cannot read \(path)")
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.trimmingWhitespace()
     }
 
     public static func parseBool(_ raw: String) -> Bool? {
-        switch raw.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch raw.trimmingWhitespace().lowercased() {
         case "true", "1", "yes", "on": true
         case "false", "0", "no", "off": false
         default: nil

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `Decimal.description`, fast.
 ///
@@ -22,35 +22,35 @@ public enum DecimalText {
             out.append(contentsOf: value.description.utf8)
             return
         }
-        let significand = value.significand
+        guard let (high, low) = DecimalMath.mantissa(value) else {
+            out.append(contentsOf: value.description.utf8)
+            return
+        }
         var digits: [UInt8] = []
         digits.reserveCapacity(40)
-        let bits = NSDecimalNumber(decimal: significand).uint64Value
-        // uint64Value wraps silently past UInt64.max: keep it only when it is exact.
-        if Decimal(bits) == significand {
-            if bits == 0 {
+        if high == 0 {
+            if low == 0 {
                 out.append(UInt8(ascii: "0"))
                 return
             }
-            appendDigits(bits, minimumCount: 1, to: &digits)
+            appendDigits(low, minimumCount: 1, to: &digits)
         } else {
-            // 20–39 digits (divisions, squares): split at 10^19 — a decimal-point shift and a
-            // truncation, both exact — and format the two halves (≈1.5 µs instead of 6.7).
-            var shifted = Decimal(sign: .plus, exponent: significand.exponent - 19, significand: significand)
-            var high = Decimal()
-            NSDecimalRound(&high, &shifted, 0, .down)
-            let hi = NSDecimalNumber(decimal: high).uint64Value
-            let low = significand - high * Decimal(sign: .plus, exponent: 19, significand: 1)
-            let lo = NSDecimalNumber(decimal: low).uint64Value
-            guard hi > 0, Decimal(hi) == high, Decimal(lo) == low else {
-                out.append(contentsOf: value.description.utf8)
-                return
+            // 20–39 digits (divisions, squares): two or three groups of 19 digits, by 128-bit
+            // division by 10^19.
+            let p: UInt64 = 10_000_000_000_000_000_000
+            let (q1, r1) = high.quotientAndRemainder(dividingBy: p)
+            let (q0, r0) = p.dividingFullWidth((r1, low))
+            if q1 == 0 {
+                appendDigits(q0, minimumCount: 1, to: &digits)
+            } else {
+                let (top, middle) = p.dividingFullWidth((q1, q0))
+                appendDigits(top, minimumCount: 1, to: &digits)
+                appendDigits(middle, minimumCount: 19, to: &digits)
             }
-            appendDigits(hi, minimumCount: 1, to: &digits)
-            appendDigits(lo, minimumCount: 19, to: &digits)
+            appendDigits(r0, minimumCount: 19, to: &digits)
         }
         if value.sign == .minus { out.append(UInt8(ascii: "-")) }
-        let exponent = value.exponent
+        let exponent = DecimalMath.parts(value).exponent
         if exponent >= 0 {
             out.append(contentsOf: digits)
             out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: exponent))
@@ -119,9 +119,7 @@ extension DecimalText {
 
     /// `value` rounded half-up (`.plain`) to `scale` decimals.
     public static func round(_ value: Decimal, _ scale: Int) -> Decimal {
-        var v = value, r = Decimal()
-        NSDecimalRound(&r, &v, scale, .plain)
-        return r
+        DecimalMath.round(value, scale: scale, .plain)
     }
 
     /// A decimal with exactly `places` decimals (half-up), optionally with thousands separators:

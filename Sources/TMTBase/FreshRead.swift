@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 
 /// One read shared by every caller waiting for it, and never older than the call.
 ///

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 
 /// A value behind a plain `pthread_mutex_t` (the default, non-priority-inheriting kind).
 ///

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Severity of a log line.
@@ -126,7 +128,7 @@ public struct Logger: Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if ch.value < 0x20 { out += String(format: "\\x%02x", ch.value) } else { out.unicodeScalars.append(ch) }
+                if ch.value < 0x20 { out += String(cFormat: "\\x%02x", ch.value) } else { out.unicodeScalars.append(ch) }
             }
         }
         return out
@@ -144,7 +146,7 @@ public struct Logger: Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if ch.value < 0x20 { out += String(format: "\\x%02x", ch.value) } else { out.unicodeScalars.append(ch) }
+                if ch.value < 0x20 { out += String(cFormat: "\\x%02x", ch.value) } else { out.unicodeScalars.append(ch) }
             }
         }
         return out + "\""

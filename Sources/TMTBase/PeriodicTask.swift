@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 
 /// Runs a body on a thread of its own every `interval` seconds until `stop()`, which waits (up
 /// to 5 s) for the run in progress to finish.
@@ -18,10 +20,10 @@ public final class PeriodicTask: Sendable {
             return r
         }
         guard !alreadyRunning else { return }
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             while running.withLock({ $0 }) {
                 body()
-                Thread.sleep(forTimeInterval: interval)
+                TMTThread.sleep(interval)
             }
             done.signal()
         }

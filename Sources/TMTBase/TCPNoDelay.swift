@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 
 /// Sets `TCP_NODELAY` on every TCP socket this process has open.
 ///

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 
 /// A node of the strict YAML subset that TMT configuration files use: block mappings, block
 /// sequences, plain/single-quoted/double-quoted scalars and comments. Every node remembers the
@@ -115,7 +117,7 @@ public struct YAMLReader {
                 } else { break }
             }
             let body = stripComment(String(s.dropFirst(indent)))
-            let trimmed = body.trimmingCharacters(in: .whitespaces)
+            let trimmed = body.trimmingWhitespace()
             if trimmed.isEmpty { continue }
             if trimmed == "---" && indent == 0 {
                 if sawDocumentStart || sawContent { throw fail(number, "", "multiple documents are not supported") }
@@ -214,16 +216,16 @@ public struct YAMLReader {
             guard after.hasPrefix(":") else { return nil }
             let rest = after.dropFirst()
             guard rest.isEmpty || rest.first == " " else { return nil }
-            return (String(text[text.index(after: text.startIndex)..<close]), rest.trimmingCharacters(in: .whitespaces))
+            return (String(text[text.index(after: text.startIndex)..<close]), rest.trimmingWhitespace())
         }
         var idx = text.startIndex
         while idx < text.endIndex {
             if text[idx] == ":" {
                 let next = text.index(after: idx)
                 if next == text.endIndex || text[next] == " " {
-                    let key = String(text[..<idx]).trimmingCharacters(in: .whitespaces)
+                    let key = String(text[..<idx]).trimmingWhitespace()
                     if key.isEmpty { return nil }
-                    return (key, String(text[next...]).trimmingCharacters(in: .whitespaces))
+                    return (key, String(text[next...]).trimmingWhitespace())
                 }
             }
             idx = text.index(after: idx)
@@ -332,7 +334,7 @@ public struct YAMLReader {
         guard closed else { throw fail(line, path, "unterminated double-quoted string (multi-line strings are not supported)") }
         var rest = ""
         while let c = it.next() { rest.unicodeScalars.append(c) }
-        guard rest.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard rest.trimmingWhitespace().isEmpty else {
             throw fail(line, path, "unexpected text after a quoted string")
         }
         return out
@@ -355,7 +357,7 @@ public struct YAMLReader {
         }
         guard closed else { throw fail(line, path, "unterminated single-quoted string (multi-line strings are not supported)") }
         chars = Array(chars[i...])
-        guard String(chars).trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard String(chars).trimmingWhitespace().isEmpty else {
             throw fail(line, path, "unexpected text after a quoted string")
         }
         return out

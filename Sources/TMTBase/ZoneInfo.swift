@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 
 /// An IANA time zone read from the system's tz database (the TZif files of Debian's `tzdata`
 /// under /usr/share/zoneinfo, or `TZDIR`), with the wall-clock arithmetic the trading rules need:

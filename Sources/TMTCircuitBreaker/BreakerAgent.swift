@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -160,7 +160,7 @@ final class BreakerAgent: Sendable {
         try book.start()
 
         // Timers: recovery timeouts, heartbeat ages, error and latency windows; a periodic snapshot.
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             var ticksSinceSave = 0
             while timerStop.wait(timeout: .now() + 1) == .timedOut {
                 do {
@@ -220,7 +220,7 @@ final class BreakerAgent: Sendable {
     /// `<service>-<purpose>-<instance>`; the core counts the error against an agent only when it
     /// watches that name.
     static func originAgent(consumerGroup: String) -> String {
-        if let range = consumerGroup.range(of: "-state-") { return String(consumerGroup[..<range.lowerBound]) }
+        if let range = consumerGroup.firstRange(of: "-state-") { return String(consumerGroup[..<range.lowerBound]) }
         return consumerGroup
     }
 

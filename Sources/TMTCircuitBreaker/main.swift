@@ -1,5 +1,5 @@
 // tmt-circuit-breaker: the last gate before execution, and the breakers behind it.
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -32,6 +32,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-circuit-breaker: \(error)\n".utf8))
+    StandardError.write("tmt-circuit-breaker: \(error)\n")
     exit(1)
 }

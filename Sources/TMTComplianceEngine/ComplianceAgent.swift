@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -88,7 +88,7 @@ final class ComplianceAgent: Sendable {
         try state.start()
         // News is written by the data generator (and the integration tester) while the stack runs;
         // refresh it every NEWS_REFRESH_SECONDS, around market time.
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             var next = Date().addingTimeInterval(newsRefresh)
             while !runtime.lifecycle.isStopping {
                 usleep(200_000)

@@ -1,5 +1,5 @@
 // tmt-compliance-engine: prop-firm rules on every proposed order.
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -26,6 +26,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-compliance-engine: \(error)\n".utf8))
+    StandardError.write("tmt-compliance-engine: \(error)\n")
     exit(1)
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 import TMTTrading
 

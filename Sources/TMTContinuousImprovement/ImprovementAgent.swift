@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -226,8 +226,8 @@ final class ImprovementAgent: Sendable {
         _ = try experiments.insert(proposal)
         proposals.inc()
         runtime.logger.notice("experiment proposed", traceId: id, [
-            "experiment": id, "variant": variant.name, "p_value": String(format: "%.4g", proposal.pValue),
-            "improvement_pct": String(format: "%.2f", proposal.improvementPercent), "trades": String(proposal.variantTrades),
+            "experiment": id, "variant": variant.name, "p_value": String(cFormat: "%.4g", proposal.pValue),
+            "improvement_pct": String(cFormat: "%.2f", proposal.improvementPercent), "trades": String(proposal.variantTrades),
         ])
         return "proposed"
     }
@@ -276,7 +276,7 @@ final class ImprovementAgent: Sendable {
                 guard let body = try? request.decode(StopRequest.self) else {
                     throw HTTPError.badRequest("body must be JSON like {\"reason\": \"…\"}")
                 }
-                if let r = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !r.isEmpty { reason = String(r.prefix(500)) }
+                if let r = body.reason?.trimmingWhitespace(), !r.isEmpty { reason = String(r.prefix(500)) }
             }
             return try audited(experiments, request, actor: actor, action: "experiment.stop", target: id, detail: ["reason": reason]) {
                 try driver.stop(id, by: actor, reason: reason)
@@ -343,7 +343,7 @@ final class Periodic: Sendable {
 
     func start(_ body: @escaping @Sendable () throws -> Void) {
         started.store(true, ordering: .sequentiallyConsistent)
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             while !stopping.load(ordering: .sequentiallyConsistent) {
                 let began = Date()
                 do { try body() } catch {

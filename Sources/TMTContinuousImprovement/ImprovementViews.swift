@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTTrading
@@ -145,5 +145,5 @@ struct AnalyticsGauges: Sendable {
         }
     }
 
-    static func double(_ d: Decimal) -> Double { NSDecimalNumber(decimal: d).doubleValue }
+    static func double(_ d: Decimal) -> Double { DecimalMath.double(d) }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline

@@ -1,5 +1,5 @@
 // tmt-continuous-improvement: analytics, shadow parameter tests, proposals and staged rollouts.
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -44,6 +44,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-continuous-improvement: \(error)\n".utf8))
+    StandardError.write("tmt-continuous-improvement: \(error)\n")
     exit(1)
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -144,7 +144,7 @@ final class ExecutionAgent: Sendable {
             }
         }
         // Timers on the market clock (quote waits, expiries) and throttled account updates.
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             while !runtime.lifecycle.isStopping {
                 usleep(100_000)
                 onTimer(pool: pool, producer: producer)
@@ -686,8 +686,8 @@ final class ExecutionAgent: Sendable {
     }
 
     private func sendAccount(_ account: Account, producer: KafkaProducer) throws -> KafkaDelivery {
-        dailyPnL.labels(account.id).set(NSDecimalNumber(decimal: account.dailyPnL).doubleValue)
-        drawdown.labels(account.id).set(NSDecimalNumber(decimal: account.drawdownPercent).doubleValue)
+        dailyPnL.labels(account.id).set(DecimalMath.double(account.dailyPnL))
+        drawdown.labels(account.id).set(DecimalMath.double(account.drawdownPercent))
         let env = Envelope(id: "\(account.id)@\(HopClock.nowMicros())", type: "account.update", traceId: account.id,
                            source: runtime.options.service, payload: account)
         return try producer.send(env, to: .accountsUpdates, key: account.id)

@@ -1,5 +1,5 @@
 // tmt-execution-engine: paper execution of cleared orders against live quotes.
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -30,6 +30,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-execution-engine: \(error)\n".utf8))
+    StandardError.write("tmt-execution-engine: \(error)\n")
     exit(1)
 }

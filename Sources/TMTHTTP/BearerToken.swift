@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The bearer-token check of a service's mutating routes. The token comes from a secret setting
 /// (`setting`, or the file `setting_FILE`) and is never logged. Without one, the routes answer 503
@@ -29,7 +29,7 @@ public struct BearerToken: Sendable {
         guard let header = request.headers["Authorization"], header.lowercased().hasPrefix("bearer ") else {
             throw HTTPError(.unauthorized, code: "unauthorized", message: "a bearer token is required", headers: challenge)
         }
-        let presented = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        let presented = header.dropFirst("bearer ".count).trimmingWhitespace()
         guard Self.constantTimeEqual(Array(presented.utf8), Array(token.utf8)) else {
             throw HTTPError(.unauthorized, code: "unauthorized", message: "the bearer token is not valid", headers: challenge)
         }
@@ -37,7 +37,7 @@ public struct BearerToken: Sendable {
 
     /// The operator a request names (`X-Operator`, sanitised), or nil.
     public static func operatorHeader(_ request: HTTPRequest) -> String? {
-        let safe = sanitise(request.headers["X-Operator"]?.trimmingCharacters(in: .whitespaces) ?? "")
+        let safe = sanitise(request.headers["X-Operator"]?.trimmingWhitespace() ?? "")
         return safe.isEmpty ? nil : safe
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import TMTBase
 
@@ -159,7 +158,7 @@ public struct HTTPClient: Sendable {
                 var headers = HTTPHeaders()
                 for line in lines.dropFirst() {
                     guard let colon = line.firstIndex(of: ":") else { throw TMTError(.protocolViolation, "\(what): malformed header line") }
-                    headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                    headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingWhitespace())
                 }
                 if (100..<200).contains(status) {
                     offset = headEnd
@@ -199,7 +198,7 @@ public struct HTTPClient: Sendable {
             var i = b.startIndex
             while true {
                 guard let lineEnd = indexOfCRLF(b, from: i) else { return nil }
-                let sizeText = String(decoding: b[i..<lineEnd], as: UTF8.self).prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
+                let sizeText = String(decoding: b[i..<lineEnd], as: UTF8.self).prefix { $0 != ";" }.trimmingWhitespace()
                 guard let size = Int(sizeText, radix: 16), size >= 0 else {
                     throw TMTError(.protocolViolation, "\(what): malformed chunk size")
                 }

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// The JSON conventions of every TMT HTTP API: sorted keys (stable bytes), unescaped slashes,

@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import Synchronization
 import TMTBase
 import TMTMetrics
@@ -77,12 +76,10 @@ public final class HTTPServer: Sendable {
             let (fd, port) = try Socket.listen(host: configuration.host, port: configuration.port,
                                                backlog: Int32(clamping: configuration.listenBacklog))
             let acceptDone = DispatchSemaphore(value: 0)
-            let thread = Thread {
+            TMTThread.detach(name: "\(configuration.name)-accept") {
                 Self.acceptLoop(listenFD: fd, context: context)
                 acceptDone.signal()
             }
-            thread.name = "\(configuration.name)-accept"
-            thread.start()
             state = .running(context: context, port: port, acceptDone: acceptDone)
             logger.info("listening", ["address": "\(configuration.host):\(port)"])
         }
@@ -159,15 +156,12 @@ public final class HTTPServer: Sendable {
             }
             Socket.configureConnection(fd, sendTimeout: config.writeTimeout)
             context.metrics.connections.inc()
-            let thread = Thread {
+            TMTThread.detach(name: "\(config.name)-conn", stackSize: config.threadStackSize) {
                 let ending = HTTPConnection(fd: fd, peer: peer, context: context).run()
                 if case .linger = ending { Socket.linger(fd) }
                 context.release(fd)
                 context.metrics.connections.dec()
             }
-            thread.stackSize = config.threadStackSize
-            thread.name = "\(config.name)-conn"
-            thread.start()
         }
     }
 }

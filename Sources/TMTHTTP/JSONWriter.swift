@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Writes JSON straight into bytes, in the API's conventions (`HTTPJSON`): exact decimals,

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -50,7 +50,7 @@ final class HumanBehaviorAgent: Sendable {
         // publishes it again after the restart: at least once, never lost).
         // It runs every 50 ms, and at once when an order is parked already due (no delay).
         let stopped = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             repeat {
                 do { try releaseDue(redis: redis, pool: pool, producer: producer) } catch {
                     metrics.communicationErrors.labels(runtime.options.service, "redis").inc()
@@ -105,7 +105,7 @@ final class HumanBehaviorAgent: Sendable {
         if releaseAt <= HopClock.nowMicros() { wake.signal() }
         metrics.processing.labels(runtime.options.service, "order").observeSince(started)
         metrics.handled.labels(runtime.options.service, "order", plan.decision.verdict.rawValue).inc()
-        runtime.logger.debug("order scheduled", traceId: envelope.traceId, ["order": order.id, "hold_s": String(format: "%.3f", Double(releaseAt - received) / 1e6)])
+        runtime.logger.debug("order scheduled", traceId: envelope.traceId, ["order": order.id, "hold_s": String(cFormat: "%.3f", Double(releaseAt - received) / 1e6)])
     }
 
     /// Claims up to ARGV[3] members due by ARGV[1] by moving their score to ARGV[2] (a lease):

@@ -1,5 +1,5 @@
 // tmt-human-behavior: releases orders on a human schedule through a durable Redis delay queue.
-import Foundation
+import TMTBase
 import TMTCore
 import TMTPipeline
 
@@ -27,6 +27,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-human-behavior: \(error)\n".utf8))
+    StandardError.write("tmt-human-behavior: \(error)\n")
     exit(1)
 }

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Settings shared by `KafkaProducer` and `KafkaConsumer`, validated against librdkafka itself.
@@ -176,7 +175,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// when neither is set. A file that cannot be read or is empty is an error naming the key.
     private static func bootstrap(_ env: Environment, _ serversKey: String, _ fileKey: String) throws -> String? {
         if let servers = env.string(serversKey) {
-            let list = servers.trimmingCharacters(in: .whitespacesAndNewlines)
+            let list = servers.trimmingWhitespace()
             if list.isEmpty { throw TMTError(.configuration, "environment variable \(serversKey) is empty") }
             return list
         }
@@ -184,7 +183,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw TMTError(.configuration, "environment variable \(fileKey): cannot read \(file)")
         }
-        let list = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let list = text.trimmingWhitespace()
         if list.isEmpty { throw TMTError(.configuration, "environment variable \(fileKey): \(file) is empty") }
         return list
     }
@@ -192,10 +191,10 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// Checks every setting, including the raw property maps, with librdkafka's own parser
     /// (no broker needed). Throws `TMTError(.configuration)` naming the first bad key.
     public func validate() throws {
-        if bootstrapServers.trimmingCharacters(in: .whitespaces).isEmpty {
+        if bootstrapServers.trimmingWhitespace().isEmpty {
             throw TMTError(.configuration, "Kafka setting 'bootstrap.servers' is empty")
         }
-        if let market = marketBootstrapServers, market.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let market = marketBootstrapServers, market.trimmingWhitespace().isEmpty {
             throw TMTError(.configuration, "Kafka setting 'marketBootstrapServers' (KAFKA_MARKET_BOOTSTRAP_SERVERS) is empty")
         }
         guard enqueueTimeout.isFinite, enqueueTimeout >= 0 else {

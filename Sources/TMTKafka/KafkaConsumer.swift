@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 import TMTBase
 import TMTMetrics
@@ -117,7 +116,7 @@ private final class ConsumerState: Sendable {
     private let finished = DispatchGroup()
     private let lagWake = DispatchSemaphore(value: 0)
     private let lagStopped = DispatchGroup()
-    private let consumerThread = Locked<ObjectIdentifier?>(nil)
+    private let consumerThread = Locked<UInt?>(nil)
 
     /// Next offset to commit per partition: processed but not yet committed. Consumer thread only.
     private let uncommitted = Locked<[KafkaTopicPartition: Int64]>([:])
@@ -175,22 +174,18 @@ private final class ConsumerState: Sendable {
             finished.enter()
             lagStopped.enter()
         }
-        let consumer = Thread { [self] in
-            consumerThread.withLock { $0 = ObjectIdentifier(Thread.current) }
+        TMTThread.detach(name: "kafka-consumer-\(groupId)") { [self] in
+            consumerThread.withLock { $0 = TMTThread.currentID }
             run(handler)
             finished.leave()
         }
-        consumer.name = "kafka-consumer-\(groupId)"
-        consumer.start()
-        let lag = Thread { [self] in
+        TMTThread.detach(name: "kafka-lag-\(groupId)") { [self] in
             while !isStopRequested {
                 refreshLag()
                 _ = lagWake.wait(timeout: .now() + max(0.01, options.lagRefreshInterval))
             }
             lagStopped.leave()
         }
-        lag.name = "kafka-lag-\(groupId)"
-        lag.start()
         logger.info("Kafka consumer started", ["topics": topics.joined(separator: ",")])
     }
 
@@ -209,7 +204,7 @@ private final class ConsumerState: Sendable {
         }
         lagWake.signal()
         // From inside a handler: the consumer thread finishes by itself once the handler returns.
-        if consumerThread.withLock({ $0 }) == ObjectIdentifier(Thread.current) { return false }
+        if consumerThread.withLock({ $0 }) == TMTThread.currentID { return false }
         let done = finished.wait(timeout: .now() + max(0, timeout)) == .success
         if !done { logger.error("Kafka consumer did not stop in time; its handler is still running", ["waited_s": String(timeout)]) }
         return done

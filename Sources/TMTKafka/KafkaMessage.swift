@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A record as a consumer received it.
 public struct KafkaMessage: Sendable, Equatable {

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 import TMTBase
 import TMTMetrics
@@ -154,15 +153,13 @@ private final class ProducerState: Sendable {
     }
 
     func startPolling() {
-        let thread = Thread { [self] in
+        TMTThread.detach(name: "kafka-producer-poll") { [self] in
             while !stopPolling.load(ordering: .acquiring) {
                 serve(timeoutMs: 100)
             }
             while serve(timeoutMs: 0) {}
             pollStopped.signal()
         }
-        thread.name = "kafka-producer-poll"
-        thread.start()
     }
 
     @discardableResult

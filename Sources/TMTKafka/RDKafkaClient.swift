@@ -1,5 +1,4 @@
 import CRdKafka
-import Foundation
 import Synchronization
 import TMTBase
 

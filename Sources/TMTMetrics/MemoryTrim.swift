@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Hands the heap memory the process has freed back to the kernel, every `interval` seconds.

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 import TMTBase
 
@@ -333,13 +332,13 @@ public final class MetricsRegistry: Sendable {
     /// Escapes `\` and newline, as HELP text requires.
     public static func escapeHelp(_ s: String) -> String {
         guard s.contains(where: { $0 == "\\" || $0 == "\n" }) else { return s }
-        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        return s.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
     }
 
     /// Escapes `\`, `"` and newline, as label values require.
     public static func escapeLabel(_ s: String) -> String {
         guard s.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\"" }) else { return s }
-        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        return s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
     }
 
     /// Go-compatible float formatting: integers without a fraction, `+Inf`, `-Inf`, `NaN`.

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// The standard process gauges (`process_resident_memory_bytes`, `process_cpu_seconds_total`,

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The samples of a Prometheus text exposition (0.0.4), enough to read a few families: a
 /// sample's name, labels and value. Comment lines and malformed lines are skipped. The gateway
@@ -40,7 +40,7 @@ public struct PrometheusSamples: Sendable {
             while i < line.endIndex, line[i] != "}" {
                 guard let eq = line[i...].firstIndex(of: "="), line.index(after: eq) < line.endIndex,
                       line[line.index(after: eq)] == "\"" else { return nil }
-                let key = line[i..<eq].trimmingCharacters(in: CharacterSet(charactersIn: ", "))
+                let key = line[i..<eq].trimming(charactersIn: ", ")
                 var j = line.index(eq, offsetBy: 2)
                 var value = ""
                 while j < line.endIndex, line[j] != "\"" {

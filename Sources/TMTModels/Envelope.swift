@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// One agent's pass over a message: when it received it and when it sent its result on.
@@ -124,6 +123,6 @@ public enum EnvelopeCoding {
     }
 
     static func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacing(".[", with: "[")
     }
 }

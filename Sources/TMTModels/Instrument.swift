@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A tradable instrument and the contract facts sizing and P&L depend on.
 public struct Instrument: Codable, Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A quote update for one instrument.
 public struct Tick: Codable, Sendable, Equatable {

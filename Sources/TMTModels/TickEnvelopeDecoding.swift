@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// A direct reader for the one message every tick consumer decodes thousands of times a second:

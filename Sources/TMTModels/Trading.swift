@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A trade idea from Wyckoff analysis, before any account is involved.
 public struct Signal: Codable, Sendable, Equatable {

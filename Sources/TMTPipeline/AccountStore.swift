@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// Accounts in the trading database.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// The `limit` most recent bars of several instruments before a moving moment, for a consumer

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// Writes and reads bars in the market database. Writes are idempotent (a redelivered tick that

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTTrading
@@ -69,8 +69,8 @@ public final class MarketView: Sendable {
             guard let self else { return }
             if let now = marketNow() { marketClock.set(now.timeIntervalSince1970) }
             for tick in quotes.withLock({ Array($0.values) }) {
-                quoteGauge.labels(tick.instrument, "bid").set(NSDecimalNumber(decimal: tick.bid).doubleValue)
-                quoteGauge.labels(tick.instrument, "ask").set(NSDecimalNumber(decimal: tick.ask).doubleValue)
+                quoteGauge.labels(tick.instrument, "bid").set(DecimalMath.double(tick.bid))
+                quoteGauge.labels(tick.instrument, "ask").set(DecimalMath.double(tick.ask))
             }
         }
     }

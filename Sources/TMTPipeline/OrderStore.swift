@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// Signals, orders and their event trail in the trading database. Every write is keyed by a

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// The newest quote of every instrument in one Redis hash (field = instrument, value = the tick

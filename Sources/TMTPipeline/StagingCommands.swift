@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTCore
 
 /// The acknowledgements of `staging.commands` messages (`staging_command_acks`): one row per
@@ -88,7 +88,7 @@ extension StagingCommand {
             let behind = epochs.keys.sorted().filter { (epoch($0) ?? -1) < epochs[$0]! }
             if behind.isEmpty { return epochs.keys.sorted().map { "\($0) at epoch \(epoch($0) ?? 0)" } }
             if Date() >= until {
-                throw TMTError(.timeout, "account restart \(id): after \(String(format: "%.1f", timeout)) s still behind the target epoch: "
+                throw TMTError(.timeout, "account restart \(id): after \(String(cFormat: "%.1f", timeout)) s still behind the target epoch: "
                                + StagingCommand.list(behind.map { "\($0) (epoch \(epoch($0).map(String.init) ?? "unknown"), target \(epochs[$0]!))" }))
             }
             usleep(20_000)

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 
@@ -17,12 +17,12 @@ public enum TCPProbe {
         var lastError = "no address given"
         var timedOut = false
         for entry in hostPorts.split(separator: ",") {
-            let hp = entry.trimmingCharacters(in: .whitespaces)
+            let hp = entry.trimmingWhitespace()
             guard let colon = hp.lastIndex(of: ":"), let port = UInt16(hp[hp.index(after: colon)...]) else {
                 lastError = "bad address '\(hp)'"
                 continue
             }
-            let host = String(hp[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            let host = String(hp[..<colon]).trimming(charactersIn: "[]")
             if let error = connect(host: host, port: port, timeout: timeout) {
                 lastError = "\(hp): \(error)"
                 timedOut = error.hasPrefix("timed out")

@@ -1,5 +1,4 @@
 import CLibPQ
-import Foundation
 import TMTBase
 
 /// The result of one statement, copied out of libpq.

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// How to reach a PostgreSQL server, and how connections and the pool behave.
@@ -102,7 +101,7 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
     public init(url: String, source: String = "PostgreSQL URL") throws {
         func fail(_ why: String) -> TMTError { TMTError(.configuration, "\(source): \(why)") }
 
-        var rest = Substring(url.trimmingCharacters(in: .whitespacesAndNewlines))
+        var rest = Substring(url.trimmingWhitespace())
         if rest.hasPrefix("postgresql://") {
             rest = rest.dropFirst("postgresql://".count)
         } else if rest.hasPrefix("postgres://") {
@@ -331,10 +330,10 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
 
     /// Milliseconds by default; `ms`, `s`, `min` suffixes accepted. Returns seconds.
     static func parseMilliseconds(_ raw: String) -> Double? {
-        let s = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let s = raw.trimmingWhitespace().lowercased()
         let units: [(String, Double)] = [("ms", 0.001), ("min", 60), ("s", 1)]
         for (suffix, factor) in units where s.hasSuffix(suffix) {
-            guard let v = Double(s.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else { return nil }
+            guard let v = Double(s.dropLast(suffix.count).trimmingWhitespace()), v.isFinite, v >= 0 else { return nil }
             return v * factor
         }
         guard let v = Double(s), v.isFinite, v >= 0 else { return nil }
@@ -382,13 +381,13 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(b))
             default:
-                out += String(format: "%%%02X", b)
+                out += String(cFormat: "%%%02X", b)
             }
         }
         return out
     }
 
     static func format(_ seconds: Double) -> String {
-        String(format: "%.1f", seconds)
+        String(cFormat: "%.1f", seconds)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// A Swift type that a result column decodes into, from PostgreSQL's text format.

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// A Swift value that can be a query parameter.

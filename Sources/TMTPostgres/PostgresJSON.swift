@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// A JSON document, sent as `jsonb` and read from `json`/`jsonb` (or text) columns.

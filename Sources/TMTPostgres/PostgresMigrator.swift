@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Applies versioned SQL migrations exactly once per database, safely from many processes.
@@ -86,11 +85,11 @@ public struct PostgresMigrator: Sendable {
                   stem.index(after: underscore) < stem.endIndex else {
                 throw TMTError(.configuration, "migration file \(directory)/\(file): name must look like 0001_description.sql")
             }
-            let path = (directory as NSString).appendingPathComponent(file)
+            let path = directory.hasSuffix("/") ? directory + file : directory + "/" + file
             guard let sql = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw TMTError(.configuration, "cannot read migration file \(path) as UTF-8")
             }
-            let firstLine = sql.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) }
+            let firstLine = sql.split(whereSeparator: \.isNewline).first.map { $0.trimmingWhitespace() }
             migrations.append(PostgresMigration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql,
                                                 transactional: firstLine != "-- tmt:no-transaction"))
         }

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// One row of a query result, detached from libpq (safe to keep and pass between threads).

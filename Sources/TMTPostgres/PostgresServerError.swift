@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// The fields of an error reported by the server (or by libpq), and the one place that decides
@@ -65,11 +64,11 @@ struct PostgresServerError: Sendable {
     /// Replaces every occurrence of the password with `***`.
     static func scrub(_ s: String, password: String?) -> String {
         guard let password, !password.isEmpty, s.contains(password) else { return s }
-        return s.replacingOccurrences(of: password, with: "***")
+        return s.replacing(password, with: "***")
     }
 
     /// libpq messages end in newlines and sometimes span lines; logs want one.
     static func oneLine(_ s: String) -> String {
-        s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        s.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// PostgreSQL's text formats for the types this module supports, both directions. Pure
 /// functions, so they are unit-tested without a server.

@@ -1,7 +1,6 @@
 // All hiredis C interop lives here: connecting, argv commands, pipelining and reply decoding.
 // Nothing else in the module touches a `redisContext` or a `redisReply`.
 import CHiredis
-import Foundation
 import TMTBase
 
 /// Why a hiredis call failed; the context is unusable afterwards (hiredis sets `c->err`).

@@ -48,7 +48,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible, 
     /// Errors are `TMTError(.configuration, …)`; their messages name the faulty part but never
     /// repeat the URL, which may hold a password.
     public init(url: String) throws {
-        guard let schemeEnd = url.range(of: "://") else {
+        guard let schemeEnd = url.firstRange(of: "://") else {
             throw TMTError(.configuration, "Redis URL must start with redis://")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()

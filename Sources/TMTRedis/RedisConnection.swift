@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 import TMTBase
 import TMTMetrics
@@ -198,7 +197,7 @@ public final class RedisConnection: RedisCommandExecutor, @unchecked Sendable {
                 lastFailure = failure
             }
             if attempt < configuration.reconnectAttempts {
-                Thread.sleep(forTimeInterval: delay)
+                TMTThread.sleep(delay)
                 delay = min(delay * 2, 2)
             }
         }

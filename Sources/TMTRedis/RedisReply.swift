@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// One reply from Redis (RESP2), decoded and owned by Swift.
@@ -184,7 +183,7 @@ public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
     /// some errors, so values never reach logs; the full text is in `detail`.
     static func serverError(command: String, _ serverMessage: String) -> TMTError {
         var text = Substring(serverMessage)
-        if let r = text.range(of: ", with args beginning with") { text = text[..<r.lowerBound] }
+        if let r = text.firstRange(of: ", with args beginning with") { text = text[..<r.lowerBound] }
         if let nl = text.firstIndex(where: { $0 == "\n" || $0 == "\r" }) { text = text[..<nl] }
         if text.count > 200 { text = text.prefix(200) + "…" }
         return TMTError(.redis, "Redis \(command) failed: \(text)", detail: serverMessage)

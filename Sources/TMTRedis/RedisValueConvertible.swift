@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A value that can be sent to Redis as one binary-safe argument.
 ///

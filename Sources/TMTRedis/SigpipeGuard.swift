@@ -1,5 +1,5 @@
 // POSIX signal interop for hiredis's socket writes.
-import Foundation
+import TMTBase
 
 /// hiredis writes with `write(2)`, which raises SIGPIPE (killing the process by default) when the
 /// server has closed the connection. Services ignore SIGPIPE at start-up; for processes that do

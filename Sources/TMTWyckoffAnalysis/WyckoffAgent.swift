@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -138,7 +138,7 @@ final class WyckoffAgent: Sendable {
         if caughtUp(updates) {
             replayed.store(true, ordering: .releasing)
             let (parameters, variants) = detectors.withLock { ($0.baseline.parameters, $0.variants) }
-            log.notice("config.updates replayed", ["seconds": String(format: "%.1f", Date().timeIntervalSince(began)),
+            log.notice("config.updates replayed", ["seconds": String(cFormat: "%.1f", Date().timeIntervalSince(began)),
                                                    "timeframe_s": String(parameters.timeframeSeconds), "variants": String(variants.count),
                                                    "variant_accounts": String(variants.reduce(0) { $0 + $1.accounts.count })])
         } else {
@@ -193,7 +193,7 @@ final class WyckoffAgent: Sendable {
                 if let experiment = signal.experiment { variantSignals.labels(experiment).inc() }
                 runtime.logger.info("signal", traceId: envelope.traceId, ["id": signal.id, "side": signal.side.rawValue, "pattern": signal.pattern,
                                                                           "entry": "\(signal.entry)", "stop": "\(signal.stopLoss)",
-                                                                          "target": "\(signal.takeProfit)", "confidence": String(format: "%.2f", signal.confidence),
+                                                                          "target": "\(signal.takeProfit)", "confidence": String(cFormat: "%.2f", signal.confidence),
                                                                           "accounts": signal.accounts.map { String($0.count) } ?? "all",
                                                                           "experiment": signal.experiment ?? "-"])
             }

@@ -1,5 +1,5 @@
 // tmt-wyckoff-analysis: ticks → bars (persisted) → Wyckoff phases, events and signals.
-import Foundation
+import TMTBase
 import Synchronization
 import TMTCore
 import TMTPipeline
@@ -29,6 +29,6 @@ do {
     runtime.runUntilStopped()
 } catch {
     runtime.logger.critical("cannot start", ["error": "\(error)"])
-    FileHandle.standardError.write(Data("tmt-wyckoff-analysis: \(error)\n".utf8))
+    StandardError.write("tmt-wyckoff-analysis: \(error)\n")
     exit(1)
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 
 /// Named dependency checks behind `/ready` (and the gateway's aggregated health).

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import TMTBase
 import Synchronization
 
 /// The write end of the signal pipe; read by the C signal handler, so a plain global. Set before
@@ -61,7 +61,7 @@ public final class Lifecycle: Sendable {
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
         let readFD = fds[0]
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             var byte: UInt8 = 0
             while true {
                 let n = read(readFD, &byte, 1)
@@ -73,7 +73,7 @@ public final class Lifecycle: Sendable {
                     exit(1)
                 }
                 logger.notice("stop signal received; shutting down", ["signal": sig == SIGTERM ? "SIGTERM" : "SIGINT"])
-                Thread.detachNewThread { self.shutdown() }
+                TMTThread.detach { self.shutdown() }
             }
         }
     }
@@ -101,14 +101,14 @@ public final class Lifecycle: Sendable {
         for step in steps {
             let start = Monotonic.nanos()
             let done = DispatchSemaphore(value: 0)
-            Thread.detachNewThread {
+            TMTThread.detach {
                 step.run()
                 done.signal()
             }
             if done.wait(timeout: .now() + step.timeout) == .timedOut {
                 logger.error("shutdown step timed out; continuing", ["step": step.name, "timeout_s": String(step.timeout)])
             } else {
-                logger.info("shutdown step done", ["step": step.name, "ms": String(format: "%.1f", Monotonic.secondsSince(start) * 1000)])
+                logger.info("shutdown step done", ["step": step.name, "ms": String(cFormat: "%.1f", Monotonic.secondsSince(start) * 1000)])
             }
         }
         state.withLock { $0.done = true }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// What every TMT service reads at start-up, from its command line and environment.
 ///

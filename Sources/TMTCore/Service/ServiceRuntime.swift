@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import Synchronization
 
 /// Everything a TMT service process shares: options, logger, metrics, lifecycle, health checks,
@@ -37,7 +37,7 @@ public final class ServiceRuntime: Sendable {
             runtime.startMemoryTrim()
             return runtime
         } catch {
-            FileHandle.standardError.write(Data("\(executable): \(error)\n".utf8))
+            StandardError.write("\(executable): \(error)\n")
             exit(2)
         }
     }
@@ -117,7 +117,7 @@ public final class ServiceRuntime: Sendable {
         let stop = DispatchSemaphore(value: 0)
         let stopped = DispatchSemaphore(value: 0)
         let interval = options.heartbeatInterval
-        Thread.detachNewThread { [self] in
+        TMTThread.detach { [self] in
             repeat {
                 sendHeartbeat(producer: producer)
             } while stop.wait(timeout: .now() + interval) == .timedOut

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// What anti-correlation does to an order, by the strongest correlation it would create:
 /// below `staggerLevel` nothing; from it a delay; from `resizeLevel` a delay and a smaller size;

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The per-account state anti-correlation judges against: open positions (from

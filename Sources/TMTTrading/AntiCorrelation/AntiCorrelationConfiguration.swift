@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Settings of the anti-correlation core: the windows, the three correlation levels and the

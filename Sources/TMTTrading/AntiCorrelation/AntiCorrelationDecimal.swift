@@ -1,20 +1,18 @@
-import Foundation
+import TMTBase
 
 /// Exact rounding and fixed text for anti-correlation figures: statistics are computed in
 /// `Double`, and come back as `Decimal` with an explicit scale before anything is compared
 /// with a level or becomes a quantity.
 enum AntiCorrelationDecimal {
-    static func round(_ value: Decimal, _ scale: Int, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Decimal {
-        var v = value, r = Decimal()
-        NSDecimalRound(&r, &v, scale, mode)
-        return r
+    static func round(_ value: Decimal, _ scale: Int, _ mode: Decimal.RoundingMode = .plain) -> Decimal {
+        DecimalMath.round(value, scale: scale, mode)
     }
 
     /// A correlation in −1…1 as a Decimal with 4 places (half away from zero). The rounding is
     /// what makes the levels exact: 0.49999999997 from floating point counts as 0.5000.
     static func correlation(_ value: Double) -> Decimal {
         guard value.isFinite else { return 0 }
-        let text = String(format: "%.10f", value)
+        let text = String(cFormat: "%.10f", value)
         return round(Decimal(string: text) ?? 0, 4)
     }
 

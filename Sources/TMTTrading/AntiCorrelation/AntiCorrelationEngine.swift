@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The anti-correlation core: judges an approved order by how alike it would make its account

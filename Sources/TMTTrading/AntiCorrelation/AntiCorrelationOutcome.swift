@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// What anti-correlation decided for one order: the action, the quantity to send on (possibly

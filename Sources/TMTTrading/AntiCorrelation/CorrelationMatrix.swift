@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Account × account correlation for one window, as exported on the gauge
 /// `tmt_account_correlation{a,b,window}`: each off-diagonal value is the larger of the return

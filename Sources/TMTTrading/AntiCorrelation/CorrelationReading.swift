@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// How alike the ordering account and one other account are over one window, with both
 /// measures and the order's effect on exposure similarity. All values have 4 places.

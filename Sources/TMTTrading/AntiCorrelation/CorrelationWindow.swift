@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// One look-back over which account returns are correlated: `buckets` consecutive buckets of
 /// `bucketSeconds` each (so the window spans `bucketSeconds × buckets` seconds), needing at

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// What turns lots into a common-currency notional: the instruments (contract size, quote

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// An account's signed notional per instrument in one common currency (positive long, negative
 /// short). Two accounts holding the same instruments in the same proportions and directions
@@ -27,12 +27,12 @@ public struct ExposureVector: Sendable, Equatable {
         guard !isEmpty, !other.isEmpty else { return nil }
         var dot = 0.0, aa = 0.0, bb = 0.0
         for (symbol, value) in notional {
-            let a = NSDecimalNumber(decimal: value).doubleValue
+            let a = DecimalMath.double(value)
             aa += a * a
-            if let o = other.notional[symbol] { dot += a * NSDecimalNumber(decimal: o).doubleValue }
+            if let o = other.notional[symbol] { dot += a * DecimalMath.double(o) }
         }
         for value in other.notional.values {
-            let b = NSDecimalNumber(decimal: value).doubleValue
+            let b = DecimalMath.double(value)
             bb += b * b
         }
         guard aa > 0, bb > 0 else { return nil }

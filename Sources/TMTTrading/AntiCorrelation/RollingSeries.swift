@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A fixed-size, time-bucketed series of account values (equity), from which bucket returns are
 /// taken for correlation.
@@ -74,9 +74,9 @@ public struct RollingSeries: Sendable, Equatable {
         var k = max(start, firstBucket + 1)
         while k <= end {
             let previous = close(at: k - 1), current = close(at: k)
-            let p = NSDecimalNumber(decimal: previous).doubleValue
+            let p = DecimalMath.double(previous)
             if p != 0 {
-                out[k] = NSDecimalNumber(decimal: current).doubleValue / p - 1
+                out[k] = DecimalMath.double(current) / p - 1
             }
             k += 1
         }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// One circuit breaker's state machine: explicit transitions with reasons, time passed in by the
 /// caller (µs since the epoch), no I/O. `CircuitBreaker` owns one per key and feeds it.

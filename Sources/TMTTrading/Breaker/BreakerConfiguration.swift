@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// What the circuit breaker watches: its thresholds and the rosters it expects to hear from.

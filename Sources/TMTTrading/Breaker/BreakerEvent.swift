@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// One breaker transition, as published on `breaker.events` and stored in `breaker_events`.
 public struct BreakerEvent: Codable, Sendable, Equatable {

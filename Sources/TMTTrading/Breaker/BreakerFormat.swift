@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Fixed, locale-independent number formatting for breaker details, so a reason reads the same
@@ -51,12 +50,12 @@ enum BreakerFormat {
     /// `0.09000000000000001`; no exponent).
     static func significant(_ value: Double, _ digits: Int) -> String {
         guard value.isFinite else { return "\(value)" }
-        let text = String(format: "%.\(digits)g", value)
+        let text = String(cFormat: "%.\(digits)g", value)
         return Decimal(string: text).map { DecimalText.format($0) } ?? text
     }
 
     /// A Decimal as a Double, for statistics.
-    static func double(_ value: Decimal) -> Double { NSDecimalNumber(decimal: value).doubleValue }
+    static func double(_ value: Decimal) -> Double { DecimalMath.double(value) }
 
     /// A decimal with exactly `places` decimals.
     static func fixed(_ value: Decimal, places: Int, grouped: Bool) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// How a tripped breaker of one tier recovers: timeout with exponential backoff, then
 /// half-open until enough consecutive good outcomes.

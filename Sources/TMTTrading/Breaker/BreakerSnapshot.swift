@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Everything the circuit breaker must not forget across a restart, as JSON for Redis: every

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Every threshold of the circuit breaker, with two presets: `standard` (the default) and

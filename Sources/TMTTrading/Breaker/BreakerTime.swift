@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Time conversions of the breaker: everything persisted or compared is µs since the epoch, so
 /// timers survive a restart (wall clock) and comparisons are exact integers.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The latest figures of one account, as the drawdown needs them.
 struct AccountFigures: Sendable, Equatable {

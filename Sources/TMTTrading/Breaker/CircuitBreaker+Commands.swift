@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 extension CircuitBreaker {
@@ -66,10 +66,10 @@ extension CircuitBreaker {
     }
 
     private func validate(_ command: BreakerCommand) -> String? {
-        if command.id.trimmingCharacters(in: .whitespaces).isEmpty { return "missing command id" }
-        if command.requestedBy.trimmingCharacters(in: .whitespaces).isEmpty { return "missing operator" }
+        if command.id.trimmingWhitespace().isEmpty { return "missing command id" }
+        if command.requestedBy.trimmingWhitespace().isEmpty { return "missing operator" }
         if command.key == nil { return "missing target for tier \(command.tier.rawValue)" }
-        if command.action != .reset, command.reason.trimmingCharacters(in: .whitespaces).isEmpty {
+        if command.action != .reset, command.reason.trimmingWhitespace().isEmpty {
             return "missing reason for \(command.action.rawValue)"
         }
         if command.action == .flatten, command.tier != .account, command.tier != .system {

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A drawdown loss accepted by an operator reset: until the day rolls over (the start-of-day
 /// equity changes), the loss is measured from `acceptedEquity` instead of from the start of

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// An account's baseline at the start of a firm trading day: the balance and equity the day's

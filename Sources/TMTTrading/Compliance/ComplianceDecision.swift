@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The compliance engine's verdict on one order with every rule's result.

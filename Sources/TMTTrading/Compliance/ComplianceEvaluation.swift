@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 import TMTModels
 
@@ -209,7 +208,7 @@ struct ComplianceEvaluation {
     }
 
     private func dailyLossCheck() -> ComplianceCheck {
-        let reference = "\(rules.dayStartReference.rawValue.replacingOccurrences(of: "_", with: " ")) \(money(dayStartLevel))"
+        let reference = "\(rules.dayStartReference.rawValue.replacing("_", with: " ")) \(money(dayStartLevel))"
         let day = "day \(today.label) (\(ComplianceFormat.zone(rules.timeZone)) \(rules.dayReset)) from start-of-day \(reference)"
             + (dayRolled ? "; baseline rolled over at the firm's day reset" : "")
         if reduces {

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Number and time formatting for check details: fixed, locale-independent output, so a detail
@@ -36,7 +35,7 @@ enum ComplianceFormat {
     /// `2026-11-27T21:00:00Z`.
     static func utc(_ date: Date) -> String {
         let c = ZoneInfo.utc.local(date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour, c.minute, c.second)
+        return String(cFormat: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour, c.minute, c.second)
     }
 
     /// A duration as `1h02m03s`, `4m05s` or `12s` (whole seconds, truncated).

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// An account's realised results per firm trading day, from its fills: what the consistency rule
 /// (best day against total profit) and the trading-day count need beyond today.

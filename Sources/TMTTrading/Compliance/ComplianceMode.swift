@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// How strictly soft rules are enforced (`COMPLIANCE_MODE`).
@@ -18,7 +17,7 @@ public enum ComplianceMode: String, Sendable, CaseIterable {
             self = .strict
             return
         }
-        guard let mode = ComplianceMode(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+        guard let mode = ComplianceMode(rawValue: raw.trimmingWhitespace().lowercased()) else {
             throw TMTError(.configuration, "environment variable \(Self.environmentKey): expected strict or lenient, got '\(raw)'")
         }
         self = mode

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// One prop firm's rule set, as `config/compliance-staging.yml` describes it under `firms:`.

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// One trading day of a firm: from its reset time (usually local midnight) in the firm's time

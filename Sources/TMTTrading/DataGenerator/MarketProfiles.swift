@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// How one instrument behaves in the simulation: where it starts, its spread and volatility.

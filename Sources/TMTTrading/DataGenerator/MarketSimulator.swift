@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Seeded, deterministic ticks for several instruments: stochastic volatility, session activity,
@@ -133,7 +133,7 @@ public struct MarketSimulator: Sendable {
         }
 
         let instrument = s.profile.instrument
-        let pip = NSDecimalNumber(decimal: instrument.pipSize).doubleValue
+        let pip = DecimalMath.double(instrument.pipSize)
         let spreadPips = s.profile.baseSpreadPips / max(activity, 0.3).squareRoot()
             * (1 + (configuration.newsSpreadFactor - 1) * news) * (1 + 0.15 * abs(s.rng.normal()))
         let point = pow(10, -Double(instrument.pricePrecision))
@@ -142,7 +142,7 @@ public struct MarketSimulator: Sendable {
         let bidUnits = ((mid - spread / 2) / point).rounded(.down)
         let spreadUnits = max((spread / point).rounded(), 1)
         let volume = max(s.profile.baseVolume * volumeFactor * exp(0.5 * s.rng.normal() - 0.125), 0)
-        let volumeUnits = (volume / NSDecimalNumber(decimal: instrument.lotStep * instrument.contractSize).doubleValue).rounded()
+        let volumeUnits = (volume / DecimalMath.double(instrument.lotStep * instrument.contractSize)).rounded()
 
         s.lastTime = now
         s.nextTime = now + Int64(max(s.rng.exponential(mean: s.profile.meanTickInterval / max(activity, 0.2)), 0.001) * 1e6)

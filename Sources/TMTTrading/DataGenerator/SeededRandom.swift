@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A deterministic pseudo-random generator (xoshiro256**, seeded through SplitMix64): the same
 /// seed gives the same sequence on every machine and Swift version, which `SystemRandomNumberGenerator`

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Reads recorded ticks for replay: JSON Lines (one `Tick` object per line, as the pipeline
@@ -32,11 +32,10 @@ public struct TickFileReader: Sendable {
     public func parse(_ text: String) throws -> [Tick] {
         var ticks: [Tick] = []
         var header: [String]?
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let isoWhole = ISO8601DateFormatter()
+        let iso = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let isoWhole = Date.ISO8601FormatStyle()
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = raw.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let number = index + 1
             switch format {
@@ -47,7 +46,7 @@ public struct TickFileReader: Sendable {
                     throw LineError(line: number, message: "not a tick JSON object (\(Self.describe(error)))")
                 }
             case .csv:
-                let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
                 guard let columns = header else {
                     let expected = ["instrument", "time", "bid", "ask", "volume"]
                     guard Set(fields) == Set(expected), fields.count == expected.count else {
@@ -67,7 +66,7 @@ public struct TickFileReader: Sendable {
         return ticks
     }
 
-    private static func tick(_ row: [String: String], line: Int, iso: [ISO8601DateFormatter]) throws -> Tick {
+    private static func tick(_ row: [String: String], line: Int, iso: [Date.ISO8601FormatStyle]) throws -> Tick {
         func decimal(_ key: String) throws -> Decimal {
             guard let s = row[key], !s.isEmpty, s.allSatisfy({ "0123456789.-".contains($0) }),
                   let v = Decimal(string: s) else {
@@ -82,7 +81,7 @@ public struct TickFileReader: Sendable {
         let time: Int64
         if let micros = Int64(rawTime) {
             time = micros
-        } else if let date = iso.lazy.compactMap({ $0.date(from: rawTime) }).first {
+        } else if let date = iso.lazy.compactMap({ try? $0.parse(rawTime) }).first {
             time = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         } else {
             throw LineError(line: line, message: "time: expected µs since the epoch or an ISO-8601 instant, got '\(rawTime)'")

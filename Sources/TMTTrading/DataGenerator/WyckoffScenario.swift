@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A scripted market structure for one instrument, so the Wyckoff detector has something real to
 /// find: the price follows a target path around a trading range with the volume signature of

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// One paper account's money and positions as the execution engine books them: balance moves

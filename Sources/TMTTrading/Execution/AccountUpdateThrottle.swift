@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Decides when to publish an account update: at once after a fill, otherwise at most once per

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// An account marked to the market: what `accounts.updates` publishes and what the margin check

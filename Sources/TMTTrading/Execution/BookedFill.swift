@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// A fill with what it did to the account: what the agent writes to the fills table and

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// A netted position together with the protective levels the engine checks on every tick and

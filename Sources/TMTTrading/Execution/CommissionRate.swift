@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A commission schedule: a fixed amount per lot, charged on each side (opening and closing
 /// fills are charged separately), converted into the account currency at the fill.

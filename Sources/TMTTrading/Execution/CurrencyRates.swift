@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Conversion rates between currencies, from explicit rates and the latest quotes: what turns

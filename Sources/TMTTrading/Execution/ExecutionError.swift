@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A problem the execution core cannot decide around: the input does not fit together (a quote
 /// for another instrument, a ledger of another account) or a figure it needs is missing (no

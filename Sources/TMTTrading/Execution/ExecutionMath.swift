@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Exact decimal helpers shared by the execution core. Every rounding the core does goes
@@ -6,10 +5,8 @@ import TMTBase
 enum ExecutionMath {
     /// `value` rounded to `scale` decimal places with `mode` (banker's rounding by default:
     /// halves go to the even neighbour, so rounding errors do not drift one way over many fills).
-    static func round(_ value: Decimal, scale: Int, _ mode: NSDecimalNumber.RoundingMode = .bankers) -> Decimal {
-        var v = value, r = Decimal()
-        NSDecimalRound(&r, &v, scale, mode)
-        return r
+    static func round(_ value: Decimal, scale: Int, _ mode: Decimal.RoundingMode = .bankers) -> Decimal {
+        DecimalMath.round(value, scale: scale, mode)
     }
 
     /// The largest multiple of `step` that is ≤ `value` (for non-negative values).
@@ -28,7 +25,7 @@ enum ExecutionMath {
     static func point(precision: Int) -> Decimal { Decimal(sign: .plus, exponent: -precision, significand: 1) }
 
     /// For statistics only (ratios, exponents); never for a price or an amount.
-    static func double(_ value: Decimal) -> Double { NSDecimalNumber(decimal: value).doubleValue }
+    static func double(_ value: Decimal) -> Double { DecimalMath.double(value) }
 }
 
 /// Locale-independent figures for decisions, so a detail reads the same on every machine and

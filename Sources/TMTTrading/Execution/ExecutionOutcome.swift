@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// What happened to an order on one call of the engine.

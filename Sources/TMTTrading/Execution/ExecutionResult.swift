@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Everything one engine call decided, ready to be written in one transaction: the order's new

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// One `ExecutionEngine.execute` call worked through step by step: validity, expiry, which quote,
@@ -189,7 +189,7 @@ struct ExecutionRun {
         figures["depthPerLevel"] = ExecutionFormat.exact(plan.depthPerLevel)
         figures["levelsUsed"] = "\(plan.legs.count)"
         figures["slippagePoints"] = "\(plan.slippage.points)"
-        figures["slippagePipsRaw"] = String(format: "%.4f", plan.slippage.rawPips)
+        figures["slippagePipsRaw"] = String(cFormat: "%.4f", plan.slippage.rawPips)
         figures["slippageCapped"] = "\(plan.slippage.capped)"
         figures["commission"] = ExecutionFormat.exact(passCommission)
         figures["realizedPnL"] = ExecutionFormat.exact(passRealized)

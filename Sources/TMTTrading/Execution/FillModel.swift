@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 import TMTModels
 
@@ -29,9 +28,9 @@ public struct FillModel: Sendable {
         var rng = SeededRandom.derived(seed: l.seed, stream: "latency:" + orderId)
         // ln(latency) ~ N(μ, σ): μ = ln(median), and p99 = exp(μ + z₀.₉₉ σ) gives σ.
         let z99 = 2.326_347_874_040_841
-        let mu = Foundation.log(l.medianMilliseconds)
-        let sigma = (Foundation.log(l.p99Milliseconds) - mu) / z99
-        let ms = min(Foundation.exp(mu + sigma * rng.normal()), l.maxMilliseconds)
+        let mu = Glibc.log(l.medianMilliseconds)
+        let sigma = (Glibc.log(l.p99Milliseconds) - mu) / z99
+        let ms = min(Glibc.exp(mu + sigma * rng.normal()), l.maxMilliseconds)
         return Int64((ms * 1000).rounded())
     }
 
@@ -59,7 +58,7 @@ public struct FillModel: Sendable {
         let sizeRatio = ExecutionMath.double(lots / depth)
         let spreadPips = max(0, ExecutionMath.double(quote.spread / instrument.pipSize))
         let spreadScale = spreadPips / liq.typicalSpreadPips
-        let raw = liq.slippagePipsAtDepth * Foundation.pow(sizeRatio, configuration.slippageExponent) * spreadScale
+        let raw = liq.slippagePipsAtDepth * Glibc.pow(sizeRatio, configuration.slippageExponent) * spreadScale
         let capped = raw > liq.maxSlippagePips
         let pips = min(raw, liq.maxSlippagePips)
         // Pips → points: one pip is pipSize / point points (10 for EUR_USD, 1 for XAU_USD).

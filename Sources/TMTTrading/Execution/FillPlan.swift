@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// What one pass of an order against one quote would fill: level by level down the simulated

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The broad kind of an instrument, which decides its commission schedule.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// How deep and how forgiving the simulated market is for one instrument: the book the fill
 /// model walks and the size-dependent slippage it charges.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The margin check of a pass that adds exposure: the margin it needs and the account's free
 /// margin before it. Passes that only reduce exposure are never checked (and never refused).

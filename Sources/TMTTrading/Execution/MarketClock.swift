@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// The market clock between ticks: tick times are the market's timeline (the generator may run

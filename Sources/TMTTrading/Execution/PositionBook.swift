@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// One account's netted positions, one per instrument: fills in the same direction average in,

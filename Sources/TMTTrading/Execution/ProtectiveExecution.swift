@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// A protective level that a tick reached, the closing order the engine created for it, and the

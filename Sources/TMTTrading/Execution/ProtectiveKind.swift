@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Which protective level of a position produced a closing order.
 public enum ProtectiveKind: String, Codable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The size-dependent slippage of one pass, as the fill model worked it out.
 public struct SlippageEstimate: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// How long an order keeps working.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// An order the execution engine holds between ticks: the order itself (its status follows the

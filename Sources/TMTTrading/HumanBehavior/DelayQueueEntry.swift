@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// One order waiting in the Redis delay queue (a sorted set): the member is the order
@@ -48,7 +47,7 @@ public struct DelayQueueEntry: Sendable, Hashable {
 
     /// Decodes a member and a score as Redis writes it (`1800000000000000`, `1.8e+15`).
     public init(member: String, scoreString: String) throws(TMTError) {
-        guard let score = Double(scoreString.trimmingCharacters(in: .whitespaces)) else {
+        guard let score = Double(scoreString.trimmingWhitespace()) else {
             throw TMTError(.decoding, "delay queue entry \(member): score '\(scoreString)' is not a number")
         }
         try self.init(member: member, score: score)

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// When a personality is next at the desk, seen from some instant: the first active instant
 /// at or after it, how much of the wait was outside the session and how much was a break, and

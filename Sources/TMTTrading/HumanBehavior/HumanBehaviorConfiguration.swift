@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// Settings of the human-behaviour core: the ranges each account's personality is drawn from,

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// How one account's imaginary trader behaves: how fast they react, when they are at the desk,
 /// when they pause, how slowly they start, and which lot sizes they like.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// When an order may be released and with what size, with the figures that explain it.
@@ -58,7 +58,7 @@ public struct HumanSchedule: Sendable, Equatable {
     /// The decision to record on the order: `.delayed` when it is held, `.approved` when it
     /// may go at once; the figures are fixed-point decimal strings.
     public var decision: Decision {
-        func f(_ x: Double) -> String { String(format: "%.3f", x) }
+        func f(_ x: Double) -> String { String(cFormat: "%.3f", x) }
         var figures: [String: String] = [
             "releaseAt": String(releaseAt),
             "holdSeconds": f(holdSeconds),

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Rounds a proposed size to one a person would type: 1.35 lots rather than 1.37.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// One round trip (entry to exit) that continuous improvement learns from: built by the agent

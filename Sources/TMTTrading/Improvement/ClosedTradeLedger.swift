@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Rebuilds round trips from the execution engine's fills, the way the engine's netted

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// A `ShadowTradeSimulator` made from a closure, for callers that already have a function

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The per-trade figure a variant is judged on, both by the t-test and by the relative
 /// improvement threshold.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// What continuous improvement publishes on `improvement.proposals` when a shadow variant
 /// passes the proposal policy: the experiment to approve and the evidence for it. The same

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The outcome of `ProposalPolicy.decide`: whether to publish a proposal, with the figures
 /// and, when not, every criterion that failed.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// When a shadow variant is good enough to propose on `improvement.proposals`: significantly
 /// different from the baseline (Welch's t-test), better by a minimum relative margin, and

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Which accounts run the variant at a given percentage. Accounts are ranked by a hash of
 /// experiment id and account id (FNV-1a, 64 bit, stable across processes and runs, unlike

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Whether the baseline an experiment was proposed against is still the live one. The shadow
 /// evidence (p-value, improvement) compared the variant with the baseline of proposal time;
@@ -23,7 +23,30 @@ public enum RolloutBaselineCheck {
     /// The parameters' fields as text (`WyckoffParameters` encodes as a flat object of scalars).
     private static func values(of parameters: WyckoffParameters) -> [String: String] {
         guard let data = try? JSONEncoder().encode(parameters),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        return object.reduce(into: [:]) { $0[$1.key] = "\($1.value)" }
+              let object = try? JSONDecoder().decode([String: Scalar].self, from: data) else { return [:] }
+        return object.mapValues(\.text)
+    }
+
+    /// One of the flat object's values, as text: whole numbers without a fraction (`14`, and `2`
+    /// for 2.0, as JSON writes it), others in Swift's shortest form, strings as they are.
+    private enum Scalar: Decodable {
+        case integer(Int), number(Double), flag(Bool), string(String)
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let i = try? c.decode(Int.self) { self = .integer(i) }
+            else if let d = try? c.decode(Double.self) { self = .number(d) }
+            else if let b = try? c.decode(Bool.self) { self = .flag(b) }
+            else { self = .string(try c.decode(String.self)) }
+        }
+
+        var text: String {
+            switch self {
+            case .integer(let i): "\(i)"
+            case .number(let d): "\(d)"
+            case .flag(let b): b ? "true" : "false"
+            case .string(let s): s
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Thresholds and pacing of a staged rollout. Relative performance is
 /// `(variant − baseline) / |baseline|` of `metric`, measured on the trades of the current stage.

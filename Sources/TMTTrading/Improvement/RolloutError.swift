@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Why a rollout command or configuration was refused.
 public struct RolloutError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// How the variant did against the baseline during the current stage: the variant accounts'
 /// trades versus the baseline accounts' trades, both since the stage started.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Where a staged rollout is.
 public enum RolloutState: Sendable, Equatable {

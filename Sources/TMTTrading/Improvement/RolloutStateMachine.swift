@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 import TMTModels
 
@@ -153,6 +152,6 @@ public struct RolloutStateMachine: Sendable {
     }
 
     private static func percentText(_ fraction: Double) -> String {
-        String(format: "%+.2f %%", fraction * 100)
+        String(cFormat: "%+.2f %%", fraction * 100)
     }
 }

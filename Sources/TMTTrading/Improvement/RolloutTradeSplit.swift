@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The closed trades a rollout stage is judged on, split by what really produced them: the
 /// variant's trades are those whose opening signal carries the experiment's tag

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// One state change of a rollout and the parameter changes to publish on `config.updates`

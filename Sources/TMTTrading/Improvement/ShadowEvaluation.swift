@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// What `ShadowEvaluator.evaluate` found: both runs' trades and statistics, and the decision.
 public struct ShadowEvaluation: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Replays the same bars with the baseline and a variant parameter set through one simulator

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Turns bars and a parameter set into the trades a strategy would have closed: the injection

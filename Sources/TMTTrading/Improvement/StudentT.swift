@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Student's t distribution, computed from the regularised incomplete beta function
 /// (Numerical Recipes' `betai`/`betacf`: a continued fraction evaluated with the modified

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Breaks closed trades down by pattern, instrument or account and computes each group's
 /// `TradeStatistics`: the continuous-improvement agent's report.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Performance figures of a set of closed trades (one pattern, instrument, account or shadow
 /// run). Sums are exact `Decimal`s in the account currency; ratios are `Double`. Every figure
@@ -123,13 +123,10 @@ public struct TradeStatistics: Codable, Sendable, Equatable {
     }
 
     static func double(_ value: Decimal) -> Double {
-        NSDecimalNumber(decimal: value).doubleValue
+        DecimalMath.double(value)
     }
 
     static func rounded(_ value: Decimal, scale: Int) -> Decimal {
-        var input = value
-        var output = Decimal()
-        NSDecimalRound(&output, &input, scale, .bankers)
-        return output
+        DecimalMath.round(value, scale: scale, .bankers)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Welch's two-sample t-test (unequal variances): is the mean of `sample` different from the
 /// mean of `reference`? Continuous improvement uses it to tell a shadow variant's per-trade

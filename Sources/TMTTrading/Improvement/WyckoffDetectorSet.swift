@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The Wyckoff detectors of a staged rollout: the baseline every account trades by default,

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// Converts amounts between currencies using the mid prices of the latest quotes, and nothing

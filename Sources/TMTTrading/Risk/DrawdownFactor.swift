@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// How much of the normal risk to take given how much the account has lost: the drawdown from

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// One account as ARIA sizes for it: its balances, its open positions and its firm's limits.

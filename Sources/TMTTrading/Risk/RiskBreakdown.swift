@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Every figure that went into a size, in the order it was computed. Fields stay nil when the
 /// sizing stopped (skipped) before reaching them. `figures` renders them as decimal strings
@@ -140,7 +140,7 @@ public struct RiskBreakdown: Sendable, Equatable {
         put("rawLots", rawLots)
         if let v = volatility {
             put("volatilityFactor", v.factor)
-            if let atr = v.atr { f["atr"] = String(format: "%.8g", atr) }
+            if let atr = v.atr { f["atr"] = String(cFormat: "%.8g", atr) }
             put("atrPercentile", v.percentile)
             f["atrSamples"] = "\(v.samples)"
             if let note = v.note { f["volatilityNote"] = note }

@@ -1,4 +1,3 @@
-import Foundation
 import TMTBase
 
 /// ARIA's sizing settings, validated once at start-up with `validate()`.

@@ -1,13 +1,11 @@
-import Foundation
+import TMTBase
 
 /// Decimal arithmetic and formatting for sizing: explicit rounding everywhere a figure becomes
 /// a quantity, and fixed, locale-independent text for the breakdown figures.
 enum RiskDecimal {
     /// `value` rounded to `scale` places with `mode`.
-    static func round(_ value: Decimal, _ scale: Int, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Decimal {
-        var v = value, r = Decimal()
-        NSDecimalRound(&r, &v, scale, mode)
-        return r
+    static func round(_ value: Decimal, _ scale: Int, _ mode: Decimal.RoundingMode = .plain) -> Decimal {
+        DecimalMath.round(value, scale: scale, mode)
     }
 
     /// Removes 38-digit rounding noise before a quantity is rounded down.
@@ -27,13 +25,13 @@ enum RiskDecimal {
         return steps * step
     }
 
-    static func double(_ value: Decimal) -> Double { NSDecimalNumber(decimal: value).doubleValue }
+    static func double(_ value: Decimal) -> Double { DecimalMath.double(value) }
 
     /// A finite Double as a Decimal with `scale` places (statistics back into exact figures).
-    static func decimal(_ value: Double, scale: Int, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Decimal {
+    static func decimal(_ value: Double, scale: Int, _ mode: Decimal.RoundingMode = .plain) -> Decimal {
         guard value.isFinite else { return 0 }
         // %.17g keeps every significant digit of the double; Decimal(Double) can be off in the last place.
-        let text = String(format: "%.17g", value)
+        let text = String(cFormat: "%.17g", value)
         let parsed = Decimal(string: text) ?? 0
         return round(parsed, scale, mode)
     }
@@ -52,7 +50,7 @@ enum RiskDecimal {
 
     /// Parses a decimal written with a dot, independent of the machine's locale.
     static func parse(_ text: String) -> Decimal? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") })
         else { return nil }
         return Decimal(string: trimmed)

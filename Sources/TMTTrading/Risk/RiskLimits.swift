@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// The firm's limits that cap a size, for one account, in lots and account currency. Every
 /// field is optional: a nil limit does not cap. The agent fills these from the account's

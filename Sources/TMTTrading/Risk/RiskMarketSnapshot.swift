@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The market as ARIA sees it when a signal arrives: contract facts, latest quotes (for prices

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Why ARIA proposes no order for an account: a stable `code` for metrics and tests, and a
 /// message that names the figures involved.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The statistics ARIA sizing needs, on plain `Double` series: mean, sample standard deviation,

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// ARIA's answer for one signal and one account: a size with the order to publish on

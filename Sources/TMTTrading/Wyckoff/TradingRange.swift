@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A trading range found from the swing points of the bars *before* the bar under test: support
 /// and resistance are the means of clusters of pivot lows and pivot highs within the tolerance.

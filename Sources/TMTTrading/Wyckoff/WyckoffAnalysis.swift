@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// What the detector concluded for one closed bar, for the agent to log, expose and publish.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// The Wyckoff analysis core: per instrument it keeps the recent bars and, for each closed bar,

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// A Wyckoff event recognised on the newest bar, measured against the range of the bars before it.

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A spring or SOS remembered so that a later pullback can be judged as an LPS (upthrust or SOW
 /// for LPSY). Prices are real (not mirrored); `index` is absolute.

@@ -1,8 +1,8 @@
-import Foundation
+import TMTBase
 
 /// Number conversions between the exact model prices and the Double statistics.
 enum WyckoffMath {
-    static func double(_ x: Decimal) -> Double { NSDecimalNumber(decimal: x).doubleValue }
+    static func double(_ x: Decimal) -> Double { DecimalMath.double(x) }
 
     /// `x` as a decimal with `precision` places, rounded by `rule`. Values within a millionth of a
     /// unit of a representable price are snapped to it first, so binary noise in `x`
@@ -43,5 +43,5 @@ enum WyckoffMath {
     }
 
     /// Fixed-point text for evidence strings.
-    static func text(_ x: Double, _ places: Int = 2) -> String { String(format: "%.\(places)f", x) }
+    static func text(_ x: Double, _ places: Int = 2) -> String { String(cFormat: "%.\(places)f", x) }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Everything the Wyckoff detector can be tuned with. Lengths are in bars of `timeframeSeconds`,
 /// distances in multiples of the ATR (so one set of parameters suits EUR_USD and US30 alike),
@@ -224,7 +224,7 @@ public struct WyckoffParameters: Codable, Sendable, Equatable {
         var copy = self
         let table = Self.fields
         for key in updates.keys.sorted() {
-            let raw = updates[key]!.trimmingCharacters(in: .whitespaces)
+            let raw = updates[key]!.trimmingWhitespace()
             guard let field = table[key] else {
                 throw InvalidParameter(field: key, reason: "unknown parameter (known: \(Self.fieldNames.joined(separator: ", ")))")
             }

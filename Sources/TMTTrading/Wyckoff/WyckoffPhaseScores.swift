@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// How strongly the bars up to the newest one look like each Wyckoff phase (each 0…1, not a
 /// probability: they need not sum to 1), with the measured features behind the scores.

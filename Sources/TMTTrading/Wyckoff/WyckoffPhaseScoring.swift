@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// Turns measurable features of the bars into the four phase scores.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 import TMTModels
 
 /// One instrument's recent bars as Doubles (statistics need no exact decimals), with the Wilder

@@ -1,4 +1,4 @@
-import Foundation
+import TMTBase
 
 /// A swing point: a bar whose low (in a view) is below its neighbours'.
 struct WyckoffPivot: Sendable, Equatable {
