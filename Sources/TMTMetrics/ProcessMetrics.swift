@@ -41,7 +41,7 @@ public enum ProcessMetrics {
 
     /// This process's proportional set size from /proc/self/smaps_rollup (Linux ≥ 4.14), nil
     /// where it is absent. Resident size counts every shared page in full: the nine services
-    /// each map the same Swift runtime, Foundation and ICU (about 30 MB), so their resident
+    /// each map the same Swift runtime and C libraries (about 25 MB), so their resident
     /// sizes add up to several times the memory they occupy.
     public static func proportionalBytes() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8) else { return nil }

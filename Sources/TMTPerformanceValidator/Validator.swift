@@ -579,7 +579,7 @@ final class Validator: @unchecked Sendable {
             lines.append(String(format: "| %@ | %.1f | %.1f | %.1f |", s, f.rssMB[s] ?? 0, f.pssMB[s] ?? 0, f.cpuPercent[s] ?? 0))
         }
         lines.append(String(format: "| **total** | %.1f | %.1f | %.1f %% of %d cores |", rssTotal, pssTotal, cpuTotal, f.cores))
-        lines.append("(resident counts the shared Swift runtime, Foundation and ICU pages in every service; proportional divides them: its total is the memory the services occupy together)")
+        lines.append("(resident counts the shared libraries (Swift runtime, FoundationEssentials, librdkafka, libpq, OpenSSL) in every service; proportional divides them: its total is the memory the services occupy together)")
         lines.append("")
         lines.append(String(format: "database: %.0f queries, average %@ ms, p99 ≈ %@ ms (bucket estimate)", f.dbQueries, ms(f.dbAverageMs), ms(f.dbP99Ms)))
         print(lines.joined(separator: "\n"))
