@@ -88,9 +88,17 @@ public enum DecimalMath {
     /// The value as a `UInt64` when it is a whole number in range, else nil.
     public static func uint64(_ d: Decimal) -> UInt64? {
         let p = parts(d)
-        guard !p.negative || p.length == 0, let (high, low) = mantissa(d), p.exponent >= 0 else { return nil }
-        guard high == 0 else { return nil }
+        guard !p.negative || p.length == 0, let (high, low) = mantissa(d), high == 0 else { return nil }
         var v = low
+        if p.exponent < 0 {
+            // Whole only if the dropped digits are zeros (2.0 stored as 20 × 10⁻¹).
+            for _ in 0..<(-p.exponent) {
+                let (q, r) = v.quotientAndRemainder(dividingBy: 10)
+                guard r == 0 else { return nil }
+                v = q
+            }
+            return v
+        }
         for _ in 0..<p.exponent {
             let (p, o) = v.multipliedReportingOverflow(by: 10)
             if o { return nil }

@@ -20,8 +20,11 @@ public enum TMTThread {
     }
 
     /// Runs `body` on a new detached thread named `name` (the first 15 bytes: the kernel's limit),
-    /// with a stack of `stackSize` bytes (nil: the system default, 8 MiB virtual).
-    public static func detach(name: String? = nil, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) {
+    /// with a stack of `stackSize` bytes (nil: the system default, 8 MiB virtual). False when
+    /// the system refused a thread (`EAGAIN`: a pids or memory limit): `body` then never runs,
+    /// and the caller decides (the HTTP server closes the connection it was for).
+    @discardableResult
+    public static func detach(name: String? = nil, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void) -> Bool {
         let run: () -> Void
         if let name {
             let short = String(decoding: name.utf8.prefix(15), as: UTF8.self)
@@ -47,7 +50,11 @@ public enum TMTThread {
             box.body()
             return nil
         }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+        guard rc == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            return false
+        }
+        return true
     }
 
     private typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
@@ -68,6 +75,10 @@ public enum TMTThread {
 }
 
 extension String {
+    private static func text(_ chars: [CChar], count: Int) -> String {
+        String(decoding: chars.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// `printf`-style formatting of numbers and C strings (`%d`, `%5.1f`, `%.3g`, `%04d`, `%s`
     /// with a `StaticString`-free C string); Foundation's `String(format:)` for the formats the
     /// services use. `%@` is not supported.
@@ -76,11 +87,12 @@ extension String {
             var buffer = [CChar](repeating: 0, count: 128)
             // vsnprintf consumes the va_list: a second pass gets a fresh one.
             let needed = Int(vsnprintf(&buffer, buffer.count, format, list))
-            if needed < buffer.count { return String(cString: buffer) }
+            guard needed >= 0 else { return "" }
+            if needed < buffer.count { return Self.text(buffer, count: needed) }
             return withVaList(arguments) { again in
                 var large = [CChar](repeating: 0, count: needed + 1)
                 _ = vsnprintf(&large, large.count, format, again)
-                return String(cString: large)
+                return Self.text(large, count: needed)
             }
         }
     }

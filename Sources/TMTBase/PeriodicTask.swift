@@ -2,12 +2,13 @@ import Dispatch
 import FoundationEssentials
 import Glibc
 
-/// Runs a body on a thread of its own every `interval` seconds until `stop()`, which waits (up
-/// to 5 s) for the run in progress to finish.
+/// Runs a body on a thread of its own every `interval` seconds until `stop()`, which wakes the
+/// loop from its wait and waits (up to 5 s) for the run in progress to finish.
 public final class PeriodicTask: Sendable {
     public let interval: Double
     private let running = Locked(false)
     private let done = DispatchSemaphore(value: 0)
+    private let wake = DispatchSemaphore(value: 0)
 
     public init(interval: Double) {
         self.interval = interval
@@ -23,7 +24,8 @@ public final class PeriodicTask: Sendable {
         TMTThread.detach { [self] in
             while running.withLock({ $0 }) {
                 body()
-                TMTThread.sleep(interval)
+                // A stop signals `wake`: the loop ends at once instead of after the interval.
+                _ = wake.wait(timeout: .now() + interval)
             }
             done.signal()
         }
@@ -38,6 +40,7 @@ public final class PeriodicTask: Sendable {
             return r
         }
         guard wasRunning else { return true }
+        wake.signal()
         return done.wait(timeout: .now() + 5) == .success
     }
 }

@@ -156,11 +156,22 @@ public final class HTTPServer: Sendable {
             }
             Socket.configureConnection(fd, sendTimeout: config.writeTimeout)
             context.metrics.connections.inc()
-            TMTThread.detach(name: "\(config.name)-conn", stackSize: config.threadStackSize) {
+            let started = TMTThread.detach(name: "\(config.name)-conn", stackSize: config.threadStackSize) {
                 let ending = HTTPConnection(fd: fd, peer: peer, context: context).run()
                 if case .linger = ending { Socket.linger(fd) }
                 context.release(fd)
                 context.metrics.connections.dec()
+            }
+            if !started {
+                // No thread for it (a pids or memory limit): answer 503 and close, as when full.
+                _ = unavailableResponse.withUnsafeBytes {
+                    send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                }
+                context.release(fd)
+                context.metrics.connections.dec()
+                context.metrics.requests.labels("OTHER", "unmatched", "503").inc()
+                context.logger.error("no thread for a connection", ["error": Socket.errorText(errno)])
+                usleep(10_000)
             }
         }
     }

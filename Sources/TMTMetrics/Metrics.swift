@@ -329,16 +329,26 @@ public final class MetricsRegistry: Sendable {
         out += "\n"
     }
 
-    /// Escapes `\` and newline, as HELP text requires.
-    public static func escapeHelp(_ s: String) -> String {
-        guard s.contains(where: { $0 == "\\" || $0 == "\n" }) else { return s }
-        return s.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
-    }
+    /// Escapes `\` and line feed, as HELP text requires.
+    public static func escapeHelp(_ s: String) -> String { escape(s, quote: false) }
 
-    /// Escapes `\`, `"` and newline, as label values require.
-    public static func escapeLabel(_ s: String) -> String {
-        guard s.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\"" }) else { return s }
-        return s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+    /// Escapes `\`, `"` and line feed, as label values require.
+    public static func escapeLabel(_ s: String) -> String { escape(s, quote: true) }
+
+    /// Works on Unicode scalars: a CR LF is one `Character`, so comparing Characters with "\n"
+    /// would let its line feed through unescaped.
+    private static func escape(_ s: String, quote: Bool) -> String {
+        guard s.unicodeScalars.contains(where: { $0 == "\\" || $0 == "\n" || (quote && $0 == "\"") }) else { return s }
+        var out = String.UnicodeScalarView()
+        for c in s.unicodeScalars {
+            switch c {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\"" where quote: out.append(contentsOf: "\\\"".unicodeScalars)
+            default: out.append(c)
+            }
+        }
+        return String(out)
     }
 
     /// Go-compatible float formatting: integers without a fraction, `+Inf`, `-Inf`, `NaN`.

@@ -60,6 +60,10 @@ public struct ServiceOptions: Sendable, Equatable {
             instanceId: "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         )
         o.memoryTrimInterval = try env.double("MEMORY_TRIM_INTERVAL_SECONDS", default: 10, range: 0...3600)
+        if o.memoryTrimInterval > 0, o.memoryTrimInterval < 1 {
+            // Each trim takes every allocator arena's lock in turn: not more often than once a second.
+            throw TMTError(.configuration, "environment variable MEMORY_TRIM_INTERVAL_SECONDS: expected 0 (off) or 1–3600 seconds, got \(o.memoryTrimInterval)")
+        }
         if let raw = env.string("LOG_LEVEL") {
             guard let l = LogLevel(name: raw) else {
                 throw TMTError(.configuration, "environment variable LOG_LEVEL: expected trace|debug|info|notice|warn|error|critical, got '\(raw)'")

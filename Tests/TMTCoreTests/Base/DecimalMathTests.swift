@@ -74,5 +74,9 @@ final class DecimalMathTests: XCTestCase {
         XCTAssertNil(DecimalMath.uint64(Decimal(string: "1.5")!))
         XCTAssertNil(DecimalMath.uint64(Decimal(-3)))
         XCTAssertEqual(DecimalMath.uint64(0), 0)
+        // Whole numbers stored with a negative exponent (2.0 as 20 × 10⁻¹).
+        XCTAssertEqual(DecimalMath.uint64(Decimal(sign: .plus, exponent: -1, significand: 20)), 2)
+        XCTAssertEqual(DecimalMath.uint64(Decimal(sign: .plus, exponent: -3, significand: 12_000)), 12)
+        XCTAssertNil(DecimalMath.uint64(Decimal(sign: .plus, exponent: -1, significand: 25)))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import TMTMetrics
+import TMTBase
 
 final class MemoryTrimTests: XCTestCase {
     /// Memory freed below a block still in use cannot leave the heap by itself (glibc returns
@@ -43,5 +44,19 @@ final class MemoryTrimTests: XCTestCase {
         // Nothing left to give back: a second trim releases (almost) nothing and still counts.
         XCTAssertLessThan(try XCTUnwrap(trimmer.trimNow()), 5_000_000)
         XCTAssertTrue(registry.exposition().contains("tmt_process_memory_trims_total 2"))
+    }
+
+    /// A stopped task ends at once, not after its interval: the trimmer's task runs last in every
+    /// service's shutdown, and waiting out a 10 s interval added seconds to each stop.
+    func testAStoppedPeriodicTaskEndsWithoutWaitingOutItsInterval() {
+        let task = PeriodicTask(interval: 60)
+        let runs = Locked(0)
+        task.start { runs.withLock { $0 += 1 } }
+        let deadline = Date().addingTimeInterval(5)
+        while runs.withLock({ $0 }) == 0, Date() < deadline { usleep(1_000) }
+        let t0 = Date()
+        XCTAssertTrue(task.stop(), "the loop should end within stop()'s wait")
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 1)
+        XCTAssertEqual(runs.withLock { $0 }, 1)
     }
 }

@@ -22,6 +22,19 @@ final class MetricsExpositionTests: XCTestCase {
         """)
     }
 
+    /// A CR LF is one Swift Character: escaping compares Unicode scalars, so its line feed is
+    /// escaped too and never ends a line of the exposition.
+    func testLineFeedsInsideCarriageReturnLineFeedsAreEscaped() {
+        let r = MetricsRegistry()
+        r.gauge("tmt_test_value", help: "one\r\ntwo", labels: ["who"]).labels("a\"b\r\nc").set(1)
+        r.gauge("tmt_test_plain", help: "plain", labels: ["who"]).labels("x\r\ny").set(2)
+        let text = r.exposition()
+        XCTAssertTrue(text.contains("# HELP tmt_test_value one\r\\ntwo\n"), text)
+        XCTAssertTrue(text.contains("tmt_test_value{who=\"a\\\"b\r\\nc\"} 1\n"), text)
+        XCTAssertTrue(text.contains("tmt_test_plain{who=\"x\r\\ny\"} 2\n"), text)
+        XCTAssertEqual(text.split(separator: "\n", omittingEmptySubsequences: false).filter { $0.hasPrefix("tmt_test") }.count, 2, text)
+    }
+
     func testCountersNeverDecrease() {
         let c = MetricsRegistry().counter("x_total", help: "x").labels()
         c.inc(3)

@@ -67,6 +67,20 @@ final class ServiceOptionsTests: XCTestCase {
         XCTAssertEqual(d.host, "127.0.0.1")
     }
 
+    func testTheMemoryTrimIntervalIsOffOrAtLeastASecond() throws {
+        XCTAssertEqual(try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [], environment: Environment([:])).memoryTrimInterval, 10)
+        XCTAssertEqual(try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [],
+                                                environment: Environment(["MEMORY_TRIM_INTERVAL_SECONDS": "0"])).memoryTrimInterval, 0)
+        XCTAssertEqual(try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [],
+                                                environment: Environment(["MEMORY_TRIM_INTERVAL_SECONDS": "30"])).memoryTrimInterval, 30)
+        for bad in ["0.001", "0.5", "-1", "ten", "3601"] {
+            XCTAssertThrowsError(try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [],
+                                                          environment: Environment(["MEMORY_TRIM_INTERVAL_SECONDS": bad])), bad) {
+                XCTAssertTrue("\($0)".contains("MEMORY_TRIM_INTERVAL_SECONDS"), "\($0)")
+            }
+        }
+    }
+
     func testBadValuesNameTheKey() {
         XCTAssertThrowsError(try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [], environment: Environment(["PORT": "eighty"]))) {
             XCTAssertTrue("\($0)".contains("PORT"), "\($0)")
