@@ -131,9 +131,37 @@ final class PipelineScenario: @unchecked Sendable {
     }
 
     private func fill(account: String) throws -> String {
-        let (order, _) = try placePastAntiCorrelation(account: account, label: "fill-\(account)")
-        let outcome = try waitTerminal(order)
-        try check(outcome.status == "filled", "order \(order) ended \(outcome.status): \(outcome.story)")
+        // An instrument whose breaker is tripped (a real gap: e.g. another tool's ticks left its
+        // price elsewhere) halts that instrument, not the pipeline: the order is blocked as it
+        // should be, and the fill is tried on the next candidate. The trips are reported.
+        var halted: [String: String] = [:]
+        var placed: (order: String, outcome: Outcome)?
+        while placed == nil {
+            guard Self.candidates.contains(where: { halted[$0.0] == nil }) else {
+                throw CheckFailure("every candidate instrument's breaker is tripped: "
+                                   + halted.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: " | "))
+            }
+            let (order, _) = try placePastAntiCorrelation(account: account, label: "fill-\(account)", skipping: Set(halted.keys))
+            let outcome = try waitTerminal(order)
+            if outcome.status == "blocked", let block = try breakerBlock(order) {
+                switch block.rule {
+                case "breaker-instrument":
+                    halted[block.instrument] = block.detail
+                    continue
+                case "breaker-account":
+                    // The account's own breaker (e.g. a drawdown an earlier run left): account
+                    // state, like a firm rule's refusal; the next account is tried.
+                    throw Refused(description: "order \(order) blocked by the account's breaker: \(block.detail)")
+                default:
+                    break
+                }
+            }
+            placed = (order, outcome)
+        }
+        let (order, outcome) = placed!
+        let haltedNote = halted.isEmpty ? "" : "; before it, blocked by instrument breakers: "
+            + halted.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: "; ")
+        try check(outcome.status == "filled", "order \(order) ended \(outcome.status): \(outcome.story)\(haltedNote)")
         let fills = try pool.queryOne("SELECT count(*)::bigint AS n, coalesce(sum(quantity), 0) AS q FROM fills WHERE order_id = $1", [order])!
         let fillCount = try fills.decode(Int64.self, column: "n"), filledQty = try fills.decode(Decimal.self, column: "q")
         let row = try pool.queryOne("SELECT quantity, filled_quantity, instrument FROM orders WHERE id = $1", [order])!
@@ -154,7 +182,22 @@ final class PipelineScenario: @unchecked Sendable {
         let hops = ((trail["latency"] as? [String: Any])?["hops"] as? [[String: Any]])?.count ?? 0
 
         return "\(order): \(quantity) lots \(instrument) filled in \(fillCount) fill(s) in \(String(format: "%.1f", outcome.seconds)) s; "
-            + "trail via API with \(agents.count) agents and \(hops) hops"
+            + "trail via API with \(agents.count) agents and \(hops) hops\(haltedNote)"
+    }
+
+    /// The breaker's first failed check on `order` (`breaker-system`, `breaker-agents`,
+    /// `breaker-account` or `breaker-instrument`), with its detail (the trip's reason and when it
+    /// may half-open) and the order's instrument; nil when the breaker did not block it.
+    private func breakerBlock(_ order: String) throws -> (rule: String, detail: String, instrument: String)? {
+        let rows = try pool.query("""
+            SELECT c->>'rule' AS rule, c->>'detail' AS detail, o.instrument
+            FROM orders o, jsonb_array_elements(o.decisions) d, jsonb_array_elements(d->'checks') WITH ORDINALITY AS c(c, n)
+            WHERE o.id = $1 AND d->>'agent' = 'circuit-breaker' AND c->>'passed' = 'false'
+            ORDER BY n
+            """, [order])
+        guard let row = rows.first else { return nil }
+        return (try row.decode(String.self, column: "rule"), try row.decode(String.self, column: "detail"),
+                try row.decode(String.self, column: "instrument"))
     }
 
     private func newsBlackout(account: String) throws -> String {
@@ -347,9 +390,9 @@ final class PipelineScenario: @unchecked Sendable {
 
     /// Publishes a signal for `account` on the first candidate instrument whose order gets past
     /// anti-correlation (and the news blackout); returns the order id.
-    private func placePastAntiCorrelation(account: String, label: String) throws -> (String, Outcome) {
+    private func placePastAntiCorrelation(account: String, label: String, skipping: Set<String> = []) throws -> (String, Outcome) {
         var tried: [String] = []
-        for (instrument, side) in Self.candidates {
+        for (instrument, side) in Self.candidates where !skipping.contains(instrument) {
             let signal = makeSignal(instrument: instrument, side: side, accounts: [account], label: "\(label)-\(instrument)")
             try publish(signal)
             let order = "\(signal.id):\(account)"

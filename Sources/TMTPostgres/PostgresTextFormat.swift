@@ -80,28 +80,15 @@ enum PostgresTextFormat {
         return Date(timeIntervalSince1970: Double(total) / 1_000_000)
     }
 
-    /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm), so years
-    /// outside `time_t`'s comfort zone work too.
+    /// Days since 1970-01-01 for a proleptic Gregorian date (`CivilDate`: H. Hinnant's
+    /// algorithm), so years outside `time_t`'s comfort zone work too.
     static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDate(year: Int(year), month: Int(month), day: Int(day)).daysSinceEpoch
     }
 
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let date = CivilDate(daysSinceEpoch: days)
+        return (Int64(date.year), Int64(date.month), Int64(date.day))
     }
 
     private static func pad(_ v: Int64, _ width: Int) -> String {

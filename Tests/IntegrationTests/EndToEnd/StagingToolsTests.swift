@@ -139,8 +139,25 @@ final class StagingToolsTests: XCTestCase {
             .map { try $0.decode(String.self, column: "account_id") }
         XCTAssertFalse(holders.isEmpty, "the validator's run left no position: \(perf.output)")
         let order = ids.filter { !holders.contains($0) } + ids.filter { holders.contains($0) }
+        // Two of the fill's candidate instruments halted by their breakers (as a real gap would,
+        // e.g. when another tool's ticks left a price elsewhere): the fill must land on another
+        // instrument, and never on a halted one.
+        func instrumentBreaker(_ action: String, _ instrument: String) throws {
+            let r = try HTTPClient(timeout: 30).post(gateway.base + "/api/v1/breaker/\(action)", body: Array("""
+                {"tier":"instrument","target":"\(instrument)","reason":"staging tools test: \(instrument) halted"}
+                """.utf8), headers: ["Authorization": "Bearer \(stack.gatewayToken)", "X-Operator": "e2e-\(stack.run)"])
+            XCTAssertEqual(r.status, 200, "\(action) \(instrument): \(r.text)")
+        }
+        let halted = ["EUR_USD", "AUD_USD"]
+        for instrument in halted { try instrumentBreaker("trip", instrument) }
         let again = try tool("tmt-integration-tester", ["--only", "pipeline", "--accounts", order.joined(separator: ","), "--timeout", "90"])
+        for instrument in halted { try instrumentBreaker("reset", instrument) }
         XCTAssertEqual(again.status, 0, "\(again.output)\n\(stack.logs())")
+        let fillLine = again.output.split(separator: "\n").first { $0.contains("pipeline / fill:") } ?? ""
+        XCTAssertTrue(fillLine.hasPrefix("PASS"), again.output)
+        for instrument in halted {
+            XCTAssertFalse(fillLine.contains("lots \(instrument) filled"), "a halted instrument filled: \(fillLine)")
+        }
         let correlationLine = again.output.split(separator: "\n").first { $0.contains("anti-correlation: one signal for two accounts") } ?? ""
         XCTAssertTrue(correlationLine.hasPrefix("PASS") && correlationLine.contains("both restarted first"), again.output)
 
