@@ -14,7 +14,8 @@ and targets, Alertmanager). Prints one line per check and a summary; writes JUni
 The scenario publishes its own ticks and signals (ids `itest-<run>-…`) on Kafka, for the
 accounts in the trading database:
   fill           a signal for one account is sized, approved, cleared and filled: fills and the
-                 position in the database, the decision trail through the API
+                 position in the database, the decision trail through the API (an instrument or
+                 an account its breaker halts is passed over for the next one, and named)
   compliance     high-impact releases the tester adds to the news calendar (around the compliance
                  engine's market clock) make it reject an order inside its blackout (lenient
                  mode: a warning)
