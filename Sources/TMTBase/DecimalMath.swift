@@ -62,9 +62,18 @@ public enum DecimalMath {
     }()
 
     /// The mantissa as a 128-bit integer (high and low 64 bits), nil for NaN.
-    public static func mantissa(_ d: Decimal) -> (high: UInt64, low: UInt64)? {
+    public static func mantissa(_ d: Decimal) -> (high: UInt64, low: UInt64)? { mantissa(of: verifiedParts(d)) }
+
+    /// `parts(d)`, once the layout is known to be read right.
+    @inline(__always)
+    static func verifiedParts(_ d: Decimal) -> Parts {
         precondition(layoutVerified)
-        let p = parts(d)
+        return parts(d)
+    }
+
+    /// The mantissa of already-read parts, nil for NaN.
+    @inline(__always)
+    static func mantissa(of p: Parts) -> (high: UInt64, low: UInt64)? {
         if p.length == 0 { return p.negative ? nil : (0, 0) }
         return (p.high, p.low)
     }
@@ -75,8 +84,8 @@ public enum DecimalMath {
     /// most 53 bits and the exponent is within ±22 (prices, money: one exact operand and one
     /// correctly rounded multiplication or division), else from the decimal digits (`strtod`).
     public static func double(_ d: Decimal) -> Double {
-        guard let (high, low) = mantissa(d) else { return .nan }
-        let p = parts(d)
+        let p = verifiedParts(d)
+        guard let (high, low) = mantissa(of: p) else { return .nan }
         if high == 0, low <= 1 << 53, abs(p.exponent) <= 22 {
             let m = Double(low)
             let v = p.exponent >= 0 ? m * exactPowers[p.exponent] : m / exactPowers[-p.exponent]
@@ -87,8 +96,8 @@ public enum DecimalMath {
 
     /// The value as a `UInt64` when it is a whole number in range, else nil.
     public static func uint64(_ d: Decimal) -> UInt64? {
-        let p = parts(d)
-        guard !p.negative || p.length == 0, let (high, low) = mantissa(d), high == 0 else { return nil }
+        let p = verifiedParts(d)
+        guard !p.negative || p.length == 0, let (high, low) = mantissa(of: p), high == 0 else { return nil }
         var v = low
         if p.exponent < 0 {
             // Whole only if the dropped digits are zeros (2.0 stored as 20 × 10⁻¹).
@@ -111,8 +120,8 @@ public enum DecimalMath {
     /// `NSDecimalRound` does: `.plain` half away from zero, `.bankers` half to even, `.down`
     /// toward −∞, `.up` toward +∞. A value with no more decimals than `scale` is returned as it is.
     public static func round(_ value: Decimal, scale: Int, _ mode: Decimal.RoundingMode) -> Decimal {
-        guard let (high, low) = mantissa(value) else { return value }
-        let p = parts(value)
+        let p = verifiedParts(value)
+        guard let (high, low) = mantissa(of: p) else { return value }
         let drop = -scale - p.exponent
         guard drop > 0 else { return value }
         let negative = p.negative
