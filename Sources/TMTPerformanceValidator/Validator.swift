@@ -23,6 +23,8 @@ struct ValidatorOptions {
     var flatten: Bool
     /// `--keep-accounts` (or `--flatten`): do not restart the accounts before the run (a new day only).
     var keepAccounts: Bool
+    /// `--keep-breakers`: leave halted instrument breakers as they are (default: reset them first).
+    var keepBreakers: Bool
     /// `--accounts`: the accounts the synthetic signals go to (default every account).
     var accounts: [String]?
     /// `--signal-accounts all`: each synthetic signal names every account (one order each, as
@@ -31,7 +33,7 @@ struct ValidatorOptions {
 
     init(_ arguments: [String]) throws {
         let a = try ToolArguments(arguments, valued: ["--rate", "--duration", "--signals-per-second", "--scenario-minutes", "--drain", "--warmup",
-                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed", "--signal-accounts"], switches: ["--no-sla", "--flatten", "--keep-accounts"])
+                                                      "--market-time", "--seed", "--json", "--report-dir", "--accounts", "--market-speed", "--signal-accounts"], switches: ["--no-sla", "--flatten", "--keep-accounts", "--keep-breakers"])
         rate = try a.double("--rate", default: 1000, range: 1...50_000)
         duration = try a.double("--duration", default: 30, range: 1...3600)
         signalsPerSecond = try a.double("--signals-per-second", default: 5, range: 0...500)
@@ -49,6 +51,7 @@ struct ValidatorOptions {
         flatten = a.has("--flatten")
         // Flattening keeps the accounts (a restart would drop the positions anyway).
         keepAccounts = a.has("--keep-accounts") || flatten
+        keepBreakers = a.has("--keep-breakers")
         switch a.string("--signal-accounts") ?? "one" {
         case "one": signalToAll = false
         case "all": signalToAll = true
@@ -252,6 +255,11 @@ final class Validator: @unchecked Sendable {
         guard let token = endpoints.apiToken else {
             print("performance-validator: no API token (TMT_API_TOKEN or TMT_API_TOKEN_FILE): open positions and the accounts' "
                 + "daily limits carry over from earlier runs")
+            let halts = try instrumentHalts()
+            if !halts.halts.isEmpty {
+                print("performance-validator: instrument breakers halted (orders on them will be blocked; a reset needs the token): "
+                    + halts.halts.map(\.label).joined(separator: "; "))
+            }
             return
         }
         let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
@@ -295,6 +303,33 @@ final class Validator: @unchecked Sendable {
                                     headers: headers)
         guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/day/reset answered \(r.status): \(r.text.prefix(300))") }
         print("performance-validator: a new staging day for \(options.accounts == nil ? "every account" : accounts.joined(separator: ", ")) (POST /api/v1/day/reset)")
+
+        // Instruments an earlier tool's prices (a gap the load tester's ticks left, say) or an
+        // operator halted: every order on them would be blocked. Reset unless --keep-breakers.
+        let halts = try instrumentHalts().halts
+        if options.keepBreakers {
+            if !halts.isEmpty {
+                print("performance-validator: instrument breakers left halted (--keep-breakers; orders on them will be blocked): "
+                    + halts.map(\.label).joined(separator: "; "))
+            }
+        } else {
+            for halt in halts {
+                let r = try client.postJSON(endpoints.gateway + "/api/v1/breaker/reset",
+                                            ["tier": "instrument", "target": halt.instrument, "reason": "performance validator \(runId): instrument open for the run"],
+                                            headers: headers)
+                guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/breaker/reset for \(halt.instrument) answered \(r.status): \(r.text.prefix(300))") }
+                print("performance-validator: reset the instrument breaker of \(halt.label)")
+            }
+        }
+    }
+
+    /// The instrument breakers halted now (`GET /api/v1/breaker`).
+    private func instrumentHalts() throws -> InstrumentHalts {
+        let r = try http.get(endpoints.gateway + "/api/v1/breaker")
+        guard r.status == 200 else { throw ValidatorRefusal(description: "GET /api/v1/breaker answered \(r.status): \(r.text.prefix(300))") }
+        do { return try InstrumentHalts(overview: r.body) } catch {
+            throw ValidatorRefusal(description: "GET /api/v1/breaker: unexpected answer (\(error)): \(r.text.prefix(300))")
+        }
     }
 
     private func scrapeAll() throws -> [String: MetricsScrape] {
@@ -467,6 +502,9 @@ final class Validator: @unchecked Sendable {
         var cpuPercent: [String: Double]
         var cores: Int
         var sendFailures: Int
+        /// The run's orders the circuit breaker blocked, by what blocked them (the first failed
+        /// check of its decision), most orders first.
+        var breakerBlocks: [BreakerBlock]
     }
 
     private func analyse(since: Int64, loadSeconds: Double, ticks: Int, before: [String: MetricsScrape], after: [String: MetricsScrape],
@@ -533,6 +571,7 @@ final class Validator: @unchecked Sendable {
             cpu[s.name] = (cpuAfter >= cpuBefore ? cpuAfter - cpuBefore : cpuAfter) / loadSeconds * 100
         }
         let db = dbAfter.minus(dbBefore)
+        let blocks = try breakerBlocks(since: since)
         let cores = Int(ProcessInfo.processInfo.environment["CPU_CORES"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
         return Figures(loadSeconds: loadSeconds, ticksPerSecond: Double(ticks) / loadSeconds,
                        signalsSent: signalsSent.load(ordering: .relaxed), orders: rows.count, byStatus: byStatus, stillOpen: stillOpen,
@@ -540,7 +579,23 @@ final class Validator: @unchecked Sendable {
                        perAgent: perAgent.compactMapValues { Percentiles($0) }, transit: transit.compactMapValues { Percentiles($0) }, api: Percentiles(apiLatencies.withLock { $0 }),
                        apiErrors: apiErrors.load(ordering: .relaxed), dbAverageMs: db.mean.map { $0 * 1000 },
                        dbP99Ms: db.quantile(0.99).map { $0 * 1000 }, dbQueries: db.count, rssMB: rss, pssMB: pss, cpuPercent: cpu, cores: cores,
-                       sendFailures: sendFailures.load(ordering: .relaxed))
+                       sendFailures: sendFailures.load(ordering: .relaxed), breakerBlocks: blocks)
+    }
+
+    /// What the circuit breaker blocked the run's orders for: each blocked order's first failed
+    /// breaker check, grouped by check and by what it concerns.
+    private func breakerBlocks(since: Int64) throws -> [BreakerBlock] {
+        let rows = try pool.query("""
+            SELECT DISTINCT ON (o.id) o.instrument, o.account_id, c->>'rule' AS rule, c->>'detail' AS detail
+            FROM orders o, jsonb_array_elements(o.decisions) d, jsonb_array_elements(d->'checks') WITH ORDINALITY AS c(c, n)
+            WHERE o.hops->0->>'agent' = $1 AND (o.hops->0->>'in')::bigint >= $2 AND o.status = 'blocked'
+              AND d->>'agent' = 'circuit-breaker' AND c->>'passed' = 'false'
+            ORDER BY o.id, n
+            """, [Self.hopAgent, since])
+        return try BreakerBlock.group(rows.map { row in
+            (rule: try row.decode(String.self, column: "rule"), instrument: try row.decode(String.self, column: "instrument"),
+             account: try row.decode(String.self, column: "account_id"), detail: try row.decode(String.self, column: "detail"))
+        })
     }
 
     // MARK: - Verdict
@@ -562,6 +617,9 @@ final class Validator: @unchecked Sendable {
                             f.ticksPerSecond, f.loadSeconds, f.signalsSent, f.orders,
                             f.byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "),
                             f.warmupOrders, options.warmup, f.staggered, f.stillOpen, f.sendFailures))
+        if !f.breakerBlocks.isEmpty {
+            lines.append("blocked by the circuit breaker: " + BreakerBlock.describe(f.breakerBlocks))
+        }
         lines.append("")
         lines.append("| latency (ms) | n | p50 | p95 | p99 | max |")
         lines.append("|---|---:|---:|---:|---:|---:|")
@@ -608,6 +666,14 @@ final class Validator: @unchecked Sendable {
         sla("database average < 10 ms", f.dbAverageMs, below: 10, unit: "ms")
         sla("resident memory, all services < 8 GB", rssTotal, below: 8192, unit: "MB")
         sla("CPU < 70 % of the machine", cpuTotal, below: 70, unit: "%")
+        report.run("run", "orders reached the paper market") {
+            let filled = f.byStatus["filled", default: 0]
+            let blocked = f.breakerBlocks.reduce(0) { $0 + $1.orders }
+            try check(f.orders == 0 || filled > 0,
+                      "none of the run's \(f.orders) orders was filled, so the fill latencies measure nothing"
+                      + (blocked > 0 ? "; the circuit breaker blocked \(blocked): \(BreakerBlock.describe(f.breakerBlocks))" : ""))
+            return "\(filled) of \(f.orders) orders filled" + (blocked > 0 ? "; \(blocked) blocked by the circuit breaker" : "")
+        }
         report.run("sla", "every order of the run settled") {
             try check(f.stillOpen == 0, "\(f.stillOpen) orders (not staggered) still open \(Int(options.drain)) s after the load")
             return "\(f.orders) orders settled"
@@ -628,6 +694,7 @@ final class Validator: @unchecked Sendable {
             "signals": f.signalsSent,
             "orders": f.orders,
             "orders_by_status": f.byStatus,
+            "breaker_blocks": f.breakerBlocks.map(\.object),
             "orders_staggered_excluded": f.staggered,
             "orders_warmup_excluded": f.warmupOrders,
             "warmup_s": options.warmup,

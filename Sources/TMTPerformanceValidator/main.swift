@@ -34,14 +34,19 @@ Before the load (with TMT_API_TOKEN) it restarts the accounts as fresh challenge
 /api/v1/accounts/restart: initial balance, no positions, no working orders) and starts a new
 staging day (POST /api/v1/day/reset): the run's hundreds of orders in a fast market would
 otherwise meet what earlier runs left (a challenge failed on its maximum loss, tripped drawdown
-breakers, daily limits used up), and two runs would not be comparable.
+breakers, daily limits used up), and two runs would not be comparable. It also resets every
+halted instrument breaker (a price gap an earlier tool's ticks left, or an operator's trip: every
+order on the instrument would be blocked), naming each with its reason; --keep-breakers leaves them.
 Orders that anti-correlation staggered (a deliberate delay of seconds) and the orders of the
 first --warmup seconds are counted but left out of the latency figures. The stack's human-behavior must run with HUMAN_DELAY_SCALE=0, or the
 validator refuses (its /metrics tmt_human_delay_scale).
 
 SLAs (the seed's): gateway read p95 < 100 ms, signal processing (signal→decision) p95 < 50 ms,
 database average < 10 ms,
-all services < 8 GB resident, CPU < 70 % of the machine.
+all services < 8 GB resident, CPU < 70 % of the machine. Also checked: every order of the run
+settled, and at least one reached the paper market (filled), so the fill latencies measure
+something; the orders the circuit breaker blocked are listed by what blocked them (instrument,
+account, system, agents) with the breaker's reason.
 
 Options:
   --rate N                 ticks per second (default 1000)
@@ -69,6 +74,8 @@ Options:
                            (as Wyckoff's do): how the pipeline scales with the number of accounts
   --keep-accounts          do not restart the accounts (only the new day): measure the stack as
                            earlier runs left it
+  --keep-breakers          do not reset the halted instrument breakers (orders on them are blocked
+                           and listed as such)
   --flatten                keep the accounts (as --keep-accounts) but first close the accounts' open positions at the market (POST
                            /api/v1/breaker/flatten per account holding any, then reset its
                            breaker): earlier runs' positions swing with the run's fast market and

@@ -181,4 +181,46 @@ final class StagingToolsUnitTests: XCTestCase {
                      "GBP_USD": (mid: Decimal(string: "1.25")!, time: 1)])
         XCTAssertEqual(prices, ["EUR_USD": Decimal(string: "1.09")!, "US30": 38_000, "XAU_USD": 2_300, "GBP_USD": Decimal(string: "1.25")!])
     }
+
+    func testBreakerBlocksAreGroupedByWhatBlockedThemMostFirst() {
+        let gap = "EUR_USD tripped: move 1.17 % ≥ gap limit 0.50 %"
+        let blocks = BreakerBlock.group([
+            (rule: "breaker-instrument", instrument: "EUR_USD", account: "ftmo-1", detail: gap),
+            (rule: "breaker-account", instrument: "EUR_USD", account: "ftmo-1", detail: "ftmo-1 tripped: daily drawdown 4.06 %"),
+            (rule: "breaker-instrument", instrument: "EUR_USD", account: "trail-1", detail: "later detail"),
+            (rule: "breaker-instrument", instrument: "XAU_USD", account: "trail-1", detail: "XAU_USD tripped"),
+            (rule: "breaker-system", instrument: "US30", account: "ftmo-1", detail: "system tripped: latency p95 3.1 s"),
+            (rule: "breaker-system", instrument: "GBP_USD", account: "trail-1", detail: "system tripped again"),
+        ])
+        XCTAssertEqual(blocks, [
+            BreakerBlock(rule: "breaker-instrument", target: "EUR_USD", orders: 2, detail: gap),
+            BreakerBlock(rule: "breaker-system", target: "breaker-system", orders: 2, detail: "system tripped: latency p95 3.1 s"),
+            BreakerBlock(rule: "breaker-account", target: "ftmo-1", orders: 1, detail: "ftmo-1 tripped: daily drawdown 4.06 %"),
+            BreakerBlock(rule: "breaker-instrument", target: "XAU_USD", orders: 1, detail: "XAU_USD tripped"),
+        ])
+        XCTAssertEqual(BreakerBlock.describe(Array(blocks.prefix(3))),
+                       "2 orders on instrument EUR_USD (\(gap)); 2 orders by breaker-system (system tripped: latency p95 3.1 s); "
+                       + "1 order for account ftmo-1 (ftmo-1 tripped: daily drawdown 4.06 %)")
+        XCTAssertEqual(BreakerBlock.group([]), [])
+        XCTAssertEqual(blocks[0].object["orders"] as? Int, 2)
+    }
+
+    func testInstrumentHaltsAreTheInstrumentBreakersTrippedOrHalfOpen() throws {
+        let overview = Array("""
+            {"snapshotAt":1,"breakers":[
+             {"tier":"system","target":"system","state":"tripped","manual":false,"reason":"latency","since":1},
+             {"tier":"account","target":"ftmo-1","state":"tripped","manual":false,"reason":"drawdown","since":1},
+             {"tier":"instrument","target":"XAU_USD","state":"tripped","manual":true,"reason":"drill","since":1},
+             {"tier":"instrument","target":"EUR_USD","state":"tripped","manual":false,"reason":"gap 1.17 %","since":1},
+             {"tier":"instrument","target":"AUD_USD","state":"halfOpen","reason":"recovering","since":1},
+             {"tier":"instrument","target":"US30","state":"normal","manual":false,"reason":"ok","since":1},
+             {"tier":"instrument","target":"GBP_USD","state":"warning","manual":false,"reason":"volatile","since":1}]}
+            """.utf8)
+        let halts = try InstrumentHalts(overview: overview).halts
+        XCTAssertEqual(halts.map(\.instrument), ["AUD_USD", "EUR_USD", "XAU_USD"], "only the instrument tier, only tripped or half-open")
+        XCTAssertEqual(halts.map(\.label), ["AUD_USD (halfOpen: recovering)", "EUR_USD (tripped: gap 1.17 %)",
+                                            "XAU_USD (tripped by an operator: drill)"])
+        XCTAssertTrue(try InstrumentHalts(overview: Array(#"{"breakers":[]}"#.utf8)).halts.isEmpty)
+        XCTAssertThrowsError(try InstrumentHalts(overview: Array("not json".utf8)))
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML // XMLParser lives here on Linux (swift-corelibs-foundation)
 #endif
 import TMTCore
+import TMTStagingTools
 import XCTest
 
 /// The testing profile's tools, run as their users run them, against the whole pipeline (eight
@@ -93,6 +94,16 @@ final class StagingToolsTests: XCTestCase {
             try pool.query("SELECT epoch FROM accounts WHERE id = ANY($1) ORDER BY id", [ids]).map { try $0.decode(Int.self, column: "epoch") }
         }
         let epochsBefore = try epochs()
+        func instrumentBreaker(_ action: String, _ instrument: String) throws {
+            let r = try HTTPClient(timeout: 30).post(gateway.base + "/api/v1/breaker/\(action)", body: Array("""
+                {"tier":"instrument","target":"\(instrument)","reason":"staging tools test: \(instrument) halted"}
+                """.utf8), headers: ["Authorization": "Bearer \(stack.gatewayToken)", "X-Operator": "e2e-\(stack.run)"])
+            XCTAssertEqual(r.status, 200, "\(action) \(instrument): \(r.text)")
+        }
+        // An instrument halted before the run (here by an operator; a gap another tool's ticks
+        // left would do the same): the validator opens it first, naming it, or its orders would
+        // all be blocked.
+        try instrumentBreaker("trip", "XAU_USD")
         let perf = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "8", "--warmup", "2", "--signals-per-second", "4",
                                                           "--signal-accounts", "all",
                                                           "--drain", "30", "--no-sla", "--accounts", ids.joined(separator: ","),
@@ -103,6 +114,15 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertTrue(perf.output.contains("performance-validator: restarted \(ids.joined(separator: ", ")) as fresh challenges"), perf.output)
         XCTAssertEqual(try epochs(), epochsBefore.map { $0 + 1 })
         XCTAssertTrue(perf.output.contains("a new staging day for"), perf.output)
+        let reset = try XCTUnwrap(perf.output.split(separator: "\n").first { $0.hasPrefix("performance-validator: reset the instrument breaker of ") },
+                                  perf.output)
+        XCTAssertTrue(reset.hasPrefix("performance-validator: reset the instrument breaker of XAU_USD (tripped by an operator: ")
+                      && reset.hasSuffix("staging tools test: XAU_USD halted)"), String(reset))
+        let overview = try HTTPClient(timeout: 30).get(gateway.base + "/api/v1/breaker")
+        XCTAssertFalse(try InstrumentHalts(overview: overview.body).halts.contains { $0.instrument == "XAU_USD" && $0.manual },
+                       "the operator's XAU_USD trip was reset: \(overview.text)")
+        // Orders reached the paper market, and what the breaker blocked (if anything) is listed.
+        XCTAssertTrue(perf.output.contains("PASS  run / orders reached the paper market"), perf.output)
         let figures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: figuresFile)) as? [String: Any])
         // Keys present (tick → decision is null in so short a run: the scripts' springs come later).
         for key in ["tick_to_decision_ms", "market_speed"] { XCTAssertNotNil(figures[key], "\(key) missing: \(perf.output)") }
@@ -126,10 +146,27 @@ final class StagingToolsTests: XCTestCase {
             XCTAssertLessThanOrEqual(p["p95"] ?? .infinity, p["p99"] ?? 0, key)
         }
         for key in ["tick_to_fill_ms", "signal_to_fill_ms"] { XCTAssertNotNil(figures[key], "\(key) missing (null when no sample)") }
+        let blocks = try XCTUnwrap(figures["breaker_blocks"] as? [[String: Any]], perf.output)
+        XCTAssertEqual(perf.output.contains("blocked by the circuit breaker: "), !blocks.isEmpty, perf.output)
         XCTAssertGreaterThan((figures["db_ms"] as? [String: Any])?["queries"] as? Double ?? 0, 0)
         XCTAssertGreaterThan(figures["rss_mb_total"] as? Double ?? 0, 9 * 5, "nine services, each several MB resident")
         XCTAssertGreaterThan(figures["cpu_percent_avg"] as? Double ?? 0, 0)
         XCTAssertTrue(perf.output.contains("| signal → decision (cleared or ended) |"), perf.output)
+
+        // 2a. Every instrument halted and kept so (--keep-breakers): no order can fill, and the
+        // validator fails the run, naming what blocked the orders, instead of passing on latency
+        // figures that measure nothing.
+        let everyInstrument = Instrument.catalog.keys.sorted()
+        for instrument in everyInstrument { try instrumentBreaker("trip", instrument) }
+        let haltedRun = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "4", "--warmup", "1", "--signals-per-second", "4",
+                                                            "--drain", "20", "--keep-accounts", "--keep-breakers", "--accounts", ids.joined(separator: ",")])
+        XCTAssertNotEqual(haltedRun.status, 0, haltedRun.output)
+        XCTAssertTrue(haltedRun.output.contains("instrument breakers left halted (--keep-breakers; orders on them will be blocked): AUD_USD (tripped by an operator: "),
+                      haltedRun.output)
+        XCTAssertTrue(haltedRun.output.contains("FAIL  run / orders reached the paper market"), haltedRun.output)
+        XCTAssertTrue(haltedRun.output.contains("so the fill latencies measure nothing; the circuit breaker blocked "), haltedRun.output)
+        XCTAssertTrue(haltedRun.output.contains("blocked by the circuit breaker: ") && haltedRun.output.contains(" on instrument "), haltedRun.output)
+        for instrument in everyInstrument { try instrumentBreaker("reset", instrument) }
 
         // 2b. The integration tester again, now that the validator's run left positions: what a
         // pair holds decides anti-correlation's verdict, so a pair holding positions is restarted
@@ -142,12 +179,6 @@ final class StagingToolsTests: XCTestCase {
         // Two of the fill's candidate instruments halted by their breakers (as a real gap would,
         // e.g. when another tool's ticks left a price elsewhere): the fill must land on another
         // instrument, and never on a halted one.
-        func instrumentBreaker(_ action: String, _ instrument: String) throws {
-            let r = try HTTPClient(timeout: 30).post(gateway.base + "/api/v1/breaker/\(action)", body: Array("""
-                {"tier":"instrument","target":"\(instrument)","reason":"staging tools test: \(instrument) halted"}
-                """.utf8), headers: ["Authorization": "Bearer \(stack.gatewayToken)", "X-Operator": "e2e-\(stack.run)"])
-            XCTAssertEqual(r.status, 200, "\(action) \(instrument): \(r.text)")
-        }
         let halted = ["EUR_USD", "AUD_USD"]
         for instrument in halted { try instrumentBreaker("trip", instrument) }
         let again = try tool("tmt-integration-tester", ["--only", "pipeline", "--accounts", order.joined(separator: ","), "--timeout", "90"])

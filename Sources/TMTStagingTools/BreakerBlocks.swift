@@ -1,0 +1,87 @@
+import Foundation
+
+/// Orders the circuit breaker blocked for one reason: its check (`breaker-instrument`,
+/// `breaker-account`, `breaker-system`, `breaker-agents`), what it concerns (the instrument, the
+/// account, or the check itself), how many orders, and the first order's detail.
+public struct BreakerBlock: Equatable, Sendable {
+    public var rule: String
+    public var target: String
+    public var orders: Int
+    public var detail: String
+
+    public init(rule: String, target: String, orders: Int, detail: String) {
+        self.rule = rule
+        self.target = target
+        self.orders = orders
+        self.detail = detail
+    }
+
+    /// Blocked orders (each with the first failed check of the breaker's decision), grouped by
+    /// check and target (the instrument of an instrument breaker, the account of an account
+    /// breaker, else the check); most orders first, then by check and target. A group's detail is
+    /// its first order's.
+    public static func group(_ blocked: [(rule: String, instrument: String, account: String, detail: String)]) -> [BreakerBlock] {
+        var groups: [String: BreakerBlock] = [:]
+        for b in blocked {
+            let target = switch b.rule {
+            case "breaker-instrument": b.instrument
+            case "breaker-account": b.account
+            default: b.rule
+            }
+            groups[b.rule + "\u{0}" + target, default: BreakerBlock(rule: b.rule, target: target, orders: 0, detail: b.detail)].orders += 1
+        }
+        return groups.values.sorted { ($1.orders, $0.rule, $0.target) < ($0.orders, $1.rule, $1.target) }
+    }
+
+    /// "12 orders on instrument EUR_USD (detail); 1 order for account ftmo-1 (detail)".
+    public static func describe(_ blocks: [BreakerBlock]) -> String {
+        blocks.map { b in
+            let what = switch b.rule {
+            case "breaker-instrument": "on instrument \(b.target)"
+            case "breaker-account": "for account \(b.target)"
+            default: "by \(b.rule)"
+            }
+            return "\(b.orders) order\(b.orders == 1 ? "" : "s") \(what) (\(b.detail))"
+        }.joined(separator: "; ")
+    }
+
+    /// As JSON (`{"rule","target","orders","detail"}`).
+    public var object: [String: Any] { ["rule": rule, "target": target, "orders": orders, "detail": detail] }
+}
+
+/// The instrument breakers halted now (tripped or half-open), from the gateway's breaker overview
+/// (`GET /api/v1/breaker`): what a measuring run resets first, since every order on such an
+/// instrument would be blocked and the run would measure refusals instead of the pipeline.
+public struct InstrumentHalts: Equatable, Sendable {
+    public struct Halt: Equatable, Sendable {
+        public var instrument: String
+        public var state: String
+        /// Tripped by an operator (`POST /api/v1/breaker/trip`) rather than by the breaker itself.
+        public var manual: Bool
+        public var reason: String
+
+        /// "EUR_USD (tripped: …)" or "XAU_USD (tripped by an operator: …)".
+        public var label: String { "\(instrument) (\(state)\(manual ? " by an operator" : ""): \(reason))" }
+    }
+
+    /// By instrument.
+    public var halts: [Halt]
+
+    /// From the overview's JSON (`{"breakers":[{"tier","target","state","manual","reason"},…]}`).
+    public init(overview: [UInt8]) throws {
+        struct Overview: Decodable {
+            struct Breaker: Decodable {
+                var tier: String
+                var target: String
+                var state: String
+                var manual: Bool?
+                var reason: String?
+            }
+            var breakers: [Breaker]
+        }
+        halts = try JSONDecoder().decode(Overview.self, from: Data(overview)).breakers
+            .filter { $0.tier == "instrument" && ($0.state == "tripped" || $0.state == "halfOpen") }
+            .map { Halt(instrument: $0.target, state: $0.state, manual: $0.manual ?? false, reason: $0.reason ?? "") }
+            .sorted { $0.instrument < $1.instrument }
+    }
+}
