@@ -80,7 +80,12 @@ struct KafkaLoad {
 
         let (start, note) = try MarketTime.resolve(options.marketTime, endpoints: endpoints)
         if let note { print("load-tester: \(note)") }
-        var simulator = MarketSimulator(.init(seed: 99, startMicros: Int64(start.timeIntervalSince1970 * 1_000_000)))
+        // From the stack's newest prices: starting at the generator's own prices would jump every
+        // instrument the stack has seen trade elsewhere, and the circuit breaker rightly halts an
+        // instrument on such a gap (which then blocked the next tool's orders on it).
+        let prices = StackPrices.latest(logger: logger)
+        var simulator = MarketSimulator(.init(seed: 99, startMicros: Int64(start.timeIntervalSince1970 * 1_000_000),
+                                              profiles: StackPrices.starting(InstrumentProfile.defaults, at: prices)))
         // The ticks are encoded before the clock starts, in batches of up to 200,000 (~80 MB):
         // encoding each envelope while producing made this tool the limit of the run (25–33k
         // ticks/s) instead of the pipeline's first hop.

@@ -17,7 +17,8 @@ http (default): N concurrent users, each on one keep-alive connection, GET the g
     --target URL      default TMT_API_URL or http://127.0.0.1:8000
 
 kafka: pushes seeded ticks onto market.ticks (the pipeline's first hop: Wyckoff decodes each and
-  applies it to its bars) and follows Wyckoff's consumption and lag on its /metrics; reports the
+  applies it to its bars), continuing from the stack's newest prices (quote board at REDIS_URL,
+  else the newest bars at MARKET_DATABASE_URL) so that no instrument jumps, and follows Wyckoff's consumption and lag on its /metrics; reports the
   produce rate, the sustained consumption rate while loaded, how far it falls behind over time
   (ticks the broker acknowledged, not yet consumed) and the time to
   drain after the last message; and, where kcat is installed, raw librdkafka consumption on the

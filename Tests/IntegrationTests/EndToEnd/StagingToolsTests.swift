@@ -36,6 +36,9 @@ final class StagingToolsTests: XCTestCase {
             "TMT_API_URL": gateway.base, "TMT_API_TOKEN": stack.gatewayToken, "AGENT_URLS": agentURLs,
             "DATABASE_URL": stack.databaseURL, "MARKET_DATABASE_URL": stack.marketURL, "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap,
             "PROMETHEUS_URL": "", "ALERTMANAGER_URL": "", "LOAD_TESTING_ENABLED": "true", "LOG_LEVEL": "warning",
+            // The execution engine's quote board: where the tools' ticks continue from (as
+            // `scripts/stack.sh env` gives them).
+            "REDIS_URL": stack.redisURL, "MARKET_QUOTES_KEY": try XCTUnwrap(stack.environment["MARKET_QUOTES_KEY"]),
         ]
         let reports = FileManager.default.temporaryDirectory.appendingPathComponent("tmt-tools-\(stack.run)")
         defer { try? FileManager.default.removeItem(at: reports) }
@@ -214,6 +217,11 @@ final class StagingToolsTests: XCTestCase {
         let ratio = try XCTUnwrap(k["ratio_to_kcat"] as? Double, kafka.output)
         XCTAssertEqual(ratio, (k["consume_msgs_per_s"] as? Double ?? 0) / kcatRate, accuracy: 1e-9)
         XCTAssertTrue(kafka.output.contains("Wyckoff/kcat"), kafka.output)
+        // Its ticks continued from the stack's prices: no instrument halted on a jump (they used
+        // to start from the generator's prices, far from where the validator's market had moved).
+        let afterLoad = try HTTPClient(timeout: 30).get(gateway.base + "/api/v1/breaker")
+        XCTAssertEqual(try InstrumentHalts(overview: afterLoad.body).halts.filter { $0.reason.contains("gap") }.map(\.label), [],
+                       "\(kafka.output)\n\(afterLoad.text)")
         // The same-run reference: kcat followed the load alongside Wyckoff and read all of it;
         // both are timed from the first tick produced, and the ratio is of those two rates.
         XCTAssertEqual(k["kcat_same_load_messages"] as? Int, 5000, kafka.output)
