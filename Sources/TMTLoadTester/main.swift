@@ -17,8 +17,10 @@ http (default): N concurrent users, each on one keep-alive connection, GET the g
     --target URL      default TMT_API_URL or http://127.0.0.1:8000
 
 kafka: pushes seeded ticks onto market.ticks (the pipeline's first hop: Wyckoff decodes each and
-  applies it to its bars), continuing from the stack's newest prices (quote board at REDIS_URL,
-  else the newest bars at MARKET_DATABASE_URL) so that no instrument jumps, and follows Wyckoff's consumption and lag on its /metrics; reports the
+  applies it to its bars), continuing from the stack's newest prices so that no instrument jumps
+  (each instrument's quote on the execution engine's quote board at REDIS_URL, key
+  MARKET_QUOTES_KEY, unless the close of its newest bar at MARKET_DATABASE_URL is newer; with
+  neither, the generator's starting price), and follows Wyckoff's consumption and lag on its /metrics; reports the
   produce rate, the sustained consumption rate while loaded, how far it falls behind over time
   (ticks the broker acknowledged, not yet consumed) and the time to
   drain after the last message; and, where kcat is installed, raw librdkafka consumption on the
@@ -40,7 +42,8 @@ Common:
 Safety: the load tester refuses to run unless LOAD_TESTING_ENABLED=true (deployment/staging/staging.env)
 and only targets loopback addresses, or hosts listed in LOAD_TEST_TARGET_HOSTS (compose sets the
 gateway's service name). Environment as tmt-integration-tester (TMT_API_URL, AGENT_URLS,
-KAFKA_BOOTSTRAP_SERVERS or KAFKA_BOOTSTRAP_FILE).
+KAFKA_BOOTSTRAP_SERVERS or KAFKA_BOOTSTRAP_FILE; REDIS_URL, MARKET_QUOTES_KEY and
+MARKET_DATABASE_URL for the starting prices).
 
 Exit status: 0 the run completed with no errors, 1 errors or non-2xx answers (http) or a lag that
 did not drain (kafka), 2 bad arguments or load testing not enabled, 3 the target could not be reached.

@@ -35,8 +35,9 @@ Before the load (with TMT_API_TOKEN) it restarts the accounts as fresh challenge
 staging day (POST /api/v1/day/reset): the run's hundreds of orders in a fast market would
 otherwise meet what earlier runs left (a challenge failed on its maximum loss, tripped drawdown
 breakers, daily limits used up), and two runs would not be comparable. It also resets every
-halted instrument breaker (a price gap an earlier tool's ticks left, or an operator's trip: every
-order on the instrument would be blocked), naming each with its reason; --keep-breakers leaves them.
+instrument breaker that is not normal (tripped by a price gap an earlier tool's ticks left or by
+an operator, half-open, or in warning: new orders on the instrument would be blocked), naming each
+with its reason; --keep-breakers leaves them.
 Orders that anti-correlation staggered (a deliberate delay of seconds) and the orders of the
 first --warmup seconds are counted but left out of the latency figures. The stack's human-behavior must run with HUMAN_DELAY_SCALE=0, or the
 validator refuses (its /metrics tmt_human_delay_scale).
@@ -44,8 +45,7 @@ validator refuses (its /metrics tmt_human_delay_scale).
 SLAs (the seed's): gateway read p95 < 100 ms, signal processing (signal→decision) p95 < 50 ms,
 database average < 10 ms,
 all services < 8 GB resident, CPU < 70 % of the machine. Also checked: every order of the run
-settled, and at least one reached the paper market (filled), so the fill latencies measure
-something; the orders the circuit breaker blocked are listed by what blocked them (instrument,
+settled, and at least one was filled, so the fill latencies measure something; the orders the circuit breaker blocked are listed by what blocked them (instrument,
 account, system, agents) with the breaker's reason.
 
 Options:
@@ -74,8 +74,8 @@ Options:
                            (as Wyckoff's do): how the pipeline scales with the number of accounts
   --keep-accounts          do not restart the accounts (only the new day): measure the stack as
                            earlier runs left it
-  --keep-breakers          do not reset the halted instrument breakers (orders on them are blocked
-                           and listed as such)
+  --keep-breakers          do not reset the instrument breakers that are not normal (orders on
+                           them are blocked and listed as such)
   --flatten                keep the accounts (as --keep-accounts) but first close the accounts' open positions at the market (POST
                            /api/v1/breaker/flatten per account holding any, then reset its
                            breaker): earlier runs' positions swing with the run's fast market and
@@ -88,8 +88,9 @@ Options:
 Environment: as tmt-integration-tester (TMT_API_URL, AGENT_URLS, DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS
 or KAFKA_BOOTSTRAP_FILE); CPU_CORES overrides the core count the CPU figure is divided by.
 
-Exit status: 0 every SLA met (or --no-sla), 1 an SLA breached, 2 bad arguments or a stack not
-set up for a performance run, 3 the stack could not be reached.
+Exit status: 0 every check passed (or --no-sla, which reports without a verdict), 1 an SLA
+breached, an order left unsettled, or no order filled; 2 bad arguments or a stack not set up for a
+performance run, 3 the stack could not be reached.
 """
 
 let arguments = Array(CommandLine.arguments.dropFirst())

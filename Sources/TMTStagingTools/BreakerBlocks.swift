@@ -49,9 +49,10 @@ public struct BreakerBlock: Equatable, Sendable {
     public var object: [String: Any] { ["rule": rule, "target": target, "orders": orders, "detail": detail] }
 }
 
-/// The instrument breakers halted now (tripped or half-open), from the gateway's breaker overview
-/// (`GET /api/v1/breaker`): what a measuring run resets first, since every order on such an
-/// instrument would be blocked and the run would measure refusals instead of the pipeline.
+/// The instrument breakers not normal now (tripped, half-open, or warning: a warning leaves only
+/// risk-reducing orders through), from the gateway's breaker overview (`GET /api/v1/breaker`):
+/// what a measuring run resets first, since a new order on such an instrument would be blocked
+/// and the run would measure refusals instead of the pipeline.
 public struct InstrumentHalts: Equatable, Sendable {
     public struct Halt: Equatable, Sendable {
         public var instrument: String
@@ -80,7 +81,7 @@ public struct InstrumentHalts: Equatable, Sendable {
             var breakers: [Breaker]
         }
         halts = try JSONDecoder().decode(Overview.self, from: Data(overview)).breakers
-            .filter { $0.tier == "instrument" && ($0.state == "tripped" || $0.state == "halfOpen") }
+            .filter { $0.tier == "instrument" && $0.state != "normal" }
             .map { Halt(instrument: $0.target, state: $0.state, manual: $0.manual ?? false, reason: $0.reason ?? "") }
             .sorted { $0.instrument < $1.instrument }
     }

@@ -205,7 +205,7 @@ final class StagingToolsUnitTests: XCTestCase {
         XCTAssertEqual(blocks[0].object["orders"] as? Int, 2)
     }
 
-    func testInstrumentHaltsAreTheInstrumentBreakersTrippedOrHalfOpen() throws {
+    func testInstrumentHaltsAreTheInstrumentBreakersNotNormal() throws {
         let overview = Array("""
             {"snapshotAt":1,"breakers":[
              {"tier":"system","target":"system","state":"tripped","manual":false,"reason":"latency","since":1},
@@ -217,8 +217,9 @@ final class StagingToolsUnitTests: XCTestCase {
              {"tier":"instrument","target":"GBP_USD","state":"warning","manual":false,"reason":"volatile","since":1}]}
             """.utf8)
         let halts = try InstrumentHalts(overview: overview).halts
-        XCTAssertEqual(halts.map(\.instrument), ["AUD_USD", "EUR_USD", "XAU_USD"], "only the instrument tier, only tripped or half-open")
-        XCTAssertEqual(halts.map(\.label), ["AUD_USD (halfOpen: recovering)", "EUR_USD (tripped: gap 1.17 %)",
+        XCTAssertEqual(halts.map(\.instrument), ["AUD_USD", "EUR_USD", "GBP_USD", "XAU_USD"],
+                       "only the instrument tier; tripped, half-open or warning (only risk-reducing orders pass), not normal")
+        XCTAssertEqual(halts.map(\.label), ["AUD_USD (halfOpen: recovering)", "EUR_USD (tripped: gap 1.17 %)", "GBP_USD (warning: volatile)",
                                             "XAU_USD (tripped by an operator: drill)"])
         XCTAssertTrue(try InstrumentHalts(overview: Array(#"{"breakers":[]}"#.utf8)).halts.isEmpty)
         XCTAssertThrowsError(try InstrumentHalts(overview: Array("not json".utf8)))

@@ -509,14 +509,14 @@ import json, sys
 f = json.load(open(sys.argv[1]))
 d = f.get("signal_to_decision_ms") or {}
 a = f.get("api_ms") or {}
-print("signal→decision p95 {} ms, API p95 {} ms, {} MB resident, CPU {} %".format(d.get("p95", "n/a"), a.get("p95", "n/a"), f["rss_mb_total"], f["cpu_percent_avg"]))
+print("signal→decision p95 {} ms, API p95 {} ms, {} MB resident, CPU {} %, {} of {} orders filled".format(d.get("p95", "n/a"), a.get("p95", "n/a"), f["rss_mb_total"], f["cpu_percent_avg"], (f.get("orders_by_status") or {}).get("filled", 0), f.get("orders", 0)))
 ' "$run_reports/performance.json" 2>/dev/null || echo "no figures")
     if $perf_ok; then
       test_summary+="; performance validator: SLAs met ($perf_figures)"
       end_step ok
     else
       test_summary+="; performance validator FAILED ($perf_figures; reports in $run_reports)"
-      deployment_failed $EXIT_TESTS "the performance validator reports an SLA breach or could not run: $perf_figures (reports in $run_reports)"
+      deployment_failed $EXIT_TESTS "the performance validator reports a failed check (an SLA breach, orders left unsettled, or none filled) or could not run: $perf_figures (reports in $run_reports)"
     fi
   fi
 fi

@@ -117,7 +117,7 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertTrue(perf.output.contains("performance-validator: restarted \(ids.joined(separator: ", ")) as fresh challenges"), perf.output)
         XCTAssertEqual(try epochs(), epochsBefore.map { $0 + 1 })
         XCTAssertTrue(perf.output.contains("a new staging day for"), perf.output)
-        let reset = try XCTUnwrap(perf.output.split(separator: "\n").first { $0.hasPrefix("performance-validator: reset the instrument breaker of ") },
+        let reset = try XCTUnwrap(perf.output.split(separator: "\n").first { $0.hasPrefix("performance-validator: reset the instrument breaker of XAU_USD (") },
                                   perf.output)
         XCTAssertTrue(reset.hasPrefix("performance-validator: reset the instrument breaker of XAU_USD (tripped by an operator: ")
                       && reset.hasSuffix("staging tools test: XAU_USD halted)"), String(reset))
@@ -125,7 +125,7 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertFalse(try InstrumentHalts(overview: overview.body).halts.contains { $0.instrument == "XAU_USD" && $0.manual },
                        "the operator's XAU_USD trip was reset: \(overview.text)")
         // Orders reached the paper market, and what the breaker blocked (if anything) is listed.
-        XCTAssertTrue(perf.output.contains("PASS  run / orders reached the paper market"), perf.output)
+        XCTAssertTrue(perf.output.contains("PASS  run / orders filled"), perf.output)
         let figures = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: figuresFile)) as? [String: Any])
         // Keys present (tick → decision is null in so short a run: the scripts' springs come later).
         for key in ["tick_to_decision_ms", "market_speed"] { XCTAssertNotNil(figures[key], "\(key) missing: \(perf.output)") }
@@ -164,9 +164,9 @@ final class StagingToolsTests: XCTestCase {
         let haltedRun = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "4", "--warmup", "1", "--signals-per-second", "4",
                                                             "--drain", "20", "--keep-accounts", "--keep-breakers", "--accounts", ids.joined(separator: ",")])
         XCTAssertNotEqual(haltedRun.status, 0, haltedRun.output)
-        XCTAssertTrue(haltedRun.output.contains("instrument breakers left halted (--keep-breakers; orders on them will be blocked): AUD_USD (tripped by an operator: "),
+        XCTAssertTrue(haltedRun.output.contains("instrument breakers left as they are (--keep-breakers; new orders on them will be blocked): AUD_USD (tripped by an operator: "),
                       haltedRun.output)
-        XCTAssertTrue(haltedRun.output.contains("FAIL  run / orders reached the paper market"), haltedRun.output)
+        XCTAssertTrue(haltedRun.output.contains("FAIL  run / orders filled"), haltedRun.output)
         XCTAssertTrue(haltedRun.output.contains("so the fill latencies measure nothing; the circuit breaker blocked "), haltedRun.output)
         XCTAssertTrue(haltedRun.output.contains("blocked by the circuit breaker: ") && haltedRun.output.contains(" on instrument "), haltedRun.output)
         for instrument in everyInstrument { try instrumentBreaker("reset", instrument) }
