@@ -15,6 +15,8 @@ final class BreakerAgent: Sendable {
     private let stateGauge: GaugeFamily
     private let verdicts: CounterFamily
     private let eventCount: CounterFamily
+    /// Orders already on their way when this breaker started, whose latency was not counted.
+    private let latencySkipped: Counter
     /// Redis key of the current snapshot (BREAKER_SNAPSHOT_KEY, default `tmt:breaker:snapshot`).
     let snapshotKey: String
     /// Suffix of stored and published event ids (see `init`).
@@ -52,7 +54,11 @@ final class BreakerAgent: Sendable {
         }
         epoch = stored!
         redis.close()
-        breaker = Locked(CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored))
+        var gate = CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored)
+        // Orders already on their way now (held across a restart, queued while this process was
+        // down) measure the restart, not the pipeline: their latency is not counted.
+        gate.latencyCountsFromMicros = HopClock.nowMicros()
+        breaker = Locked(gate)
         metrics = AgentMetrics(registry: runtime.metrics)
         stateGauge = runtime.metrics.gauge("tmt_circuit_breaker_state",
                                            help: "Circuit breaker state by tier and target: 0 normal, 1 warning, 2 tripped or unknown, 3 half-open.",
@@ -61,6 +67,8 @@ final class BreakerAgent: Sendable {
                                            labels: ["verdict"])
         eventCount = runtime.metrics.counter("tmt_breaker_events_total", help: "Breaker transitions, by tier and new state.",
                                              labels: ["tier", "to"])
+        latencySkipped = runtime.metrics.counter("tmt_breaker_latency_orders_skipped_total",
+                                                 help: "Orders already on their way when this breaker started (held or queued across a restart): their latency measures the restart, so it is not counted.").labels()
         runtime.metrics.addCollector { [weak self] in self?.refreshGauges() }
         runtime.logger.info("breaker configured", ["config": (try? runtime.options.resolvedConfigFile()).flatMap { $0 } ?? "(defaults)",
                                                    "accounts": String(configuration.accounts.count),
@@ -239,7 +247,19 @@ final class BreakerAgent: Sendable {
         let out = envelope.derive(id: "\(order.id):breaker", type: cleared ? "order.cleared" : "order.blocked", source: runtime.options.service,
                                   receivedMicros: received, payload: order)
         _ = try producer.send(out, to: cleared ? .ordersCleared : .ordersBlocked, key: order.accountId).wait(timeout: 30)
-        try sink.publish(breaker.withLock { $0.recordLatency(orderId: order.id, hops: out.hops) })
+        let (latencyEvents, skipped) = breaker.withLock { b in
+            let before = b.latencySamplesSkipped
+            return (b.recordLatency(orderId: order.id, hops: out.hops), b.latencySamplesSkipped - before)
+        }
+        try sink.publish(latencyEvents)
+        if skipped > 0 {
+            if latencySkipped.value == 0 {
+                runtime.logger.notice("an order already on its way when this breaker started: its latency is not counted (nor that of any later such order)",
+                                      traceId: envelope.traceId, ["order": order.id,
+                                                                  "began": Logger.timestamp(Date(timeIntervalSince1970: Double(out.hops.first?.inMicros ?? 0) / 1e6))])
+            }
+            latencySkipped.inc(Double(skipped))
+        }
 
         verdicts.labels(cleared ? "cleared" : "blocked").inc()
         metrics.processing.labels(runtime.options.service, "order").observeSince(started)

@@ -233,8 +233,14 @@ extension CircuitBreaker {
     /// that agent's window, and the pipeline transit (first in to last out, minus the processing
     /// of `latencyExemptAgents`, whose holds are deliberate) to the system's. Hops of agents not
     /// watched still count in the transit. Negative spans (clock skew between hosts) count as 0.
+    /// An order whose first hop is before `latencyCountsFromMicros` counts nowhere (it is
+    /// counted in `latencySamplesSkipped`).
     public mutating func recordLatency(orderId: String, hops: [Hop]) -> [BreakerEvent] {
         guard let first = hops.first, let last = hops.last else { return [] }
+        guard first.inMicros >= latencyCountsFromMicros else {
+            latencySamplesSkipped += 1
+            return []
+        }
         let exempt = configuration.thresholds.latencyExemptAgents
         var events: [BreakerEvent] = []
         var held = 0.0

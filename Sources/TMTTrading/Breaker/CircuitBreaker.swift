@@ -87,6 +87,14 @@ public struct CircuitBreaker: Sendable {
     var agentErrors: [String: BreakerSampleWindow] = [:]
     var pipelineLatency: BreakerSampleWindow
     var agentLatency: [String: BreakerSampleWindow] = [:]
+    /// Orders whose first hop is earlier than this (µs on the hop clock) give no latency samples:
+    /// they were already on their way when this breaker started, so their transit carries the
+    /// restart (consumers joining their groups, a backlog caught up, a hold released after the
+    /// downtime) rather than how fast the pipeline is now. The agent sets its start; default
+    /// `Int64.min`, every order counts.
+    public var latencyCountsFromMicros: Int64 = .min
+    /// Orders `latencyCountsFromMicros` kept out of the latency windows.
+    public internal(set) var latencySamplesSkipped = 0
     var appliedCommands: [String] = []
     var appliedCommandSet: Set<String> = []
     /// The volatility thresholds squared (warning, trip, clear level), exactly, for comparing

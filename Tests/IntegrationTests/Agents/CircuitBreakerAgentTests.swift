@@ -144,11 +144,29 @@ final class CircuitBreakerAgentTests: XCTestCase {
         XCTAssertTrue(KafkaWait.until(timeout: 20) { cleared.withLock { $0[third] } != nil }, "order after reset not cleared:\n\(agent.log.suffix(3000))")
         XCTAssertNil(blocked.withLock { $0[third] })
 
+        // (3b) An order already on its way before this breaker started (held by human behaviour
+        // across a restart, say): gated as any other, but its latency measures the restart and is
+        // not counted.
+        let now = HopClock.nowMicros()
+        let held = Order(id: "\(run)-held:\(other)", signalId: "\(run)-held", accountId: other, instrument: "EUR_USD",
+                         side: .buy, type: .market, quantity: 1, stopLoss: Decimal(string: "1.08308")!,
+                         takeProfit: Decimal(string: "1.08908")!, status: .humanized, createdAt: now - 3_600_000_000)
+        _ = try producer.send(Envelope(id: "\(held.id):humanized", type: "order.humanized", traceId: "trace-\(held.id)", source: "human-behavior",
+                                       hops: [Hop(agent: "aria-risk", inMicros: now - 3_600_000_000, outMicros: now - 3_599_999_000),
+                                              Hop(agent: "human-behavior", inMicros: now - 3_599_998_000, outMicros: now)],
+                                       payload: held), to: .ordersHumanized, key: other).wait(timeout: 10)
+        XCTAssertTrue(KafkaWait.until(timeout: 20) { cleared.withLock { $0[held.id] } != nil }, "held order not cleared:\n\(agent.log.suffix(3000))")
+        XCTAssertTrue(KafkaWait.until(timeout: 10) {
+            metricValue(in: (try? agent.metrics()) ?? "", "tmt_breaker_latency_orders_skipped_total") == 1
+        }, (try? agent.metrics()) ?? "")
+        XCTAssertTrue(agent.log.contains("an order already on its way when this breaker started: its latency is not counted"), agent.log.suffix(3000).description)
+
         // (4) Metrics and shutdown.
         let metrics = try agent.metrics()
         XCTAssertEqual(metricValue(in: metrics, "tmt_circuit_breaker_state{tier=\"account\",target=\"\(target)\"}"), 0)
         XCTAssertEqual(metricValue(in: metrics, "tmt_breaker_orders_total{verdict=\"blocked\"}"), 1)
-        XCTAssertEqual(metricValue(in: metrics, "tmt_breaker_orders_total{verdict=\"cleared\"}"), 3)
+        XCTAssertEqual(metricValue(in: metrics, "tmt_breaker_orders_total{verdict=\"cleared\"}"), 4)
+        XCTAssertEqual(metricValue(in: metrics, "tmt_breaker_latency_orders_skipped_total"), 1, "only the held order")
         XCTAssertEqual(try Promtool.checkMetrics(metrics).status, 0)
         stop.store(true, ordering: .relaxed)
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)

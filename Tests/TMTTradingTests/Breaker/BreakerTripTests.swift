@@ -253,6 +253,33 @@ final class BreakerTripTests: XCTestCase {
         XCTAssertEqual(cb.state(.agent("aria-risk")), .normal)
     }
 
+    func testOrdersAlreadyOnTheirWayAtStartGiveNoLatency() {
+        // A restart: 20 orders held across the downtime (first hop hours before this breaker
+        // started) reach it 3 s after they were released, as consumers join their groups. Their
+        // 3 s measure the restart, not the pipeline: no sample, no trip (a deploy after an
+        // interrupted run was halted by exactly this).
+        var (cb, _) = F.live()
+        let started: Int64 = 1_800_000_000_000_000
+        cb.latencyCountsFromMicros = started
+        let old = started - 17_540_000_000
+        let held = [Hop(agent: "aria-risk", inMicros: old, outMicros: old + 1_000),
+                    Hop(agent: "human-behavior", inMicros: old + 2_000, outMicros: started + 2_000_000),
+                    Hop(agent: "circuit-breaker", inMicros: started + 5_000_000, outMicros: started + 5_000_100)]
+        for i in 0..<20 { XCTAssertEqual(cb.recordLatency(orderId: "held\(i)", hops: held), []) }
+        XCTAssertEqual(cb.latencySamplesSkipped, 20)
+        XCTAssertEqual(cb.state(.system), .normal)
+        XCTAssertEqual(cb.breaker(.system)?.conditions[.latency]?.reason.detail, nil, "no latency evidence at all")
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .normal)
+
+        // The same slow journey begun after the start counts (and trips), the boundary included.
+        let fresh = [Hop(agent: "aria-risk", inMicros: started, outMicros: started + 1_000),
+                     Hop(agent: "circuit-breaker", inMicros: started + 3_000_000, outMicros: started + 3_000_100)]
+        for i in 0..<20 { _ = cb.recordLatency(orderId: "fresh\(i)", hops: fresh) }
+        XCTAssertEqual(cb.latencySamplesSkipped, 20)
+        XCTAssertEqual(cb.state(.system), .tripped)
+        XCTAssertEqual(cb.breaker(.system)?.reason.detail, "pipeline latency p95 3.000 s over 20 orders in the last 60.0 s ≥ limit 2.000 s")
+    }
+
     // MARK: - Price gap (0.5 %, trip only) and volatility
 
     func testPriceGapJustBelowAtAndAbove() {
