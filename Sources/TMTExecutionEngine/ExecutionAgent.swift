@@ -37,6 +37,8 @@ final class ExecutionAgent: Sendable {
     private let engine: ExecutionEngine
     private let state = Locked(State())
     private let metrics: AgentMetrics
+    /// `metrics.processing` for ticks, looked up once (a lookup hashes the labels under a lock).
+    private let tickProcessing: Histogram
     private let executions: CounterFamily
     private let failures: CounterFamily
     private let signalLatency: HistogramFamily
@@ -66,6 +68,7 @@ final class ExecutionAgent: Sendable {
         let path = env.string("COMPLIANCE_CONFIG", default: "\(runtime.options.configDirectory)/compliance-staging.yml")
         firms = try ComplianceConfiguration.load(path: path)
         metrics = AgentMetrics(registry: runtime.metrics)
+        tickProcessing = metrics.processing.labels(runtime.options.service, "tick")
         let m = runtime.metrics
         executions = m.counter("tmt_trade_execution_total", help: "Fills booked, by account, instrument and side.",
                                labels: ["account", "instrument", "side"])
@@ -252,7 +255,7 @@ final class ExecutionAgent: Sendable {
                 }
             }
         }
-        metrics.processing.labels(runtime.options.service, "tick").observeSince(started)
+        tickProcessing.observeSince(started)
     }
 
     /// Orders whose `nextCheckAt` has passed on the market clock, and throttled account updates.
@@ -474,6 +477,8 @@ final class ExecutionAgent: Sendable {
     /// and day are stored, and the account is published.
     private func rollTradingDays(now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) {
         let instant = Self.date(now)
+        // Every tick passes here: when every account's day still runs, nothing is sorted.
+        if s.ledgers.keys.allSatisfy({ id in s.days[id].map { instant < $0.end } ?? false }) { return }
         for accountId in s.ledgers.keys.sorted() {
             // Every tick passes here: the common case (the day still runs) does no calendar work.
             if let current = s.days[accountId], instant < current.end { continue }

@@ -43,6 +43,26 @@ final class KafkaRoundTripTests: XCTestCase {
         XCTAssertEqual(first.headers[2].value, nil, "a null header value stays null")
         XCTAssertNotNil(first.timestamp)
     }
+
+    func testOneConsumerOfSeveralTopicsNamesEachMessagesTopic() throws {
+        // The consumer keeps the last topic's name rather than making it anew for every message;
+        // interleaved topics must each still be named right.
+        let topics = [KafkaTestSupport.uniqueTopic("multi-a"), KafkaTestSupport.uniqueTopic("multi-bb"), KafkaTestSupport.uniqueTopic("multi-a2")]
+        let producer = try KafkaProducer(configuration: KafkaTestSupport.configuration(), metrics: MetricsRegistry(), logger: KafkaTestSupport.logger)
+        defer { producer.close() }
+        var deliveries: [KafkaDelivery] = []
+        for i in 0..<60 {
+            let topic = topics[(i * 7 + i / 5) % topics.count]
+            deliveries.append(try producer.send(topic: topic, key: "k\(i % 4)", value: Array("\(topic)|\(i)".utf8)))
+        }
+        for d in deliveries { _ = try d.wait(timeout: 30) }
+        let received = try KafkaTestSupport.readAll(topics, count: 60)
+        XCTAssertEqual(received.count, 60)
+        for message in received {
+            XCTAssertEqual(message.topic, String(message.valueString.split(separator: "|")[0]), message.valueString)
+        }
+        XCTAssertEqual(Set(received.map(\.topic)), Set(topics))
+    }
 }
 
 /// `close()` flushes: everything sent before it is on the broker afterwards.
