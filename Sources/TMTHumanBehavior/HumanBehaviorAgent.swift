@@ -14,6 +14,8 @@ final class HumanBehaviorAgent: Sendable {
     private let metrics: AgentMetrics
     private let holds: HistogramFamily
     private let released: CounterFamily
+    private let cancelledLate: CounterFamily
+    private let maxReleaseLatenessSeconds: Double
     /// Wakes the release loop early (an order parked already due, or shutdown).
     private let wake = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
@@ -26,9 +28,14 @@ final class HumanBehaviorAgent: Sendable {
         holds = runtime.metrics.histogram("tmt_human_hold_seconds", help: "Seconds an order is held before release, by account.",
                                           labels: ["account"], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 14400, 57600])
         released = runtime.metrics.counter("tmt_human_released_total", help: "Orders released on orders.humanized, by account.", labels: ["account"])
+        cancelledLate = runtime.metrics.counter("tmt_human_cancelled_late_total",
+                                                help: "Queued orders cancelled because their release came more than HUMAN_MAX_RELEASE_LATENESS_SECONDS late, by account.",
+                                                labels: ["account"])
+        maxReleaseLatenessSeconds = configuration.maxReleaseLatenessSeconds
         runtime.metrics.gauge("tmt_human_delay_scale", help: "HUMAN_DELAY_SCALE this instance runs with (0: orders released at once).")
             .labels().set(configuration.delayScale)
-        runtime.logger.info("scheduler configured", ["delay_scale": String(configuration.delayScale)])
+        runtime.logger.info("scheduler configured", ["delay_scale": String(configuration.delayScale),
+                                                     "max_release_lateness_s": String(configuration.maxReleaseLatenessSeconds)])
     }
 
     func start() throws {
@@ -111,9 +118,11 @@ final class HumanBehaviorAgent: Sendable {
     /// Claims up to ARGV[3] members due by ARGV[1] by moving their score to ARGV[2] (a lease):
     /// another instance's release pass does not see them until the lease runs out, and if this
     /// one dies before taking them off the queue, they come due again then (at least once).
+    /// Returns member, score, member, score…: the scores as they were before the lease (the
+    /// planned release, unless an earlier claim's lease ran out).
     static let claimScript = """
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-        for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m) end
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+        for i = 1, #due, 2 do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], due[i]) end
         return due
         """
     /// How long a claimed order stays invisible to other instances: 30 s, in µs.
@@ -123,8 +132,9 @@ final class HumanBehaviorAgent: Sendable {
         let now = HopClock.nowMicros()
         let due = try redis.eval(Self.claimScript, keys: [Self.queueKey],
                                  args: [String(now), String(now + Self.claimLeaseMicros), "100"]).check(command: "EVAL").bytesArray()
-        for raw in due {
-            let member = String(decoding: raw, as: UTF8.self)
+        for pair in stride(from: 0, to: due.count - 1, by: 2) {
+            let member = String(decoding: due[pair], as: UTF8.self)
+            let releaseAt = (try? DelayQueueEntry(member: member, scoreString: String(decoding: due[pair + 1], as: UTF8.self)))?.releaseAt ?? now
             guard let bytes = try redis.hget(Self.ordersKey, member) else {
                 _ = try redis.zrem(Self.queueKey, member) // its order is gone (released by another instance)
                 continue
@@ -133,6 +143,13 @@ final class HumanBehaviorAgent: Sendable {
             do { parked = try EnvelopeCoding.decode(Order.self, from: bytes) } catch {
                 runtime.logger.error("unreadable queued order dropped from the queue", ["member": member, "error": "\(error)"])
                 _ = try redis.zrem(Self.queueKey, member)
+                continue
+            }
+            if let decision = LateRelease.cancellation(of: parked.payload, releaseAt: releaseAt, now: now,
+                                                       maxLatenessSeconds: maxReleaseLatenessSeconds, agent: runtime.options.service) {
+                try cancelLate(parked, decision: decision, pool: pool, producer: producer)
+                _ = try redis.zrem(Self.queueKey, member)
+                _ = try redis.hdel(Self.ordersKey, member)
                 continue
             }
             // Stamp the hop's out time at the real release, so the hold shows in the latency trail.
@@ -145,6 +162,27 @@ final class HumanBehaviorAgent: Sendable {
             _ = try redis.zrem(Self.queueKey, member)
             _ = try redis.hdel(Self.ordersKey, member)
         }
+    }
+
+    /// Cancels a queued order released too late: recorded (status cancelled, with the decision),
+    /// then published on `orders.blocked`, the topic of orders that will not reach the market, so
+    /// anti-correlation stops counting it as exposure on its way.
+    private func cancelLate(_ parked: Envelope<Order>, decision: Decision, pool: PostgresPool, producer: KafkaProducer) throws {
+        var order = parked.payload
+        try order.advance(to: .cancelled, decision: decision)
+        var out = parked
+        out.payload = order
+        if var hop = out.hops.popLast() {
+            hop.outMicros = HopClock.nowMicros()
+            out.hops.append(hop)
+        }
+        try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: parked.id,
+                                               processingMs: 0, hops: out.hops)
+        _ = try producer.send(out, to: .ordersBlocked, key: order.accountId).wait(timeout: 30)
+        cancelledLate.labels(order.accountId).inc()
+        runtime.logger.warning("queued order cancelled: released too late", traceId: parked.traceId,
+                               ["order": order.id, "account": order.accountId, "late_s": decision.figures["lateSeconds"] ?? "?",
+                                "max_s": decision.figures["maxLatenessSeconds"] ?? "?"])
     }
 
     /// Releases one humanized order: durable first (idempotent by message id), then published

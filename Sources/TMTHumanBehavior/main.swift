@@ -12,13 +12,16 @@ let runtime = ServiceRuntime.boot(
     notBefore), parked in a Redis sorted set (score = release time) with the order itself in a Redis
     hash, and published on orders.humanized when due, so queued orders survive a restart.
     Risk-reducing orders are never held more than a couple of seconds. HUMAN_DELAY_SCALE scales the
-    delays; 0 releases at once (performance runs).
+    delays; 0 releases at once (performance runs). A queued order whose release comes more than
+    HUMAN_MAX_RELEASE_LATENESS_SECONDS after its time (the agent was down) is cancelled instead of
+    traded on a stale signal (recorded with the reason, published on orders.blocked); risk-reducing
+    orders are released however late.
     """,
     defaultPort: 8007,
     extraUsage: """
 
     Environment: DATABASE_URL and REDIS_URL (required), KAFKA_BOOTSTRAP_SERVERS or KAFKA_BOOTSTRAP_FILE,
-    HUMAN_DELAY_SCALE (default 1), CONSUMER_GROUP. Several instances may run: an order due while two
+    HUMAN_DELAY_SCALE (default 1), HUMAN_MAX_RELEASE_LATENESS_SECONDS (default 60), CONSUMER_GROUP. Several instances may run: an order due while two
     release loops look at once can be published twice, and downstream agents are idempotent by order id.
     """)
 

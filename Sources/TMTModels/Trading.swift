@@ -103,7 +103,8 @@ public enum OrderStatus: String, Codable, Sendable, CaseIterable {
         case .proposed: [.approved, .rejected, .skipped]
         case .approved: [.decorrelated, .skipped]
         case .decorrelated: [.humanized, .cancelled]
-        case .humanized: [.cleared, .blocked]
+        // Human behaviour cancels a queued order whose release came too late (the agent was down).
+        case .humanized: [.cleared, .blocked, .cancelled]
         case .cleared: [.pending, .partiallyFilled, .filled, .cancelled]
         case .pending: [.partiallyFilled, .filled, .cancelled, .expired]
         case .partiallyFilled: [.partiallyFilled, .filled, .cancelled]

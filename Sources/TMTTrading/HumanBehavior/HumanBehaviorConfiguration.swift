@@ -58,6 +58,11 @@ public struct HumanBehaviorConfiguration: Sendable, Equatable {
     /// Longest a risk-reducing order is held (before scale); such orders skip session and
     /// break waits, warm-up and rounding. Default 2. Unit: seconds.
     public var riskReducingCapSeconds: Double
+    /// `HUMAN_MAX_RELEASE_LATENESS_SECONDS`: a queued order whose release comes later than this
+    /// after its planned time (the agent was down, or the queue was far behind) is cancelled
+    /// instead of traded: a trader back after an absence does not act on a signal that old.
+    /// Risk-reducing orders are released however late. Default 60. Unit: seconds, > 0.
+    public var maxReleaseLatenessSeconds: Double = 60
 
     public init(seed: UInt64 = 20_251_125, delayScale: Double = 1, medianDelaySeconds: ClosedRange<Double> = 2...8,
                 delaySpread: ClosedRange<Double> = 0.3...0.6, delayClampSeconds: ClosedRange<Double> = 0.5...60,
@@ -132,13 +137,18 @@ public struct HumanBehaviorConfiguration: Sendable, Equatable {
         if !riskReducingCapSeconds.isFinite || riskReducingCapSeconds < 0 {
             throw fail("riskReducingCapSeconds", "must be a finite number ≥ 0")
         }
+        if !maxReleaseLatenessSeconds.isFinite || maxReleaseLatenessSeconds <= 0 {
+            throw fail("maxReleaseLatenessSeconds", "must be a finite number above 0")
+        }
     }
 
-    /// This configuration with `HUMAN_DELAY_SCALE` applied when it is set, validated; a
-    /// malformed or negative value is an error naming the variable.
+    /// This configuration with `HUMAN_DELAY_SCALE` and `HUMAN_MAX_RELEASE_LATENESS_SECONDS` applied
+    /// when they are set, validated; a malformed or out-of-range value is an error naming the variable.
     public func applying(environment: Environment) throws -> HumanBehaviorConfiguration {
         var copy = self
         copy.delayScale = try environment.double("HUMAN_DELAY_SCALE", default: delayScale, range: 0...1_000_000)
+        copy.maxReleaseLatenessSeconds = try environment.double("HUMAN_MAX_RELEASE_LATENESS_SECONDS", default: maxReleaseLatenessSeconds,
+                                                                range: 0.001...604_800)
         try copy.validate()
         return copy
     }

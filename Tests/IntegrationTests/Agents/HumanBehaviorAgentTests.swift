@@ -80,6 +80,73 @@ final class HumanBehaviorAgentTests: XCTestCase {
         XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
     }
 
+    /// Orders parked when the agent stops and released long after their time by the next process
+    /// (here 2 s allowed, HUMAN_MAX_RELEASE_LATENESS_SECONDS): the risk-increasing one is cancelled
+    /// (recorded with the reason, published on orders.blocked), the risk-reducing one still goes out.
+    func testAnOrderReleasedTooLateAfterADowntimeIsCancelled() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let run = UUID().uuidString.prefix(6).lowercased()
+        let environment = ["DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": try TestServices.redisURL(),
+                           "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "human-late-\(run)",
+                           "KAFKA_AUTO_OFFSET_RESET": "latest", "HUMAN_DELAY_SCALE": "0", "HUMAN_MAX_RELEASE_LATENESS_SECONDS": "2"]
+        let first = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
+        try first.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? first.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"") },
+                      "never joined:\n\(first.log)")
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "human-late-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        let seen = Mutex<[String: (topic: String, order: Order)]>([:])
+        let reader = try KafkaConsumer(configuration: config, groupId: "human-late-reader-\(run)",
+                                       topics: [Topic.ordersHumanized.name, Topic.ordersBlocked.name],
+                                       metrics: MetricsRegistry(), logger: Logger(service: "test", level: .warning))
+        try reader.start { message in
+            let envelope = try KafkaConsumer.decodeEnvelope(Order.self, from: message)
+            if envelope.payload.id.hasSuffix(run) { seen.withLock { $0[envelope.payload.id] = (message.topic, envelope.payload) } }
+        }
+        defer { reader.stop(timeout: 10) }
+
+        let notBefore = HopClock.nowMicros() + 3_000_000
+        func parked(_ id: String, riskReducing: Bool) throws -> Order {
+            var o = Order(id: "\(id)-\(run)", signalId: "sig", accountId: "acct-ftmo-100k", instrument: "EUR_USD", side: .buy, type: .market,
+                          quantity: 1, stopLoss: nil, takeProfit: nil, riskReducing: riskReducing, createdAt: HopClock.nowMicros())
+            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
+            try o.advance(to: .approved, decision: d)
+            try o.advance(to: .decorrelated, decision: d)
+            o.notBefore = notBefore
+            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)",
+                                           source: "anti-correlation", payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
+            return o
+        }
+        let opening = try parked("open", riskReducing: false)
+        let closing = try parked("close", riskReducing: true)
+        XCTAssertTrue(KafkaWait.until(timeout: 10) { metricValue(in: (try? first.metrics()) ?? "", "tmt_human_queue_depth") >= 2 })
+        XCTAssertEqual(first.terminate(), 0, first.log.suffix(2000).description)
+        // Down until both are more than 2 s overdue.
+        while HopClock.nowMicros() < notBefore + 4_000_000 { usleep(200_000) }
+
+        let second = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
+        try second.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { seen.withLock { $0.count } >= 2 }, "\(seen.withLock { $0.keys })\n\(second.log.suffix(3000))")
+        let got = seen.withLock { $0 }
+        XCTAssertEqual(got[closing.id]?.topic, Topic.ordersHumanized.name, "a risk-reducing order goes out however late")
+        XCTAssertEqual(got[closing.id]?.order.status, .humanized)
+        XCTAssertEqual(got[opening.id]?.topic, Topic.ordersBlocked.name, "the stale order is not traded")
+        let cancelled = try XCTUnwrap(got[opening.id]?.order)
+        XCTAssertEqual(cancelled.status, .cancelled)
+        let check = try XCTUnwrap(cancelled.decisions.last?.checks.first)
+        XCTAssertEqual(check.rule, "releaseLateness")
+        XCTAssertTrue(check.detail.contains("more than the 2 s allowed (HUMAN_MAX_RELEASE_LATENESS_SECONDS)"), check.detail)
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: try TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        XCTAssertEqual(try pool.queryOne("SELECT status FROM order_events WHERE order_id = $1 AND agent = 'human-behavior'", [opening.id])?
+            .decode(String.self, column: "status"), "cancelled")
+        XCTAssertEqual(metricValue(in: try second.metrics(), "tmt_human_cancelled_late_total{account=\"acct-ftmo-100k\"}"), 1)
+        XCTAssertTrue(second.log.contains("queued order cancelled: released too late"), second.log.suffix(2000).description)
+        XCTAssertEqual(metricValue(in: try second.metrics(), "tmt_human_queue_depth"), 0)
+        XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
+    }
+
     /// Two instances share the delay queue: every parked order is released exactly once (a
     /// release pass claims what is due before publishing it).
     func testTwoInstancesReleaseEachQueuedOrderOnce() throws {

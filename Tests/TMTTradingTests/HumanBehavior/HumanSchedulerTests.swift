@@ -232,4 +232,43 @@ final class HumanSchedulerTests: XCTestCase {
         }
         XCTAssertThrowsError(try base.applying(environment: Environment(["HUMAN_DELAY_SCALE": "fast"])))
     }
+
+    func testMaxReleaseLatenessFromTheEnvironment() throws {
+        let base = HumanBehaviorConfiguration()
+        XCTAssertEqual(try base.applying(environment: Environment([:])).maxReleaseLatenessSeconds, 60)
+        XCTAssertEqual(try base.applying(environment: Environment(["HUMAN_MAX_RELEASE_LATENESS_SECONDS": "2.5"])).maxReleaseLatenessSeconds, 2.5)
+        for bad in ["0", "-3", "soon", "1e9"] {
+            XCTAssertThrowsError(try base.applying(environment: Environment(["HUMAN_MAX_RELEASE_LATENESS_SECONDS": bad])), bad) {
+                XCTAssertTrue("\($0)".contains("HUMAN_MAX_RELEASE_LATENESS_SECONDS"), "\($0)")
+            }
+        }
+        var invalid = base
+        invalid.maxReleaseLatenessSeconds = .nan
+        XCTAssertThrowsError(try invalid.validate())
+    }
+
+    func testAnOrderReleasedTooLateIsCancelledUnlessItReducesRisk() throws {
+        let due: Int64 = 1_800_000_000_000_000
+        let order = HumanFixtures.order()
+        // Within the allowance, and exactly at it: released.
+        XCTAssertNil(LateRelease.cancellation(of: order, releaseAt: due, now: due + 59_000_000, maxLatenessSeconds: 60, agent: "human-behavior"))
+        XCTAssertNil(LateRelease.cancellation(of: order, releaseAt: due, now: due + 60_000_000, maxLatenessSeconds: 60, agent: "human-behavior"))
+        XCTAssertNil(LateRelease.cancellation(of: order, releaseAt: due, now: due - 5_000_000, maxLatenessSeconds: 60, agent: "human-behavior"))
+        // Hours late (the agent was down): cancelled, saying why.
+        let late = try XCTUnwrap(LateRelease.cancellation(of: order, releaseAt: due, now: due + 17_538_208_000, maxLatenessSeconds: 60,
+                                                          agent: "human-behavior"))
+        XCTAssertEqual(late.agent, "human-behavior")
+        XCTAssertEqual(late.verdict, .skipped)
+        XCTAssertEqual(late.checks.map(\.rule), ["releaseLateness"])
+        XCTAssertFalse(late.checks[0].passed)
+        XCTAssertTrue(late.checks[0].detail.hasPrefix("released 17538.2 s after its planned time, more than the 60 s allowed"), late.checks[0].detail)
+        XCTAssertEqual(late.figures["lateSeconds"], "17538.208")
+        XCTAssertEqual(late.figures["plannedReleaseAt"], String(due))
+        var cancelled = order
+        try cancelled.advance(to: .humanized, decision: Decision(agent: "human-behavior", verdict: .delayed, decidedAt: due))
+        XCTAssertNoThrow(try cancelled.advance(to: .cancelled, decision: late), "a queued (humanized) order can be cancelled")
+        // A risk-reducing order goes out however late: a position is not left open for want of a close.
+        XCTAssertNil(LateRelease.cancellation(of: HumanFixtures.order(riskReducing: true), releaseAt: due, now: due + 17_538_208_000,
+                                              maxLatenessSeconds: 60, agent: "human-behavior"))
+    }
 }
