@@ -17,6 +17,8 @@ final class BreakerAgent: Sendable {
     private let eventCount: CounterFamily
     /// Orders already on their way when this breaker started, whose latency was not counted.
     private let latencySkipped: Counter
+    /// Set by the first order the gate handles (see `CircuitBreaker.latencyCountsFromMicros`).
+    private let handledAnOrder = Atomic<Bool>(false)
     /// Redis key of the current snapshot (BREAKER_SNAPSHOT_KEY, default `tmt:breaker:snapshot`).
     let snapshotKey: String
     /// Suffix of stored and published event ids (see `init`).
@@ -56,7 +58,8 @@ final class BreakerAgent: Sendable {
         redis.close()
         var gate = CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored)
         // Orders already on their way now (held across a restart, queued while this process was
-        // down) measure the restart, not the pipeline: their latency is not counted.
+        // down) measure the restart, not the pipeline: their latency is not counted. Moved on to
+        // the first order this process handles (its consumer has joined by then).
         gate.latencyCountsFromMicros = HopClock.nowMicros()
         breaker = Locked(gate)
         metrics = AgentMetrics(registry: runtime.metrics)
@@ -247,7 +250,9 @@ final class BreakerAgent: Sendable {
         let out = envelope.derive(id: "\(order.id):breaker", type: cleared ? "order.cleared" : "order.blocked", source: runtime.options.service,
                                   receivedMicros: received, payload: order)
         _ = try producer.send(out, to: cleared ? .ordersCleared : .ordersBlocked, key: order.accountId).wait(timeout: 30)
+        let firstOrder = !handledAnOrder.exchange(true, ordering: .relaxed)
         let (latencyEvents, skipped) = breaker.withLock { b in
+            if firstOrder { b.latencyCountsFromMicros = max(b.latencyCountsFromMicros, received) }
             let before = b.latencySamplesSkipped
             return (b.recordLatency(orderId: order.id, hops: out.hops), b.latencySamplesSkipped - before)
         }

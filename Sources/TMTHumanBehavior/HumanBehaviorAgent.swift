@@ -89,6 +89,19 @@ final class HumanBehaviorAgent: Sendable {
     private func schedule(_ envelope: Envelope<Order>, redis: RedisClient, pool: PostgresPool, producer: KafkaProducer) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
+        // Unread while this agent was down (or far behind): as stale as a late release.
+        let dueHere = max(envelope.hops.last?.outMicros ?? envelope.createdAt, envelope.payload.notBefore ?? 0)
+        // (Unless an earlier delivery parked it already: that copy's own release decides.)
+        if let decision = LateRelease.cancellation(of: envelope.payload, due: dueHere, now: received, stage: .arriving,
+                                                   maxLatenessSeconds: maxReleaseLatenessSeconds, agent: runtime.options.service),
+           try redis.hget(Self.ordersKey, "\(envelope.payload.id):humanized") == nil {
+            let out = envelope.derive(id: "\(envelope.payload.id):humanized", type: "order.cancelled", source: runtime.options.service,
+                                      receivedMicros: received, payload: envelope.payload)
+            try cancelLate(out, decision: decision, pool: pool, producer: producer)
+            metrics.processing.labels(runtime.options.service, "order").observeSince(started)
+            metrics.handled.labels(runtime.options.service, "order", "cancelled").inc()
+            return
+        }
         let plan = scheduler.schedule(order: envelope.payload, now: Date())
         var order = plan.applied(to: envelope.payload)
         try order.advance(to: .humanized, decision: plan.decision)
@@ -134,7 +147,7 @@ final class HumanBehaviorAgent: Sendable {
                                  args: [String(now), String(now + Self.claimLeaseMicros), "100"]).check(command: "EVAL").bytesArray()
         for pair in stride(from: 0, to: due.count - 1, by: 2) {
             let member = String(decoding: due[pair], as: UTF8.self)
-            let releaseAt = (try? DelayQueueEntry(member: member, scoreString: String(decoding: due[pair + 1], as: UTF8.self)))?.releaseAt ?? now
+            let score = try? DelayQueueEntry(member: member, scoreString: String(decoding: due[pair + 1], as: UTF8.self)).releaseAt
             guard let bytes = try redis.hget(Self.ordersKey, member) else {
                 _ = try redis.zrem(Self.queueKey, member) // its order is gone (released by another instance)
                 continue
@@ -145,12 +158,12 @@ final class HumanBehaviorAgent: Sendable {
                 _ = try redis.zrem(Self.queueKey, member)
                 continue
             }
-            if let decision = LateRelease.cancellation(of: parked.payload, releaseAt: releaseAt, now: now,
-                                                       maxLatenessSeconds: maxReleaseLatenessSeconds, agent: runtime.options.service) {
-                try cancelLate(parked, decision: decision, pool: pool, producer: producer)
-                _ = try redis.zrem(Self.queueKey, member)
-                _ = try redis.hdel(Self.ordersKey, member)
-                continue
+            // The planned release from the order itself: the queue's score is a lease once a pass
+            // has claimed it (a pass that failed half-way leaves it so), which would make a stale
+            // order look punctual. The same plan gives the same verdict on every pass.
+            let planned = LateRelease.plannedRelease(of: parked.payload, agent: runtime.options.service) ?? score
+            if planned == nil {
+                runtime.logger.warning("queued order without a planned release time; released without a lateness check", ["member": member])
             }
             // Stamp the hop's out time at the real release, so the hold shows in the latency trail.
             var out = parked
@@ -158,29 +171,34 @@ final class HumanBehaviorAgent: Sendable {
                 hop.outMicros = HopClock.nowMicros()
                 out.hops.append(hop)
             }
+            if let planned, let decision = LateRelease.cancellation(of: parked.payload, due: planned, now: now, stage: .queued,
+                                                                    maxLatenessSeconds: maxReleaseLatenessSeconds, agent: runtime.options.service) {
+                out.type = "order.cancelled"
+                try cancelLate(out, decision: decision, pool: pool, producer: producer)
+                _ = try redis.zrem(Self.queueKey, member)
+                _ = try redis.hdel(Self.ordersKey, member)
+                continue
+            }
             try release(out, processingMs: Double(now - (out.hops.last?.inMicros ?? now)) / 1000, pool: pool, producer: producer)
             _ = try redis.zrem(Self.queueKey, member)
             _ = try redis.hdel(Self.ordersKey, member)
         }
     }
 
-    /// Cancels a queued order released too late: recorded (status cancelled, with the decision),
-    /// then published on `orders.blocked`, the topic of orders that will not reach the market, so
-    /// anti-correlation stops counting it as exposure on its way.
-    private func cancelLate(_ parked: Envelope<Order>, decision: Decision, pool: PostgresPool, producer: KafkaProducer) throws {
-        var order = parked.payload
+    /// Cancels an order too late to trade (parked past its time, or read long after anti-correlation
+    /// let it through): recorded under `out`'s id (status cancelled, with the decision; a redelivery
+    /// is a no-op there), then published on `orders.blocked`, the topic of orders that will not
+    /// reach the market, so anti-correlation stops counting it as exposure on its way.
+    private func cancelLate(_ out: Envelope<Order>, decision: Decision, pool: PostgresPool, producer: KafkaProducer) throws {
+        var order = out.payload
         try order.advance(to: .cancelled, decision: decision)
-        var out = parked
-        out.payload = order
-        if var hop = out.hops.popLast() {
-            hop.outMicros = HopClock.nowMicros()
-            out.hops.append(hop)
-        }
-        try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: parked.id,
-                                               processingMs: 0, hops: out.hops)
-        _ = try producer.send(out, to: .ordersBlocked, key: order.accountId).wait(timeout: 30)
+        var cancelled = out
+        cancelled.payload = order
+        try OrderStore(pool: pool).recordEvent(order: order, agent: runtime.options.service, messageId: out.id,
+                                               processingMs: 0, hops: cancelled.hops)
+        _ = try producer.send(cancelled, to: .ordersBlocked, key: order.accountId).wait(timeout: 30)
         cancelledLate.labels(order.accountId).inc()
-        runtime.logger.warning("queued order cancelled: released too late", traceId: parked.traceId,
+        runtime.logger.warning("order cancelled: too late to trade", traceId: out.traceId,
                                ["order": order.id, "account": order.accountId, "late_s": decision.figures["lateSeconds"] ?? "?",
                                 "max_s": decision.figures["maxLatenessSeconds"] ?? "?"])
     }

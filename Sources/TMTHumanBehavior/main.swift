@@ -12,10 +12,11 @@ let runtime = ServiceRuntime.boot(
     notBefore), parked in a Redis sorted set (score = release time) with the order itself in a Redis
     hash, and published on orders.humanized when due, so queued orders survive a restart.
     Risk-reducing orders are never held more than a couple of seconds. HUMAN_DELAY_SCALE scales the
-    delays; 0 releases at once (performance runs). A queued order whose release comes more than
-    HUMAN_MAX_RELEASE_LATENESS_SECONDS after its time (the agent was down) is cancelled instead of
-    traded on a stale signal (recorded with the reason, published on orders.blocked); risk-reducing
-    orders are released however late.
+    delays; 0 releases at once (performance runs). An order more than
+    HUMAN_MAX_RELEASE_LATENESS_SECONDS late (released past its planned time, or read that long after
+    anti-correlation let it through: the agent was down) is cancelled instead of traded on a stale
+    signal (recorded with the reason, published on orders.blocked); risk-reducing orders go on
+    however late.
     """,
     defaultPort: 8007,
     extraUsage: """

@@ -233,14 +233,11 @@ extension CircuitBreaker {
     /// that agent's window, and the pipeline transit (first in to last out, minus the processing
     /// of `latencyExemptAgents`, whose holds are deliberate) to the system's. Hops of agents not
     /// watched still count in the transit. Negative spans (clock skew between hosts) count as 0.
-    /// An order whose first hop is before `latencyCountsFromMicros` counts nowhere (it is
-    /// counted in `latencySamplesSkipped`).
+    /// An order whose first hop is before `latencyCountsFromMicros` gives no transit sample (it is
+    /// counted in `latencySamplesSkipped`), and its hops before that instant no agent samples;
+    /// its later hops (agents that handled it since) count as usual.
     public mutating func recordLatency(orderId: String, hops: [Hop]) -> [BreakerEvent] {
         guard let first = hops.first, let last = hops.last else { return [] }
-        guard first.inMicros >= latencyCountsFromMicros else {
-            latencySamplesSkipped += 1
-            return []
-        }
         let exempt = configuration.thresholds.latencyExemptAgents
         var events: [BreakerEvent] = []
         var held = 0.0
@@ -248,9 +245,13 @@ extension CircuitBreaker {
             let seconds = max(0, hop.processingSeconds)
             if exempt.contains(hop.agent) {
                 held += seconds
-            } else if breakers[.agent(hop.agent)] != nil {
+            } else if hop.inMicros >= latencyCountsFromMicros, breakers[.agent(hop.agent)] != nil {
                 events += recordLatency(id: "\(orderId)@\(hop.agent)", seconds: seconds, agent: hop.agent)
             }
+        }
+        guard first.inMicros >= latencyCountsFromMicros else {
+            latencySamplesSkipped += 1
+            return events
         }
         let transit = max(0, Double(last.outMicros - first.inMicros) / 1e6 - held)
         events += recordLatency(id: orderId, seconds: transit, agent: nil)

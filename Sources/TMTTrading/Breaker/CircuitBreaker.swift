@@ -87,10 +87,11 @@ public struct CircuitBreaker: Sendable {
     var agentErrors: [String: BreakerSampleWindow] = [:]
     var pipelineLatency: BreakerSampleWindow
     var agentLatency: [String: BreakerSampleWindow] = [:]
-    /// Orders whose first hop is earlier than this (µs on the hop clock) give no latency samples:
-    /// they were already on their way when this breaker started, so their transit carries the
-    /// restart (consumers joining their groups, a backlog caught up, a hold released after the
-    /// downtime) rather than how fast the pipeline is now. The agent sets its start; default
+    /// Orders whose first hop is earlier than this (µs on the hop clock) give no pipeline latency
+    /// sample: they were already on their way when this breaker started taking orders, so their
+    /// transit carries the restart (consumers joining their groups, a backlog caught up, a hold
+    /// released after the downtime) rather than how fast the pipeline is now (their hops since
+    /// still give agent samples). The agent sets it when it handles its first order; default
     /// `Int64.min`, every order counts.
     public var latencyCountsFromMicros: Int64 = .min
     /// Orders `latencyCountsFromMicros` kept out of the latency windows.

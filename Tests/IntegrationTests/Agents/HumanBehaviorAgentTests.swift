@@ -142,8 +142,33 @@ final class HumanBehaviorAgentTests: XCTestCase {
         XCTAssertEqual(try pool.queryOne("SELECT status FROM order_events WHERE order_id = $1 AND agent = 'human-behavior'", [opening.id])?
             .decode(String.self, column: "status"), "cancelled")
         XCTAssertEqual(metricValue(in: try second.metrics(), "tmt_human_cancelled_late_total{account=\"acct-ftmo-100k\"}"), 1)
-        XCTAssertTrue(second.log.contains("queued order cancelled: released too late"), second.log.suffix(2000).description)
+        XCTAssertTrue(second.log.contains("order cancelled: too late to trade"), second.log.suffix(2000).description)
         XCTAssertEqual(metricValue(in: try second.metrics(), "tmt_human_queue_depth"), 0)
+
+        // Read long after anti-correlation let it through (it waited on orders.decorrelated while
+        // no instance ran): cancelled on arrival too; a risk-reducing one goes on.
+        func unread(_ id: String, riskReducing: Bool) throws -> Order {
+            var o = Order(id: "\(id)-\(run)", signalId: "sig", accountId: "acct-ftmo-100k", instrument: "EUR_USD", side: .buy, type: .market,
+                          quantity: 1, stopLoss: nil, takeProfit: nil, riskReducing: riskReducing, createdAt: HopClock.nowMicros() - 10_000_000)
+            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
+            try o.advance(to: .approved, decision: d)
+            try o.advance(to: .decorrelated, decision: d)
+            let then = HopClock.nowMicros() - 10_000_000
+            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)", createdAt: then,
+                                           source: "anti-correlation", hops: [Hop(agent: "anti-correlation", inMicros: then, outMicros: then)],
+                                           payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
+            return o
+        }
+        let stale = try unread("stale", riskReducing: false)
+        let staleClose = try unread("stale-close", riskReducing: true)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { seen.withLock { $0.count } >= 4 }, "\(seen.withLock { $0.keys })\n\(second.log.suffix(3000))")
+        let later = seen.withLock { $0 }
+        XCTAssertEqual(later[stale.id]?.topic, Topic.ordersBlocked.name)
+        XCTAssertEqual(later[stale.id]?.order.status, .cancelled)
+        XCTAssertTrue(later[stale.id]?.order.decisions.last?.checks.first?.detail.hasPrefix("arrived ") == true,
+                      "\(String(describing: later[stale.id]?.order.decisions.last))")
+        XCTAssertEqual(later[staleClose.id]?.topic, Topic.ordersHumanized.name)
+        XCTAssertEqual(metricValue(in: try second.metrics(), "tmt_human_cancelled_late_total{account=\"acct-ftmo-100k\"}"), 2)
         XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
     }
 

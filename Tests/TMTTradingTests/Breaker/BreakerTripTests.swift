@@ -262,14 +262,17 @@ final class BreakerTripTests: XCTestCase {
         let started: Int64 = 1_800_000_000_000_000
         cb.latencyCountsFromMicros = started
         let old = started - 17_540_000_000
-        let held = [Hop(agent: "aria-risk", inMicros: old, outMicros: old + 1_000),
-                    Hop(agent: "human-behavior", inMicros: old + 2_000, outMicros: started + 2_000_000),
-                    Hop(agent: "circuit-breaker", inMicros: started + 5_000_000, outMicros: started + 5_000_100)]
-        for i in 0..<20 { XCTAssertEqual(cb.recordLatency(orderId: "held\(i)", hops: held), []) }
+        // aria-risk was slow (1.5 s) before the restart, execution-engine (a later hop, after it)
+        // is slow now: only the latter is evidence.
+        let held = [Hop(agent: "aria-risk", inMicros: old, outMicros: old + 1_500_000),
+                    Hop(agent: "human-behavior", inMicros: old + 2_000_000, outMicros: started + 2_000_000),
+                    Hop(agent: "execution-engine", inMicros: started + 5_000_000, outMicros: started + 6_200_000)]
+        for i in 0..<20 { _ = cb.recordLatency(orderId: "held\(i)", hops: held) }
         XCTAssertEqual(cb.latencySamplesSkipped, 20)
         XCTAssertEqual(cb.state(.system), .normal)
-        XCTAssertEqual(cb.breaker(.system)?.conditions[.latency]?.reason.detail, nil, "no latency evidence at all")
-        XCTAssertEqual(cb.state(.agent("aria-risk")), .normal)
+        XCTAssertEqual(cb.breaker(.system)?.conditions[.latency]?.reason.detail, nil, "no pipeline latency evidence at all")
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .normal, "its hop was before the start")
+        XCTAssertEqual(cb.state(.agent("execution-engine")), .tripped, "1.2 s processing after the start ≥ 1 s agent limit")
 
         // The same slow journey begun after the start counts (and trips), the boundary included.
         let fresh = [Hop(agent: "aria-risk", inMicros: started, outMicros: started + 1_000),

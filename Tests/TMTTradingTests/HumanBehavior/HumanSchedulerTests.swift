@@ -251,11 +251,11 @@ final class HumanSchedulerTests: XCTestCase {
         let due: Int64 = 1_800_000_000_000_000
         let order = HumanFixtures.order()
         // Within the allowance, and exactly at it: released.
-        XCTAssertNil(LateRelease.cancellation(of: order, releaseAt: due, now: due + 59_000_000, maxLatenessSeconds: 60, agent: "human-behavior"))
-        XCTAssertNil(LateRelease.cancellation(of: order, releaseAt: due, now: due + 60_000_000, maxLatenessSeconds: 60, agent: "human-behavior"))
-        XCTAssertNil(LateRelease.cancellation(of: order, releaseAt: due, now: due - 5_000_000, maxLatenessSeconds: 60, agent: "human-behavior"))
+        XCTAssertNil(LateRelease.cancellation(of: order, due: due, now: due + 59_000_000, stage: .queued, maxLatenessSeconds: 60, agent: "human-behavior"))
+        XCTAssertNil(LateRelease.cancellation(of: order, due: due, now: due + 60_000_000, stage: .queued, maxLatenessSeconds: 60, agent: "human-behavior"))
+        XCTAssertNil(LateRelease.cancellation(of: order, due: due, now: due - 5_000_000, stage: .arriving, maxLatenessSeconds: 60, agent: "human-behavior"))
         // Hours late (the agent was down): cancelled, saying why.
-        let late = try XCTUnwrap(LateRelease.cancellation(of: order, releaseAt: due, now: due + 17_538_208_000, maxLatenessSeconds: 60,
+        let late = try XCTUnwrap(LateRelease.cancellation(of: order, due: due, now: due + 17_538_208_000, stage: .queued, maxLatenessSeconds: 60,
                                                           agent: "human-behavior"))
         XCTAssertEqual(late.agent, "human-behavior")
         XCTAssertEqual(late.verdict, .skipped)
@@ -263,12 +263,30 @@ final class HumanSchedulerTests: XCTestCase {
         XCTAssertFalse(late.checks[0].passed)
         XCTAssertTrue(late.checks[0].detail.hasPrefix("released 17538.2 s after its planned time, more than the 60 s allowed"), late.checks[0].detail)
         XCTAssertEqual(late.figures["lateSeconds"], "17538.208")
-        XCTAssertEqual(late.figures["plannedReleaseAt"], String(due))
+        XCTAssertEqual(late.figures["dueAt"], String(due))
+        let unread = try XCTUnwrap(LateRelease.cancellation(of: order, due: due, now: due + 90_000_000, stage: .arriving, maxLatenessSeconds: 60,
+                                                            agent: "human-behavior"))
+        XCTAssertTrue(unread.checks[0].detail.hasPrefix("arrived 90.0 s after anti-correlation let it through, more than the 60 s allowed"),
+                      unread.checks[0].detail)
         var cancelled = order
         try cancelled.advance(to: .humanized, decision: Decision(agent: "human-behavior", verdict: .delayed, decidedAt: due))
         XCTAssertNoThrow(try cancelled.advance(to: .cancelled, decision: late), "a queued (humanized) order can be cancelled")
         // A risk-reducing order goes out however late: a position is not left open for want of a close.
-        XCTAssertNil(LateRelease.cancellation(of: HumanFixtures.order(riskReducing: true), releaseAt: due, now: due + 17_538_208_000,
+        XCTAssertNil(LateRelease.cancellation(of: HumanFixtures.order(riskReducing: true), due: due, now: due + 17_538_208_000, stage: .queued,
                                               maxLatenessSeconds: 60, agent: "human-behavior"))
+    }
+
+    func testThePlannedReleaseComesFromTheOrdersOwnDecision() throws {
+        // The queue's score becomes a lease once claimed; the plan recorded on the order does not.
+        var order = HumanFixtures.order()
+        XCTAssertNil(LateRelease.plannedRelease(of: order, agent: "human-behavior"), "not scheduled yet")
+        let plan = try HumanFixtures.scheduler().schedule(order: order, now: HumanFixtures.utc("2026-01-14T10:00:00Z"))
+        order = plan.applied(to: order)
+        try order.advance(to: .humanized, decision: plan.decision)
+        XCTAssertEqual(LateRelease.plannedRelease(of: order, agent: "human-behavior"), plan.releaseAt)
+        XCTAssertNil(LateRelease.plannedRelease(of: order, agent: "someone-else"))
+        // A later notBefore (anti-correlation's stagger) wins, as in the queue's score.
+        order.notBefore = plan.releaseAt + 5_000_000
+        XCTAssertEqual(LateRelease.plannedRelease(of: order, agent: "human-behavior"), plan.releaseAt + 5_000_000)
     }
 }
