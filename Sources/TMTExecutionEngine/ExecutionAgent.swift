@@ -478,7 +478,8 @@ final class ExecutionAgent: Sendable {
     private func rollTradingDays(now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) {
         let instant = Self.date(now)
         // Every tick passes here: when every account's day still runs, nothing is sorted.
-        if s.ledgers.keys.allSatisfy({ id in s.days[id].map { instant < $0.end } ?? false }) { return }
+        // (An account whose firm has no rules never gets a day, and has none to roll.)
+        if s.ledgers.keys.allSatisfy({ id in s.days[id].map { instant < $0.end } ?? (rules(for: id, in: s) == nil) }) { return }
         for accountId in s.ledgers.keys.sorted() {
             // Every tick passes here: the common case (the day still runs) does no calendar work.
             if let current = s.days[accountId], instant < current.end { continue }
