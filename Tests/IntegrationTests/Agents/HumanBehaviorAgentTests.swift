@@ -12,13 +12,8 @@ final class HumanBehaviorAgentTests: XCTestCase {
         let run = UUID().uuidString.prefix(6).lowercased()
         // Scale 0: no human delay of its own, so the only hold is the upstream stagger (notBefore),
         // which makes release times exact whatever the hour the test runs at.
-        let environment = ["DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": try TestServices.redisURL(),
-                           "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "human-test-\(run)",
-                           "KAFKA_AUTO_OFFSET_RESET": "latest", "HUMAN_DELAY_SCALE": "0"]
-        let first = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
-        try first.waitUntilReady()
-        XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? first.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"") },
-                      "never joined:\n\(first.log)")
+        let environment = try environment(group: "human-test-\(run)")
+        let first = try joinedAgent(environment)
 
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "human-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
@@ -34,15 +29,7 @@ final class HumanBehaviorAgentTests: XCTestCase {
         defer { reader.stop(timeout: 10) }
 
         func decorrelated(_ id: String, notBefore: Int64?) throws -> Order {
-            var o = Order(id: "\(id)-\(run)", signalId: "sig", accountId: "acct-ftmo-100k", instrument: "EUR_USD", side: .buy, type: .market,
-                          quantity: Decimal(string: "1.37")!, stopLoss: nil, takeProfit: nil, createdAt: HopClock.nowMicros())
-            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
-            try o.advance(to: .approved, decision: d)
-            try o.advance(to: .decorrelated, decision: d)
-            o.notBefore = notBefore
-            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)",
-                                           source: "anti-correlation", payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
-            return o
+            try sendDecorrelated(producer, id: "\(id)-\(run)", quantity: Decimal(string: "1.37")!, notBefore: notBefore)
         }
         let now = HopClock.nowMicros()
         let immediate = try decorrelated("now", notBefore: nil)
@@ -83,16 +70,45 @@ final class HumanBehaviorAgentTests: XCTestCase {
     /// Orders parked when the agent stops and released long after their time by the next process
     /// (here 2 s allowed, HUMAN_MAX_RELEASE_LATENESS_SECONDS): the risk-increasing one is cancelled
     /// (recorded with the reason, published on orders.blocked), the risk-reducing one still goes out.
+    /// Sends an order on orders.decorrelated as anti-correlation lets one through; with
+    /// `throughAt` (µs) it carries anti-correlation's hop from that moment, as if it had waited
+    /// unread since.
+    private func sendDecorrelated(_ producer: KafkaProducer, id: String, account: String = "acct-ftmo-100k", quantity: Decimal = 1,
+                                  riskReducing: Bool = false, notBefore: Int64? = nil, throughAt: Int64? = nil) throws -> Order {
+        let created = throughAt ?? HopClock.nowMicros()
+        var o = Order(id: id, signalId: "sig", accountId: account, instrument: "EUR_USD", side: .buy, type: .market,
+                      quantity: quantity, stopLoss: nil, takeProfit: nil, riskReducing: riskReducing, createdAt: created)
+        let d = Decision(agent: "test", verdict: .approved, decidedAt: created)
+        try o.advance(to: .approved, decision: d)
+        try o.advance(to: .decorrelated, decision: d)
+        o.notBefore = notBefore
+        let hops = throughAt.map { [Hop(agent: "anti-correlation", inMicros: $0, outMicros: $0)] } ?? []
+        _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)", createdAt: created,
+                                       source: "anti-correlation", hops: hops, payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
+        return o
+    }
+
+    /// The agent's environment against the test services: scale 0, latest offsets, `group`.
+    private func environment(group: String, _ extra: [String: String] = [:]) throws -> [String: String] {
+        ["DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": try TestServices.redisURL(),
+         "KAFKA_BOOTSTRAP_SERVERS": try TestServices.kafkaBootstrap(), "CONSUMER_GROUP": group,
+         "KAFKA_AUTO_OFFSET_RESET": "latest", "HUMAN_DELAY_SCALE": "0"].merging(extra) { $1 }
+    }
+
+    /// A started agent whose consumer has joined orders.decorrelated.
+    private func joinedAgent(_ environment: [String: String]) throws -> AgentProcess {
+        let agent = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
+        try agent.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? agent.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"") },
+                      "never joined:\n\(agent.log)")
+        return agent
+    }
+
     func testAnOrderReleasedTooLateAfterADowntimeIsCancelled() throws {
         let bootstrap = try TestServices.kafkaBootstrap()
         let run = UUID().uuidString.prefix(6).lowercased()
-        let environment = ["DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": try TestServices.redisURL(),
-                           "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "human-late-\(run)",
-                           "KAFKA_AUTO_OFFSET_RESET": "latest", "HUMAN_DELAY_SCALE": "0", "HUMAN_MAX_RELEASE_LATENESS_SECONDS": "2"]
-        let first = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
-        try first.waitUntilReady()
-        XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? first.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"") },
-                      "never joined:\n\(first.log)")
+        let environment = try environment(group: "human-late-\(run)", ["HUMAN_MAX_RELEASE_LATENESS_SECONDS": "2"])
+        let first = try joinedAgent(environment)
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "human-late-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
         defer { producer.close() }
@@ -108,15 +124,7 @@ final class HumanBehaviorAgentTests: XCTestCase {
 
         let notBefore = HopClock.nowMicros() + 3_000_000
         func parked(_ id: String, riskReducing: Bool) throws -> Order {
-            var o = Order(id: "\(id)-\(run)", signalId: "sig", accountId: "acct-ftmo-100k", instrument: "EUR_USD", side: .buy, type: .market,
-                          quantity: 1, stopLoss: nil, takeProfit: nil, riskReducing: riskReducing, createdAt: HopClock.nowMicros())
-            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
-            try o.advance(to: .approved, decision: d)
-            try o.advance(to: .decorrelated, decision: d)
-            o.notBefore = notBefore
-            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)",
-                                           source: "anti-correlation", payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
-            return o
+            try sendDecorrelated(producer, id: "\(id)-\(run)", riskReducing: riskReducing, notBefore: notBefore)
         }
         let opening = try parked("open", riskReducing: false)
         let closing = try parked("close", riskReducing: true)
@@ -125,8 +133,7 @@ final class HumanBehaviorAgentTests: XCTestCase {
         // Down until both are more than 2 s overdue.
         while HopClock.nowMicros() < notBefore + 4_000_000 { usleep(200_000) }
 
-        let second = try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment)
-        try second.waitUntilReady()
+        let second = try joinedAgent(environment)
         XCTAssertTrue(KafkaWait.until(timeout: 40) { seen.withLock { $0.count } >= 2 }, "\(seen.withLock { $0.keys })\n\(second.log.suffix(3000))")
         let got = seen.withLock { $0 }
         XCTAssertEqual(got[closing.id]?.topic, Topic.ordersHumanized.name, "a risk-reducing order goes out however late")
@@ -148,16 +155,7 @@ final class HumanBehaviorAgentTests: XCTestCase {
         // Read long after anti-correlation let it through (it waited on orders.decorrelated while
         // no instance ran): cancelled on arrival too; a risk-reducing one goes on.
         func unread(_ id: String, riskReducing: Bool) throws -> Order {
-            var o = Order(id: "\(id)-\(run)", signalId: "sig", accountId: "acct-ftmo-100k", instrument: "EUR_USD", side: .buy, type: .market,
-                          quantity: 1, stopLoss: nil, takeProfit: nil, riskReducing: riskReducing, createdAt: HopClock.nowMicros() - 10_000_000)
-            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
-            try o.advance(to: .approved, decision: d)
-            try o.advance(to: .decorrelated, decision: d)
-            let then = HopClock.nowMicros() - 10_000_000
-            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)", createdAt: then,
-                                           source: "anti-correlation", hops: [Hop(agent: "anti-correlation", inMicros: then, outMicros: then)],
-                                           payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
-            return o
+            try sendDecorrelated(producer, id: "\(id)-\(run)", riskReducing: riskReducing, throughAt: HopClock.nowMicros() - 10_000_000)
         }
         let stale = try unread("stale", riskReducing: false)
         let staleClose = try unread("stale-close", riskReducing: true)
@@ -177,14 +175,8 @@ final class HumanBehaviorAgentTests: XCTestCase {
     func testTwoInstancesReleaseEachQueuedOrderOnce() throws {
         let bootstrap = try TestServices.kafkaBootstrap()
         let run = UUID().uuidString.prefix(6).lowercased()
-        let environment = ["DATABASE_URL": try TestServices.postgresURL(), "REDIS_URL": try TestServices.redisURL(),
-                           "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "human-pair-\(run)",
-                           "KAFKA_AUTO_OFFSET_RESET": "latest", "HUMAN_DELAY_SCALE": "0"]
-        let agents = try (0..<2).map { _ in try AgentProcess(executable: "tmt-human-behavior", port: AgentProcess.freePort(), environment: environment) }
-        for a in agents {
-            try a.waitUntilReady()
-            XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? a.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"") })
-        }
+        let environment = try environment(group: "human-pair-\(run)")
+        let agents = try (0..<2).map { _ in try joinedAgent(environment) }
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "human-pair-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
         defer { producer.close() }
@@ -200,15 +192,7 @@ final class HumanBehaviorAgentTests: XCTestCase {
         let due = HopClock.nowMicros() + 2_000_000
         var ids: [String] = []
         for i in 0..<40 {
-            var o = Order(id: "pair-\(i)-\(run)", signalId: "sig", accountId: "acct-pair-\(i % 4)", instrument: "EUR_USD", side: .buy,
-                          type: .market, quantity: 1, stopLoss: nil, takeProfit: nil, createdAt: HopClock.nowMicros())
-            let d = Decision(agent: "test", verdict: .approved, decidedAt: o.createdAt)
-            try o.advance(to: .approved, decision: d)
-            try o.advance(to: .decorrelated, decision: d)
-            o.notBefore = due
-            ids.append(o.id)
-            _ = try producer.send(Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(o.id)",
-                                           source: "anti-correlation", payload: o), to: .ordersDecorrelated, key: o.accountId).wait(timeout: 5)
+            ids.append(try sendDecorrelated(producer, id: "pair-\(i)-\(run)", account: "acct-pair-\(i % 4)", notBefore: due).id)
         }
         XCTAssertTrue(KafkaWait.until(timeout: 40) { releases.withLock { $0.count } == ids.count },
                       "released \(releases.withLock { $0.count }) of \(ids.count)")
