@@ -213,8 +213,12 @@ final class Validator: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.5)
         } while Date().timeIntervalSince(drainStart) < options.drain
 
-        let figures = try analyse(since: startedMicros, loadSeconds: loadSeconds, ticks: ticksSent.load(ordering: .relaxed) - ticksBefore,
+        var figures = try analyse(since: startedMicros, loadSeconds: loadSeconds, ticks: ticksSent.load(ordering: .relaxed) - ticksBefore,
                                   before: before, after: after, stillOpen: open)
+        // What the run leaves for the next one (an account its losses tripped, say).
+        do { figures.breakersAfter = try breakerHalts(tiers: ["system", "agent", "account", "instrument"]).halts } catch {
+            print("performance-validator: could not read the breakers' states after the run (\(error))")
+        }
         return try conclude(figures)
     }
 
@@ -320,19 +324,22 @@ final class Validator: @unchecked Sendable {
         } else {
             for halt in halts {
                 let r = try client.postJSON(endpoints.gateway + "/api/v1/breaker/reset",
-                                            ["tier": "instrument", "target": halt.instrument, "reason": "performance validator \(runId): instrument open for the run"],
+                                            ["tier": "instrument", "target": halt.target, "reason": "performance validator \(runId): instrument open for the run"],
                                             headers: headers)
-                guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/breaker/reset for \(halt.instrument) answered \(r.status): \(r.text.prefix(300))") }
+                guard r.status == 200 else { throw ValidatorRefusal(description: "POST /api/v1/breaker/reset for \(halt.target) answered \(r.status): \(r.text.prefix(300))") }
                 print("performance-validator: reset the instrument breaker of \(halt.label)")
             }
         }
     }
 
-    /// The instrument breakers halted now (`GET /api/v1/breaker`).
-    private func instrumentHalts() throws -> InstrumentHalts {
+    /// The instrument breakers not normal now (`GET /api/v1/breaker`).
+    private func instrumentHalts() throws -> BreakerHalts { try breakerHalts(tiers: ["instrument"]) }
+
+    /// The breakers of `tiers` not normal now (`GET /api/v1/breaker`).
+    private func breakerHalts(tiers: Set<String>) throws -> BreakerHalts {
         let r = try http.get(endpoints.gateway + "/api/v1/breaker")
         guard r.status == 200 else { throw ValidatorRefusal(description: "GET /api/v1/breaker answered \(r.status): \(r.text.prefix(300))") }
-        do { return try InstrumentHalts(overview: r.body) } catch {
+        do { return try BreakerHalts(overview: r.body, tiers: tiers) } catch {
             throw ValidatorRefusal(description: "GET /api/v1/breaker: unexpected answer (\(error)): \(r.text.prefix(300))")
         }
     }
@@ -510,6 +517,8 @@ final class Validator: @unchecked Sendable {
         /// The run's orders the circuit breaker blocked, by what blocked them (the first failed
         /// check of its decision), most orders first.
         var breakerBlocks: [BreakerBlock]
+        /// The breakers not normal once the run's orders settled: what the next run meets.
+        var breakersAfter: [BreakerHalts.Halt]? = nil
     }
 
     private func analyse(since: Int64, loadSeconds: Double, ticks: Int, before: [String: MetricsScrape], after: [String: MetricsScrape],
@@ -625,6 +634,10 @@ final class Validator: @unchecked Sendable {
         if !f.breakerBlocks.isEmpty {
             lines.append("blocked by the circuit breaker: " + BreakerBlock.describe(f.breakerBlocks))
         }
+        if let after = f.breakersAfter, !after.isEmpty {
+            lines.append("breakers not normal after the run (the next run meets them; the validator resets instruments only): "
+                + after.map(\.label).joined(separator: "; "))
+        }
         lines.append("")
         lines.append("| latency (ms) | n | p50 | p95 | p99 | max |")
         lines.append("|---|---:|---:|---:|---:|---:|")
@@ -701,6 +714,7 @@ final class Validator: @unchecked Sendable {
             "orders": f.orders,
             "orders_by_status": f.byStatus,
             "breaker_blocks": f.breakerBlocks.map(\.object),
+            "breakers_after_run": f.breakersAfter.map { $0.map(\.object) } ?? NSNull(),
             "orders_staggered_excluded": f.staggered,
             "orders_warmup_excluded": f.warmupOrders,
             "warmup_s": options.warmup,

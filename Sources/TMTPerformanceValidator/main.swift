@@ -46,7 +46,8 @@ SLAs (the seed's): gateway read p95 < 100 ms, signal processing (signal→decisi
 database average < 10 ms,
 all services < 8 GB resident, CPU < 70 % of the machine. Also checked: every order of the run
 settled, and at least one was filled, so the fill latencies measure something; the orders the circuit breaker blocked are listed by what blocked them (instrument,
-account, system, agents) with the breaker's reason.
+account, system, agents) with the breaker's reason, and so are the breakers not normal once the run
+settled (an account its losses tripped, say: what the next run meets).
 
 Options:
   --rate N                 ticks per second (default 1000)

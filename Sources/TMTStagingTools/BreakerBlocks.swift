@@ -49,27 +49,36 @@ public struct BreakerBlock: Equatable, Sendable {
     public var object: [String: Any] { ["rule": rule, "target": target, "orders": orders, "detail": detail] }
 }
 
-/// The instrument breakers not normal now (tripped, half-open, or warning: a warning leaves only
-/// risk-reducing orders through), from the gateway's breaker overview (`GET /api/v1/breaker`):
-/// what a measuring run resets first, since a new order on such an instrument would be blocked
-/// and the run would measure refusals instead of the pipeline.
-public struct InstrumentHalts: Equatable, Sendable {
+/// The breakers not normal now (tripped, half-open, or warning: a warning leaves only
+/// risk-reducing orders through), from the gateway's breaker overview (`GET /api/v1/breaker`),
+/// for the tiers asked for. A measuring run resets the instruments' first, since a new order on
+/// such an instrument would be blocked and the run would measure refusals instead of the
+/// pipeline, and names all of them afterwards, as the state it leaves for the next run.
+public struct BreakerHalts: Equatable, Sendable {
     public struct Halt: Equatable, Sendable {
-        public var instrument: String
+        public var tier: String
+        public var target: String
         public var state: String
         /// Tripped by an operator (`POST /api/v1/breaker/trip`) rather than by the breaker itself.
         public var manual: Bool
         public var reason: String
 
-        /// "EUR_USD (tripped: …)" or "XAU_USD (tripped by an operator: …)".
-        public var label: String { "\(instrument) (\(state)\(manual ? " by an operator" : ""): \(reason))" }
+        /// "EUR_USD (tripped: …)", "XAU_USD (tripped by an operator: …)", "account acct-1 (tripped: …)",
+        /// "system (tripped: …)".
+        public var label: String {
+            let what = tier == "instrument" || tier == target ? target : "\(tier) \(target)"
+            return what + " (\(state)\(manual ? " by an operator" : ""): \(reason))"
+        }
+
+        /// As JSON (`{"tier","target","state","manual","reason"}`).
+        public var object: [String: Any] { ["tier": tier, "target": target, "state": state, "manual": manual, "reason": reason] }
     }
 
-    /// By instrument.
+    /// By tier (system, agent, account, instrument), then target.
     public var halts: [Halt]
 
     /// From the overview's JSON (`{"breakers":[{"tier","target","state","manual","reason"},…]}`).
-    public init(overview: [UInt8]) throws {
+    public init(overview: [UInt8], tiers: Set<String>) throws {
         struct Overview: Decodable {
             struct Breaker: Decodable {
                 var tier: String
@@ -80,9 +89,10 @@ public struct InstrumentHalts: Equatable, Sendable {
             }
             var breakers: [Breaker]
         }
+        let order = ["system": 0, "agent": 1, "account": 2, "instrument": 3]
         halts = try JSONDecoder().decode(Overview.self, from: Data(overview)).breakers
-            .filter { $0.tier == "instrument" && $0.state != "normal" }
-            .map { Halt(instrument: $0.target, state: $0.state, manual: $0.manual ?? false, reason: $0.reason ?? "") }
-            .sorted { $0.instrument < $1.instrument }
+            .filter { tiers.contains($0.tier) && $0.state != "normal" }
+            .map { Halt(tier: $0.tier, target: $0.target, state: $0.state, manual: $0.manual ?? false, reason: $0.reason ?? "") }
+            .sorted { (order[$0.tier] ?? 9, $0.target) < (order[$1.tier] ?? 9, $1.target) }
     }
 }

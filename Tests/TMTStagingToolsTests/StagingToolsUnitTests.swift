@@ -205,7 +205,7 @@ final class StagingToolsUnitTests: XCTestCase {
         XCTAssertEqual(blocks[0].object["orders"] as? Int, 2)
     }
 
-    func testInstrumentHaltsAreTheInstrumentBreakersNotNormal() throws {
+    func testBreakerHaltsAreTheBreakersNotNormalOfTheTiersAsked() throws {
         let overview = Array("""
             {"snapshotAt":1,"breakers":[
              {"tier":"system","target":"system","state":"tripped","manual":false,"reason":"latency","since":1},
@@ -216,12 +216,19 @@ final class StagingToolsUnitTests: XCTestCase {
              {"tier":"instrument","target":"US30","state":"normal","manual":false,"reason":"ok","since":1},
              {"tier":"instrument","target":"GBP_USD","state":"warning","manual":false,"reason":"volatile","since":1}]}
             """.utf8)
-        let halts = try InstrumentHalts(overview: overview).halts
-        XCTAssertEqual(halts.map(\.instrument), ["AUD_USD", "EUR_USD", "GBP_USD", "XAU_USD"],
+        let halts = try BreakerHalts(overview: overview, tiers: ["instrument"]).halts
+        XCTAssertEqual(halts.map(\.target), ["AUD_USD", "EUR_USD", "GBP_USD", "XAU_USD"],
                        "only the instrument tier; tripped, half-open or warning (only risk-reducing orders pass), not normal")
         XCTAssertEqual(halts.map(\.label), ["AUD_USD (halfOpen: recovering)", "EUR_USD (tripped: gap 1.17 %)", "GBP_USD (warning: volatile)",
                                             "XAU_USD (tripped by an operator: drill)"])
-        XCTAssertTrue(try InstrumentHalts(overview: Array(#"{"breakers":[]}"#.utf8)).halts.isEmpty)
-        XCTAssertThrowsError(try InstrumentHalts(overview: Array("not json".utf8)))
+        XCTAssertTrue(try BreakerHalts(overview: Array(#"{"breakers":[]}"#.utf8), tiers: ["instrument"]).halts.isEmpty)
+        XCTAssertThrowsError(try BreakerHalts(overview: Array("not json".utf8), tiers: ["instrument"]))
+        // Every tier, as the validator lists them after a run: system, agent, account, instrument.
+        let all = try BreakerHalts(overview: overview, tiers: ["system", "agent", "account", "instrument"]).halts
+        XCTAssertEqual(all.map(\.label), ["system (tripped: latency)", "account ftmo-1 (tripped: drawdown)",
+                                          "AUD_USD (halfOpen: recovering)", "EUR_USD (tripped: gap 1.17 %)", "GBP_USD (warning: volatile)",
+                                          "XAU_USD (tripped by an operator: drill)"])
+        XCTAssertEqual(all[1].object["tier"] as? String, "account")
+        XCTAssertEqual(all[5].object["manual"] as? Bool, true)
     }
 }

@@ -122,7 +122,7 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertTrue(reset.hasPrefix("performance-validator: reset the instrument breaker of XAU_USD (tripped by an operator: ")
                       && reset.hasSuffix("staging tools test: XAU_USD halted)"), String(reset))
         let overview = try HTTPClient(timeout: 30).get(gateway.base + "/api/v1/breaker")
-        XCTAssertFalse(try InstrumentHalts(overview: overview.body).halts.contains { $0.instrument == "XAU_USD" && $0.manual },
+        XCTAssertFalse(try BreakerHalts(overview: overview.body, tiers: ["instrument"]).halts.contains { $0.target == "XAU_USD" && $0.manual },
                        "the operator's XAU_USD trip was reset: \(overview.text)")
         // Orders reached the paper market, and what the breaker blocked (if anything) is listed.
         XCTAssertTrue(perf.output.contains("PASS  run / orders filled"), perf.output)
@@ -149,6 +149,7 @@ final class StagingToolsTests: XCTestCase {
             XCTAssertLessThanOrEqual(p["p95"] ?? .infinity, p["p99"] ?? 0, key)
         }
         for key in ["tick_to_fill_ms", "signal_to_fill_ms"] { XCTAssertNotNil(figures[key], "\(key) missing (null when no sample)") }
+        XCTAssertNotNil(figures["breakers_after_run"] as? [[String: Any]], perf.output)
         let blocks = try XCTUnwrap(figures["breaker_blocks"] as? [[String: Any]], perf.output)
         XCTAssertEqual(perf.output.contains("blocked by the circuit breaker: "), !blocks.isEmpty, perf.output)
         XCTAssertGreaterThan((figures["db_ms"] as? [String: Any])?["queries"] as? Double ?? 0, 0)
@@ -169,6 +170,10 @@ final class StagingToolsTests: XCTestCase {
         XCTAssertTrue(haltedRun.output.contains("FAIL  run / orders filled"), haltedRun.output)
         XCTAssertTrue(haltedRun.output.contains("so the fill latencies measure nothing; the circuit breaker blocked "), haltedRun.output)
         XCTAssertTrue(haltedRun.output.contains("blocked by the circuit breaker: ") && haltedRun.output.contains(" on instrument "), haltedRun.output)
+        // …and says what it leaves behind: the six instruments still halted.
+        XCTAssertTrue(haltedRun.output.contains("breakers not normal after the run (the next run meets them; the validator resets instruments only): "),
+                      haltedRun.output)
+        for instrument in everyInstrument { XCTAssertTrue(haltedRun.output.contains("\(instrument) (tripped by an operator: "), instrument) }
         for instrument in everyInstrument { try instrumentBreaker("reset", instrument) }
 
         // 2b. The integration tester again, now that the validator's run left positions: what a
@@ -220,7 +225,7 @@ final class StagingToolsTests: XCTestCase {
         // Its ticks continued from the stack's prices: no instrument halted on a jump (they used
         // to start from the generator's prices, far from where the validator's market had moved).
         let afterLoad = try HTTPClient(timeout: 30).get(gateway.base + "/api/v1/breaker")
-        XCTAssertEqual(try InstrumentHalts(overview: afterLoad.body).halts.filter { $0.reason.contains("gap") }.map(\.label), [],
+        XCTAssertEqual(try BreakerHalts(overview: afterLoad.body, tiers: ["instrument"]).halts.filter { $0.reason.contains("gap") }.map(\.label), [],
                        "\(kafka.output)\n\(afterLoad.text)")
         // The same-run reference: kcat followed the load alongside Wyckoff and read all of it;
         // both are timed from the first tick produced, and the ratio is of those two rates.
