@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 import XCTest
 @testable import TMTModels
 @testable import TMTTrading

@@ -6,17 +6,9 @@ import XCTest
 /// services no longer link): the same roundings, byte for byte, and conversions at least as
 /// close to the exact value.
 final class DecimalMathTests: XCTestCase {
-    private struct Seeded {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 11
-        }
-    }
-
     /// Prices, money, quotients and products: short and 38-digit mantissas, both signs.
     private func samples() -> [Decimal] {
-        var rng = Seeded(state: 5)
+        var rng = SeededRandom(seed: 5)
         var out: [Decimal] = [0, 1, -1, Decimal(string: "0.5")!, Decimal(string: "-0.5")!, Decimal(string: "2.5")!, Decimal(string: "-2.5")!,
                               Decimal(string: "1.005")!, Decimal(string: "0.0000000001")!, Decimal(string: "99999.99999")!,
                               Decimal(string: "1234567890123456789012345678901234567")!]

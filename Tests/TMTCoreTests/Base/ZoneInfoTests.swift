@@ -19,12 +19,11 @@ final class ZoneInfoTests: XCTestCase {
         return c
     }
 
+    /// `SeededRandom` drawing below a bound.
     private struct Seeded {
-        var state: UInt64
-        mutating func next(_ n: Int64) -> Int64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int64((state >> 11) % UInt64(n))
-        }
+        var random: SeededRandom
+        init(state: UInt64) { random = SeededRandom(seed: state) }
+        mutating func next(_ n: Int64) -> Int64 { Int64(random.next(upperBound: UInt64(n))) }
     }
 
     func testOffsetsAndLocalTimesMatchFoundation() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TMTBase
 import XCTest
 @testable import TMTTrading
 
@@ -6,14 +7,6 @@ import XCTest
 /// within its stated error bound of the exact Σr² however returns come and go, and however its
 /// storage drops the pruned prefix.
 final class InstrumentWatchTests: XCTestCase {
-    private struct Seeded {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 33
-        }
-    }
-
     /// A return between two quotes around `level`, as the breaker makes it (Double move from the
     /// quotes' Double mids).
     private func move(_ time: Int64, from: QuotePair, to: QuotePair) -> InstrumentWatch.Return {
@@ -31,7 +24,7 @@ final class InstrumentWatchTests: XCTestCase {
     func testWindowMatchesAPlainListAndTheDoubleSumStaysWithinItsBoundThroughManyPrunes() {
         var watch = InstrumentWatch()
         var reference: [InstrumentWatch.Return] = []
-        var random = Seeded(state: 42)
+        var random = SeededRandom(seed: 42)
         var time: Int64 = 0
         // A price walking around 1.08000 (five decimals), with calm and wild stretches, so the
         // window's sum rises and falls by orders of magnitude.
@@ -69,7 +62,7 @@ final class InstrumentWatchTests: XCTestCase {
     }
 
     func testEachReturnIsWithinItsOwnBoundOfTheExactOne() {
-        var random = Seeded(state: 7)
+        var random = SeededRandom(seed: 7)
         for _ in 0..<5_000 {
             // Prices of 2 to 12 significant digits, moves from nothing to tens of percent.
             let scale = Int16(random.next() % 8)

@@ -121,12 +121,11 @@ final class WallClockEquivalenceTests: XCTestCase {
 
     // MARK: - Comparisons
 
+    /// `SeededRandom` drawing below a bound.
     private struct Seeded {
-        var state: UInt64
-        mutating func next(_ n: Int64) -> Int64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int64((state >> 11) % UInt64(n))
-        }
+        var random: SeededRandom
+        init(state: UInt64) { random = SeededRandom(seed: state) }
+        mutating func next(_ n: Int64) -> Int64 { Int64(random.next(upperBound: UInt64(n))) }
         /// An instant in 2020–2040, a quarter of them within two hours of a DST change.
         mutating func instant(_ zone: ZoneInfo) -> Date {
             let t = 1_577_836_800 + next(631_152_000)

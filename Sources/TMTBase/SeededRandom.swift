@@ -1,4 +1,4 @@
-import TMTBase
+import Glibc
 
 /// A deterministic pseudo-random generator (xoshiro256**, seeded through SplitMix64): the same
 /// seed gives the same sequence on every machine and Swift version, which `SystemRandomNumberGenerator`
