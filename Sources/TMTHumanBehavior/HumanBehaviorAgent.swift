@@ -29,7 +29,7 @@ final class HumanBehaviorAgent: Sendable {
                                           labels: ["account"], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 14400, 57600])
         released = runtime.metrics.counter("tmt_human_released_total", help: "Orders released on orders.humanized, by account.", labels: ["account"])
         cancelledLate = runtime.metrics.counter("tmt_human_cancelled_late_total",
-                                                help: "Queued orders cancelled because their release came more than HUMAN_MAX_RELEASE_LATENESS_SECONDS late, by account.",
+                                                help: "Orders cancelled as more than HUMAN_MAX_RELEASE_LATENESS_SECONDS late (released past their planned time, or read that long after anti-correlation), by account.",
                                                 labels: ["account"])
         maxReleaseLatenessSeconds = configuration.maxReleaseLatenessSeconds
         runtime.metrics.gauge("tmt_human_delay_scale", help: "HUMAN_DELAY_SCALE this instance runs with (0: orders released at once).")
@@ -131,11 +131,9 @@ final class HumanBehaviorAgent: Sendable {
     /// Claims up to ARGV[3] members due by ARGV[1] by moving their score to ARGV[2] (a lease):
     /// another instance's release pass does not see them until the lease runs out, and if this
     /// one dies before taking them off the queue, they come due again then (at least once).
-    /// Returns member, score, member, score…: the scores as they were before the lease (the
-    /// planned release, unless an earlier claim's lease ran out).
     static let claimScript = """
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
-        for i = 1, #due, 2 do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], due[i]) end
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+        for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m) end
         return due
         """
     /// How long a claimed order stays invisible to other instances: 30 s, in µs.
@@ -145,9 +143,8 @@ final class HumanBehaviorAgent: Sendable {
         let now = HopClock.nowMicros()
         let due = try redis.eval(Self.claimScript, keys: [Self.queueKey],
                                  args: [String(now), String(now + Self.claimLeaseMicros), "100"]).check(command: "EVAL").bytesArray()
-        for pair in stride(from: 0, to: due.count - 1, by: 2) {
-            let member = String(decoding: due[pair], as: UTF8.self)
-            let score = try? DelayQueueEntry(member: member, scoreString: String(decoding: due[pair + 1], as: UTF8.self)).releaseAt
+        for raw in due {
+            let member = String(decoding: raw, as: UTF8.self)
             guard let bytes = try redis.hget(Self.ordersKey, member) else {
                 _ = try redis.zrem(Self.queueKey, member) // its order is gone (released by another instance)
                 continue
@@ -161,7 +158,7 @@ final class HumanBehaviorAgent: Sendable {
             // The planned release from the order itself: the queue's score is a lease once a pass
             // has claimed it (a pass that failed half-way leaves it so), which would make a stale
             // order look punctual. The same plan gives the same verdict on every pass.
-            let planned = LateRelease.plannedRelease(of: parked.payload, agent: runtime.options.service) ?? score
+            let planned = LateRelease.plannedRelease(of: parked.payload, agent: runtime.options.service)
             if planned == nil {
                 runtime.logger.warning("queued order without a planned release time; released without a lateness check", ["member": member])
             }
