@@ -56,12 +56,7 @@ final class BreakerAgent: Sendable {
         }
         epoch = stored!
         redis.close()
-        var gate = CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored)
-        // Orders already on their way now (held across a restart, queued while this process was
-        // down) measure the restart, not the pipeline: their latency is not counted. Moved on to
-        // the first order this process handles (its consumer has joined by then).
-        gate.latencyCountsFromMicros = HopClock.nowMicros()
-        breaker = Locked(gate)
+        breaker = Locked(CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored))
         metrics = AgentMetrics(registry: runtime.metrics)
         stateGauge = runtime.metrics.gauge("tmt_circuit_breaker_state",
                                            help: "Circuit breaker state by tier and target: 0 normal, 1 warning, 2 tripped or unknown, 3 half-open.",
@@ -250,6 +245,9 @@ final class BreakerAgent: Sendable {
         let out = envelope.derive(id: "\(order.id):breaker", type: cleared ? "order.cleared" : "order.blocked", source: runtime.options.service,
                                   receivedMicros: received, payload: order)
         _ = try producer.send(out, to: cleared ? .ordersCleared : .ordersBlocked, key: order.accountId).wait(timeout: 30)
+        // Orders already on their way when this process handles its first (held across a restart,
+        // queued while it was down or joining its group) measure the restart, not the pipeline:
+        // their latency is not counted.
         let firstOrder = !handledAnOrder.exchange(true, ordering: .relaxed)
         let (latencyEvents, skipped) = breaker.withLock { b in
             if firstOrder { b.latencyCountsFromMicros = max(b.latencyCountsFromMicros, received) }
