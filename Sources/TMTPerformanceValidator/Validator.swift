@@ -615,6 +615,7 @@ final class Validator: @unchecked Sendable {
     // MARK: - Verdict
 
     private func conclude(_ f: Figures) throws -> Int32 {
+        let statuses = f.byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         func ms(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "n/a" }
         func row(_ name: String, _ p: Percentiles?) -> String {
             guard let p else { return "| \(name) | 0 | n/a | n/a | n/a | n/a |" }
@@ -629,7 +630,7 @@ final class Validator: @unchecked Sendable {
         lines.append("")
         lines.append(String(format: "ticks sent %.0f/s over %.1f s; %d signals sent; %d orders (%@); left out of the latencies: %d from the first %.0f s (warm-up), %d staggered by anti-correlation; %d still open; %d send failures",
                             f.ticksPerSecond, f.loadSeconds, f.signalsSent, f.orders,
-                            f.byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "),
+                            statuses,
                             f.warmupOrders, options.warmup, f.staggered, f.stillOpen, f.sendFailures))
         if !f.breakerBlocks.isEmpty {
             lines.append("blocked by the circuit breaker: " + BreakerBlock.describe(f.breakerBlocks))
@@ -687,7 +688,6 @@ final class Validator: @unchecked Sendable {
         report.run("run", "orders filled") {
             let filled = f.byStatus["filled", default: 0]
             let blocked = f.breakerBlocks.reduce(0) { $0 + $1.orders }
-            let statuses = f.byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             try check(f.orders == 0 || filled > 0,
                       "none of the run's \(f.orders) orders was filled (\(statuses)), so the fill latencies measure nothing"
                       + (blocked > 0 ? "; the circuit breaker blocked \(blocked): \(BreakerBlock.describe(f.breakerBlocks))" : ""))
