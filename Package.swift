@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "TMTKafkaDevBroker", dependencies: ["CRdKafka", "TMTBase", "TMTModels"]),
         .executableTarget(name: "TMTBenchmarks", dependencies: ["TMTCore", "TMTTrading"]),
         .executableTarget(name: "TMTMigrate", dependencies: ["TMTPostgres"]),
-        .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline"]),
+        .executableTarget(name: "TMTDataGenerator", dependencies: ["TMTCore", "TMTTrading", "TMTPipeline", "TMTStagingTools"]),
         .executableTarget(name: "TMTWyckoffAnalysis", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTComplianceEngine", dependencies: ["TMTPipeline"]),
         .executableTarget(name: "TMTAriaRisk", dependencies: ["TMTPipeline"]),

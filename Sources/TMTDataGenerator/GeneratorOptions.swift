@@ -13,8 +13,10 @@ struct GeneratorOptions {
     var count: Int?
     /// Replay a recorded JSONL/CSV file instead of simulating.
     var replay: String?
-    /// Simulated start time, µs since the epoch (default: now).
+    /// Simulated start time, µs since the epoch (default: now, or just after the stack's newest tick).
     var startMicros: Int64?
+    /// Start from the instruments' own prices and now even when the stack has seen ticks.
+    var fresh = false
     /// Scripted scenarios, e.g. `accumulation:EUR_USD`.
     var scenarios: [WyckoffScenario] = []
     /// Scenario length parameter (minutes of the scripted range).
@@ -26,7 +28,7 @@ struct GeneratorOptions {
     static let usage = """
     Usage: tmt-data-generator [--seed N] [--rate TICKS_PER_SECOND] [--duration SECONDS] [--count N]
                               [--replay FILE] [--scenario KIND:INSTRUMENT[@M]]... [--scenario-minutes M]
-                              [--instruments A,B,...] [--start ISO8601] [--bootstrap HOST:PORT]
+                              [--instruments A,B,...] [--start ISO8601 | --fresh] [--bootstrap HOST:PORT]
 
     Publishes simulated market data on the Kafka topic market.ticks (key: instrument), each tick
     in the pipeline's envelope. The simulation is deterministic for a seed: EUR_USD, GBP_USD,
@@ -47,10 +49,20 @@ struct GeneratorOptions {
                                in (default 0); one per instrument, repeatable
       --scenario-minutes M     length scale of the scripted scenarios (default 30)
       --instruments LIST       comma-separated subset of the instruments (default all)
-      --start ISO8601          simulated start instant (default now)
+      --start ISO8601          simulated start instant, from the instruments' own prices
+      --fresh                  start at now from the instruments' own prices even when the stack
+                               has seen ticks (see below)
       --bootstrap HOST:PORT    Kafka bootstrap servers (default: env KAFKA_BOOTSTRAP_SERVERS or
                                KAFKA_BOOTSTRAP_FILE)
       --help                   this text
+
+    Without --start or --fresh the simulation continues the stack's market: each instrument
+    starts from its newest price on the execution engine's quote board (REDIS_URL, key
+    MARKET_QUOTES_KEY) or of its newest bar in the market database (MARKET_DATABASE_URL), and the
+    clock from just after the newest of those (or now, when that is later). A restarted generator,
+    or one started after a tool's run, then neither jumps prices (the circuit breaker would trip
+    the instrument on the gap) nor sends ticks older than the stack's newest (which never become
+    its quotes). A stack without either starts at now from the instruments' own prices.
 
     With DATABASE_URL set, the simulated news calendar (14 days from the start) is stored in the
     trading database's news_events table for the compliance engine's blackout rule.
@@ -118,6 +130,7 @@ struct GeneratorOptions {
                 let v = try value(arg)
                 guard let d = ISO8601DateFormatter().date(from: v) else { throw UsageError(description: "--start: expected an ISO-8601 instant like 2026-11-25T07:00:00Z, got '\(v)'") }
                 o.startMicros = Int64(d.timeIntervalSince1970 * 1_000_000)
+            case "--fresh": o.fresh = true
             case "--bootstrap": o.bootstrap = try value(arg)
             default:
                 throw UsageError(description: "unknown argument '\(arg)' (see --help)")
@@ -128,6 +141,8 @@ struct GeneratorOptions {
             $0.rangeHalfWidth > 0 ? .accumulation(symbol: $0.symbol, minutes: o.scenarioMinutes, startOffset: $0.startOffset)
                                   : .distribution(symbol: $0.symbol, minutes: o.scenarioMinutes, startOffset: $0.startOffset)
         }
+        if o.fresh, o.startMicros != nil { throw UsageError(description: "--fresh and --start: give one (--start already starts from the instruments' own prices)") }
+        if o.fresh, o.replay != nil { throw UsageError(description: "--fresh has no effect with --replay (a recording has its own prices and times)") }
         for s in o.scenarios where !o.instruments.contains(s.symbol) {
             throw UsageError(description: "--scenario for \(s.symbol), which is not among --instruments")
         }

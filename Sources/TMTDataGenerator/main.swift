@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import TMTCore
 import TMTPipeline
+import TMTStagingTools
 import TMTTrading
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -45,11 +46,22 @@ do {
         }
         logger.info("replaying", ["file": path, "ticks": String(replay?.count ?? 0)])
     }
-    let start = options.startMicros ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
-    var simulator = MarketSimulator(.init(
-        seed: options.seed, startMicros: start,
-        profiles: InstrumentProfile.defaults.filter { options.instruments.contains($0.instrument.symbol) },
-        scenarios: options.scenarios))
+    var start = options.startMicros ?? Int64(Date().timeIntervalSince1970 * 1_000_000)
+    var profiles = InstrumentProfile.defaults.filter { options.instruments.contains($0.instrument.symbol) }
+    // Continue the stack's market (see --help): its prices, and a clock that does not go back.
+    if replay == nil, options.startMicros == nil, !options.fresh {
+        let market = StackPrices.market(logger: logger)
+        let continued = options.instruments.filter { market.seen.contains($0) }
+        profiles = StackPrices.starting(profiles, at: market.prices)
+        if let newest = market.newestMicros, newest + 1_000_000 > start { start = newest + 1_000_000 }
+        if market.newestMicros != nil {
+            logger.notice("continuing the stack's market", [
+                "prices": continued.isEmpty ? "-" : continued.map { "\($0)=\(market.prices[$0] ?? 0)" }.joined(separator: ","),
+                "market_time": Logger.timestamp(Date(timeIntervalSince1970: Double(start) / 1e6)),
+            ])
+        }
+    }
+    var simulator = MarketSimulator(.init(seed: options.seed, startMicros: start, profiles: profiles, scenarios: options.scenarios))
     // The simulated news calendar goes to the trading database, where the compliance engine's
     // blackout rule reads it (only when a database is configured; a replay has no calendar).
     if replay == nil, let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {

@@ -17,10 +17,19 @@ public enum StackPrices {
     /// away after a 1,000 ticks/s validator run, and every instrument's breaker tripped on the
     /// next run's first tick).
     public static func latest(_ env: Environment = Environment(), logger: Logger) -> [String: Decimal] {
+        market(env, logger: logger).prices
+    }
+
+    /// The stack's market for a new source of ticks to continue: each instrument's newest price
+    /// (as `latest`) and the newest market time the stack has seen.
+    public static func market(_ env: Environment = Environment(), logger: Logger) -> StackMarket {
         var defaults: [String: Decimal] = [:]
         for profile in InstrumentProfile.defaults { defaults[profile.instrument.symbol] = Decimal(profile.startPrice) }
-        return choose(defaults: defaults, bars: barCloses(env, symbols: Array(defaults.keys), logger: logger),
-                      quotes: quoteMids(env, logger: logger))
+        let bars = barCloses(env, symbols: Array(defaults.keys), logger: logger)
+        let quotes = quoteMids(env, logger: logger)
+        let newest = (bars.values.map(\.end) + quotes.values.map(\.time)).max()
+        return StackMarket(prices: choose(defaults: defaults, bars: bars, quotes: quotes), newestMicros: newest,
+                           seen: Set(bars.keys).union(quotes.keys).filter { defaults[$0] != nil })
     }
 
     /// For each instrument of `defaults`: the quote's mid unless the bar ended after it, else the
@@ -78,5 +87,22 @@ public enum StackPrices {
             if let price = prices[p.instrument.symbol], price > 0 { p.startPrice = NSDecimalNumber(decimal: price).doubleValue }
             return p
         }
+    }
+}
+
+/// Where the stack's market stands (`StackPrices.market`).
+public struct StackMarket: Sendable, Equatable {
+    /// Each instrument's newest price; the generator's starting price for one the stack has not seen.
+    public var prices: [String: Decimal]
+    /// The newest market time the stack has seen, µs since the epoch: the latest quote on the
+    /// board or the end of the newest stored bar. Nil when it has seen no tick.
+    public var newestMicros: Int64?
+    /// The instruments whose price comes from the stack (a quote or a stored bar).
+    public var seen: Set<String>
+
+    public init(prices: [String: Decimal], newestMicros: Int64?, seen: Set<String>) {
+        self.prices = prices
+        self.newestMicros = newestMicros
+        self.seen = seen
     }
 }

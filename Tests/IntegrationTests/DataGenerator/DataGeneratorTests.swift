@@ -12,7 +12,8 @@ final class DataGeneratorTests: XCTestCase {
         p.executableURL = TestServices.executable("tmt-data-generator")
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_MARKET_") }
-        env["DATABASE_URL"] = nil
+        // A stack's databases and quote board only where a test gives them.
+        for key in ["DATABASE_URL", "MARKET_DATABASE_URL", "REDIS_URL", "MARKET_QUOTES_KEY"] { env[key] = nil }
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let err = Pipe()
@@ -26,17 +27,24 @@ final class DataGeneratorTests: XCTestCase {
 
     /// Reads `market.ticks` from the start with a fresh group until every wanted id has arrived.
     private func collectTicks(ids wanted: Set<String>, timeout: Double = 60) throws -> [String: (Envelope<Tick>, KafkaMessage)] {
+        try collectTicks(count: wanted.count, timeout: timeout) { wanted.contains($0.id) }
+    }
+
+    /// Reads `market.ticks` from the start with a fresh group until `count` ticks that `include`
+    /// accepts have arrived (or the timeout), by id.
+    private func collectTicks(count: Int, timeout: Double = 60,
+                              where include: @escaping @Sendable (Envelope<Tick>) -> Bool) throws -> [String: (Envelope<Tick>, KafkaMessage)] {
         let config = KafkaConfiguration(bootstrapServers: try TestServices.kafkaBootstrap(), clientId: "generator-test")
         let found = Mutex<[String: (Envelope<Tick>, KafkaMessage)]>([:])
         let consumer = try KafkaConsumer(configuration: config, groupId: "generator-test-\(UUID().uuidString)",
                                          topics: [Topic.marketTicks.name], metrics: MetricsRegistry(),
                                          logger: Logger(service: "generator-test", level: .warning))
         try consumer.startEnvelopes(Tick.self) { envelope, message in
-            if wanted.contains(envelope.id) { found.withLock { $0[envelope.id] = (envelope, message) } }
+            if include(envelope) { found.withLock { $0[envelope.id] = (envelope, message) } }
         }
         defer { consumer.stop(timeout: 10) }
         let end = Date().addingTimeInterval(timeout)
-        while Date() < end, found.withLock({ $0.count }) < wanted.count { usleep(50_000) }
+        while Date() < end, found.withLock({ $0.count }) < count { usleep(50_000) }
         return found.withLock { $0 }
     }
 
@@ -75,6 +83,44 @@ final class DataGeneratorTests: XCTestCase {
             XCTAssertEqual(envelope.traceId, envelope.id)
             XCTAssertEqual(message.keyString, tick.instrument)
         }
+    }
+
+    /// Without `--start` the generator continues the stack's market: each instrument from its
+    /// newest quote on the execution engine's board, the clock from just after the newest tick.
+    /// (It used to start at the profile's price and now: a restart, or a start after a tool's
+    /// run, gapped the price — USD_JPY 150.287 → 147.9885, and the breaker tripped it — and sent
+    /// ticks days older than the stack's clock, which never became its quotes.)
+    func testContinuesTheStacksMarketFromTheQuoteBoard() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let key = try redisKeyPrefix() + "quotes"
+        let redis = try makeRedisClient()
+        // Far from EUR_USD's own 1.0850, at a market time days ahead of now that no other test uses.
+        let boardTime = (Int64(Date().timeIntervalSince1970) + 86_400 * Int64.random(in: 400...4000)) * 1_000_000
+        let quote = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.2000")!, ask: Decimal(string: "1.2002")!, volume: 1, time: boardTime)
+        _ = try redis.execute(.hset(key, ["EUR_USD": Array(try JSONEncoder().encode(quote))])).check()
+        let board = ["REDIS_URL": try TestServices.redisURL(), "MARKET_QUOTES_KEY": key]
+
+        let result = try run(["--seed", "7", "--count", "40", "--rate", "2000", "--instruments", "EUR_USD", "--bootstrap", bootstrap],
+                             environment: board)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("continuing the stack's market") && result.stderr.contains("EUR_USD=1.2001"), result.stderr)
+        let got = try collectTicks(count: 40) { $0.payload.instrument == "EUR_USD" && $0.payload.time > boardTime - 86_400_000_000 && $0.payload.time < boardTime + 86_400_000_000 }
+        XCTAssertEqual(got.count, 40)
+        let ticks = got.values.map(\.0.payload).sorted { $0.time < $1.time }
+        let first = try XCTUnwrap(ticks.first)
+        XCTAssertGreaterThanOrEqual(first.time, boardTime + 1_000_000, "the clock went back")
+        XCTAssertLessThan(first.time, boardTime + 60_000_000)
+        let mid = NSDecimalNumber(decimal: first.mid).doubleValue
+        XCTAssertEqual(mid, 1.2001, accuracy: 1.2001 * 0.0005, "the first tick gapped from the board's price: \(first)")
+
+        // --fresh starts from the profile's own price at now, whatever the stack holds.
+        let fresh = try run(["--seed", "7", "--count", "5", "--rate", "2000", "--instruments", "EUR_USD", "--fresh", "--bootstrap", bootstrap],
+                            environment: board)
+        XCTAssertEqual(fresh.status, 0, fresh.stderr)
+        XCTAssertFalse(fresh.stderr.contains("continuing"), fresh.stderr)
+        let usage = try run(["--fresh", "--start", "2026-11-24T07:00:00Z"])
+        XCTAssertEqual(usage.status, 2)
+        XCTAssertTrue(usage.stderr.contains("--fresh and --start"), usage.stderr)
     }
 
     func testReplaysARecordedCSVFile() throws {

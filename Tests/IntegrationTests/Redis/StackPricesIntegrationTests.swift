@@ -24,7 +24,15 @@ final class StackPricesIntegrationTests: XCTestCase {
         XCTAssertEqual(prices["EUR_USD"], defaults["EUR_USD"])
         XCTAssertEqual(Set(prices.keys), Set(defaults.keys))
 
+        // The market a new source of ticks continues: those prices, the board's newest tick time,
+        // and which instruments the stack has seen.
+        let market = StackPrices.market(Environment(["REDIS_URL": try TestServices.redisURL(), "MARKET_QUOTES_KEY": key]), logger: logger)
+        XCTAssertEqual(market.prices, prices)
+        XCTAssertEqual(market.newestMicros, tick.time)
+        XCTAssertEqual(market.seen, ["US30"])
+
         // Without Redis (and no market database) every instrument starts at the generator's price.
         XCTAssertEqual(StackPrices.latest(Environment([:]), logger: logger), defaults)
+        XCTAssertEqual(StackPrices.market(Environment([:]), logger: logger), StackMarket(prices: defaults, newestMicros: nil, seen: []))
     }
 }
