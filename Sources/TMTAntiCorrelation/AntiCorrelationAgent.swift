@@ -144,10 +144,10 @@ final class AntiCorrelationAgent: Sendable {
             }
         case Topic.ordersBlocked.name:
             let order = try KafkaConsumer.decodeEnvelope(Order.self, from: message).payload
-            book.withLock { $0.forget(orderId: order.id, accountId: order.accountId) }
+            book.withLock { $0.forget(orderId: order.id, accountId: order.accountId, at: HopClock.nowMicros()) }
         default:
             let fill = try KafkaConsumer.decodeEnvelope(Fill.self, from: message).payload
-            book.withLock { $0.apply(fill: fill) }
+            book.withLock { $0.apply(fill: fill, at: HopClock.nowMicros()) }
         }
     }
 

@@ -23,6 +23,12 @@ public struct AntiCorrelationBook: Sendable, Equatable {
         public var positions: [String: Decimal] = [:]
         /// Let-through orders awaiting their first fill, by order id.
         public var pending: [String: PendingOrder] = [:]
+        /// Orders known to have ended (filled, blocked or cancelled downstream), with when that
+        /// was learnt, µs: a let-through record read after the end is not counted again. The agent
+        /// reads the let-through orders, the fills and the blocked orders from different topics,
+        /// in no guaranteed order between them, so after a restart an order's fill can come
+        /// before its let-through record. Kept as long as pending orders are.
+        public var ended: [String: Int64] = [:]
         /// Equity series per window name.
         public var series: [String: RollingSeries]
         /// The account's challenge (`Account.epoch`) all of the above belongs to.
@@ -78,9 +84,11 @@ public struct AntiCorrelationBook: Sendable, Equatable {
 
     /// Remembers an order let through with `quantity` lots (the possibly reduced size) at `time`
     /// (µs), counted in its account's exposure until its first fill or until it expires. Keyed by
-    /// order id, so a redelivered order is not counted twice.
+    /// order id, so a redelivered order is not counted twice; one known to have ended already
+    /// (`apply(fill:at:)`, `forget`) is not counted at all.
     public mutating func recordForwarded(_ order: Order, quantity: Decimal, at time: Int64) {
         register(accountId: order.accountId)
+        guard accounts[order.accountId]?.ended[order.id] == nil else { return }
         accounts[order.accountId]?.pending[order.id] = PendingOrder(instrument: order.instrument, lots: order.side.sign * quantity,
                                                                     since: time)
     }
@@ -88,8 +96,9 @@ public struct AntiCorrelationBook: Sendable, Equatable {
     /// A fill ends its order's pending exposure: from then on `positions.updates` carries it.
     /// (The position update may lag the fill by a moment; counting neither for that moment
     /// under-states exposure briefly, counting both would double it.)
-    public mutating func apply(fill: Fill) {
-        accounts[fill.accountId]?.pending[fill.orderId] = nil
+    /// `time` (µs) is when the fill was read, for how long its end is remembered.
+    public mutating func apply(fill: Fill, at time: Int64) {
+        end(orderId: fill.orderId, accountId: fill.accountId, at: time)
     }
 
     /// Whether the order is counted as pending in its account's exposure.
@@ -97,16 +106,27 @@ public struct AntiCorrelationBook: Sendable, Equatable {
         accounts[accountId]?.pending[orderId] != nil
     }
 
-    /// Forgets a pending order that will never fill (blocked or rejected downstream).
-    public mutating func forget(orderId: String, accountId: String) {
+    /// Forgets a pending order that will never fill (blocked or rejected downstream), learnt at
+    /// `time` (µs).
+    public mutating func forget(orderId: String, accountId: String, at time: Int64) {
+        end(orderId: orderId, accountId: accountId, at: time)
+    }
+
+    private mutating func end(orderId: String, accountId: String, at time: Int64) {
+        register(accountId: accountId)
         accounts[accountId]?.pending[orderId] = nil
+        let known = accounts[accountId]?.ended[orderId] ?? time
+        accounts[accountId]?.ended[orderId] = max(known, time)
     }
 
     /// Drops pending orders let through before `cutoff` (µs): orders blocked or cancelled
     /// downstream never fill, and must not weigh on their account for ever.
     public mutating func expirePending(before cutoff: Int64) {
-        for (id, state) in accounts where !state.pending.isEmpty {
+        for (id, state) in accounts where !state.pending.isEmpty || !state.ended.isEmpty {
             accounts[id]?.pending = state.pending.filter { $0.value.since >= cutoff }
+            // An order let through before its end was learnt: once that end is older than the
+            // cutoff, a late let-through record would be expired at once anyway.
+            accounts[id]?.ended = state.ended.filter { $0.value >= cutoff }
         }
     }
 

@@ -203,7 +203,7 @@ final class AntiCorrelationEngineTests: XCTestCase {
         // The fill hands the exposure over to the position update.
         var filled = book
         filled.apply(fill: Fill(id: "f-1", orderId: "sig-1:acct-b", accountId: "acct-b", instrument: "EUR_USD", side: .buy,
-                                quantity: 1, price: 1, spread: 0, slippage: 0, commission: 0, time: 5))
+                                quantity: 1, price: 1, spread: 0, slippage: 0, commission: 0, time: 5), at: 5 * F.second)
         XCTAssertTrue(filled.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
         filled.update(position: F.position("acct-b", "EUR_USD", "1"))
         XCTAssertEqual(filled.exposure(of: "acct-b", pricing: F.pricing).vector.notional, ["EUR_USD": 100_000])
@@ -211,7 +211,7 @@ final class AntiCorrelationEngineTests: XCTestCase {
         // Blocked downstream and known to be: forgotten at once, and acct-a's buy passes.
         var blocked = book
         XCTAssertTrue(blocked.isPending(orderId: "sig-1:acct-b", accountId: "acct-b"))
-        blocked.forget(orderId: "sig-1:acct-b", accountId: "acct-b")
+        blocked.forget(orderId: "sig-1:acct-b", accountId: "acct-b", at: 5 * F.second)
         XCTAssertFalse(blocked.isPending(orderId: "sig-1:acct-b", accountId: "acct-b"))
         XCTAssertTrue(blocked.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
         XCTAssertNotEqual(engine.evaluate(F.order(), book: blocked, pricing: F.pricing, now: 10 * F.second).decision.verdict, .skipped)
@@ -223,5 +223,33 @@ final class AntiCorrelationEngineTests: XCTestCase {
         engine.expirePending(in: &stale, now: 300 * F.second + 1)
         XCTAssertTrue(stale.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
         XCTAssertEqual(engine.evaluate(F.order(), book: stale, pricing: F.pricing, now: 301 * F.second).decision.verdict, .approved)
+    }
+
+    /// The agent reads let-through orders, fills and blocked orders from three topics in no
+    /// guaranteed order: after a restart an order's fill (or block) can be read before the
+    /// record that it was let through. That record must not make it pending again (it used to,
+    /// counting the filled order twice — as pending and as the position — until its lifetime
+    /// ran out).
+    func testAnOrderThatEndedIsNotCountedWhenItsLetThroughRecordComesLater() {
+        let order = F.order("sig-2:acct-b", account: "acct-b")
+        let fill = Fill(id: "f-2", orderId: order.id, accountId: "acct-b", instrument: "EUR_USD", side: .buy,
+                        quantity: 1, price: 1, spread: 0, slippage: 0, commission: 0, time: 5)
+        var filledFirst = engine.makeBook()
+        filledFirst.apply(fill: fill, at: 20 * F.second)
+        filledFirst.update(position: F.position("acct-b", "EUR_USD", "1"))
+        filledFirst.recordForwarded(order, quantity: 1, at: 4 * F.second)
+        XCTAssertFalse(filledFirst.isPending(orderId: order.id, accountId: "acct-b"))
+        XCTAssertEqual(filledFirst.exposure(of: "acct-b", pricing: F.pricing).vector.notional, ["EUR_USD": 100_000], "counted twice")
+
+        var blockedFirst = engine.makeBook()
+        blockedFirst.forget(orderId: order.id, accountId: "acct-b", at: 20 * F.second)
+        blockedFirst.recordForwarded(order, quantity: 1, at: 4 * F.second)
+        XCTAssertTrue(blockedFirst.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
+
+        // The end is remembered as long as a pending order would be, then dropped with the rest.
+        engine.expirePending(in: &blockedFirst, now: 320 * F.second)
+        XCTAssertEqual(blockedFirst.accounts["acct-b"]?.ended, [order.id: 20 * F.second])
+        engine.expirePending(in: &blockedFirst, now: 320 * F.second + 1)
+        XCTAssertEqual(blockedFirst.accounts["acct-b"]?.ended, [:])
     }
 }
