@@ -599,12 +599,16 @@ final class Validator: @unchecked Sendable {
     /// What the circuit breaker blocked the run's orders for: each blocked order's first failed
     /// breaker check, grouped by check and by what it concerns.
     private func breakerBlocks(since: Int64) throws -> [BreakerBlock] {
+        // Each order's first failed check, then the orders in the order they were sent.
         let rows = try pool.query("""
-            SELECT DISTINCT ON (o.id) o.instrument, o.account_id, c->>'rule' AS rule, c->>'detail' AS detail
-            FROM orders o, jsonb_array_elements(o.decisions) d, jsonb_array_elements(d->'checks') WITH ORDINALITY AS c(c, n)
-            WHERE o.hops->0->>'agent' = $1 AND (o.hops->0->>'in')::bigint >= $2 AND o.status = 'blocked'
-              AND d->>'agent' = 'circuit-breaker' AND c->>'passed' = 'false'
-            ORDER BY o.id, n
+            SELECT * FROM (
+              SELECT DISTINCT ON (o.id) o.instrument, o.account_id, c->>'rule' AS rule, c->>'detail' AS detail,
+                     (o.hops->0->>'in')::bigint AS sent
+              FROM orders o, jsonb_array_elements(o.decisions) d, jsonb_array_elements(d->'checks') WITH ORDINALITY AS c(c, n)
+              WHERE o.hops->0->>'agent' = $1 AND (o.hops->0->>'in')::bigint >= $2 AND o.status = 'blocked'
+                AND d->>'agent' = 'circuit-breaker' AND c->>'passed' = 'false'
+              ORDER BY o.id, n) firsts
+            ORDER BY sent
             """, [Self.hopAgent, since])
         return try BreakerBlock.group(rows.map { row in
             (rule: try row.decode(String.self, column: "rule"), instrument: try row.decode(String.self, column: "instrument"),

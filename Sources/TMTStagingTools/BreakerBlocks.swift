@@ -2,24 +2,29 @@ import Foundation
 
 /// Orders the circuit breaker blocked for one reason: its check (`breaker-instrument`,
 /// `breaker-account`, `breaker-system`, `breaker-agents`), what it concerns (the instrument, the
-/// account, or the check itself), how many orders, and the first order's detail.
+/// account, or the check itself), how many orders, the first order's detail, and the last
+/// order's when it differs (the breaker tripped again for another reason during the run).
 public struct BreakerBlock: Equatable, Sendable {
     public var rule: String
     public var target: String
     public var orders: Int
     public var detail: String
+    /// The last blocked order's detail; nil when it is the first's.
+    public var latestDetail: String?
 
-    public init(rule: String, target: String, orders: Int, detail: String) {
+    public init(rule: String, target: String, orders: Int, detail: String, latestDetail: String? = nil) {
         self.rule = rule
         self.target = target
         self.orders = orders
         self.detail = detail
+        self.latestDetail = latestDetail
     }
 
-    /// Blocked orders (each with the first failed check of the breaker's decision), grouped by
-    /// check and target (the instrument of an instrument breaker, the account of an account
-    /// breaker, else the check); most orders first, then by check and target. A group's detail is
-    /// its first order's.
+    /// Blocked orders in the order they were sent (each with the first failed check of the
+    /// breaker's decision), grouped by check and target (the instrument of an instrument
+    /// breaker, the account of an account breaker, else the check); most orders first, then by
+    /// check and target. A group's detail is its first order's, its latest detail the last
+    /// order's when that differs.
     public static func group(_ blocked: [(rule: String, instrument: String, account: String, detail: String)]) -> [BreakerBlock] {
         var groups: [String: BreakerBlock] = [:]
         for b in blocked {
@@ -28,12 +33,20 @@ public struct BreakerBlock: Equatable, Sendable {
             case "breaker-account": b.account
             default: b.rule
             }
-            groups[b.rule + "\u{0}" + target, default: BreakerBlock(rule: b.rule, target: target, orders: 0, detail: b.detail)].orders += 1
+            let key = b.rule + "\u{0}" + target
+            if var group = groups[key] {
+                group.orders += 1
+                group.latestDetail = b.detail == group.detail ? nil : b.detail
+                groups[key] = group
+            } else {
+                groups[key] = BreakerBlock(rule: b.rule, target: target, orders: 1, detail: b.detail)
+            }
         }
         return groups.values.sorted { ($1.orders, $0.rule, $0.target) < ($0.orders, $1.rule, $1.target) }
     }
 
-    /// "12 orders on instrument EUR_USD (detail); 1 order for account ftmo-1 (detail)".
+    /// "12 orders on instrument EUR_USD (detail); 1 order for account ftmo-1 (detail)"; a group
+    /// whose last order was blocked for another reason: "(first: detail; latest: detail)".
     public static func describe(_ blocks: [BreakerBlock]) -> String {
         blocks.map { b in
             let what = switch b.rule {
@@ -41,12 +54,17 @@ public struct BreakerBlock: Equatable, Sendable {
             case "breaker-account": "for account \(b.target)"
             default: "by \(b.rule)"
             }
-            return "\(b.orders) order\(b.orders == 1 ? "" : "s") \(what) (\(b.detail))"
+            let why = b.latestDetail.map { "first: \(b.detail); latest: \($0)" } ?? b.detail
+            return "\(b.orders) order\(b.orders == 1 ? "" : "s") \(what) (\(why))"
         }.joined(separator: "; ")
     }
 
-    /// As JSON (`{"rule","target","orders","detail"}`).
-    public var object: [String: Any] { ["rule": rule, "target": target, "orders": orders, "detail": detail] }
+    /// As JSON (`{"rule","target","orders","detail"}`, and `"latest_detail"` when there is one).
+    public var object: [String: Any] {
+        var o: [String: Any] = ["rule": rule, "target": target, "orders": orders, "detail": detail]
+        if let latestDetail { o["latest_detail"] = latestDetail }
+        return o
+    }
 }
 
 /// The breakers not normal now (tripped, half-open, or warning: a warning leaves only

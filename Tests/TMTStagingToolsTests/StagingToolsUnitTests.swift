@@ -193,16 +193,25 @@ final class StagingToolsUnitTests: XCTestCase {
             (rule: "breaker-system", instrument: "GBP_USD", account: "trail-1", detail: "system tripped again"),
         ])
         XCTAssertEqual(blocks, [
-            BreakerBlock(rule: "breaker-instrument", target: "EUR_USD", orders: 2, detail: gap),
-            BreakerBlock(rule: "breaker-system", target: "breaker-system", orders: 2, detail: "system tripped: latency p95 3.1 s"),
+            BreakerBlock(rule: "breaker-instrument", target: "EUR_USD", orders: 2, detail: gap, latestDetail: "later detail"),
+            BreakerBlock(rule: "breaker-system", target: "breaker-system", orders: 2, detail: "system tripped: latency p95 3.1 s",
+                         latestDetail: "system tripped again"),
             BreakerBlock(rule: "breaker-account", target: "ftmo-1", orders: 1, detail: "ftmo-1 tripped: daily drawdown 4.06 %"),
             BreakerBlock(rule: "breaker-instrument", target: "XAU_USD", orders: 1, detail: "XAU_USD tripped"),
         ])
         XCTAssertEqual(BreakerBlock.describe(Array(blocks.prefix(3))),
-                       "2 orders on instrument EUR_USD (\(gap)); 2 orders by breaker-system (system tripped: latency p95 3.1 s); "
+                       "2 orders on instrument EUR_USD (first: \(gap); latest: later detail); "
+                       + "2 orders by breaker-system (first: system tripped: latency p95 3.1 s; latest: system tripped again); "
                        + "1 order for account ftmo-1 (ftmo-1 tripped: daily drawdown 4.06 %)")
         XCTAssertEqual(BreakerBlock.group([]), [])
         XCTAssertEqual(blocks[0].object["orders"] as? Int, 2)
+        XCTAssertEqual(blocks[0].object["latest_detail"] as? String, "later detail")
+        XCTAssertNil(blocks[2].object["latest_detail"])
+        // Back to the first reason by the last order: one reason again.
+        XCTAssertEqual(BreakerBlock.group([(rule: "breaker-system", instrument: "US30", account: "a", detail: "x"),
+                                           (rule: "breaker-system", instrument: "US30", account: "a", detail: "y"),
+                                           (rule: "breaker-system", instrument: "US30", account: "a", detail: "x")]),
+                       [BreakerBlock(rule: "breaker-system", target: "breaker-system", orders: 3, detail: "x")])
     }
 
     func testBreakerHaltsAreTheBreakersNotNormalOfTheTiersAsked() throws {
