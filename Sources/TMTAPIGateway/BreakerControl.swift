@@ -72,7 +72,7 @@ struct BreakerControl: Sendable {
         var detail: [String: String] = ["remote": request.remoteAddress]
         do {
             try token.authorize(request)
-            let body = try request.decode(CommandBody.self)
+            let body = try request.decodeCommand(CommandBody.self, fields: ["tier", "target", "reason", "operator"])
             if actor == "anonymous" { actor = body.operator.map(BearerToken.sanitise).flatMap { $0.isEmpty ? nil : $0 } ?? "api" }
             let command = try Self.command(action, body, operator: actor)
             target = command.key.map { "\($0.tier.rawValue):\($0.target)" } ?? "-"

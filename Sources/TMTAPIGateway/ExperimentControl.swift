@@ -76,9 +76,11 @@ struct ExperimentControl: Sendable {
                 throw HTTPError(.serviceUnavailable, code: "not_configured",
                                 message: "experiment commands need the continuous-improvement agent in AGENT_URLS")
             }
+            try request.refuseQuery()
             if !request.body.isEmpty, JSONCheck.shape(request.body) == nil {
                 throw HTTPError.badRequest("body must be JSON like {\"reason\": \"…\"}", code: "invalid_body")
             }
+            try HTTPJSON.refuseUnknownFields(request.body, allowed: ["reason"])
             let path = id.percentEncoded(keeping: "-._~")
             let answer: HTTPClientResponse
             do {
@@ -98,6 +100,13 @@ struct ExperimentControl: Sendable {
             detail["agentStatus"] = String(answer.status)
             if !(200..<300).contains(answer.status) {
                 detail["error"] = String(answer.text.prefix(500))
+            }
+            // The operator's token was accepted above: the agent refusing ours is the gateway's
+            // configuration, not the operator's (whose dashboard would forget a good token on a 401).
+            if answer.status == 401 || answer.status == 403 {
+                throw HTTPError(.badGateway, code: "agent_refused_gateway",
+                                message: "the continuous-improvement agent refused the gateway's own token (\(answer.status)): "
+                                    + "IMPROVEMENT_API_TOKEN on the gateway differs from the agent's")
             }
             // One row per attempt: the agent's, when it wrote one (it says so), else ours.
             if answer.headers["X-Audit-Recorded"] != "true" {

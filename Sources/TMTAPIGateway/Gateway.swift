@@ -168,8 +168,14 @@ final class Gateway: Sendable {
         r.get("/api/v1/accounts/:id/equity") { try need().queries.equity($0.parameter("id") ?? "", $0) }
         r.get("/api/v1/positions") { try need().queries.positions($0) }
         r.get("/api/v1/orders") { try need().queries.orders($0) }
-        r.get("/api/v1/orders/:id") { try need().queries.order($0.parameter("id") ?? "") }
-        r.get("/api/v1/orders/:id/trail") { try need().queries.trail($0.parameter("id") ?? "") }
+        r.get("/api/v1/orders/:id") { request in
+            try request.refuseQuery()
+            return try need().queries.order(request.parameter("id") ?? "")
+        }
+        r.get("/api/v1/orders/:id/trail") { request in
+            try request.refuseQuery()
+            return try need().queries.trail(request.parameter("id") ?? "")
+        }
         r.get("/api/v1/fills") { try need().queries.fills($0) }
         r.get("/api/v1/signals") { try need().queries.signals($0) }
         r.get("/api/v1/compliance/violations") { try need().queries.violations($0) }
@@ -181,7 +187,10 @@ final class Gateway: Sendable {
             return try .json(g.agents.collect())
         }
         r.get("/api/v1/experiments") { try need().experiments.list($0) }
-        r.get("/api/v1/experiments/:id") { try need().experiments.experiment($0.parameter("id") ?? "") }
+        r.get("/api/v1/experiments/:id") { request in
+            try request.refuseQuery()
+            return try need().experiments.experiment(request.parameter("id") ?? "")
+        }
         r.get("/api/v1/proposals") { try need().experiments.proposals($0) }
 
         let limit = gateway?.settings.maxBodyBytes ?? 16 * 1024

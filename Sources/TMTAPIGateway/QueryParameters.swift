@@ -33,14 +33,26 @@ struct QueryParameters {
         return v
     }
 
-    /// An RFC 3339 time (`2026-01-05T10:00:00Z`, fraction optional) or Unix seconds, or nil.
+    /// An RFC 3339 time (`2026-01-05T10:00:00Z`, fraction optional) or Unix seconds, from year
+    /// 1 to 9999, or nil.
     func time(_ name: String) throws -> Date? {
         guard let v = try string(name) else { return nil }
-        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(v) { return d }
-        if let d = try? Date.ISO8601FormatStyle().parse(v) { return d }
-        if let s = Double(v), s.isFinite { return Date(timeIntervalSince1970: s) }
-        throw HTTPError.badRequest("query parameter '\(name)' must be an RFC 3339 time or Unix seconds", code: "invalid_parameter")
+        var date: Date?
+        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(v) { date = d }
+        else if let d = try? Date.ISO8601FormatStyle().parse(v) { date = d }
+        else if let s = Double(v), s.isFinite { date = Date(timeIntervalSince1970: s) }
+        guard let date else {
+            throw HTTPError.badRequest("query parameter '\(name)' must be an RFC 3339 time or Unix seconds", code: "invalid_parameter")
+        }
+        // Outside this PostgreSQL rejects the time (a 500) or the encoder sends NULL (no rows).
+        guard Self.timeRange.contains(date.timeIntervalSince1970) else {
+            throw HTTPError.badRequest("query parameter '\(name)' must be a time from year 1 to 9999", code: "invalid_parameter")
+        }
+        return date
     }
+
+    /// Unix seconds of 0001-01-01T00:00:00Z … 9999-12-31T23:59:59Z.
+    static let timeRange: ClosedRange<Double> = -62_135_596_800 ... 253_402_300_799
 
     /// An integer in `range`, or `defaultValue` when absent.
     func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
@@ -77,7 +89,8 @@ struct PageCursor: Equatable {
         var b64 = encoded.replacing("-", with: "+").replacing("_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
         guard encoded.count <= 1024, let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8),
-              let bar = text.firstIndex(of: "|"), let micros = Int64(text[..<bar]) else { return nil }
+              let bar = text.firstIndex(of: "|"), let micros = Int64(text[..<bar]),
+              QueryParameters.timeRange.contains(Double(micros) / 1_000_000) else { return nil }
         self.micros = micros
         id = String(text[text.index(after: bar)...])
     }

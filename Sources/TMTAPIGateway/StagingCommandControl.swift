@@ -52,7 +52,7 @@ struct StagingCommandControl: Sendable {
         var detail: [String: String] = ["remote": request.remoteAddress]
         do {
             try token.authorize(request)
-            let body = try request.decode(Body.self)
+            let body = try request.decodeCommand(Body.self, fields: ["accounts", "reason", "operator"])
             if actor == "anonymous" { actor = body.operator.map(BearerToken.sanitise).flatMap { $0.isEmpty ? nil : $0 } ?? "api" }
             let command = try command(body, operator: actor)
             target = command.accounts.isEmpty ? "accounts:*" : "accounts:" + command.accounts.joined(separator: ",")

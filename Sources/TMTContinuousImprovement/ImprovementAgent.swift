@@ -261,6 +261,7 @@ final class ImprovementAgent: Sendable {
         }
         router.post("/api/v1/experiments/:id/approve", maxBodyBytes: 4096) { [self] request in
             try token.authorize(request)
+            try request.refuseQuery()
             let actor = BearerToken.operatorHeader(request) ?? "api"
             let id = request.parameter("id") ?? ""
             return try audited(experiments, request, actor: actor, action: "experiment.approve", target: id) {
@@ -272,7 +273,9 @@ final class ImprovementAgent: Sendable {
             let actor = BearerToken.operatorHeader(request) ?? "api"
             let id = request.parameter("id") ?? ""
             var reason = "manual stop"
+            try request.refuseQuery()
             if !request.body.isEmpty {
+                try HTTPJSON.refuseUnknownFields(request.body, allowed: ["reason"])
                 guard let body = try? request.decode(StopRequest.self) else {
                     throw HTTPError.badRequest("body must be JSON like {\"reason\": \"…\"}")
                 }

@@ -152,7 +152,9 @@ public struct HTTPClient: Sendable {
                 guard let headEnd = findHeadEnd(bytes, from: offset) else { return nil }
                 let lines = String(decoding: bytes[offset..<(headEnd - 4)], as: UTF8.self).components(separatedBy: "\r\n")
                 let statusLine = lines[0].split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-                guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), statusLine[1].count == 3, let status = Int(statusLine[1]) else {
+                // Three digits from 100 to 599 (RFC 9110 §15): "000" or "-10" would pass Int().
+                guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), statusLine[1].count == 3,
+                      statusLine[1].allSatisfy({ $0.isASCII && $0.isNumber }), let status = Int(statusLine[1]), (100...599).contains(status) else {
                     throw TMTError(.protocolViolation, "\(what): malformed status line")
                 }
                 var headers = HTTPHeaders()

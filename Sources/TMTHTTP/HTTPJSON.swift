@@ -63,6 +63,30 @@ public enum HTTPJSON {
         }
     }
 
+    /// A 400 naming the first top-level field of a JSON object body that is not in `allowed`.
+    /// A body that is empty or not a JSON object passes (decoding reports those).
+    public static func refuseUnknownFields(_ bytes: [UInt8], allowed: Set<String>) throws {
+        guard !bytes.isEmpty, let object = try? JSONDecoder().decode(TopLevelKeys.self, from: Data(bytes)) else { return }
+        if let unknown = object.keys.filter({ !allowed.contains($0) }).sorted().first {
+            throw HTTPError.badRequest("unknown field '\(String(unknown.prefix(64)))'; allowed: \(allowed.sorted().joined(separator: ", "))",
+                                       code: "invalid_body")
+        }
+    }
+
+    /// The member names of a JSON object (its values are not decoded).
+    private struct TopLevelKeys: Decodable {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        var keys: [String]
+        init(from decoder: any Decoder) throws {
+            keys = try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue)
+        }
+    }
+
     /// `items[2].price` style path for a coding path.
     static func path(_ keys: [any CodingKey]) -> String {
         var out = ""

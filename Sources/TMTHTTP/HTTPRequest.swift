@@ -68,6 +68,22 @@ public struct HTTPRequest: Sendable {
         try HTTPJSON.decode(T.self, from: body)
     }
 
+    /// Decodes the JSON body of a command, refusing with a 400 what a typo would otherwise let
+    /// through silently: a top-level field not among `fields` (a misspelt optional field reads as
+    /// absent, and an absent field may mean "every account") and any query parameter (commands
+    /// take their arguments in the body only).
+    public func decodeCommand<T: Decodable>(_ type: T.Type = T.self, fields: Set<String>) throws -> T {
+        try refuseQuery()
+        try HTTPJSON.refuseUnknownFields(body, allowed: fields)
+        return try decode(T.self)
+    }
+
+    /// A 400 when the request has a query parameter (for endpoints that take none).
+    public func refuseQuery() throws {
+        guard let first = query.first else { return }
+        throw HTTPError.badRequest("unknown query parameter '\(String(first.name.prefix(64)))': this endpoint takes none", code: "invalid_parameter")
+    }
+
     /// Splits a request target into path and query (the query without its `?`).
     static func split(target: Substring) -> (path: Substring, query: Substring?) {
         guard let q = target.firstIndex(of: "?") else { return (target, nil) }

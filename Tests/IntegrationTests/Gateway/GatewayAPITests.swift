@@ -138,6 +138,12 @@ final class GatewayAPITests: XCTestCase {
         let route = "/api/v1/accounts/restart"
         GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"accounts":["x"]}"#, operator: actor), 400, code: "invalid_body",
                                 mentions: "'reason'")
+        // A misspelt field or a query parameter must not read as "no accounts named", which
+        // means every account (it did: both restarted every configured account).
+        GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"account":"ACC-1","reason":"r"}"#, operator: actor), 400,
+                                code: "invalid_body", mentions: "unknown field 'account'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, route + "?accounts=ACC-1", json: #"{"reason":"r"}"#, operator: actor), 400,
+                                code: "invalid_parameter", mentions: "'accounts'")
         GatewayTest.assertError(try GatewayTest.post(gateway, route, json: #"{"reason":"r","accounts":["no-such-\#(actor)"]}"#, operator: actor),
                                 404, code: "unknown_account", mentions: "no-such-\(actor)")
         let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
@@ -163,8 +169,9 @@ final class GatewayAPITests: XCTestCase {
         XCTAssertEqual(command.accounts, [account])
         XCTAssertEqual(command.epochs, [account: 5])
         XCTAssertEqual(command.requestedBy, actor)
-        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "action") }, Array(repeating: "account.restart", count: 3))
-        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "result") }, ["refused: invalid_body", "refused: unknown_account", "timeout"])
+        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "action") }, Array(repeating: "account.restart", count: 5))
+        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: "result") },
+                       ["refused: invalid_body", "refused: invalid_body", "refused: invalid_parameter", "refused: unknown_account", "timeout"])
         XCTAssertEqual(try rows.last?.decode(String.self, column: "target"), "accounts:\(account)")
     }
 
@@ -184,6 +191,12 @@ final class GatewayAPITests: XCTestCase {
         GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?status=flying"), 400, mentions: "'status'")
         GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?since=yesterday"), 400, mentions: "'since'")
         GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?cursor=%21%21"), 400, mentions: "'cursor'")
+        // Times PostgreSQL cannot hold (a 500 before) or that the encoder sent as NULL (an empty 200).
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?since=-1e12"), 400, mentions: "'since'")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?until=1e13"), 400, mentions: "'until'")
+        let farCursor = Data("9000000000000000000|x".utf8).base64EncodedString().replacing("=", with: "")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders?cursor=\(farCursor)"), 400, mentions: "'cursor'")
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/orders/x/trail?foo=1"), 400, code: "invalid_parameter", mentions: "'foo'")
         GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/fills?acount=x"), 400, mentions: "'acount'")
         GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/latency?window=0"), 400, mentions: "'window'")
 
@@ -199,6 +212,8 @@ final class GatewayAPITests: XCTestCase {
         GatewayTest.assertError(try GatewayTest.post(gateway, "/api/v1/breaker/flatten", json: #"{"tier":"agent","target":"aria-risk","reason":"r"}"#,
                                                      operator: actor), 400, mentions: "'tier'")
         GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: #"{"tier":5}"#, operator: actor), 400, mentions: "'tier'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, "/api/v1/breaker/flatten", json: #"{"tier":"account","targt":"a","reason":"r"}"#,
+                                                     operator: actor), 400, code: "invalid_body", mentions: "unknown field 'targt'")
         let big = "{\"tier\":\"system\",\"reason\":\"" + String(repeating: "x", count: 2000) + "\"}"
         GatewayTest.assertError(try GatewayTest.post(gateway, trip, json: big, operator: actor), 413, code: "content_too_large")
 
@@ -206,7 +221,7 @@ final class GatewayAPITests: XCTestCase {
         let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
         defer { pool.shutdown() }
         let rows = try pool.query("SELECT result FROM audit_log WHERE actor = $1", [actor])
-        XCTAssertEqual(rows.count, 7)
+        XCTAssertEqual(rows.count, 8)
         XCTAssertTrue(try rows.allSatisfy { try $0.decode(String.self, column: "result") == "refused: invalid_body" })
     }
 }

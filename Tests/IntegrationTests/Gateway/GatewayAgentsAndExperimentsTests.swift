@@ -250,6 +250,18 @@ final class GatewayAgentsAndExperimentsTests: XCTestCase {
         XCTAssertEqual(try pool.queryOne("SELECT status FROM experiments WHERE id = $1", [experiment])?.decode(String.self, column: "status"),
                        "stopped")
 
+        // A gateway holding the wrong agent token: the operator's token is fine, so not a 401
+        // (the dashboard forgets the operator's token on a 401) but a 502 naming the setting.
+        let misconfigured = try GatewayTest.start(["AGENT_URLS": "continuous-improvement=\(agent.base)",
+                                                   "IMPROVEMENT_API_TOKEN": "not-the-agents-token"])
+        GatewayTest.assertError(try GatewayTest.post(misconfigured, "/api/v1/experiments/\(experiment)/stop", json: "", operator: "gw-mis-\(run)"),
+                                502, code: "agent_refused_gateway", mentions: "IMPROVEMENT_API_TOKEN")
+        // A misspelt field or a query parameter is refused before anything is forwarded.
+        GatewayTest.assertError(try GatewayTest.post(gateway, "/api/v1/experiments/\(experiment)/stop", json: #"{"reson":"x"}"#,
+                                                     operator: "gw-mis-\(run)"), 400, code: "invalid_body", mentions: "unknown field 'reson'")
+        GatewayTest.assertError(try GatewayTest.post(gateway, "/api/v1/experiments/\(experiment)/approve?percent=100", json: "",
+                                                     operator: "gw-mis-\(run)"), 400, code: "invalid_parameter")
+
         // The agent down: 502 with a JSON error, audited too.
         XCTAssertEqual(agent.terminate(), 0)
         GatewayTest.assertError(try GatewayTest.post(gateway, "/api/v1/experiments/\(experiment)/stop", json: "", operator: actor),
