@@ -82,6 +82,28 @@ struct ExecutionRun {
         figures["latencyMs"] = ExecutionFormat.milliseconds(micros: working.latencyMicros)
         figures["timeInForce"] = working.timeInForce.label
 
+        // A risk-reducing order (a protective close, a flatten) never opens or flips a position:
+        // it fills at most what is still open, and a protective close only the position it was
+        // made for. (A flatten sized from positions that a stop had closed meanwhile went short;
+        // a take-profit's remainder closed a later position at the old target.) Checked before
+        // the price, so such an order on a flat position is cancelled, not left resting.
+        let positionBefore = ledger.book.position(order.instrument).quantity
+        var passQuantity = working.remainingQuantity
+        if working.protective != nil || order.riskReducing {
+            let closable = ExecutionMath.sign(positionBefore) == -order.side.sign ? ExecutionMath.abs(positionBefore) : 0
+            guard closable > 0 else {
+                return try end(.cancelled, rule: "position",
+                               detail: "risk-reducing: no \(order.side == .sell ? "long" : "short") position in \(order.instrument) to reduce "
+                                   + "(position \(ExecutionFormat.exact(positionBefore)))")
+            }
+            let owner = ledger.book.entry(order.instrument).sourceOrderId
+            if let protects = working.protects, let owner, owner != protects {
+                return try end(.cancelled, rule: "position",
+                               detail: "the position in \(order.instrument) it protected (opened by \(protects)) is closed; the open one is \(owner)'s")
+            }
+            passQuantity = min(passQuantity, closable)
+        }
+
         // Price condition of limit and stop orders.
         var limit: Decimal?
         var chargesSlippage = true
@@ -111,17 +133,6 @@ struct ExecutionRun {
                 checks.append(Decision.Check(rule: "stop", passed: true, detail: detail + ": triggered, filling at market"))
                 working.triggeredAt = fillTime
             }
-        }
-
-        // A protective close never flips the position: it fills at most what is still open.
-        let positionBefore = ledger.book.position(order.instrument).quantity
-        var passQuantity = working.remainingQuantity
-        if working.protective != nil {
-            let closable = ExecutionMath.sign(positionBefore) == -side.sign ? ExecutionMath.abs(positionBefore) : 0
-            guard closable > 0 else {
-                return try end(.cancelled, rule: "position", detail: "position in \(order.instrument) already closed")
-            }
-            passQuantity = min(passQuantity, closable)
         }
 
         let plan = model.sweep(instrument: instrument, side: side, quantity: passQuantity, quote: quote, limit: limit,
@@ -212,7 +223,7 @@ struct ExecutionRun {
             try move(to: .cancelled)
             return finish(.cancelled, next: nil)
         }
-        if working.protective != nil, ledger.book.position(order.instrument).quantity == 0 {
+        if working.protective != nil || order.riskReducing, ledger.book.position(order.instrument).quantity == 0 {
             let detail = "position in \(order.instrument) closed; \(ExecutionFormat.exact(working.remainingQuantity)) lots no longer needed"
             checks.append(Decision.Check(rule: "position", passed: false, detail: detail))
             working.closeReason = detail

@@ -24,10 +24,16 @@ public struct WorkingOrder: Codable, Sendable, Equatable {
     public var triggeredAt: Int64?
     /// Set when the engine itself created the order to close a position at its stop or target.
     public var protective: ProtectiveKind?
+    /// For a protective close: the order that opened the position it closes (the position's
+    /// `sourceOrderId` then). Once the position is another order's (it went flat and opened
+    /// again, or was added to), the close is cancelled instead of closing that one at the old
+    /// level. Nil when unknown (orders stored before this field).
+    public var protects: String?
     /// Why the order ended when it did not fill completely.
     public var closeReason: String?
 
-    public init(order: Order, timeInForce: TimeInForce, receivedAt: Int64, latencyMicros: Int64, protective: ProtectiveKind? = nil) {
+    public init(order: Order, timeInForce: TimeInForce, receivedAt: Int64, latencyMicros: Int64, protective: ProtectiveKind? = nil,
+                protects: String? = nil) {
         self.order = order
         self.timeInForce = timeInForce
         self.receivedAt = receivedAt
@@ -37,6 +43,7 @@ public struct WorkingOrder: Codable, Sendable, Equatable {
         fillCount = 0
         triggeredAt = nil
         self.protective = protective
+        self.protects = protects
         closeReason = nil
     }
 

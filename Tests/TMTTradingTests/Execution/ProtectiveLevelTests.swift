@@ -118,6 +118,61 @@ final class ProtectiveLevelTests: XCTestCase {
         XCTAssertEqual(rest.position.quantity, 0)
     }
 
+    /// The rest of a take-profit belongs to the position it was made for: after a stop closed
+    /// that position and a new one opened, the old order is cancelled at the new target's
+    /// level instead of closing the new position at the old target (it sold 5 at 1.09000 and
+    /// left the account flat).
+    func testATakeProfitsRestDoesNotCloseALaterPosition() throws {
+        let ledger = try open(.buy, lots: "30", stopLoss: "1.08000", takeProfit: "1.09000")
+        let tp = try XCTUnwrap(try check(ledger, bid: "1.09000", ask: "1.09008", at: F.t0 + 1_000_000))
+        XCTAssertEqual(tp.result.order.protects, "open-buy")
+        let sl = try XCTUnwrap(try engine.checkProtectiveLevels(
+            ledger: tp.result.ledger, quote: F.tick(bid: "1.07990", ask: "1.07998", at: F.t0 + 2_000_000), now: F.t0 + 2_000_000,
+            rates: CurrencyRates()))
+        XCTAssertEqual(sl.result.position.quantity, 0)
+        // A new long of 5 with its own target, opened while the old order still works.
+        let reopened = try F.fillAtArrival(engine, F.order("open-again", .buy, "5", stopLoss: "1.08000", takeProfit: "1.10000"),
+                                           bid: "1.08500", ask: "1.08508", ledger: sl.result.ledger, receivedAt: F.t0 + 3_000_000)
+        XCTAssertEqual(reopened.position.quantity, 5)
+        let up = F.tick(bid: "1.09000", ask: "1.09008", at: F.t0 + 4_000_000)
+        let rest = try engine.execute(tp.result.order, quote: up, now: up.time, ledger: reopened.ledger, rates: CurrencyRates())
+        XCTAssertEqual(rest.outcome, .cancelled)
+        XCTAssertTrue(rest.fills.isEmpty)
+        XCTAssertEqual(rest.position.quantity, 5)
+        XCTAssertTrue(rest.order.closeReason?.contains("opened by open-buy") ?? false, rest.order.closeReason ?? "-")
+        XCTAssertEqual(rest.ledger.book.entry("EUR_USD").takeProfit, F.d("1.10000"), "the new position keeps its own target")
+        // On a flat account the rest is cancelled at once, whatever the price (it used to rest).
+        let flat = try engine.execute(tp.result.order, quote: F.tick(bid: "1.08500", ask: "1.08508", at: F.t0 + 3_000_000),
+                                      now: F.t0 + 3_000_000, ledger: sl.result.ledger, rates: CurrencyRates())
+        XCTAssertEqual(flat.outcome, .cancelled)
+    }
+
+    /// A risk-reducing order (here a flatten sized from a position a stop has closed since)
+    /// never opens or flips a position: it fills at most what is open, and nothing on a flat
+    /// book (the flatten used to fill, leaving the halted account short 2 without a stop).
+    func testARiskReducingOrderOnlyReducesWhatIsOpen() throws {
+        let ledger = try open(.buy, lots: "2", stopLoss: "1.08000", takeProfit: "1.09000")
+        let flatten = try XCTUnwrap(engine.flattenOrders(ledger: ledger, commandId: "cmd-7", receivedAt: F.t0 + 1_000_000).first)
+        let sl = try XCTUnwrap(try check(ledger, bid: "1.08000", ask: "1.08008", at: F.t0 + 1_000_000))
+        XCTAssertEqual(sl.result.position.quantity, 0)
+        let t = F.tick(bid: "1.07990", ask: "1.07998", at: flatten.arrivalTime)
+        let r = try engine.execute(flatten, quote: t, now: t.time, ledger: sl.result.ledger, rates: CurrencyRates())
+        XCTAssertEqual(r.outcome, .cancelled)
+        XCTAssertTrue(r.fills.isEmpty)
+        XCTAssertEqual(r.position.quantity, 0)
+
+        // Larger than the position: only the open lots are sold, the rest is cancelled.
+        let partial = try open(.buy, lots: "1", stopLoss: "1.08000", takeProfit: "1.09000")
+        let big = try engine.accept(Order(id: "reduce-3", signalId: "", accountId: "acct-1", instrument: "EUR_USD", side: .sell, type: .market,
+                                          quantity: 3, stopLoss: nil, takeProfit: nil, riskReducing: true, status: .cleared, createdAt: F.t0),
+                                    receivedAt: F.t0 + 1_000_000)
+        let q = F.tick(bid: "1.08600", ask: "1.08608", at: big.arrivalTime)
+        let reduced = try engine.execute(big, quote: q, now: q.time, ledger: partial, rates: CurrencyRates())
+        XCTAssertEqual(reduced.fills.map(\.fill.quantity), [1])
+        XCTAssertEqual(reduced.position.quantity, 0)
+        XCTAssertEqual(reduced.outcome, .cancelled)
+    }
+
     func testFlattenOrdersCloseEveryOpenPosition() throws {
         let ledger = try open(.buy, lots: "2", stopLoss: "1.08000", takeProfit: "1.09000")
         let orders = engine.flattenOrders(ledger: ledger, commandId: "cmd-9", receivedAt: F.t0 + 1_000_000)
