@@ -31,6 +31,11 @@ final class ExecutionAgent: Sendable {
         /// When each loaded account was last restarted (wall clock µs, from `accounts.restarted_at`):
         /// an order whose trail began before it belongs to the previous challenge and is refused.
         var restartedAt: [String: Int64] = [:]
+        /// Each loaded account's high-water mark as last stored in its row: the mark rises with
+        /// every valuation, but the row is written only at fills, so rises in between are stored
+        /// with the periodic refresh, at a day start and at shutdown (a restart reloaded the
+        /// lower mark: a trailing floor fell and a drawdown looked smaller than it was).
+        var storedHighWaterMarks: [String: Decimal] = [:]
     }
 
     private let runtime: ServiceRuntime
@@ -103,6 +108,10 @@ final class ExecutionAgent: Sendable {
         // every tick themselves; stopped after the consumers, with a last write.
         let quoteBoard = try runtime.openQuotePublisher(env)
         runtime.lifecycle.onShutdown("quote board") { quoteBoard?.stop() }
+        // Runs after the consumers have stopped (steps run in reverse): the marks they raised.
+        runtime.lifecycle.onShutdown("high-water marks") { [self] in
+            state.withLock { s in storeHighWaterMarks(in: &s, pool: pool) }
+        }
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
                                        topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
@@ -130,7 +139,7 @@ final class ExecutionAgent: Sendable {
         try state.withLock { s in
             for staging in firms.accounts { _ = try ledger(staging.id, in: &s, pool: pool) }
         }
-        publishAllAccounts(producer: producer)
+        publishAllAccounts(pool: pool, producer: producer)
 
         quoteBoard?.start()
         try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in
@@ -272,15 +281,16 @@ final class ExecutionAgent: Sendable {
             }
         }
         if Monotonic.nanos() &- state.withLock({ $0.lastFullPublish }) >= Self.fullPublishIntervalNanos {
-            publishAllAccounts(producer: producer)
+            publishAllAccounts(pool: pool, producer: producer)
         }
     }
 
     /// Every loaded account, marked to the latest quotes where it can be, else as stored, and
     /// its open positions.
-    private func publishAllAccounts(producer: KafkaProducer) {
+    private func publishAllAccounts(pool: PostgresPool, producer: KafkaProducer) {
         state.withLock { s in
             s.lastFullPublish = Monotonic.nanos()
+            defer { storeHighWaterMarks(in: &s, pool: pool) }
             for accountId in s.ledgers.keys.sorted() {
                 guard let ledger = s.ledgers[accountId], let account = mark(ledger, in: &s) else { continue }
                 do {
@@ -463,6 +473,7 @@ final class ExecutionAgent: Sendable {
         s.storedDays[accountId] = try row.decode(String?.self, column: "trading_day")
         s.restartedAt[accountId] = try row.decode(Int64?.self, column: "restarted")
         if s.accounts[accountId] == nil { s.accounts[accountId] = try loadAccount(accountId, pool: pool) }
+        if let stored = s.accounts[accountId]?.highWaterMark { s.storedHighWaterMarks[accountId] = stored }
         s.ledgers[accountId] = l
         return l
     }
@@ -470,6 +481,23 @@ final class ExecutionAgent: Sendable {
     /// The rules of the account's firm (COMPLIANCE_CONFIG), nil for a firm not configured there.
     private func rules(for accountId: String, in s: State) -> FirmRules? {
         s.accounts[accountId].flatMap { firms.rules(forFirm: $0.firm) }
+    }
+
+    /// Writes each loaded account's high-water mark that rose since it was last stored (never
+    /// lowering the row's: `GREATEST`).
+    private func storeHighWaterMarks(in s: inout State, pool: PostgresPool) {
+        for (id, account) in s.accounts where s.ledgers[id] != nil && account.highWaterMark > s.storedHighWaterMarks[id] ?? account.initialBalance {
+            do {
+                // Only in the same challenge: a restart puts the row back to the initial balance.
+                _ = try pool.execute("""
+                    UPDATE accounts SET high_water_mark = GREATEST(high_water_mark, $2), updated_at = now() WHERE id = $1 AND epoch = $3
+                    """, [id, account.highWaterMark, account.epoch])
+                s.storedHighWaterMarks[id] = account.highWaterMark
+            } catch {
+                metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
+                runtime.logger.warning("high-water mark not stored; will retry", ["account": id, "error": "\(error)"])
+            }
+        }
     }
 
     /// Starts a new trading day for every loaded account whose firm day has ended at `now`
@@ -509,8 +537,9 @@ final class ExecutionAgent: Sendable {
         do {
             _ = try pool.execute("""
                 UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = COALESCE($4, trading_day),
-                updated_at = now() WHERE id = $1
-                """, [accountId, account?.dailyPnL ?? 0, account?.equity, label])
+                high_water_mark = GREATEST(high_water_mark, COALESCE($5, high_water_mark)), updated_at = now() WHERE id = $1
+                """, [accountId, account?.dailyPnL ?? 0, account?.equity, label, account?.highWaterMark])
+            if let mark = account?.highWaterMark { s.storedHighWaterMarks[accountId] = max(mark, s.storedHighWaterMarks[accountId] ?? mark) }
         } catch {
             metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
             runtime.logger.error("trading day not stored", ["account": accountId, "error": "\(error)"])
@@ -614,6 +643,7 @@ final class ExecutionAgent: Sendable {
                 let account = Account(id: id, firm: loaded.firm, currency: loaded.currency, initialBalance: old.initialBalance, epoch: newEpoch)
                 s.ledgers[id] = AccountLedger(account: account)
                 s.accounts[id] = account
+                s.storedHighWaterMarks[id] = account.highWaterMark
                 s.restartedAt[id] = restartedAt
                 deliveries.append(try sendAccount(account, producer: producer))
                 for p in held {

@@ -82,7 +82,17 @@ final class ExecutionRestartTests: XCTestCase {
         }, "the limit order never became pending:\n\(agent.log.suffix(4000))")
         XCTAssertNotNil(text("SELECT working::text AS v FROM orders WHERE id = $1", limit.id), "no working state stored")
         XCTAssertEqual(decimal("SELECT stop_loss AS v FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'"), stop)
+        // The price rises after the fill: the high-water mark rises with the equity, and the row
+        // (written at fills) must keep it across the restart (it used to reload the fill's).
+        let storedAtFill = try XCTUnwrap(decimal("SELECT high_water_mark AS v FROM accounts WHERE id = $1"))
+        quote.withLock { $0.bid = Decimal(string: "1.08700")!; $0.ask = Decimal(string: "1.08708")! }
+        XCTAssertTrue(KafkaWait.until(timeout: 30) {
+            metricValue(in: (try? agent.metrics()) ?? "", "tmt_daily_pnl_usd{account=\"\(accountId)\"}") > 100
+        }, "the equity never rose:\n\(agent.log.suffix(3000))")
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+        let storedAtStop = try XCTUnwrap(decimal("SELECT high_water_mark AS v FROM accounts WHERE id = $1"))
+        XCTAssertGreaterThan(storedAtStop, storedAtFill + 100, "the risen high-water mark was not stored")
+        quote.withLock { $0.bid = Decimal(string: "1.08500")!; $0.ask = Decimal(string: "1.08508")! }
 
         // Second process: both come back; the stop closes the position, then the limit fills.
         agent = try startEngine()
