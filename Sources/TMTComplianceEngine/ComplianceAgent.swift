@@ -157,7 +157,7 @@ final class ComplianceAgent: Sendable {
                 skipped.append("\(account.id) (firm \(account.firm) not configured)")
                 continue
             }
-            let start = ComplianceDayStart.fresh(at: now, rules: rules, account: account)
+            let start = ComplianceDayStart.now(at: now, rules: rules, account: account)
             dayStarts.withLock { $0[account.id] = start }
             reset.append("\(account.id) from balance \(account.balance), equity \(account.equity)")
         }

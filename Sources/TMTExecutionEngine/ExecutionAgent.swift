@@ -533,11 +533,20 @@ final class ExecutionAgent: Sendable {
         guard var ledger = s.ledgers[accountId] else { return nil }
         ledger.startNewDay()
         s.ledgers[accountId] = ledger
-        let account = mark(ledger, in: &s)
+        var account = mark(ledger, in: &s)
+        // The day's start, published with the account: the compliance engine measures the daily
+        // loss from it whenever it first looks at the day.
+        if var a = account {
+            if let label { a.tradingDay = label }
+            a.dayStartEquity = a.equity
+            s.accounts[accountId] = a
+            account = a
+        }
         do {
             _ = try pool.execute("""
                 UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = COALESCE($4, trading_day),
-                high_water_mark = GREATEST(high_water_mark, COALESCE($5, high_water_mark)), updated_at = now() WHERE id = $1
+                high_water_mark = GREATEST(high_water_mark, COALESCE($5, high_water_mark)), day_start_equity = $3, updated_at = now()
+                WHERE id = $1
                 """, [accountId, account?.dailyPnL ?? 0, account?.equity, label, account?.highWaterMark])
             if let mark = account?.highWaterMark { s.storedHighWaterMarks[accountId] = max(mark, s.storedHighWaterMarks[accountId] ?? mark) }
         } catch {
@@ -626,7 +635,7 @@ final class ExecutionAgent: Sendable {
                     _ = try conn.execute("DELETE FROM positions WHERE account_id = $1", [id])
                     guard let row = try conn.queryOne("""
                         UPDATE accounts SET balance = initial_balance, equity = initial_balance, daily_pnl = 0,
-                            high_water_mark = initial_balance, realized_pnl = 0, commission = 0, epoch = epoch + 1,
+                            high_water_mark = initial_balance, day_start_equity = initial_balance, realized_pnl = 0, commission = 0, epoch = epoch + 1,
                             restarted_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond',
                             trading_day = COALESCE($2, trading_day), updated_at = now()
                         WHERE id = $1 RETURNING epoch
@@ -640,7 +649,10 @@ final class ExecutionAgent: Sendable {
                     return try row.decode(Int.self, column: "epoch")
                 }
                 let loaded = try s.accounts[id] ?? loadAccount(id, pool: pool)
-                let account = Account(id: id, firm: loaded.firm, currency: loaded.currency, initialBalance: old.initialBalance, epoch: newEpoch)
+                var account = Account(id: id, firm: loaded.firm, currency: loaded.currency, initialBalance: old.initialBalance, epoch: newEpoch)
+                // The new challenge's day starts now, at the initial balance.
+                account.tradingDay = s.days[id]?.label ?? loaded.tradingDay
+                account.dayStartEquity = old.initialBalance
                 s.ledgers[id] = AccountLedger(account: account)
                 s.accounts[id] = account
                 s.storedHighWaterMarks[id] = account.highWaterMark

@@ -302,6 +302,14 @@ public struct Account: Codable, Sendable, Equatable {
     /// an update means every figure they derived from earlier updates is void. Absent in JSON
     /// from before restarts existed: 0.
     public var epoch: Int
+    /// The firm trading day (its label, e.g. `2026-11-27`) the execution engine measures
+    /// `dailyPnL` in; nil until it has one (and in JSON from before this field).
+    public var tradingDay: String?
+    /// Equity when that day began, at the engine's roll at the firm's reset (or a staging day
+    /// reset); the day's start balance is `equity − dailyPnL`. Firms that measure the daily loss
+    /// from the start of day read both here, whenever their first look at the day comes. Nil
+    /// when unknown.
+    public var dayStartEquity: Decimal?
 
     public init(id: String, firm: String, currency: String = "USD", initialBalance: Decimal, epoch: Int = 0) {
         self.id = id
@@ -316,7 +324,7 @@ public struct Account: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, firm, currency, initialBalance, balance, equity, dailyPnL, highWaterMark, epoch
+        case id, firm, currency, initialBalance, balance, equity, dailyPnL, highWaterMark, epoch, tradingDay, dayStartEquity
     }
 
     public init(from decoder: any Decoder) throws {
@@ -330,6 +338,8 @@ public struct Account: Codable, Sendable, Equatable {
         dailyPnL = try c.decode(Decimal.self, forKey: .dailyPnL)
         highWaterMark = try c.decode(Decimal.self, forKey: .highWaterMark)
         epoch = try c.decodeIfPresent(Int.self, forKey: .epoch) ?? 0
+        tradingDay = try c.decodeIfPresent(String.self, forKey: .tradingDay)
+        dayStartEquity = try c.decodeIfPresent(Decimal.self, forKey: .dayStartEquity)
         guard epoch >= 0 else {
             throw DecodingError.dataCorruptedError(forKey: .epoch, in: c, debugDescription: "epoch must not be negative, got \(epoch)")
         }

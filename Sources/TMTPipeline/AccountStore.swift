@@ -23,7 +23,10 @@ public struct AccountStore: Sendable {
 
     /// Every account as stored.
     public func all() throws -> [Account] {
-        try pool.query("SELECT id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, epoch FROM accounts ORDER BY id").map { r in
+        try pool.query("""
+            SELECT id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, epoch, trading_day, day_start_equity
+            FROM accounts ORDER BY id
+            """).map { r in
             var a = Account(id: try r.decode(String.self, column: "id"), firm: try r.decode(String.self, column: "firm"),
                             currency: try r.decode(String.self, column: "currency"),
                             initialBalance: try r.decode(Decimal.self, column: "initial_balance"))
@@ -32,6 +35,8 @@ public struct AccountStore: Sendable {
             a.dailyPnL = try r.decode(Decimal.self, column: "daily_pnl")
             a.highWaterMark = try r.decode(Decimal.self, column: "high_water_mark")
             a.epoch = try r.decode(Int.self, column: "epoch")
+            a.tradingDay = try r.decode(String?.self, column: "trading_day")
+            a.dayStartEquity = try r.decode(Decimal?.self, column: "day_start_equity")
             return a
         }
     }

@@ -262,6 +262,12 @@ public enum TradingSchema {
         CREATE INDEX signals_time ON signals (created_at DESC, id DESC);
         CREATE INDEX compliance_decisions_time ON compliance_decisions (decided_at DESC, order_id DESC);
         """),
+        // The equity at the start of the account's trading day (`trading_day`), stored by the
+        // execution engine when it starts the day, so the compliance engine measures a firm's
+        // daily loss from the day's real start even when its first look comes later.
+        PostgresMigration(version: 9, name: "day_start_equity", sql: """
+        ALTER TABLE accounts ADD COLUMN day_start_equity numeric;
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

@@ -5,10 +5,14 @@ import TMTModels
 /// loss counts from.
 ///
 /// The compliance agent keeps one per account and passes it in the context; `current(at:…)`
-/// rolls it over at the firm's reset. It takes the balance and equity of the first observation
-/// in the new day, which equals the values at the firm's midnight when the agent sees an account
-/// update at or right after the reset (the execution engine sends one at least every throttle
-/// interval while positions are open; with none open, balance and equity do not change anyway).
+/// rolls it over at the firm's reset. A new day's baseline is the execution engine's: the
+/// account carries the day it measures (`tradingDay`), the equity at that day's start and its
+/// daily P&L, so the start balance is `equity − dailyPnL` — exact however late the first order
+/// of the day comes, and after a restart of this agent. (It used to take the balance and equity
+/// at the first order of the day: a loss booked between the firm's reset and that order, a
+/// stop-out at 08:00 for an order at 09:00, was forgiven.) Only while the engine has not started
+/// the day yet (no tick since the reset, so nothing was booked in it) does it take the account
+/// as it is now.
 public struct ComplianceDayStart: Sendable, Equatable {
     /// The firm day this baseline belongs to.
     public var day: FirmTradingDay
@@ -18,16 +22,33 @@ public struct ComplianceDayStart: Sendable, Equatable {
     public var equity: Decimal
     /// The account's challenge (`Account.epoch`) the baseline was taken in.
     public var epoch: Int
+    /// Taken from the account as it was because the engine had not started the day yet: replaced
+    /// by the engine's start of the day as soon as the account carries it.
+    public var provisional: Bool
 
-    public init(day: FirmTradingDay, balance: Decimal, equity: Decimal, epoch: Int = 0) {
+    public init(day: FirmTradingDay, balance: Decimal, equity: Decimal, epoch: Int = 0, provisional: Bool = false) {
         self.day = day
         self.balance = balance
         self.equity = equity
         self.epoch = epoch
+        self.provisional = provisional
     }
 
-    /// A baseline for the firm day containing `instant`, taken from `account` as it is now.
+    /// A baseline for the firm day containing `instant`: the execution engine's start of that
+    /// day when the account carries it, else `account` as it is now.
     public static func fresh(at instant: Date, rules: FirmRules, account: Account) -> ComplianceDayStart {
+        let day = rules.tradingDay(containing: instant)
+        if account.tradingDay == day.label, let equity = account.dayStartEquity {
+            return ComplianceDayStart(day: day, balance: account.equity - account.dailyPnL, equity: equity, epoch: account.epoch)
+        }
+        var start = now(at: instant, rules: rules, account: account)
+        start.provisional = true
+        return start
+    }
+
+    /// A baseline for the firm day containing `instant` from `account` as it is now (a staging
+    /// day reset: the limits are measured again from here).
+    public static func now(at instant: Date, rules: FirmRules, account: Account) -> ComplianceDayStart {
         ComplianceDayStart(day: rules.tradingDay(containing: instant), balance: account.balance, equity: account.equity,
                            epoch: account.epoch)
     }
@@ -36,7 +57,9 @@ public struct ComplianceDayStart: Sendable, Equatable {
     /// a clock corrected backwards) in the same challenge, otherwise a fresh one from `account`
     /// (a restarted account, with a higher epoch, starts its day at its initial balance).
     public func current(at instant: Date, rules: FirmRules, account: Account) -> ComplianceDayStart {
-        instant >= day.end || account.epoch != epoch ? .fresh(at: instant, rules: rules, account: account) : self
+        if instant >= day.end || account.epoch != epoch { return .fresh(at: instant, rules: rules, account: account) }
+        if provisional, account.tradingDay == day.label, account.dayStartEquity != nil { return .fresh(at: instant, rules: rules, account: account) }
+        return self
     }
 
     /// Whether this baseline is from a day that has ended by `instant`.

@@ -129,9 +129,21 @@ final class ExecutionRestartTests: XCTestCase {
         let tomorrow = rules.tradingDay(containing: nextReset.addingTimeInterval(1)).label
         XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT trading_day AS v FROM accounts WHERE id = $1", accountId) == tomorrow },
                       "the trading day never rolled:\n\(agent.log.suffix(4000))")
-        let row = try XCTUnwrap(try pool.queryOne("SELECT balance, equity, daily_pnl FROM accounts WHERE id = $1", [accountId]))
+        let row = try XCTUnwrap(try pool.queryOne("SELECT balance, equity, daily_pnl, day_start_equity FROM accounts WHERE id = $1", [accountId]))
         XCTAssertEqual(try row.decode(Decimal.self, column: "daily_pnl"),
                        try row.decode(Decimal.self, column: "equity") - row.decode(Decimal.self, column: "balance"))
+        // The day's start is stored and published with the account, for the compliance engine's
+        // daily loss: the equity at the roll, and the day it belongs to.
+        XCTAssertEqual(try row.decode(Decimal?.self, column: "day_start_equity"), try row.decode(Decimal.self, column: "equity"))
+        let stored = try XCTUnwrap(try AccountStore(pool: pool).all().first { $0.id == accountId })
+        XCTAssertEqual(stored.tradingDay, tomorrow)
+        XCTAssertEqual(stored.dayStartEquity, try row.decode(Decimal?.self, column: "day_start_equity"))
+        let published = try KafkaTestSupport.readAll([Topic.accountsUpdates.name], count: 1, filter: { message in
+            guard let a = try? KafkaConsumer.decodeEnvelope(Account.self, from: message).payload else { return false }
+            return a.id == accountId && a.tradingDay == tomorrow
+        })
+        let update = try KafkaConsumer.decodeEnvelope(Account.self, from: try XCTUnwrap(published.first)).payload
+        XCTAssertEqual(update.dayStartEquity, stored.dayStartEquity)
         XCTAssertEqual(metricValue(in: try agent.metrics(), "tmt_execution_day_rolls_total{account=\"\(accountId)\"}"), 1)
         running.store(false, ordering: .relaxed)
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)

@@ -331,8 +331,70 @@ final class ComplianceLossLimitTests: XCTestCase {
         let start = ComplianceDayStart(day: day, balance: 92_000, equity: 91_500)
         var restarted = F.account(F.ftmo, initial: "100000", balance: "100000", equity: "100000")
         restarted.epoch = 1
+        // As the execution engine publishes a restarted account: today's start at the initial balance.
+        restarted.tradingDay = day.label
+        restarted.dayStartEquity = 100_000
         let fresh = start.current(at: noon, rules: F.ftmo, account: restarted)
         XCTAssertEqual(fresh, ComplianceDayStart(day: day, balance: 100_000, equity: 100_000, epoch: 1))
         XCTAssertEqual(fresh.current(at: noon, rules: F.ftmo, account: restarted), fresh, "same epoch, same day: kept")
+    }
+
+    /// The day's baseline is the execution engine's start of the day, however late this agent
+    /// first looks at the day (the day's first order, or the first after a restart of the
+    /// agent). It used to be the account at that first look, so a loss booked between the firm's
+    /// reset and the first order was forgiven: here a stop-out at 08:00 that took 4,000.00, then
+    /// 12 lots with a 10-pip stop (1,200.00 of risk) at 09:00 passed with a daily loss of 0.
+    func testTheDaysBaselineIsTheEnginesStartOfDayHoweverLateTheFirstLook() {
+        let nine = F.utc("2026-11-25 08:00:00") // 09:00 in Prague
+        let day = F.ftmo.tradingDay(containing: nine)
+        var account = F.account(F.ftmo, initial: "100000", balance: "96000", equity: "96000")
+        account.dailyPnL = -4_000
+        account.tradingDay = day.label
+        account.dayStartEquity = 100_000
+        let start = ComplianceDayStart.fresh(at: nine, rules: F.ftmo, account: account)
+        XCTAssertEqual(start, ComplianceDayStart(day: day, balance: 100_000, equity: 100_000))
+        let order = F.order(.buy, "12", stop: "1.09900")
+        var context = F.context(F.ftmo, account, at: nine)
+        context.dayStart = start
+        let decision = engine.evaluate(order: order, context: context)
+        XCTAssertEqual(decision.violatedRules, [.dailyLoss])
+        XCTAssertTrue(decision.detail(.dailyLoss).hasPrefix("daily loss 4,000.00 + order risk 1,200.00 = 5,200.00 USD"),
+                      decision.detail(.dailyLoss))
+
+        // The strict firm measures from the higher of the day's start balance and equity: both
+        // are the engine's (balance 50,000 and equity 51,000 at the reset), not today's 49,300.
+        let strict = F.strict
+        let strictDay = strict.tradingDay(containing: nine)
+        var strictAccount = F.account(strict, initial: "50000", balance: "50000", equity: "49300", highWaterMark: "51000")
+        strictAccount.dailyPnL = -700
+        strictAccount.tradingDay = strictDay.label
+        strictAccount.dayStartEquity = 51_000
+        let strictStart = ComplianceDayStart.fresh(at: nine, rules: strict, account: strictAccount)
+        XCTAssertEqual(strict.dayStartLevel(strictStart), 51_000)
+        XCTAssertEqual(strictStart.balance, 50_000)
+    }
+
+    /// Before the engine has started the day (its account still names yesterday: no tick since
+    /// the reset, so nothing was booked today), the account as it is stands in, marked
+    /// provisional, and gives way to the engine's start once the account carries it.
+    func testAProvisionalBaselineGivesWayToTheEnginesStartOfDay() {
+        let nine = F.utc("2026-11-25 08:00:00")
+        let day = F.ftmo.tradingDay(containing: nine)
+        var account = F.account(F.ftmo, initial: "100000", balance: "99000", equity: "98800")
+        account.dailyPnL = -300
+        account.tradingDay = "2026-11-24"
+        account.dayStartEquity = 99_100
+        let provisional = ComplianceDayStart.fresh(at: nine, rules: F.ftmo, account: account)
+        XCTAssertEqual(provisional, ComplianceDayStart(day: day, balance: 99_000, equity: 98_800, provisional: true))
+        XCTAssertEqual(provisional.current(at: nine, rules: F.ftmo, account: account), provisional)
+        account.tradingDay = day.label
+        account.dayStartEquity = 98_900
+        account.dailyPnL = -100
+        XCTAssertEqual(provisional.current(at: nine, rules: F.ftmo, account: account),
+                       ComplianceDayStart(day: day, balance: 98_900, equity: 98_900))
+        // A staging day reset measures from now, and is kept for the day.
+        let reset = ComplianceDayStart.now(at: nine, rules: F.ftmo, account: account)
+        XCTAssertFalse(reset.provisional)
+        XCTAssertEqual(reset.current(at: nine, rules: F.ftmo, account: account), reset)
     }
 }
