@@ -172,12 +172,18 @@ final class ExecutionAgent: Sendable {
         let order = envelope.payload
         // A redelivered order this engine already worked (its row carries the engine's status)
         // is not worked again: the ledger would book its fills twice.
+        var workedStatus: OrderStatus?
         if let row = try pool.queryOne("SELECT status FROM orders WHERE id = $1", [order.id]),
-           let status = OrderStatus(rawValue: try row.decode(String.self, column: "status")),
-           Self.engineStatuses.contains(status), state.withLock({ $0.working[order.id] == nil }) {
+           let status = OrderStatus(rawValue: try row.decode(String.self, column: "status")), Self.engineStatuses.contains(status) {
+            workedStatus = status
+        }
+        func ignoreRedelivery(_ status: OrderStatus) {
             metrics.handled.labels(runtime.options.service, "order", "duplicate").inc()
             runtime.logger.info("order already worked; redelivery ignored", traceId: envelope.traceId,
                                 ["order": order.id, "status": status.rawValue])
+        }
+        if let workedStatus, state.withLock({ $0.working[order.id] == nil }) {
+            ignoreRedelivery(workedStatus)
             return
         }
         let wallReceived = HopClock.nowMicros()
@@ -187,8 +193,13 @@ final class ExecutionAgent: Sendable {
             if case .failure(let error) = accepted { failure(error, order: order.id) }
             return
         }
-        try state.withLock { s in
-            if s.working[order.id] != nil { return }
+        // Set when the order is still waiting for its first quote after the lock below: stored then.
+        var waiting: (order: WorkingOrder, source: Envelope<Order>)?
+        let redelivered = try state.withLock { s -> OrderStatus? in
+            if s.working[order.id] != nil { return nil }
+            // Worked by the engine and still working at the check above, finished since (the tick
+            // thread filled it): a redelivery all the same, never a new order to book again.
+            if let workedStatus { return workedStatus }
             let ledger = try ledger(order.accountId, in: &s, pool: pool)
             // An order sized for an earlier challenge of its account (restarted since) was checked
             // against an account that no longer exists: it is cancelled, never worked. Without
@@ -210,7 +221,7 @@ final class ExecutionAgent: Sendable {
                            producer: producer)
                 runtime.logger.info("order from before the account's restart cancelled", traceId: envelope.traceId,
                                     ["order": order.id, "account": order.accountId])
-                return
+                return nil
             }
             // A newly loaded account learns its firm day before anything is booked on it.
             if let now = s.clock.now() { rollTradingDays(now: now, in: &s, pool: pool, producer: producer) }
@@ -221,7 +232,14 @@ final class ExecutionAgent: Sendable {
             if let quote = s.rates.quote(order.instrument) {
                 try work(order.id, quote: quote, now: max(received, quote.time), in: &s, pool: pool, producer: producer)
             }
+            if let w = s.working[order.id], w.order.order.status == .cleared, let source = w.source { waiting = (w.order, source) }
+            return nil
         }
+        if let redelivered {
+            ignoreRedelivery(redelivered)
+            return
+        }
+        if let waiting { try storeAccepted(waiting.order, source: waiting.source, pool: pool) }
         metrics.processing.labels(runtime.options.service, "order").observeSince(started)
         metrics.handled.labels(runtime.options.service, "order", "accepted").inc()
     }
@@ -321,6 +339,26 @@ final class ExecutionAgent: Sendable {
         s.working[id]?.nextCheckAt = result.nextCheckAt
         guard result.changed else { return }
         try record(result, source: w.source, in: &s, pool: pool, producer: producer)
+    }
+
+    /// Stores an accepted order that is still waiting for its first quote (the usual case: it
+    /// reaches the market after its simulated latency) with its working state and the engine's
+    /// open hop, before its offset can be committed, so a restart restores it. Before, only an
+    /// order's first outcome stored it: one accepted just before a restart was lost, its row left
+    /// `cleared`. Outside the state lock, so ticks are not held up; a row the tick thread has
+    /// moved on meanwhile (its outcome recorded) is left alone.
+    private func storeAccepted(_ working: WorkingOrder, source: Envelope<Order>, pool: PostgresPool) throws {
+        let order = working.order
+        _ = try pool.execute("""
+            INSERT INTO orders (id, signal_id, account_id, instrument, side, type, quantity, price, stop_loss, take_profit,
+                                risk_reducing, status, filled_quantity, decisions, hops, trace_id, created_at, working)
+            VALUES ($1, (SELECT id FROM signals WHERE id = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, $16, $17)
+            ON CONFLICT (id) DO UPDATE SET working = EXCLUDED.working, hops = EXCLUDED.hops, updated_at = now()
+            WHERE orders.working IS NULL AND orders.status = 'cleared'
+            """, [order.id, order.signalId, order.accountId, order.instrument, order.side.rawValue, order.type.rawValue,
+                  order.quantity, order.price, order.stopLoss, order.takeProfit, order.riskReducing, order.status.rawValue,
+                  try PostgresJSON(encoding: order.decisions), try PostgresJSON(encoding: source.hops), source.traceId,
+                  Self.date(order.createdAt), try PostgresJSON(encoding: working)], prepared: true)
     }
 
     /// Persists one engine result in one transaction, then publishes it and keeps its state.

@@ -81,6 +81,16 @@ final class ExecutionRestartTests: XCTestCase {
             text("SELECT status AS v FROM orders WHERE id = $1", limit.id) == "pending"
         }, "the limit order never became pending:\n\(agent.log.suffix(4000))")
         XCTAssertNotNil(text("SELECT working::text AS v FROM orders WHERE id = $1", limit.id), "no working state stored")
+        // An order still waiting for its first quote (no GBP_USD tick yet) is stored when it is
+        // accepted, so the restart below restores it (it used to be lost: its offset was
+        // committed and nothing about it stored).
+        let waiting = Order(id: "restart-wait-\(UUID().uuidString.prefix(8)):\(accountId)", signalId: "none", accountId: accountId,
+                            instrument: "GBP_USD", side: .buy, type: .market, quantity: 1, price: nil, stopLoss: nil,
+                            takeProfit: nil, riskReducing: false, status: .cleared, createdAt: HopClock.nowMicros())
+        try send(waiting)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT working::text AS v FROM orders WHERE id = $1", waiting.id) != nil },
+                      "the waiting order was not stored:\n\(agent.log.suffix(3000))")
+        XCTAssertEqual(text("SELECT status AS v FROM orders WHERE id = $1", waiting.id), "cleared")
         XCTAssertEqual(decimal("SELECT stop_loss AS v FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'"), stop)
         // The price rises after the fill: the high-water mark rises with the equity, and the row
         // (written at fills) must keep it across the restart (it used to reload the fill's).
@@ -96,7 +106,15 @@ final class ExecutionRestartTests: XCTestCase {
 
         // Second process: both come back; the stop closes the position, then the limit fills.
         agent = try startEngine()
-        XCTAssertTrue(agent.log.contains("working orders restored"), agent.log.suffix(3000).description)
+        XCTAssertTrue(agent.log.contains("working orders restored orders=2"), agent.log.suffix(3000).description)
+        // The first GBP_USD quote fills the order that waited across the restart, once.
+        let gbp = Tick(instrument: "GBP_USD", bid: Decimal(string: "1.26500")!, ask: Decimal(string: "1.26510")!, volume: 100_000,
+                       time: HopClock.nowMicros() + 1_000_000)
+        _ = try producer.send(Envelope(id: "GBP_USD-\(gbp.time)", type: "market.tick", traceId: "t", source: "test", payload: gbp),
+                              to: .marketTicks, key: "GBP_USD").wait(timeout: 10)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT status AS v FROM orders WHERE id = $1", waiting.id) == "filled" },
+                      "the restored waiting order never filled:\n\(agent.log.suffix(4000))")
+        XCTAssertEqual(try pool.query("SELECT id FROM fills WHERE order_id = $1", [waiting.id]).count, 1)
         quote.withLock { $0.bid = Decimal(string: "1.08290")!; $0.ask = Decimal(string: "1.08298")! }
         XCTAssertTrue(KafkaWait.until(timeout: 30) { decimal(positionSQL) == 0 },
                       "the restored stop never closed the position:\n\(agent.log.suffix(4000))")
