@@ -571,21 +571,32 @@ final class ExecutionAgent: Sendable {
         guard var ledger = s.ledgers[accountId] else { return nil }
         ledger.startNewDay()
         s.ledgers[accountId] = ledger
+        let valued = (try? engine.valuation(of: ledger, rates: s.rates)) != nil
         var account = mark(ledger, in: &s)
         // The day's start, published with the account: the compliance engine measures the daily
         // loss from it whenever it first looks at the day.
         if var a = account {
             if let label { a.tradingDay = label }
-            a.dayStartEquity = a.equity
+            if valued {
+                a.dayStartEquity = a.equity
+            } else {
+                // A held instrument has no quote yet (just after a restart): the equity is the
+                // last one marked. The day's start balance is exact all the same (the balance), so
+                // the daily P&L stays consistent with it (equity − daily P&L = start balance;
+                // yesterday's figure was stored under the new day, and a second restart rebuilt
+                // the start balance from it); the start equity is unknown.
+                a.dailyPnL = a.equity - ledger.balance
+                a.dayStartEquity = nil
+            }
             s.accounts[accountId] = a
             account = a
         }
         do {
             _ = try pool.execute("""
                 UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = COALESCE($4, trading_day),
-                high_water_mark = GREATEST(high_water_mark, COALESCE($5, high_water_mark)), day_start_equity = $3, updated_at = now()
+                high_water_mark = GREATEST(high_water_mark, COALESCE($5, high_water_mark)), day_start_equity = $6, updated_at = now()
                 WHERE id = $1
-                """, [accountId, account?.dailyPnL ?? 0, account?.equity, label, account?.highWaterMark])
+                """, [accountId, account?.dailyPnL ?? 0, account?.equity, label, account?.highWaterMark, account?.dayStartEquity])
             if let mark = account?.highWaterMark { s.storedHighWaterMarks[accountId] = max(mark, s.storedHighWaterMarks[accountId] ?? mark) }
         } catch {
             metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()

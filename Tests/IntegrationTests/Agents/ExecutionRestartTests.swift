@@ -136,6 +136,20 @@ final class ExecutionRestartTests: XCTestCase {
         let realized = try sums.decode(Decimal.self, column: "pnl"), commission = try sums.decode(Decimal.self, column: "commission")
         XCTAssertEqual(decimal("SELECT balance AS v FROM accounts WHERE id = $1"), initial + realized - commission)
 
+        // A third process, so the day starts while the GBP_USD position has no quote (only
+        // EUR_USD ticks follow): the equity cannot be marked, yet the stored daily P&L must be
+        // the new day's (equity − balance), not yesterday's under the new day's label. A limit
+        // far below the market rests across the restart, so the new process loads the account.
+        let far = Order(id: "restart-far-\(UUID().uuidString.prefix(8)):\(accountId)", signalId: "none", accountId: accountId,
+                        instrument: "EUR_USD", side: .buy, type: .limit, quantity: 1, price: Decimal(string: "1.00000")!, stopLoss: nil,
+                        takeProfit: nil, riskReducing: false, status: .cleared, createdAt: HopClock.nowMicros())
+        try send(far)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT status AS v FROM orders WHERE id = $1", far.id) == "pending" },
+                      "the far limit order never became pending:\n\(agent.log.suffix(3000))")
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+        agent = try startEngine()
+        XCTAssertTrue(agent.log.contains("working orders restored orders=1"), agent.log.suffix(3000).description)
+
         // The firm (ftmo-like: Europe/Prague, 00:00) starts a new day: ticks from 1 s after the
         // next reset on the market clock. Daily P&L then counts from the balance (open P&L only).
         let rules = try XCTUnwrap(ComplianceConfiguration.load(path: TestServices.repoRoot.path + "/config/compliance-staging.yml")
@@ -151,18 +165,33 @@ final class ExecutionRestartTests: XCTestCase {
         XCTAssertEqual(try row.decode(Decimal.self, column: "daily_pnl"),
                        try row.decode(Decimal.self, column: "equity") - row.decode(Decimal.self, column: "balance"))
         // The day's start is stored and published with the account, for the compliance engine's
-        // daily loss: the equity at the roll, and the day it belongs to.
-        XCTAssertEqual(try row.decode(Decimal?.self, column: "day_start_equity"), try row.decode(Decimal.self, column: "equity"))
+        // daily loss: the day it belongs to, and the equity at the roll when it could be marked
+        // (not here: GBP_USD had no quote, so it is unknown rather than stale).
+        XCTAssertNil(try row.decode(Decimal?.self, column: "day_start_equity"))
         let stored = try XCTUnwrap(try AccountStore(pool: pool).all().first { $0.id == accountId })
         XCTAssertEqual(stored.tradingDay, tomorrow)
-        XCTAssertEqual(stored.dayStartEquity, try row.decode(Decimal?.self, column: "day_start_equity"))
+        XCTAssertNil(stored.dayStartEquity)
         let published = try KafkaTestSupport.readAll([Topic.accountsUpdates.name], count: 1, filter: { message in
             guard let a = try? KafkaConsumer.decodeEnvelope(Account.self, from: message).payload else { return false }
             return a.id == accountId && a.tradingDay == tomorrow
         })
         let update = try KafkaConsumer.decodeEnvelope(Account.self, from: try XCTUnwrap(published.first)).payload
-        XCTAssertEqual(update.dayStartEquity, stored.dayStartEquity)
-        XCTAssertEqual(metricValue(in: try agent.metrics(), "tmt_execution_day_rolls_total{account=\"\(accountId)\"}"), 1)
+        XCTAssertEqual(update.dailyPnL, try row.decode(Decimal.self, column: "daily_pnl"))
+        // With a GBP_USD quote (consumed within milliseconds; the wait leaves it ample time) the
+        // next day's start is marked: its start equity is the equity at the roll.
+        let gbpLater = Tick(instrument: "GBP_USD", bid: Decimal(string: "1.26500")!, ask: Decimal(string: "1.26510")!, volume: 100_000,
+                            time: HopClock.nowMicros() + quote.withLock { $0.offset } + 1_000_000)
+        _ = try producer.send(Envelope(id: "GBP_USD-\(gbpLater.time)", type: "market.tick", traceId: "t", source: "test", payload: gbpLater),
+                              to: .marketTicks, key: "GBP_USD").wait(timeout: 10)
+        usleep(2_000_000)
+        let secondReset = rules.tradingDay(containing: nextReset.addingTimeInterval(1)).end
+        quote.withLock { $0.offset = Int64((secondReset.timeIntervalSinceNow + 1) * 1e6) }
+        let dayAfter = rules.tradingDay(containing: secondReset.addingTimeInterval(1)).label
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT trading_day AS v FROM accounts WHERE id = $1", accountId) == dayAfter },
+                      "the second trading day never rolled:\n\(agent.log.suffix(4000))")
+        let marked = try XCTUnwrap(try pool.queryOne("SELECT equity, day_start_equity FROM accounts WHERE id = $1", [accountId]))
+        XCTAssertEqual(try marked.decode(Decimal?.self, column: "day_start_equity"), try marked.decode(Decimal.self, column: "equity"))
+        XCTAssertEqual(metricValue(in: try agent.metrics(), "tmt_execution_day_rolls_total{account=\"\(accountId)\"}"), 2)
         running.store(false, ordering: .relaxed)
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
