@@ -77,6 +77,7 @@ final class AriaAgent: Sendable {
         // every instrument in one round trip.
         let history = try bars.recent(instruments: instruments.sorted(), beforeMicros: signal.createdAt)
         let snapshot = RiskMarketSnapshot(converter: quotes.converter(), bars: history)
+        let marketNow = quotes.marketNow() ?? Date()
         let barsRead = Monotonic.nanos()
 
         var results: [(order: Order, hops: [Hop])] = []
@@ -91,10 +92,8 @@ final class AriaAgent: Sendable {
         }
         for staging in targets {
             let account = book.account(staging.id) ?? staging.makeAccount()
-            let rules = firms.rules(forFirm: account.firm)
-            let dailyBase = rules.map { $0.dailyLossBase == .initialBalance ? account.initialBalance : account.balance }
-            let limits = RiskLimits(maxLotsPerOrder: rules?.maxLotsPerOrder,
-                                    dailyLossLimit: rules.flatMap { r in dailyBase.map { $0 * r.dailyLossPercent / 100 } })
+            // The firm's limits as compliance measures them, at market time.
+            let limits = firms.rules(forFirm: account.firm).map { RiskLimits.firm($0, account: account, at: marketNow) } ?? .none
             let state = RiskAccountState(account: account, positions: book.openPositions(account.id).map(\.position), limits: limits)
             let result = sizer.size(signal: signal, for: state, market: snapshot)
             if var order = result.order {

@@ -18,6 +18,8 @@ public struct RiskBreakdown: Sendable, Equatable {
             case maxPosition
             /// What is left of the daily loss limit, divided by the loss per lot at the stop.
             case dailyLoss
+            /// What is left above the maximum-loss floor, divided by the loss per lot at the stop.
+            case maxLoss
             /// Usable free margin divided by the margin per lot.
             case margin
         }

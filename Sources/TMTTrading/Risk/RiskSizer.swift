@@ -159,11 +159,16 @@ public struct RiskSizer: Sendable {
                                 detail: "firm maximum position \(maxPosition) lots, \(existing) lots already held"))
         }
         if let dailyLimit = limits.dailyLossLimit {
-            let lost = max(0, -account.dailyPnL)
-            let room = max(0, dailyLimit - lost)
+            let left = limits.dailyLossRoom ?? dailyLimit - max(0, -account.dailyPnL)
+            let room = max(0, left)
             b.caps.append(.init(kind: .dailyLoss, lots: RiskDecimal.quantity(room / lossPerLot),
-                                detail: "daily loss limit \(RiskDecimal.fixed(dailyLimit, 2)) \(ccy), \(RiskDecimal.fixed(lost, 2)) lost today, "
+                                detail: "daily loss limit \(RiskDecimal.fixed(dailyLimit, 2)) \(ccy), \(RiskDecimal.fixed(max(0, dailyLimit - left), 2)) lost today, "
                                     + "\(RiskDecimal.fixed(room, 2)) left at \(RiskDecimal.fixed(lossPerLot, 2)) per lot"))
+        }
+        if let maxRoom = limits.maxLossRoom {
+            let room = max(0, maxRoom)
+            b.caps.append(.init(kind: .maxLoss, lots: RiskDecimal.quantity(room / lossPerLot),
+                                detail: "maximum loss: \(RiskDecimal.fixed(room, 2)) \(ccy) left above the floor at \(RiskDecimal.fixed(lossPerLot, 2)) per lot"))
         }
         let marginPerLot = instrument.contractSize * reference * instrument.marginRate * conversion.rate
         let freeMargin = account.equity - usedMargin
@@ -208,6 +213,7 @@ public struct RiskSizer: Sendable {
         case .maxLotsPerOrder: return RiskSkip(.firmMaxLots, text)
         case .maxPosition: return RiskSkip(.positionLimitReached, text)
         case .dailyLoss: return RiskSkip(.dailyLossExhausted, text)
+        case .maxLoss: return RiskSkip(.maxLossExhausted, text)
         case .margin: return RiskSkip(.insufficientMargin, text)
         }
     }

@@ -25,6 +25,8 @@ public struct RiskSkip: Error, Sendable, Equatable, CustomStringConvertible {
         public static let insufficientMargin = Code("insufficient_margin")
         /// What is left of the daily loss limit does not fit one lot step at the stop.
         public static let dailyLossExhausted = Code("daily_loss_exhausted")
+        /// What is left above the maximum-loss floor does not fit one lot step at the stop.
+        public static let maxLossExhausted = Code("max_loss_exhausted")
         /// The position limit in the instrument leaves no room.
         public static let positionLimitReached = Code("position_limit_reached")
         /// The firm's maximum lots per order is below one lot step.

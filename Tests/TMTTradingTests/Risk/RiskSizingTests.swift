@@ -231,6 +231,55 @@ final class RiskSizingTests: XCTestCase {
         XCTAssertEqual(r.lots, 1)
     }
 
+    /// The firm's limits as compliance measures them (`RiskLimits.firm`): a trailing account
+    /// near its floor and a firm that measures the day from the higher of the day's start
+    /// balance and equity. Sized from the daily limit less `dailyPnL` alone, both orders were
+    /// sized past what compliance then rejected (296 of risk against 200 left above the floor;
+    /// 416.65 against 340 left of the day).
+    func testOrdersAreSizedWithinTheRoomComplianceMeasures() throws {
+        let noon = Date(timeIntervalSince1970: 1_800_000_000)
+        // trailing-6: 50,000, high-water mark 53,000, equity 50,200: the floor (6 % trailing,
+        // stopping at the initial balance) is 50,000, so 200.00 is left.
+        let trailing = ComplianceFixture.trailing
+        var near = Account(id: "acct-trail", firm: trailing.id, currency: "USD", initialBalance: 50_000)
+        near.balance = 50_200
+        near.equity = 50_200
+        near.highWaterMark = 53_000
+        let trailingLimits = RiskLimits.firm(trailing, account: near, at: noon)
+        XCTAssertEqual(trailingLimits.maxLossRoom, 200)
+        XCTAssertEqual(trailingLimits.dailyLossLimit, 1_500)
+        let m = market([F.tick("EUR_USD", bid: "1.09990", ask: "1.10000")], calm: [("EUR_USD", "1.10000", "0.00001")])
+        // 20 pips at 200 USD per lot: 200 left allows 1.00 lot.
+        let signal = F.signal("EUR_USD", .buy, entry: "1.10000", stop: "1.09800", target: "1.10600")
+        let sized = F.sizer().size(signal: signal, for: RiskAccountState(account: near, limits: trailingLimits), market: m)
+        XCTAssertEqual(sized.breakdown.cap(.maxLoss)?.lots, 1)
+        XCTAssertLessThanOrEqual(sized.lots * (sized.breakdown.lossPerLot ?? 0), 200)
+        XCTAssertGreaterThan(sized.lots, 0)
+        // At the floor: nothing is left, and the skip says why.
+        var atFloor = near
+        atFloor.equity = 50_000
+        let none = F.sizer().size(signal: signal, for: RiskAccountState(account: atFloor, limits: RiskLimits.firm(trailing, account: atFloor, at: noon)),
+                                  market: m)
+        XCTAssertEqual(none.skip?.code, .maxLossExhausted)
+
+        // strict-4-8: the day started at balance 50,000 and equity 51,000 (the engine's start);
+        // equity is 49,300 now. Limit 4 % of 51,000 = 2,040.00, lost 1,700.00: 340.00 left.
+        let strict = ComplianceFixture.strict
+        var account = Account(id: "acct-strict", firm: strict.id, currency: "USD", initialBalance: 50_000)
+        account.balance = 50_000
+        account.equity = 49_300
+        account.highWaterMark = 51_000
+        account.dailyPnL = -700
+        account.tradingDay = strict.tradingDay(containing: noon).label
+        account.dayStartEquity = 51_000
+        let strictLimits = RiskLimits.firm(strict, account: account, at: noon)
+        XCTAssertEqual(strictLimits.dailyLossLimit, 2_040)
+        XCTAssertEqual(strictLimits.dailyLossRoom, 340)
+        let strictSized = F.sizer().size(signal: signal, for: RiskAccountState(account: account, limits: strictLimits), market: m)
+        XCTAssertEqual(strictSized.breakdown.cap(.dailyLoss)?.lots, F.d("1.7"))
+        XCTAssertLessThanOrEqual(strictSized.lots * (strictSized.breakdown.lossPerLot ?? 0), 340)
+    }
+
     // MARK: - Skips
 
     func testMissingConversionQuoteSkipsInsteadOfGuessing() {
