@@ -16,6 +16,10 @@ public struct BookedPosition: Codable, Sendable, Equatable {
     public var sourceOrderId: String?
     /// That order's signal, so a protective close can be attributed to the signal that opened it.
     public var sourceSignalId: String?
+    /// The order whose fill opened the position from flat or flipped it; unchanged when orders
+    /// add to it. A protective close is tied to it (`WorkingOrder.protects`). Nil when unknown
+    /// (a position loaded from the database: its row keeps only `sourceOrderId`).
+    public var openedBy: String?
 
     public init(position: Position, stopLoss: Decimal? = nil, takeProfit: Decimal? = nil, sourceOrderId: String? = nil,
                 sourceSignalId: String? = nil) {

@@ -140,7 +140,7 @@ public struct ExecutionEngine: Sendable {
                           takeProfit: nil, riskReducing: true, status: .cleared, createdAt: quote.time)
         // Server-side levels: the close is already at the market, so no latency.
         let working = WorkingOrder(order: order, timeInForce: .goodTillCancelled, receivedAt: quote.time, latencyMicros: 0,
-                                   protective: kind, protects: entry.sourceOrderId)
+                                   protective: kind, protects: entry.openedBy)
         var armed = ledger
         armed.setProtectiveLevels(quote.instrument, stopLoss: kind == .stopLoss ? nil : entry.stopLoss, takeProfit: nil)
         let result = try execute(working, quote: quote, now: now, ledger: armed, rates: rates)

@@ -96,10 +96,10 @@ struct ExecutionRun {
                                detail: "risk-reducing: no \(order.side == .sell ? "long" : "short") position in \(order.instrument) to reduce "
                                    + "(position \(ExecutionFormat.exact(positionBefore)))")
             }
-            let owner = ledger.book.entry(order.instrument).sourceOrderId
-            if let protects = working.protects, let owner, owner != protects {
+            let openedBy = ledger.book.entry(order.instrument).openedBy
+            if let protects = working.protects, let openedBy, openedBy != protects {
                 return try end(.cancelled, rule: "position",
-                               detail: "the position in \(order.instrument) it protected (opened by \(protects)) is closed; the open one is \(owner)'s")
+                               detail: "the position in \(order.instrument) it protected (opened by \(protects)) was closed; the open one was opened by \(openedBy)")
             }
             passQuantity = min(passQuantity, closable)
         }

@@ -85,8 +85,10 @@ public struct PositionBook: Codable, Sendable, Equatable {
         if after.quantity == 0 {
             entry.stopLoss = nil
             entry.takeProfit = nil
+            entry.openedBy = nil
         } else if opened > 0 {
             let flipped = closed > 0
+            if q == 0 || flipped { entry.openedBy = sourceOrderId ?? fill.orderId }
             if hasLevels || flipped {
                 entry.stopLoss = stopLoss
                 entry.takeProfit = takeProfit

@@ -25,9 +25,9 @@ public struct WorkingOrder: Codable, Sendable, Equatable {
     /// Set when the engine itself created the order to close a position at its stop or target.
     public var protective: ProtectiveKind?
     /// For a protective close: the order that opened the position it closes (the position's
-    /// `sourceOrderId` then). Once the position is another order's (it went flat and opened
-    /// again, or was added to), the close is cancelled instead of closing that one at the old
-    /// level. Nil when unknown (orders stored before this field).
+    /// `openedBy` then). Once the open position was opened by another order (it went flat and
+    /// opened again, or flipped), the close is cancelled instead of closing that one at the old
+    /// level; orders adding to the position meanwhile do not change it. Nil when unknown.
     public var protects: String?
     /// Why the order ended when it did not fill completely.
     public var closeReason: String?

@@ -147,6 +147,33 @@ final class ProtectiveLevelTests: XCTestCase {
         XCTAssertEqual(flat.outcome, .cancelled)
     }
 
+    /// A stop's close still filling is not cancelled when another order adds to the position
+    /// meanwhile (the position was opened by the same order; only a new opening breaks the tie).
+    func testAStopsRestStillClosesAfterAnotherOrderAddsToThePosition() throws {
+        // Opened in full; the stop's close then meets one level of depth (20 lots) per pass.
+        let thin = F.engine(maxDepthLevels: 1)
+        let opened = try F.fillAtArrival(engine, F.order("open-thin", .buy, "30", stopLoss: "1.08000", takeProfit: "1.09000"),
+                                         bid: "1.08500", ask: "1.08508", ledger: F.ledger())
+        XCTAssertEqual(opened.position.quantity, 30)
+        XCTAssertEqual(opened.ledger.book.entry("EUR_USD").openedBy, "open-thin")
+        let stop = try XCTUnwrap(try thin.checkProtectiveLevels(ledger: opened.ledger, quote: F.tick(bid: "1.08000", ask: "1.08008", at: F.t0 + 1_000_000),
+                                                                now: F.t0 + 1_000_000, rates: CurrencyRates()))
+        XCTAssertEqual(stop.result.outcome, .partiallyFilled)
+        let left = stop.result.position.quantity
+        XCTAssertGreaterThan(left, 0)
+        XCTAssertEqual(stop.result.order.protects, "open-thin")
+        let added = try F.fillAtArrival(thin, F.order("add-two", .buy, "2"), bid: "1.07990", ask: "1.07998", ledger: stop.result.ledger,
+                                        receivedAt: F.t0 + 2_000_000)
+        XCTAssertEqual(added.position.quantity, left + 2)
+        XCTAssertEqual(added.ledger.book.entry("EUR_USD").openedBy, "open-thin", "adding keeps who opened it")
+        let next = F.tick(bid: "1.07980", ask: "1.07988", at: F.t0 + 3_000_000)
+        let rest = try thin.execute(stop.result.order, quote: next, now: next.time, ledger: added.ledger, rates: CurrencyRates())
+        XCTAssertNotEqual(rest.outcome, .cancelled, rest.order.closeReason ?? "-")
+        XCTAssertFalse(rest.fills.isEmpty)
+        XCTAssertEqual(rest.outcome, .filled)
+        XCTAssertEqual(rest.position.quantity, 2, "the stopped-out lots closed; the added ones stay")
+    }
+
     /// A risk-reducing order (here a flatten sized from a position a stop has closed since)
     /// never opens or flips a position: it fills at most what is open, and nothing on a flat
     /// book (the flatten used to fill, leaving the halted account short 2 without a stop).
