@@ -109,9 +109,7 @@ final class ExecutionAgent: Sendable {
         let quoteBoard = try runtime.openQuotePublisher(env)
         runtime.lifecycle.onShutdown("quote board") { quoteBoard?.stop() }
         // Runs after the consumers have stopped (steps run in reverse): the marks they raised.
-        runtime.lifecycle.onShutdown("high-water marks") { [self] in
-            state.withLock { s in storeHighWaterMarks(in: &s, pool: pool) }
-        }
+        runtime.lifecycle.onShutdown("high-water marks") { [self] in storeHighWaterMarks(pool: pool) }
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
                                        topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
@@ -196,7 +194,11 @@ final class ExecutionAgent: Sendable {
         // Set when the order is still waiting for its first quote after the lock below: stored then.
         var waiting: (order: WorkingOrder, source: Envelope<Order>)?
         let redelivered = try state.withLock { s -> OrderStatus? in
-            if s.working[order.id] != nil { return nil }
+            if let w = s.working[order.id] {
+                // A retry of this handler (its store failed) finds the order working: store it now.
+                if w.order.order.status == .cleared, let source = w.source { waiting = (w.order, source) }
+                return nil
+            }
             // Worked by the engine and still working at the check above, finished since (the tick
             // thread filled it): a redelivery all the same, never a new order to book again.
             if let workedStatus { return workedStatus }
@@ -304,11 +306,10 @@ final class ExecutionAgent: Sendable {
     }
 
     /// Every loaded account, marked to the latest quotes where it can be, else as stored, and
-    /// its open positions.
+    /// its open positions; then the high-water marks that rose are stored.
     private func publishAllAccounts(pool: PostgresPool, producer: KafkaProducer) {
         state.withLock { s in
             s.lastFullPublish = Monotonic.nanos()
-            defer { storeHighWaterMarks(in: &s, pool: pool) }
             for accountId in s.ledgers.keys.sorted() {
                 guard let ledger = s.ledgers[accountId], let account = mark(ledger, in: &s) else { continue }
                 do {
@@ -325,6 +326,7 @@ final class ExecutionAgent: Sendable {
                 }
             }
         }
+        storeHighWaterMarks(pool: pool)
     }
 
     /// How often every loaded account is published even when nothing changed: 5 s.
@@ -522,18 +524,25 @@ final class ExecutionAgent: Sendable {
     }
 
     /// Writes each loaded account's high-water mark that rose since it was last stored (never
-    /// lowering the row's: `GREATEST`).
-    private func storeHighWaterMarks(in s: inout State, pool: PostgresPool) {
-        for (id, account) in s.accounts where s.ledgers[id] != nil && account.highWaterMark > s.storedHighWaterMarks[id] ?? account.initialBalance {
+    /// lowering the row's: `GREATEST`), outside the state lock so ticks are not held up.
+    private func storeHighWaterMarks(pool: PostgresPool) {
+        let risen = state.withLock { s in
+            s.accounts.values.filter { s.ledgers[$0.id] != nil && $0.highWaterMark > s.storedHighWaterMarks[$0.id] ?? $0.initialBalance }
+        }
+        for account in risen {
             do {
                 // Only in the same challenge: a restart puts the row back to the initial balance.
                 _ = try pool.execute("""
                     UPDATE accounts SET high_water_mark = GREATEST(high_water_mark, $2), updated_at = now() WHERE id = $1 AND epoch = $3
-                    """, [id, account.highWaterMark, account.epoch])
-                s.storedHighWaterMarks[id] = account.highWaterMark
+                    """, [account.id, account.highWaterMark, account.epoch])
+                state.withLock { s in
+                    if s.accounts[account.id]?.epoch == account.epoch {
+                        s.storedHighWaterMarks[account.id] = max(account.highWaterMark, s.storedHighWaterMarks[account.id] ?? account.highWaterMark)
+                    }
+                }
             } catch {
                 metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
-                runtime.logger.warning("high-water mark not stored; will retry", ["account": id, "error": "\(error)"])
+                runtime.logger.warning("high-water mark not stored; will retry", ["account": account.id, "error": "\(error)"])
             }
         }
     }
@@ -555,7 +564,12 @@ final class ExecutionAgent: Sendable {
                 // First sight since loading: the stored daily P&L is from an earlier firm day when
                 // the stored label differs (nothing was booked since, so the balance starts today).
                 s.days[accountId] = today
-                guard let stored = s.storedDays.removeValue(forKey: accountId) ?? nil, stored != today.label else { continue }
+                guard let stored = s.storedDays.removeValue(forKey: accountId) ?? nil, stored != today.label else {
+                    // The stored daily P&L is today's (or the row has no day yet): the account
+                    // names the day it is measured in, so its start balance is known.
+                    if s.accounts[accountId]?.tradingDay == nil { s.accounts[accountId]?.tradingDay = today.label }
+                    continue
+                }
             }
             s.days[accountId] = today
             dayRolls.labels(accountId).inc()

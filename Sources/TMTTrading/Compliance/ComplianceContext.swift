@@ -61,7 +61,8 @@ public struct ComplianceContext: Sendable {
     /// Open positions of the account; flat entries are ignored.
     public var positions: [OpenPosition]
     /// The baseline of the current firm day; a stale one (from a day that has ended) is rolled
-    /// over by the engine to the account's current balance and equity.
+    /// over by the engine to the new day's start as the account carries it
+    /// (`ComplianceDayStart.fresh`).
     public var dayStart: ComplianceDayStart
     /// Realised results of earlier days, for best-day consistency and the trading-day count.
     /// An entry for today is ignored; today's realised P&L is `realizedToday`, or balance −

@@ -6,13 +6,14 @@ import TMTModels
 ///
 /// The compliance agent keeps one per account and passes it in the context; `current(at:…)`
 /// rolls it over at the firm's reset. A new day's baseline is the execution engine's: the
-/// account carries the day it measures (`tradingDay`), the equity at that day's start and its
-/// daily P&L, so the start balance is `equity − dailyPnL` — exact however late the first order
-/// of the day comes, and after a restart of this agent. (It used to take the balance and equity
-/// at the first order of the day: a loss booked between the firm's reset and that order, a
-/// stop-out at 08:00 for an order at 09:00, was forgiven.) Only while the engine has not started
-/// the day yet (no tick since the reset, so nothing was booked in it) does it take the account
-/// as it is now.
+/// account carries the day it measures (`tradingDay`), its daily P&L and, when the engine could
+/// mark it at the day's start, that start's equity; the start balance is `equity − dailyPnL`,
+/// exact however late the first order of the day comes, and after a restart of this agent. (It
+/// used to take the balance and equity at the first order of the day: a loss booked between the
+/// firm's reset and that order, a stop-out at 08:00 for an order at 09:00, was forgiven.) What
+/// the account does not carry is taken from it as it is now, marked provisional and replaced
+/// once it does: the start equity when the engine could not mark it, and both while the engine
+/// has not started the day yet (no tick since the reset, so nothing was booked in it).
 public struct ComplianceDayStart: Sendable, Equatable {
     /// The firm day this baseline belongs to.
     public var day: FirmTradingDay
@@ -38,8 +39,12 @@ public struct ComplianceDayStart: Sendable, Equatable {
     /// day when the account carries it, else `account` as it is now.
     public static func fresh(at instant: Date, rules: FirmRules, account: Account) -> ComplianceDayStart {
         let day = rules.tradingDay(containing: instant)
-        if account.tradingDay == day.label, let equity = account.dayStartEquity {
-            return ComplianceDayStart(day: day, balance: account.equity - account.dailyPnL, equity: equity, epoch: account.epoch)
+        if account.tradingDay == day.label {
+            let balance = account.equity - account.dailyPnL
+            if let equity = account.dayStartEquity {
+                return ComplianceDayStart(day: day, balance: balance, equity: equity, epoch: account.epoch)
+            }
+            return ComplianceDayStart(day: day, balance: balance, equity: account.equity, epoch: account.epoch, provisional: true)
         }
         var start = now(at: instant, rules: rules, account: account)
         start.provisional = true
@@ -58,7 +63,11 @@ public struct ComplianceDayStart: Sendable, Equatable {
     /// (a restarted account, with a higher epoch, starts its day at its initial balance).
     public func current(at instant: Date, rules: FirmRules, account: Account) -> ComplianceDayStart {
         if instant >= day.end || account.epoch != epoch { return .fresh(at: instant, rules: rules, account: account) }
-        if provisional, account.tradingDay == day.label, account.dayStartEquity != nil { return .fresh(at: instant, rules: rules, account: account) }
+        // Provisional: replaced by what the account carries of the day now (the engine's start
+        // balance once it names the day, its start equity once it has one).
+        if provisional, account.tradingDay == day.label, balance != account.equity - account.dailyPnL || account.dayStartEquity != nil {
+            return .fresh(at: instant, rules: rules, account: account)
+        }
         return self
     }
 

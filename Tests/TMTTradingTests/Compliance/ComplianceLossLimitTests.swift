@@ -392,6 +392,14 @@ final class ComplianceLossLimitTests: XCTestCase {
         account.dailyPnL = -100
         XCTAssertEqual(provisional.current(at: nine, rules: F.ftmo, account: account),
                        ComplianceDayStart(day: day, balance: 98_900, equity: 98_900))
+        // Without the start equity (the engine could not mark the day's start), the start balance
+        // is still the engine's; the equity stands in provisionally until the account has it.
+        var unmarked = account
+        unmarked.dayStartEquity = nil
+        let halfKnown = ComplianceDayStart.fresh(at: nine, rules: F.ftmo, account: unmarked)
+        XCTAssertEqual(halfKnown, ComplianceDayStart(day: day, balance: 98_900, equity: 98_800, provisional: true))
+        XCTAssertEqual(halfKnown.current(at: nine, rules: F.ftmo, account: unmarked), halfKnown)
+        XCTAssertEqual(halfKnown.current(at: nine, rules: F.ftmo, account: account), ComplianceDayStart(day: day, balance: 98_900, equity: 98_900))
         // A staging day reset measures from now, and is kept for the day.
         let reset = ComplianceDayStart.now(at: nine, rules: F.ftmo, account: account)
         XCTAssertFalse(reset.provisional)
