@@ -36,6 +36,8 @@ final class ExecutionAgent: Sendable {
         /// with the periodic refresh, at a day start and at shutdown (a restart reloaded the
         /// lower mark: a trailing floor fell and a drawdown looked smaller than it was).
         var storedHighWaterMarks: [String: Decimal] = [:]
+        /// When each account was last checked against its firm's flat-by time (market µs).
+        var flatByCheckedAt: [String: Int64] = [:]
     }
 
     private let runtime: ServiceRuntime
@@ -292,6 +294,7 @@ final class ExecutionAgent: Sendable {
         state.withLock { s in
             guard let now = s.clock.now() else { return }
             rollTradingDays(now: now, in: &s, pool: pool, producer: producer)
+            enforceFlatBy(now: now, in: &s, pool: pool, producer: producer)
             for id in s.working.keys.sorted() {
                 guard let w = s.working[id], let at = w.nextCheckAt, at <= now, let quote = s.rates.quote(w.order.order.instrument) else { continue }
                 do { try work(id, quote: quote, now: now, in: &s, pool: pool, producer: producer) } catch { failure(error, order: id) }
@@ -521,6 +524,37 @@ final class ExecutionAgent: Sendable {
     /// The rules of the account's firm (COMPLIANCE_CONFIG), nil for a firm not configured there.
     private func rules(for accountId: String, in s: State) -> FirmRules? {
         s.accounts[accountId].flatMap { firms.rules(forFirm: $0.firm) }
+    }
+
+    /// A firm that wants its accounts flat before the weekend (`flat_by`: strict-4-8, Friday
+    /// 20:45 UTC) gets them flat: from that time until the market resumes, every open position
+    /// of its accounts is closed at market by a risk-reducing order of the engine's own (ids
+    /// `flat-by@<market µs>:<account>:<instrument>`), as a broker's forced close, unless a
+    /// risk-reducing order for it is already working. Checked once a market second per account.
+    private func enforceFlatBy(now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) {
+        let instant = Self.date(now)
+        for accountId in s.ledgers.keys.sorted() {
+            guard let ledger = s.ledgers[accountId], !ledger.book.openPositions.isEmpty,
+                  let cutoff = rules(for: accountId, in: s)?.weekendCutoff, cutoff.flatBy != nil,
+                  now - (s.flatByCheckedAt[accountId] ?? .min / 2) >= 1_000_000 else { continue }
+            s.flatByCheckedAt[accountId] = now
+            guard cutoff.mustBeFlat(at: instant) else { continue }
+            let closing = Set(s.working.values.filter { $0.order.order.accountId == accountId && $0.order.order.riskReducing }
+                .map(\.order.order.instrument))
+            for working in engine.flattenOrders(ledger: ledger, commandId: "flat-by@\(now)", receivedAt: now)
+            where !closing.contains(working.order.instrument) {
+                let id = working.order.id
+                runtime.logger.notice("firm rule: flat before the weekend; closing the position", traceId: id,
+                                      ["account": accountId, "instrument": working.order.instrument,
+                                       "lots": "\(working.order.quantity)", "firm": s.accounts[accountId]?.firm ?? "-"])
+                s.working[id] = (working, nil, nil)
+                if let quote = s.rates.quote(working.order.instrument) {
+                    do { try work(id, quote: quote, now: max(now, quote.time), in: &s, pool: pool, producer: producer) } catch {
+                        failure(error, order: id)
+                    }
+                }
+            }
+        }
     }
 
     /// Writes each loaded account's high-water mark that rose since it was last stored (never
