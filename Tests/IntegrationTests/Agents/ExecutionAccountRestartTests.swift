@@ -31,18 +31,8 @@ final class ExecutionAccountRestartTests: XCTestCase {
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "execution-restart-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
         defer { producer.close() }
-        let running = Atomic<Bool>(true)
-        let ticker = Thread {
-            while running.load(ordering: .relaxed) {
-                let t = HopClock.nowMicros()
-                let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
-                _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                       to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
-                usleep(100_000)
-            }
-        }
-        ticker.start()
-        defer { running.store(false, ordering: .relaxed) }
+        let feed = QuoteFeed(producer: producer)
+        defer { feed.stop() }
 
         let published = Mutex<(accounts: [Account], positions: [Position])>(([], []))
         let reader = try KafkaConsumer(configuration: config, groupId: "execution-restart-reader-\(UUID().uuidString)",

@@ -26,20 +26,9 @@ final class ExecutionFlatByTests: XCTestCase {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "execution-flat-test"),
                                          metrics: MetricsRegistry())
         defer { producer.close() }
-        // Ticks on a market clock `offset` µs from now: moved to Friday evening below.
-        let offset = Atomic<Int64>(0)
-        let running = Atomic<Bool>(true)
-        let ticker = Thread {
-            while running.load(ordering: .relaxed) {
-                let t = HopClock.nowMicros() + offset.load(ordering: .relaxed)
-                let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
-                _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                       to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
-                usleep(100_000)
-            }
-        }
-        ticker.start()
-        defer { running.store(false, ordering: .relaxed) }
+        // Ticks on a market clock moved to Friday evening below.
+        let feed = QuoteFeed(producer: producer)
+        defer { feed.stop() }
         func quantity() -> Decimal? {
             (try? pool.queryOne("SELECT quantity FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'", [accountId]))
                 .flatMap { $0 }.flatMap { try? $0.decode(Decimal.self, column: "quantity") }
@@ -64,14 +53,14 @@ final class ExecutionFlatByTests: XCTestCase {
         utc.timeZone = TimeZone(identifier: "UTC")!
         let friday = utc.nextDate(after: Date().addingTimeInterval(86_400), matching: DateComponents(hour: 20, minute: 46, weekday: 6),
                                   matchingPolicy: .nextTime)!
-        offset.store(Int64(friday.timeIntervalSinceNow * 1e6), ordering: .relaxed)
+        feed.move(to: friday)
         XCTAssertTrue(KafkaWait.until(timeout: 30) { quantity() == 0 }, "the position was not closed at the flat-by time:\n\(agent.log.suffix(4000))")
         let closes = try pool.query("SELECT id, status, risk_reducing FROM orders WHERE account_id = $1 AND id LIKE 'flat-by@%'", [accountId])
         XCTAssertEqual(closes.count, 1)
         XCTAssertEqual(try closes.first?.decode(String.self, column: "status"), "filled")
         XCTAssertEqual(try closes.first?.decode(Bool.self, column: "risk_reducing"), true)
         XCTAssertTrue(agent.log.contains("flat before the weekend"), agent.log.suffix(3000).description)
-        running.store(false, ordering: .relaxed)
+        feed.stop()
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
 }

@@ -33,21 +33,9 @@ final class ExecutionRestartTests: XCTestCase {
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "execution-restart-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
         defer { producer.close() }
-        // Tick times are the market clock; `offset` moves them (past the firm's midnight at the end).
-        let quote = Mutex<(bid: Decimal, ask: Decimal, offset: Int64)>((Decimal(string: "1.08500")!, Decimal(string: "1.08508")!, 0))
-        let running = Atomic<Bool>(true)
-        let ticker = Thread {
-            while running.load(ordering: .relaxed) {
-                let (b, a, offset) = quote.withLock { $0 }
-                let t = HopClock.nowMicros() + offset
-                let tick = Tick(instrument: "EUR_USD", bid: b, ask: a, volume: 100_000, time: t)
-                _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                       to: .marketTicks, key: "EUR_USD").wait(timeout: 10)
-                usleep(100_000)
-            }
-        }
-        ticker.start()
-        defer { running.store(false, ordering: .relaxed) }
+        // Tick times are the market clock; the feed's offset moves them (past the firm's midnight at the end).
+        let quote = QuoteFeed(producer: producer)
+        defer { quote.stop() }
         func send(_ order: Order) throws {
             _ = try producer.send(Envelope(id: order.id, type: "order.cleared", traceId: "trace-\(order.id)", source: "human-behavior",
                                            hops: [Hop(agent: "human-behavior", inMicros: HopClock.nowMicros(), outMicros: HopClock.nowMicros())],
@@ -95,14 +83,14 @@ final class ExecutionRestartTests: XCTestCase {
         // The price rises after the fill: the high-water mark rises with the equity, and the row
         // (written at fills) must keep it across the restart (it used to reload the fill's).
         let storedAtFill = try XCTUnwrap(decimal("SELECT high_water_mark AS v FROM accounts WHERE id = $1"))
-        quote.withLock { $0.bid = Decimal(string: "1.08700")!; $0.ask = Decimal(string: "1.08708")! }
+        quote.set(bid: "1.08700", ask: "1.08708")
         XCTAssertTrue(KafkaWait.until(timeout: 30) {
             metricValue(in: (try? agent.metrics()) ?? "", "tmt_daily_pnl_usd{account=\"\(accountId)\"}") > 100
         }, "the equity never rose:\n\(agent.log.suffix(3000))")
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
         let storedAtStop = try XCTUnwrap(decimal("SELECT high_water_mark AS v FROM accounts WHERE id = $1"))
         XCTAssertGreaterThan(storedAtStop, storedAtFill + 100, "the risen high-water mark was not stored")
-        quote.withLock { $0.bid = Decimal(string: "1.08500")!; $0.ask = Decimal(string: "1.08508")! }
+        quote.set(bid: "1.08500", ask: "1.08508")
 
         // Second process: both come back; the stop closes the position, then the limit fills.
         agent = try startEngine()
@@ -115,14 +103,14 @@ final class ExecutionRestartTests: XCTestCase {
         XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT status AS v FROM orders WHERE id = $1", waiting.id) == "filled" },
                       "the restored waiting order never filled:\n\(agent.log.suffix(4000))")
         XCTAssertEqual(try pool.query("SELECT id FROM fills WHERE order_id = $1", [waiting.id]).count, 1)
-        quote.withLock { $0.bid = Decimal(string: "1.08290")!; $0.ask = Decimal(string: "1.08298")! }
+        quote.set(bid: "1.08290", ask: "1.08298")
         XCTAssertTrue(KafkaWait.until(timeout: 30) { decimal(positionSQL) == 0 },
                       "the restored stop never closed the position:\n\(agent.log.suffix(4000))")
         let stopFills = try pool.query("SELECT price, realized_pnl FROM fills WHERE account_id = $1 AND order_id LIKE '%stop%'", [accountId])
         XCTAssertEqual(stopFills.count, 1)
         for row in stopFills { XCTAssertLessThan(try row.decode(Decimal.self, column: "realized_pnl"), 0) }
         XCTAssertEqual(text("SELECT status AS v FROM orders WHERE id = $1", limit.id), "pending")
-        quote.withLock { $0.bid = Decimal(string: "1.07990")!; $0.ask = Decimal(string: "1.07998")! }
+        quote.set(bid: "1.07990", ask: "1.07998")
         XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT status AS v FROM orders WHERE id = $1", limit.id) == "filled" },
                       "the restored limit order never filled:\n\(agent.log.suffix(4000))")
         XCTAssertNil(text("SELECT working::text AS v FROM orders WHERE id = $1", limit.id))
@@ -157,7 +145,7 @@ final class ExecutionRestartTests: XCTestCase {
         let today = try XCTUnwrap(text("SELECT trading_day AS v FROM accounts WHERE id = $1", accountId))
         let nextReset = rules.tradingDay(containing: Date()).end
         XCTAssertEqual(today, rules.tradingDay(containing: Date()).label)
-        quote.withLock { $0.offset = Int64((nextReset.timeIntervalSinceNow + 1) * 1e6) }
+        quote.move(to: nextReset, plus: 1)
         let tomorrow = rules.tradingDay(containing: nextReset.addingTimeInterval(1)).label
         XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT trading_day AS v FROM accounts WHERE id = $1", accountId) == tomorrow },
                       "the trading day never rolled:\n\(agent.log.suffix(4000))")
@@ -180,19 +168,19 @@ final class ExecutionRestartTests: XCTestCase {
         // With a GBP_USD quote (consumed within milliseconds; the wait leaves it ample time) the
         // next day's start is marked: its start equity is the equity at the roll.
         let gbpLater = Tick(instrument: "GBP_USD", bid: Decimal(string: "1.26500")!, ask: Decimal(string: "1.26510")!, volume: 100_000,
-                            time: HopClock.nowMicros() + quote.withLock { $0.offset } + 1_000_000)
+                            time: HopClock.nowMicros() + quote.offset + 1_000_000)
         _ = try producer.send(Envelope(id: "GBP_USD-\(gbpLater.time)", type: "market.tick", traceId: "t", source: "test", payload: gbpLater),
                               to: .marketTicks, key: "GBP_USD").wait(timeout: 10)
         usleep(2_000_000)
         let secondReset = rules.tradingDay(containing: nextReset.addingTimeInterval(1)).end
-        quote.withLock { $0.offset = Int64((secondReset.timeIntervalSinceNow + 1) * 1e6) }
+        quote.move(to: secondReset, plus: 1)
         let dayAfter = rules.tradingDay(containing: secondReset.addingTimeInterval(1)).label
         XCTAssertTrue(KafkaWait.until(timeout: 30) { text("SELECT trading_day AS v FROM accounts WHERE id = $1", accountId) == dayAfter },
                       "the second trading day never rolled:\n\(agent.log.suffix(4000))")
         let marked = try XCTUnwrap(try pool.queryOne("SELECT equity, day_start_equity FROM accounts WHERE id = $1", [accountId]))
         XCTAssertEqual(try marked.decode(Decimal?.self, column: "day_start_equity"), try marked.decode(Decimal.self, column: "equity"))
         XCTAssertEqual(metricValue(in: try agent.metrics(), "tmt_execution_day_rolls_total{account=\"\(accountId)\"}"), 2)
-        running.store(false, ordering: .relaxed)
+        quote.stop()
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
 }
