@@ -169,11 +169,11 @@ final class Gateway: Sendable {
         r.get("/api/v1/positions") { try need().queries.positions($0) }
         r.get("/api/v1/orders") { try need().queries.orders($0) }
         r.get("/api/v1/orders/:id") { request in
-            try request.refuseQuery()
+            _ = try QueryParameters(request, allowed: [])
             return try need().queries.order(request.parameter("id") ?? "")
         }
         r.get("/api/v1/orders/:id/trail") { request in
-            try request.refuseQuery()
+            _ = try QueryParameters(request, allowed: [])
             return try need().queries.trail(request.parameter("id") ?? "")
         }
         r.get("/api/v1/fills") { try need().queries.fills($0) }
@@ -188,7 +188,7 @@ final class Gateway: Sendable {
         }
         r.get("/api/v1/experiments") { try need().experiments.list($0) }
         r.get("/api/v1/experiments/:id") { request in
-            try request.refuseQuery()
+            _ = try QueryParameters(request, allowed: [])
             return try need().experiments.experiment(request.parameter("id") ?? "")
         }
         r.get("/api/v1/proposals") { try need().experiments.proposals($0) }

@@ -48,14 +48,15 @@ struct ComplianceEvaluation {
     let today: FirmTradingDay
     let dayStart: ComplianceDayStart
     let dayRolled: Bool
-    let dayStartLevel: Decimal
-    let dailyLimit: Decimal
-    let dailyLoss: Decimal
-    let highWaterMark: Decimal
-    let maxReference: Decimal
-    let maxFloor: Decimal
-    let maxLimit: Decimal
-    let drawdown: Decimal
+    let levels: FirmLossLevels
+    var dayStartLevel: Decimal { levels.dayStartLevel }
+    var dailyLimit: Decimal { levels.dailyLimit }
+    var dailyLoss: Decimal { levels.dailyLoss }
+    var highWaterMark: Decimal { levels.highWaterMark }
+    var maxReference: Decimal { levels.maxReference }
+    var maxFloor: Decimal { levels.maxFloor }
+    var maxLimit: Decimal { levels.maxLimit }
+    var drawdown: Decimal { levels.drawdown }
 
     init(order: Order, context: ComplianceContext, rules: FirmRules, mode: ComplianceMode, now: Date) {
         self.order = order
@@ -119,15 +120,7 @@ struct ComplianceEvaluation {
         today = rules.tradingDay(containing: now)
         dayRolled = context.dayStart.isStale(at: now)
         dayStart = context.dayStart.current(at: now, rules: rules, account: account)
-        dayStartLevel = rules.dayStartLevel(dayStart)
-        dailyLimit = rules.dailyLossLimit(initialBalance: account.initialBalance, dayStart: dayStart)
-        dailyLoss = dayStartLevel - account.equity
-
-        highWaterMark = max(account.highWaterMark, account.equity, account.initialBalance)
-        maxFloor = rules.maxLossFloor(initialBalance: account.initialBalance, highWaterMark: highWaterMark)
-        maxReference = rules.maxLossMode == .static ? account.initialBalance : highWaterMark
-        maxLimit = maxReference - maxFloor
-        drawdown = maxReference - account.equity
+        levels = FirmLossLevels(rules: rules, account: account, dayStart: dayStart)
     }
 
     var reduces: Bool {

@@ -37,13 +37,9 @@ public struct RiskLimits: Sendable, Equatable {
     /// account near its floor, or on a firm that measures the day from the higher of balance and
     /// equity, was sized past what compliance then rejected.)
     public static func firm(_ rules: FirmRules, account: Account, at instant: Date) -> RiskLimits {
-        let dayStart = ComplianceDayStart.fresh(at: instant, rules: rules, account: account)
-        let dailyLimit = rules.dailyLossLimit(initialBalance: account.initialBalance, dayStart: dayStart)
-        let dailyLoss = rules.dayStartLevel(dayStart) - account.equity
-        let highWaterMark = max(account.highWaterMark, account.equity, account.initialBalance)
-        let floor = rules.maxLossFloor(initialBalance: account.initialBalance, highWaterMark: highWaterMark)
-        return RiskLimits(maxLotsPerOrder: rules.maxLotsPerOrder, dailyLossLimit: dailyLimit,
-                          dailyLossRoom: dailyLimit - dailyLoss, maxLossRoom: account.equity - floor)
+        let levels = FirmLossLevels(rules: rules, account: account, dayStart: .fresh(at: instant, rules: rules, account: account))
+        return RiskLimits(maxLotsPerOrder: rules.maxLotsPerOrder, dailyLossLimit: levels.dailyLimit,
+                          dailyLossRoom: levels.dailyRoom, maxLossRoom: levels.maxRoom)
     }
 
     /// No caps beyond margin.
