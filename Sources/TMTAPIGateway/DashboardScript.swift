@@ -280,7 +280,9 @@ enum DashboardScript {
     if (!num(p.quantity)) state.positions.delete(key);
     else state.positions.set(key, Object.assign({}, state.positions.get(key) || {}, {
       accountId: p.accountId, instrument: p.instrument, quantity: p.quantity, averagePrice: p.averagePrice,
-      realizedPnl: p.realizedPnL, side: num(p.quantity) > 0 ? 'long' : 'short' }));
+      realizedPnl: p.realizedPnL, side: num(p.quantity) > 0 ? 'long' : 'short' },
+      // opened: the market time of the fill that opened it (µs), when the update carries it
+      typeof p.openedAt === 'number' ? { openedAt: new Date(p.openedAt / 1000).toISOString() } : {}));
     renderPositions();
     debounce('positions', 2000, loadPositions);   // stop/target and opened-at come from the database
   }

@@ -43,8 +43,9 @@ final class AriaAgent: Sendable {
 
         let (kafka, producer) = try runtime.openKafka(env)
         let quotes = try runtime.openMarketView(env, kafka: kafka, deadLetterProducer: producer)
-        let book = try AccountBook(initial: try accountStore.all(), kafka: kafka, service: runtime.options.service,
-                                   instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
+        let book = try AccountBook(initial: try accountStore.all(), positions: try accountStore.openPositions(), kafka: kafka,
+                                   service: runtime.options.service, instanceId: runtime.options.instanceId,
+                                   deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let signals = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "aria-risk"),
                                         topics: [Topic.signalsGenerated.name], deadLetterProducer: producer,
                                         metrics: runtime.metrics, logger: log)

@@ -95,7 +95,8 @@ final class BreakerAgent: Sendable {
         try sink.publish(initial, snapshot: true)
 
         let instance = runtime.options.instanceId
-        let book = try AccountBook(initial: try accountStore.all(), kafka: kafka, service: runtime.options.service, instanceId: instance,
+        let book = try AccountBook(initial: try accountStore.all(), positions: try accountStore.openPositions(), kafka: kafka,
+                                   service: runtime.options.service, instanceId: instance,
                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
         let gate = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: Self.service),
                                      topics: [Topic.ordersHumanized.name], deadLetterProducer: producer, metrics: runtime.metrics, logger: log)

@@ -67,8 +67,9 @@ final class ComplianceAgent: Sendable {
 
         let (kafka, producer) = try runtime.openKafka(env)
         let market = try runtime.openMarketView(env, kafka: kafka, deadLetterProducer: producer)
-        let state = try AccountBook(initial: try store.all(), kafka: kafka, service: runtime.options.service,
-                                    instanceId: runtime.options.instanceId, deadLetterProducer: producer, metrics: runtime.metrics, logger: log,
+        let state = try AccountBook(initial: try store.all(), positions: try store.openPositions(), kafka: kafka,
+                                    service: runtime.options.service, instanceId: runtime.options.instanceId,
+                                    deadLetterProducer: producer, metrics: runtime.metrics, logger: log,
                                     now: { market.marketNow() ?? Date() })
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "compliance-engine"),
                                        topics: [Topic.ordersProposed.name], deadLetterProducer: producer,

@@ -414,17 +414,19 @@ final class ExecutionAgent: Sendable {
                 _ = try conn.execute("""
                     INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, updated_at,
                                            stop_loss, take_profit, source_order_id, source_signal_id)
-                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE now() END, now(), $6, $7, $8, $9)
+                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE COALESCE($10::timestamptz, now()) END, now(),
+                            $6, $7, $8, $9)
                     ON CONFLICT (account_id, instrument) DO UPDATE SET quantity = EXCLUDED.quantity,
                         average_price = EXCLUDED.average_price, realized_pnl = EXCLUDED.realized_pnl,
                         stop_loss = EXCLUDED.stop_loss, take_profit = EXCLUDED.take_profit,
                         source_order_id = EXCLUDED.source_order_id, source_signal_id = EXCLUDED.source_signal_id,
                         opened_at = CASE WHEN EXCLUDED.quantity = 0 THEN NULL
+                                         WHEN $10::timestamptz IS NOT NULL THEN $10::timestamptz
                                          WHEN positions.quantity = 0 OR sign(positions.quantity) <> sign(EXCLUDED.quantity) THEN now()
                                          ELSE positions.opened_at END,
                         updated_at = now()
                     """, [p.accountId, p.instrument, p.quantity, p.averagePrice, p.realizedPnL, entry.stopLoss, entry.takeProfit,
-                          entry.sourceOrderId, entry.sourceSignalId], prepared: true)
+                          entry.sourceOrderId, entry.sourceSignalId, p.openedAt.map(Self.date)], prepared: true)
                 _ = try conn.execute("""
                     UPDATE accounts SET balance = $2, equity = $3, daily_pnl = $4, high_water_mark = $5, realized_pnl = $6,
                         commission = $7, trading_day = COALESCE($8, trading_day), updated_at = now() WHERE id = $1
@@ -493,13 +495,15 @@ final class ExecutionAgent: Sendable {
             throw ExecutionError(.mismatch, "unknown account \(accountId)")
         }
         let positions = try pool.query("""
-            SELECT instrument, quantity, average_price, realized_pnl, stop_loss, take_profit, source_order_id, source_signal_id
+            SELECT instrument, quantity, average_price, realized_pnl, stop_loss, take_profit, source_order_id, source_signal_id,
+                   (extract(epoch FROM opened_at) * 1000000)::bigint AS opened
             FROM positions WHERE account_id = $1
             """, [accountId]).map { r in
             BookedPosition(position: Position(accountId: accountId, instrument: try r.decode(String.self, column: "instrument"),
                                               quantity: try r.decode(Decimal.self, column: "quantity"),
                                               averagePrice: try r.decode(Decimal.self, column: "average_price"),
-                                              realizedPnL: try r.decode(Decimal.self, column: "realized_pnl")),
+                                              realizedPnL: try r.decode(Decimal.self, column: "realized_pnl"),
+                                              openedAt: try r.decode(Int64?.self, column: "opened")),
                            stopLoss: try r.decode(Decimal?.self, column: "stop_loss"),
                            takeProfit: try r.decode(Decimal?.self, column: "take_profit"),
                            sourceOrderId: try r.decode(String?.self, column: "source_order_id"),

@@ -271,13 +271,20 @@ public struct Position: Codable, Sendable, Equatable {
     public var averagePrice: Decimal
     /// Realised P&L in account currency, before commission.
     public var realizedPnL: Decimal
+    /// Market time (µs since the epoch) of the fill that opened the position from flat or
+    /// flipped it; adds keep it. Nil when flat, and when unknown (JSON from before this field).
+    /// A minimum-hold rule measures from it, so a reader that starts late still knows how long
+    /// the position has been held.
+    public var openedAt: Int64?
 
-    public init(accountId: String, instrument: String, quantity: Decimal = 0, averagePrice: Decimal = 0, realizedPnL: Decimal = 0) {
+    public init(accountId: String, instrument: String, quantity: Decimal = 0, averagePrice: Decimal = 0, realizedPnL: Decimal = 0,
+                openedAt: Int64? = nil) {
         self.accountId = accountId
         self.instrument = instrument
         self.quantity = quantity
         self.averagePrice = averagePrice
         self.realizedPnL = realizedPnL
+        self.openedAt = openedAt
     }
 }
 

@@ -10,20 +10,35 @@ public final class AccountBook: Sendable {
     public struct OpenPosition: Sendable, Equatable {
         public var position: Position
         public var openedAt: Date
+
+        public init(position: Position, openedAt: Date) {
+            self.position = position
+            self.openedAt = openedAt
+        }
     }
 
     private let accounts: Locked<[String: Account]>
-    private let positions = Locked<[String: [String: OpenPosition]]>([:])
+    private let positions: Locked<[String: [String: OpenPosition]]>
     private let consumer: KafkaConsumer
     private let now: @Sendable () -> Date
 
-    /// - Parameter now: the time a position is recorded as opened at (e.g. the market clock, so
-    ///   a minimum-hold rule compares like with like); default the wall clock.
-    public init(initial: [Account], kafka: KafkaConfiguration, service: String, instanceId: String,
+    /// - Parameters:
+    ///   - initial: the accounts as stored; `positions`: their open positions as stored. Both
+    ///     stand until the topics say otherwise, so what the topics no longer retain is known.
+    ///   - now: the time a position is recorded as opened at when its update does not say
+    ///     (`Position.openedAt` absent: JSON from before that field); e.g. the market clock, so a
+    ///     minimum-hold rule compares like with like. Default the wall clock.
+    public init(initial: [Account], positions: [Position] = [], kafka: KafkaConfiguration, service: String, instanceId: String,
                 deadLetterProducer: KafkaProducer, metrics: MetricsRegistry, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.now = now
         accounts = Locked(Dictionary(initial.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b }))
+        var held: [String: [String: OpenPosition]] = [:]
+        let started = now()
+        for p in positions where p.quantity != 0 {
+            held[p.accountId, default: [:]][p.instrument] = OpenPosition(position: p, openedAt: p.openedAt.map(Self.date) ?? started)
+        }
+        self.positions = Locked(held)
         consumer = try KafkaConsumer(configuration: kafka.forDataPlane(), groupId: "\(service)-state-\(instanceId)",
                                      topics: [Topic.accountsUpdates.name, Topic.positionsUpdates.name],
                                      deadLetterProducer: deadLetterProducer, metrics: metrics, logger: logger)
@@ -59,6 +74,8 @@ public final class AccountBook: Sendable {
             var mine = all[position.accountId, default: [:]]
             if position.quantity == 0 {
                 mine[position.instrument] = nil
+            } else if let opened = position.openedAt {
+                mine[position.instrument] = OpenPosition(position: position, openedAt: Self.date(opened))
             } else if let old = mine[position.instrument], old.position.quantity.sign == position.quantity.sign {
                 mine[position.instrument] = OpenPosition(position: position, openedAt: old.openedAt)
             } else {
@@ -67,4 +84,6 @@ public final class AccountBook: Sendable {
             all[position.accountId] = mine
         }
     }
+
+    private static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1e6) }
 }

@@ -40,4 +40,17 @@ public struct AccountStore: Sendable {
             return a
         }
     }
+
+    /// Every open position as the execution engine stored it, with the time it was opened.
+    public func openPositions() throws -> [Position] {
+        try pool.query("""
+            SELECT account_id, instrument, quantity, average_price, realized_pnl,
+                   (extract(epoch FROM opened_at) * 1000000)::bigint AS opened
+            FROM positions WHERE quantity <> 0 ORDER BY account_id, instrument
+            """).map { r in
+            Position(accountId: try r.decode(String.self, column: "account_id"), instrument: try r.decode(String.self, column: "instrument"),
+                     quantity: try r.decode(Decimal.self, column: "quantity"), averagePrice: try r.decode(Decimal.self, column: "average_price"),
+                     realizedPnL: try r.decode(Decimal.self, column: "realized_pnl"), openedAt: try r.decode(Int64?.self, column: "opened"))
+        }
+    }
 }

@@ -80,6 +80,13 @@ public struct PositionBook: Codable, Sendable, Equatable {
         let realized = ExecutionMath.round(pnlQuote * conversionRate, scale: moneyScale)
         after.realizedPnL += realized
 
+        // Opened from flat or flipped: held from this fill; flat: held from nowhere; adds and
+        // partial closes keep the time the position was opened.
+        if after.quantity == 0 {
+            after.openedAt = nil
+        } else if q == 0 || ExecutionMath.sign(after.quantity) != ExecutionMath.sign(q) {
+            after.openedAt = fill.time
+        }
         entry.position = after
         let hasLevels = stopLoss != nil || takeProfit != nil
         if after.quantity == 0 {

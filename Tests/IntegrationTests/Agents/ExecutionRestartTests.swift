@@ -80,6 +80,16 @@ final class ExecutionRestartTests: XCTestCase {
                       "the waiting order was not stored:\n\(agent.log.suffix(3000))")
         XCTAssertEqual(text("SELECT status AS v FROM orders WHERE id = $1", waiting.id), "cleared")
         XCTAssertEqual(decimal("SELECT stop_loss AS v FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'"), stop)
+        // The position is held from its opening fill's market time (what a minimum-hold rule
+        // measures from), not from when the row was written.
+        let openedSQL = """
+            SELECT (p.opened_at = f.filled_at AND p.opened_at IS NOT NULL)::text AS v FROM positions p JOIN fills f ON f.order_id = $2
+            WHERE p.account_id = $1 AND p.instrument = 'EUR_USD'
+            """
+        func openedAtFill(of order: Order) -> String? {
+            (try? pool.queryOne(openedSQL, [accountId, order.id])).flatMap { $0 }.flatMap { try? $0.decode(String?.self, column: "v") }
+        }
+        XCTAssertEqual(openedAtFill(of: entry), "true")
         // The price rises after the fill: the high-water mark rises with the equity, and the row
         // (written at fills) must keep it across the restart (it used to reload the fill's).
         let storedAtFill = try XCTUnwrap(decimal("SELECT high_water_mark AS v FROM accounts WHERE id = $1"))
@@ -115,6 +125,7 @@ final class ExecutionRestartTests: XCTestCase {
                       "the restored limit order never filled:\n\(agent.log.suffix(4000))")
         XCTAssertNil(text("SELECT working::text AS v FROM orders WHERE id = $1", limit.id))
         XCTAssertEqual(decimal(positionSQL), 1)
+        XCTAssertEqual(openedAtFill(of: limit), "true", "reopened after the stop: held from the limit's fill")
         let limitFill = try XCTUnwrap(try pool.queryOne("SELECT price FROM fills WHERE order_id = $1", [limit.id]))
         XCTAssertLessThanOrEqual(try limitFill.decode(Decimal.self, column: "price"), limitPrice)
         // Exact books: balance = initial + realised − commission, from the fills.

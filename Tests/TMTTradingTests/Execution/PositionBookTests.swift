@@ -19,6 +19,25 @@ final class PositionBookTests: XCTestCase {
         book.apply(f, contractSize: contractSize, conversionRate: rate, moneyScale: 4, averagePriceScale: 10)
     }
 
+    /// The opening time is the market time of the fill that opened the position from flat or
+    /// flipped it: adds and partial closes keep it, a flip restarts it, going flat clears it.
+    func testTheOpeningTimeIsTheOpeningFillsAndSurvivesAddsAndPartialCloses() {
+        var book = PositionBook(accountId: "acct-1")
+        let open = fill(.buy, "1", at: "1.08500")
+        XCTAssertEqual(apply(&book, open).after.openedAt, open.time)
+        XCTAssertEqual(apply(&book, fill(.buy, "2", at: "1.08600")).after.openedAt, open.time, "an add keeps it")
+        XCTAssertEqual(apply(&book, fill(.sell, "1", at: "1.08700")).after.openedAt, open.time, "a partial close keeps it")
+        XCTAssertEqual(book.position("EUR_USD").openedAt, open.time)
+        let flip = fill(.sell, "3", at: "1.08650")
+        let flipped = apply(&book, flip)
+        XCTAssertEqual(flipped.after.quantity, -1)
+        XCTAssertEqual(flipped.after.openedAt, flip.time, "a flip opens a new position")
+        XCTAssertNil(apply(&book, fill(.buy, "1", at: "1.08600")).after.openedAt, "flat: not held")
+        XCTAssertNil(book.position("EUR_USD").openedAt)
+        let again = fill(.buy, "1", at: "1.08600")
+        XCTAssertEqual(apply(&book, again).after.openedAt, again.time)
+    }
+
     func testSameDirectionFillsAverageIn() {
         var book = PositionBook(accountId: "acct-1")
         apply(&book, fill(.buy, "1", at: "1.08500"))
