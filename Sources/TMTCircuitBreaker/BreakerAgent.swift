@@ -46,15 +46,13 @@ final class BreakerAgent: Sendable {
         if let bytes = try redis.execute(.get(snapshotKey)).check(command: "GET").bytes() {
             restored = try BreakerSnapshot.decode(bytes)
         }
-        // Event ids count each breaker's transitions from its snapshot; a history that starts
-        // without one gets a fresh epoch so its ids never collide with stored rows of an earlier one.
-        let epochKey = snapshotKey + ":epoch"
-        var stored = restored == nil ? nil : try redis.execute(.get(epochKey)).check(command: "GET").string()
-        if stored == nil {
-            stored = String(HopClock.nowMicros())
-            _ = try redis.execute(.set(epochKey, stored!)).check(command: "SET")
-        }
-        epoch = stored!
+        // Event ids count each breaker's transitions from its snapshot. The snapshot is saved every
+        // 30 s while transitions are stored as they happen, so a restored one can be older than
+        // the last stored ids: every process start is a fresh epoch, so its ids never collide
+        // with stored rows (a collision would drop the new transition as already stored). The
+        // epoch is kept beside the snapshot for whoever reads the stored ids.
+        epoch = String(HopClock.nowMicros())
+        _ = try redis.execute(.set(snapshotKey + ":epoch", epoch)).check(command: "SET")
         redis.close()
         breaker = Locked(CircuitBreaker(configuration: configuration, clock: SystemClock(), restoring: restored))
         metrics = AgentMetrics(registry: runtime.metrics)
@@ -89,7 +87,11 @@ final class BreakerAgent: Sendable {
         let (kafka, producer) = try runtime.openKafka(env)
         let sink = EventSink(agent: self, store: events, redis: redis, producer: producer, logger: log)
 
-        // Fail closed until every account has reported: feed each stored account row now.
+        // Fail closed until every account has reported: feed each stored account row now. The
+        // account and fill readers replay their topics from the start (a group per process), and
+        // whatever was published before this read is already in the rows (or, for fills, past):
+        // only messages created from now on are readings.
+        let readingsFrom = HopClock.nowMicros()
         var initial: [BreakerEvent] = []
         for account in try accountStore.all() { initial += breaker.withLock { $0.apply(account: account) } }
         try sink.publish(initial, snapshot: true)
@@ -119,13 +121,21 @@ final class BreakerAgent: Sendable {
         }
         let thresholds = breaker.withLock { $0.configuration.thresholds }
         let staleMicros = Int64(thresholds.heartbeatIntervalSeconds * thresholds.heartbeatMissingIntervals * 1e6)
-        let stale = runtime.metrics.counter("tmt_breaker_stale_readings_total", help: "Ticks and heartbeats skipped as too old, by topic.",
+        let stale = runtime.metrics.counter("tmt_breaker_stale_readings_total",
+                                            help: "Readings skipped as history, by topic: ticks and heartbeats older than an agent's trip age, account updates and fills published before this process read the stored accounts, dead letters older than the error window.",
                                             labels: ["topic"])
         @Sendable func isStale(_ createdAt: Int64, _ topic: Topic) -> Bool {
             guard HopClock.nowMicros() - createdAt > staleMicros else { return false }
             stale.labels(topic.name).inc()
             return true
         }
+        @Sendable func isHistory(_ createdAt: Int64, _ topic: Topic) -> Bool {
+            guard createdAt < readingsFrom else { return false }
+            stale.labels(topic.name).inc()
+            return true
+        }
+        let errorWindowMicros = Int64(thresholds.errorWindowSeconds * 1e6)
+        let watched = breaker.withLock { $0.configuration.criticalAgents.union($0.configuration.monitoredAgents) }
         let overturned = runtime.metrics.counter("tmt_breaker_gap_verdicts_overturned_total",
                                                  help: "Ticks whose fast (Double) gap verdict the exact check overturned; expected 0.").labels()
         let ticks = try liveReading("ticks", .marketTicks, data.forMarketData())
@@ -151,8 +161,9 @@ final class BreakerAgent: Sendable {
         router.get("/api/v1/breaker") { [self] _ in
             let ids = Set(stagingAccounts.map(\.id)).union(book.allAccounts.map(\.id)).sorted()
             return try .json(breaker.withLock { b -> BreakerOverview in
-                _ = b.advance()
-                return BreakerOverview(breakers: b.sortedBreakers.map(BreakerView.init), accounts: ids.map { AccountTradingView(b.assess(account: $0, instrument: nil)) })
+                // As of the timer's last step (at most a second ago): advancing here would make
+                // transitions that nothing stores or publishes.
+                BreakerOverview(breakers: b.sortedBreakers.map(BreakerView.init), accounts: ids.map { AccountTradingView(b.assess(account: $0, instrument: nil)) })
             })
         }
         router.get("/api/v1/breaker/:account") { [self] request in
@@ -196,13 +207,26 @@ final class BreakerAgent: Sendable {
             if isStale(e.createdAt, .agentsHealth) { return }
             try sink.publish(breaker.withLock { $0.apply(heartbeat: e.payload) })
         }
-        try accounts.startEnvelopes(Account.self) { [self] e, _ in try sink.publish(breaker.withLock { $0.apply(account: e.payload) }) }
-        try fills.startEnvelopes(Fill.self) { [self] e, _ in try sink.publish(breaker.withLock { $0.apply(fill: e.payload) }) }
+        try accounts.startEnvelopes(Account.self) { [self] e, _ in
+            if isHistory(e.createdAt, .accountsUpdates) { return }
+            try sink.publish(breaker.withLock { $0.apply(account: e.payload) })
+        }
+        try fills.startEnvelopes(Fill.self) { [self] e, _ in
+            if isHistory(e.createdAt, .executionsFills) { return }
+            try sink.publish(breaker.withLock { $0.apply(fill: e.payload) })
+        }
         try dlq.start { [self] message in
             let letter = KafkaDeadLetter(dlqRecord: message)
+            // A dead letter is an error when it happened: one older than the error window (the
+            // topic replayed by a new process) would have left the window already.
+            let failedAt = letter.map(\.failedAtMicros).flatMap { $0 > 0 ? $0 : nil } ?? message.timestampMillis.map { $0 * 1000 }
+            if let failedAt, HopClock.nowMicros() - failedAt > errorWindowMicros {
+                stale.labels(Topic.dlq.name).inc()
+                return
+            }
             let id = letter.map { "\($0.originTopic)/\($0.originPartition)/\($0.originOffset)" }
                 ?? "\(message.topic)/\(message.partition)/\(message.offset)"
-            let origin = letter.map { Self.originAgent(consumerGroup: $0.consumerGroup) }
+            let origin = letter.map { Self.originAgent(consumerGroup: $0.consumerGroup, watched: watched) }
             try sink.publish(breaker.withLock { $0.recordError(id: id, origin: origin) })
         }
         try commands.startEnvelopes(BreakerCommand.self) { [self] e, _ in try handle(command: e, book: book, sink: sink, producer: producer) }
@@ -224,11 +248,13 @@ final class BreakerAgent: Sendable {
     }
 
     /// The agent behind a consumer group: groups are named after the service, per-instance ones
-    /// `<service>-<purpose>-<instance>`; the core counts the error against an agent only when it
-    /// watches that name.
-    static func originAgent(consumerGroup: String) -> String {
-        if let range = consumerGroup.firstRange(of: "-state-") { return String(consumerGroup[..<range.lowerBound]) }
-        return consumerGroup
+    /// `<service>-<purpose>-<instance>` (`execution-engine-ticks-<host>-<pid>`,
+    /// `aria-risk-quotes-…`, `compliance-engine-state-…`): the longest watched agent name the
+    /// group is or starts with (followed by `-`), else the group itself. The core counts the
+    /// error against an agent only when it watches that name.
+    static func originAgent(consumerGroup: String, watched: Set<String>) -> String {
+        let match = watched.filter { consumerGroup == $0 || consumerGroup.hasPrefix($0 + "-") }.max { $0.count < $1.count }
+        return match ?? consumerGroup
     }
 
     /// One order from `orders.humanized`: cleared or blocked, recorded, published, acknowledged.
