@@ -10,6 +10,8 @@ final class WyckoffAgent: Sendable {
     /// The baseline detector and any account-scoped variants of a staged rollout.
     private let detectors: Locked<WyckoffDetectorSet>
     private let builder: Locked<BarBuilder>
+    /// Closed bars whose effects are not all done yet, oldest first (see `handle`).
+    private let pending = Locked<PendingBars>(PendingBars())
     private let latest = Locked<[String: WyckoffAnalysis]>([:])
     /// Instruments whose stored history has been replayed into the detector in this process.
     private let warmed = Locked<Set<String>>([])
@@ -156,32 +158,92 @@ final class WyckoffAgent: Sendable {
         return !assigned.isEmpty && assigned.allSatisfy { lag[$0] == 0 }
     }
 
+    /// A bar the builder closed and what is left to do for it: store it, analyse it (once: the
+    /// detector's state moves with it), publish the signals it produced.
+    struct PendingBar: Sendable {
+        var bar: Bar
+        var saved = false
+        /// The signals still to publish; nil until analysed.
+        var signals: [Signal]?
+    }
+
+    struct PendingBars: Sendable {
+        var bars: [PendingBar] = []
+        /// The tick whose handling failed after it was folded into the builder: its retry must
+        /// not fold it in again (it would count twice in the next bar).
+        var foldedTickId: String?
+    }
+
+    /// Latest market time a tick may carry (year 9999): later ones are not times of a market,
+    /// and bar arithmetic near `Int64.max` would overflow.
+    static let latestTickMicros: Int64 = 253_402_300_799_999_999
+
     /// One tick: fold into bars; for each bar it closes, store it, analyse it and publish any
     /// signal, waiting for the broker's acknowledgement before the tick's offset may be committed.
+    ///
+    /// The builder moves on when the tick is folded in, before those effects. If one fails the
+    /// consumer retries the tick: the bar is kept (with how far its effects got) and finished
+    /// first, and the tick is not folded in again. A tick dead-lettered after its last attempt
+    /// leaves its bar to the next tick to finish.
     private func handle(_ envelope: Envelope<Tick>, store: BarStore, producer: KafkaProducer, metrics tickMetrics: TickMetrics) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
-        try warmUp(envelope.payload, store: store)
-        let closed = builder.withLock { $0.apply(envelope.payload) }
-        guard !closed.isEmpty else {
+        let tick = envelope.payload
+        guard tick.time > 0, tick.time <= Self.latestTickMicros else {
+            throw KafkaPermanentFailure(category: "invalid_tick", reason: "tick time \(tick.time) µs is not a market time (1970 to 9999)")
+        }
+        guard tick.bid > 0, tick.ask >= tick.bid else {
+            throw KafkaPermanentFailure(category: "invalid_tick", reason: "unusable quote for \(tick.instrument): bid \(tick.bid), ask \(tick.ask)")
+        }
+        try warmUp(tick, store: store)
+        let retry = pending.withLock { $0.foldedTickId == envelope.id }
+        let closed = retry ? [] : builder.withLock { $0.apply(tick) }
+        let todo = pending.withLock { p -> Int in
+            p.bars += closed.map { PendingBar(bar: $0) }
+            p.foldedTickId = nil
+            return p.bars.count
+        }
+        guard todo > 0 else {
             tickMetrics.tick.observeSince(started)
             return
         }
-        do { try store.save(closed) } catch {
-            metrics.communicationErrors.labels(runtimeService, "market-db").inc()
+        do {
+            try finishPendingBars(envelope, received: received, store: store, producer: producer)
+        } catch {
+            pending.withLock { $0.foldedTickId = envelope.id }
             throw error
         }
-        for bar in closed {
-            bars.labels(bar.instrument).inc()
-            let (analysis, routed) = detectors.withLock { $0.process(bar) }
-            latest.withLock { $0[bar.instrument] = analysis }
-            for (phase, score) in [("accumulation", analysis.scores.accumulation), ("markup", analysis.scores.markup),
-                                   ("distribution", analysis.scores.distribution), ("markdown", analysis.scores.markdown)] {
-                phaseScore.labels(bar.instrument, phase).set(score)
+        tickMetrics.tick.observeSince(started)
+        tickMetrics.barClosed.inc()
+    }
+
+    /// Stores, analyses and publishes the pending bars in order, recording each step as it is
+    /// done so that a failure resumes where it stopped.
+    private func finishPendingBars(_ envelope: Envelope<Tick>, received: Int64, store: BarStore, producer: KafkaProducer) throws {
+        while var p = pending.withLock({ $0.bars.first }) {
+            let bar = p.bar
+            if !p.saved {
+                do { try store.save([bar]) } catch {
+                    metrics.communicationErrors.labels(runtimeService, "market-db").inc()
+                    throw error
+                }
+                p.saved = true
+                pending.withLock { $0.bars[0].saved = true }
             }
-            for event in analysis.events { events.labels(bar.instrument, event.kind.rawValue).inc() }
-            for remark in analysis.remarks { runtime.logger.debug(remark, traceId: envelope.traceId, ["instrument": bar.instrument]) }
-            for signal in routed {
+            if p.signals == nil {
+                bars.labels(bar.instrument).inc()
+                let (analysis, routed) = detectors.withLock { $0.process(bar) }
+                latest.withLock { $0[bar.instrument] = analysis }
+                for (phase, score) in [("accumulation", analysis.scores.accumulation), ("markup", analysis.scores.markup),
+                                       ("distribution", analysis.scores.distribution), ("markdown", analysis.scores.markdown)] {
+                    phaseScore.labels(bar.instrument, phase).set(score)
+                }
+                for event in analysis.events { events.labels(bar.instrument, event.kind.rawValue).inc() }
+                for remark in analysis.remarks { runtime.logger.debug(remark, traceId: envelope.traceId, ["instrument": bar.instrument]) }
+                p.signals = routed
+                pending.withLock { $0.bars[0].signals = routed }
+            }
+            while let signal = p.signals?.first {
                 let out = envelope.derive(id: signal.id, type: "signal.generated", source: runtimeService, receivedMicros: received, payload: signal)
                 do {
                     _ = try producer.send(out, to: .signalsGenerated, key: signal.instrument).wait(timeout: 30)
@@ -189,6 +251,8 @@ final class WyckoffAgent: Sendable {
                     metrics.communicationErrors.labels(runtimeService, "kafka").inc()
                     throw error
                 }
+                p.signals?.removeFirst()
+                pending.withLock { _ = $0.bars[0].signals?.removeFirst() }
                 signals.labels(signal.instrument, signal.side.rawValue, signal.pattern).inc()
                 if let experiment = signal.experiment { variantSignals.labels(experiment).inc() }
                 runtime.logger.info("signal", traceId: envelope.traceId, ["id": signal.id, "side": signal.side.rawValue, "pattern": signal.pattern,
@@ -197,9 +261,8 @@ final class WyckoffAgent: Sendable {
                                                                           "accounts": signal.accounts.map { String($0.count) } ?? "all",
                                                                           "experiment": signal.experiment ?? "-"])
             }
+            pending.withLock { _ = $0.bars.removeFirst() }
         }
-        tickMetrics.tick.observeSince(started)
-        tickMetrics.barClosed.inc()
     }
 
     /// The first tick of an instrument in this process (a restart, or partitions moved here after

@@ -102,6 +102,87 @@ final class WyckoffAgentTests: XCTestCase {
     }
 }
 
+/// `tmt-wyckoff-analysis` when a closed bar cannot be stored (the market database refuses it),
+/// and when a tick is unusable.
+final class WyckoffBarFailureTests: XCTestCase {
+    /// The tick that closes a bar is folded into the next bar once, however often its handling is
+    /// retried, and the bar it closed is stored once the database takes it again (by the next
+    /// tick, after the failing one was dead-lettered). Unusable ticks go to the DLQ named.
+    func testAClosedBarThatCannotBeStoredIsStoredLaterAndItsTickCountedOnce() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let marketURL = try TestServices.marketDatabaseURL()
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: marketURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        // Bars whose start is listed in test_bar_failures are refused by a trigger.
+        _ = try pool.execute("CREATE TABLE IF NOT EXISTS test_bar_failures (start_time timestamptz PRIMARY KEY)")
+        _ = try pool.execute("""
+            CREATE OR REPLACE FUNCTION test_refuse_bar() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM test_bar_failures WHERE start_time = NEW.start_time) THEN
+                    RAISE EXCEPTION 'test: bar at % refused', NEW.start_time;
+                END IF;
+                RETURN NEW;
+            END $$
+            """)
+        _ = try pool.execute("DROP TRIGGER IF EXISTS test_refuse_bar ON bars")
+        _ = try pool.execute("CREATE TRIGGER test_refuse_bar BEFORE INSERT ON bars FOR EACH ROW EXECUTE FUNCTION test_refuse_bar()")
+        defer { _ = try? pool.execute("DROP TRIGGER IF EXISTS test_refuse_bar ON bars") }
+
+        let group = "wyckoff-fail-\(UUID().uuidString.prefix(8))"
+        let agent = try AgentProcess(executable: "tmt-wyckoff-analysis", port: AgentProcess.freePort(), environment: [
+            "MARKET_DATABASE_URL": marketURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": group,
+            "KAFKA_AUTO_OFFSET_RESET": "latest", "HEARTBEAT_INTERVAL_SECONDS": "1", "CONFIG_DIR": "/nonexistent",
+        ])
+        try agent.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? agent.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"") },
+                      "the agent never joined its group:\n\(agent.log)")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "wyckoff-fail-test"),
+                                         metrics: MetricsRegistry())
+        defer { producer.close() }
+        // A minute of 2097 no other run uses (bars of 60 s; one Tuesday plus a random minute).
+        let minute: Int64 = 60_000_000
+        let m0 = Int64(4_013_568_000) * 1_000_000 + Int64.random(in: 0..<500_000) * minute
+        var sent = 0
+        func tick(_ at: Int64, bid: String = "1.10000", ask: String = "1.10008", _ instrument: String = "EUR_USD") throws {
+            sent += 1
+            let t = Tick(instrument: instrument, bid: Decimal(string: bid)!, ask: Decimal(string: ask)!, volume: 1000, time: at)
+            _ = try producer.send(Envelope(id: "\(instrument)-\(at)-\(sent)", type: "market.tick", traceId: "fail-\(sent)", source: "test",
+                                           payload: t), to: .marketTicks, key: instrument).wait(timeout: 10)
+        }
+        func tickCount(_ start: Int64) -> Int? {
+            (try? pool.queryOne("""
+                SELECT tick_count FROM bars WHERE instrument = 'EUR_USD' AND timeframe_seconds = 60 AND start_time = $1
+                """, [Date(timeIntervalSince1970: Double(start) / 1e6)])).flatMap { $0 }.flatMap { try? $0.decode(Int.self, column: "tick_count") }
+        }
+        func metric(_ sample: String) -> Double { metricValue(in: (try? agent.metrics()) ?? "", sample) }
+        _ = try pool.execute("INSERT INTO test_bar_failures VALUES ($1) ON CONFLICT DO NOTHING", [Date(timeIntervalSince1970: Double(m0) / 1e6)])
+
+        // Bar m0: five ticks. The first tick of m1 closes it; the database refuses it on every
+        // attempt, so that tick is dead-lettered.
+        for i in 0..<5 { try tick(m0 + Int64(i) * 1_000_000) }
+        try tick(m0 + minute)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { agent.log.contains("Kafka handler failed on every attempt; dead-lettering") },
+                      "the refused bar did not fail the tick:\n\(agent.log.suffix(3000))")
+        XCTAssertNil(tickCount(m0))
+        _ = try pool.execute("DELETE FROM test_bar_failures WHERE start_time = $1", [Date(timeIntervalSince1970: Double(m0) / 1e6)])
+
+        // Two more ticks in m1 (the first finishes m0's write), then m2 closes m1.
+        try tick(m0 + minute + 1_000_000)
+        try tick(m0 + minute + 2_000_000)
+        try tick(m0 + 2 * minute)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { tickCount(m0 + minute) != nil }, "m1 was not stored:\n\(agent.log.suffix(3000))")
+        XCTAssertEqual(tickCount(m0), 5, "the refused bar, stored once the database took it")
+        XCTAssertEqual(tickCount(m0 + minute), 3, "the closing tick counted once in the next bar, not once per attempt")
+
+        // Unusable ticks: dead-lettered with the reason, nothing stored.
+        try tick(m0 + 2 * minute + 1_000_000, bid: "0", ask: "1.10008")
+        try tick(-5)
+        XCTAssertTrue(KafkaWait.until(timeout: 20) { metric("tmt_kafka_dlq_total{topic=\"market.ticks\",reason=\"invalid_tick\"}") == 2 },
+                      (try? agent.metrics()) ?? "")
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
+}
+
 enum KafkaWait {
     static func until(timeout: Double, _ condition: () -> Bool) -> Bool {
         let end = Date().addingTimeInterval(timeout)
