@@ -6,13 +6,19 @@ import TMTTrading
 /// `GET /api/v1/accounts`: each account's figures and how far it stands from its firm's daily
 /// and overall loss limits (from `COMPLIANCE_CONFIG`).
 ///
-/// The start of the firm day is taken as equity − daily P&L (the execution engine's daily P&L
-/// counts from the firm's reset and includes open P&L); the compliance engine holds the exact
-/// baseline, the gateway shows what the stored row implies.
+/// Both are measured as the compliance engine measures them (`FirmLossLevels`): the day's loss
+/// from the firm's day-start level (the day's start balance, equity − daily P&L, or its start
+/// equity as the execution engine stored it, or the higher of the two), the overall loss from
+/// the initial balance or the trailing high-water mark down to the floor.
 struct AccountLimitsView {
     struct Limit {
         /// The limit in account currency (daily: the allowed loss; overall: the equity floor).
         var limit: Decimal
+        /// The level the loss is measured from (daily: the day-start level; overall: the initial
+        /// balance, or the high-water mark when trailing), so a page can measure a newer equity.
+        var reference: Decimal
+        /// The loss allowed from `reference` (daily: = `limit`; overall: reference − floor).
+        var allowed: Decimal
         /// Loss counted against the limit, account currency (0 when in profit).
         var used: Decimal
         /// `used` as a percentage of the allowed loss.
@@ -24,7 +30,9 @@ struct AccountLimitsView {
 
         func write(to w: inout JSONWriter) {
             w.beginObject()
+            w.member("allowed", allowed)
             w.member("limit", limit)
+            w.member("reference", reference)
             w.member("status", status)
             w.member("used", used)
             w.member("usedPercent", usedPercent)
@@ -60,7 +68,7 @@ struct AccountLimitsView {
     static func load(pool: PostgresPool, compliance: ComplianceConfiguration) throws -> [AccountLimitsView] {
         try pool.query("""
             SELECT id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, realized_pnl, commission,
-                   trading_day, epoch, restarted_at, updated_at FROM accounts ORDER BY id
+                   trading_day, day_start_equity, epoch, restarted_at, updated_at FROM accounts ORDER BY id
             """, prepared: true, retryOnConnectionLoss: true).map { row in
             var account = Account(id: try row.decode(String.self, column: "id"), firm: try row.decode(String.self, column: "firm"),
                                   currency: try row.decode(String.self, column: "currency"),
@@ -70,6 +78,7 @@ struct AccountLimitsView {
             account.dailyPnL = try row.decode(Decimal.self, column: "daily_pnl")
             account.highWaterMark = try row.decode(Decimal.self, column: "high_water_mark")
             account.epoch = try row.decode(Int.self, column: "epoch")
+            account.dayStartEquity = try row.decode(Decimal?.self, column: "day_start_equity")
             return AccountLimitsView(account, rules: compliance.rules(forFirm: account.firm),
                                      realized: try row.decode(Decimal.self, column: "realized_pnl"),
                                      commission: try row.decode(Decimal.self, column: "commission"),
@@ -99,14 +108,16 @@ struct AccountLimitsView {
         self.restartedAt = restartedAt
         self.updatedAt = updatedAt
         guard let rules else { return }
-        let startEquity = a.equity - a.dailyPnL
-        let start = ComplianceDayStart(day: Self.currentDay(rules), balance: startEquity, equity: startEquity)
-        let dailyAllowed = rules.dailyLossLimit(initialBalance: a.initialBalance, dayStart: start)
-        dailyLoss = Self.limit(allowed: dailyAllowed, limit: dailyAllowed, used: max(0, -a.dailyPnL), warning: rules.dailyLossWarningPercent)
-        let floor = rules.maxLossFloor(initialBalance: a.initialBalance, highWaterMark: a.highWaterMark)
-        let maxAllowed = (a.initialBalance * rules.maxLossPercent).hundredth
-        // The reference the floor sits `maxAllowed` below (the initial balance, or the trailing mark).
-        maxLoss = Self.limit(allowed: maxAllowed, limit: floor, used: max(0, floor + maxAllowed - a.equity), warning: rules.maxLossWarningPercent)
+        // The day the stored daily P&L belongs to (the engine's, on the market clock): its start
+        // balance is equity − daily P&L, its start equity what the engine stored with it.
+        let startBalance = a.equity - a.dailyPnL
+        let start = ComplianceDayStart(day: Self.currentDay(rules), balance: startBalance, equity: a.dayStartEquity ?? startBalance,
+                                       epoch: a.epoch)
+        let levels = FirmLossLevels(rules: rules, account: a, dayStart: start)
+        dailyLoss = Self.limit(reference: levels.dayStartLevel, allowed: levels.dailyLimit, limit: levels.dailyLimit,
+                               used: max(0, levels.dailyLoss), warning: rules.dailyLossWarningPercent)
+        maxLoss = Self.limit(reference: levels.maxReference, allowed: levels.maxLimit, limit: levels.maxFloor,
+                             used: max(0, levels.drawdown), warning: rules.maxLossWarningPercent)
     }
 
     /// The JSON object in the API's conventions (members in sorted key order, nil ones left out,
@@ -162,9 +173,10 @@ struct AccountLimitsView {
         return day
     }
 
-    private static func limit(allowed: Decimal, limit: Decimal, used: Decimal, warning: Decimal) -> Limit {
+    private static func limit(reference: Decimal, allowed: Decimal, limit: Decimal, used: Decimal, warning: Decimal) -> Limit {
         let percent = allowed > 0 ? DecimalText.round(used / allowed * 100, 4) : 0
         let status = used > allowed ? "breached" : (percent >= warning ? "warning" : "ok")
-        return Limit(limit: DecimalText.round(limit, 2), used: DecimalText.round(used, 2), usedPercent: percent, warningPercent: warning, status: status)
+        return Limit(limit: DecimalText.round(limit, 2), reference: DecimalText.round(reference, 2), allowed: DecimalText.round(allowed, 2),
+                     used: DecimalText.round(used, 2), usedPercent: percent, warningPercent: warning, status: status)
     }
 }

@@ -125,25 +125,48 @@ enum DashboardScript {
     renderFilterOptions();
     renderWarnings();
   }
+  // A loss limit measured again at a newer equity: the loss is what the equity lies below the
+  // level the server measured from (the day-start level; the initial balance or the trailing
+  // high-water mark), as the compliance engine counts it. A trailing mark rises with the equity.
+  function remeasure(limit, equity, trailing) {
+    const ref = limit ? num(limit.reference) : null, e = num(equity);
+    if (ref === null || e === null) return limit;
+    return withUsed(limit, Math.max(0, (trailing ? Math.max(ref, e) : ref) - e));
+  }
+  function withUsed(limit, used) {
+    const allowed = num(limit.allowed !== undefined ? limit.allowed : limit.limit);
+    if (allowed === null) return limit;
+    const pct = allowed > 0 ? used / allowed * 100 : 0;
+    return Object.assign({}, limit, { used, usedPercent: pct,
+      status: used > allowed ? 'breached' : (pct >= num(limit.warningPercent) ? 'warning' : 'ok') });
+  }
   // The account's figures: the stored row, unless a live update is newer than it.
   function figures(a) {
-    const f = { balance: a.balance, equity: a.equity, dailyPnl: a.dailyPnl, dailyLoss: a.dailyLoss, live: false };
+    const f = { balance: a.balance, equity: a.equity, dailyPnl: a.dailyPnl, dailyLoss: a.dailyLoss, maxLoss: a.maxLoss,
+      drawdownPercent: a.drawdownPercent, live: false };
     const l = state.live.get(a.id);
     if (l && (!a.updatedAt || l.at > Date.parse(a.updatedAt))) {
       f.balance = l.balance; f.equity = l.equity; f.dailyPnl = l.dailyPnl; f.live = true;
-      if (a.dailyLoss && num(a.dailyLoss.limit)) {
-        const used = Math.max(0, -(num(l.dailyPnl) || 0));
-        const pct = used / num(a.dailyLoss.limit) * 100;
-        f.dailyLoss = Object.assign({}, a.dailyLoss, { used, usedPercent: pct,
-          status: pct >= 100 ? 'breached' : (pct >= num(a.dailyLoss.warningPercent) ? 'warning' : 'ok') });
-      }
+      // The same day as the stored row (the same start balance): measured from the stored
+      // day-start level. A day the row does not have yet: its loss is the day's P&L so far.
+      const storedStart = (num(a.equity) || 0) - (num(a.dailyPnl) || 0), liveStart = (num(l.equity) || 0) - (num(l.dailyPnl) || 0);
+      f.dailyLoss = !a.dailyLoss ? a.dailyLoss : Math.abs(storedStart - liveStart) < 0.005 ? remeasure(a.dailyLoss, l.equity, false)
+        : withUsed(a.dailyLoss, Math.max(0, -(num(l.dailyPnl) || 0)));
+      // Trailing when the server measured from the high-water mark rather than the initial balance.
+      const trailing = a.maxLoss && num(a.maxLoss.reference) !== num(a.initialBalance);
+      f.maxLoss = remeasure(a.maxLoss, l.equity, trailing);
+      const mark = Math.max(num(a.highWaterMark) || 0, num(l.equity) || 0);
+      if (mark > 0 && num(l.equity) !== null) f.drawdownPercent = Math.max(0, (mark - num(l.equity)) / mark * 100);
     }
     return f;
   }
-  function meter(limit) {
+  function meter(limit, what) {
     if (!limit) return el('span', { class: 'muted', text: 'no limit' });
     const p = Math.max(0, Math.min(100, num(limit.usedPercent) || 0));
-    return el('div', { class: 'meter ' + limit.status, title: money(limit.used) + ' of ' + money(limit.limit) + ' (' + limit.status + ')', data: { status: limit.status, percent: fixed(limit.usedPercent, 1) } },
+    const allowed = limit.allowed !== undefined ? limit.allowed : limit.limit;
+    const title = money(limit.used) + ' lost of ' + money(allowed) + ' allowed'
+      + (what === 'max' ? ' (equity floor ' + money(limit.limit) + ')' : '') + ' (' + limit.status + ')';
+    return el('div', { class: 'meter ' + limit.status, title, data: { status: limit.status, percent: fixed(limit.usedPercent, 1) } },
       el('span', { style: 'width:' + p.toFixed(1) + '%' }), el('em', { text: fixed(limit.usedPercent, 1) + '%' }));
   }
   function accountRow(a) {
@@ -156,9 +179,9 @@ enum DashboardScript {
       el('td', { class: 'r num', data: { field: 'balance', value: f.balance }, text: money(f.balance) }),
       el('td', { class: 'r num', data: { field: 'equity', value: f.equity }, text: money(f.equity) }),
       el('td', { class: 'r num ' + sign(f.dailyPnl), data: { field: 'dailyPnl', value: f.dailyPnl }, text: money(f.dailyPnl) }),
-      el('td', { data: { field: 'dailyLoss' } }, meter(f.dailyLoss)),
-      el('td', { data: { field: 'maxLoss' } }, meter(a.maxLoss)),
-      el('td', { class: 'r num', data: { field: 'drawdown', value: a.drawdownPercent }, text: fixed(a.drawdownPercent, 2) + '%' }),
+      el('td', { data: { field: 'dailyLoss' } }, meter(f.dailyLoss, 'daily')),
+      el('td', { data: { field: 'maxLoss' } }, meter(f.maxLoss, 'max')),
+      el('td', { class: 'r num', data: { field: 'drawdown', value: f.drawdownPercent }, text: fixed(f.drawdownPercent, 2) + '%' }),
       el('td', { class: 'muted', text: f.live ? 'live' : when(a.updatedAt) }));
   }
   function renderAccounts() {
@@ -184,6 +207,7 @@ enum DashboardScript {
     const row = document.querySelector('#accounts tr[data-account-id="' + CSS.escape(a.id) + '"]');
     const fresh = accountRow(state.accounts.get(a.id));
     if (row) row.replaceWith(fresh); else renderAccounts();
+    debounce('warnings', 1000, renderWarnings);
     if (a.id === state.selected) { state.series.push({ at: new Date(at).toISOString(), equity: a.equity, balance: a.balance }); drawEquity(); }
   }
 
@@ -215,8 +239,8 @@ enum DashboardScript {
     const W = 640, H = 240, L = 70, R = 10, T = 10, B = 24;
     const floors = [];
     if (a && a.maxLoss && num(a.maxLoss.limit)) floors.push({ v: num(a.maxLoss.limit), cls: 'floor', label: 'max-loss floor' });
-    if (a && a.dailyLoss && num(a.dailyLoss.limit) && num(a.equity) !== null) {
-      floors.push({ v: num(a.equity) - (num(a.dailyPnl) || 0) - num(a.dailyLoss.limit), cls: 'daily', label: 'daily-loss floor' });
+    if (a && a.dailyLoss && num(a.dailyLoss.reference) !== null && num(a.dailyLoss.allowed) !== null) {
+      floors.push({ v: num(a.dailyLoss.reference) - num(a.dailyLoss.allowed), cls: 'daily', label: 'daily-loss floor' });
     }
     let lo = Math.min(...pts.map((p) => Math.min(p.e, p.b === null ? p.e : p.b)));
     let hi = Math.max(...pts.map((p) => Math.max(p.e, p.b === null ? p.e : p.b)));
@@ -515,8 +539,9 @@ enum DashboardScript {
     const limits = [];
     for (const a of state.accounts.values()) {
       if (state.filter && a.id !== state.filter) continue;
-      for (const [name, l] of [['daily loss', a.dailyLoss], ['max loss', a.maxLoss]]) {
-        if (l && l.status !== 'ok') limits.push(el('li', { data: { account: a.id, limit: name, status: l.status } }, badge(l.status), ' ', a.id + ' ' + name + ' at ' + fixed(l.usedPercent, 1) + '% of limit'));
+      const f = figures(a);
+      for (const [name, l] of [['daily loss', f.dailyLoss], ['max loss', f.maxLoss]]) {
+        if (l && l.status !== 'ok') limits.push(el('li', { data: { account: a.id, limit: name, status: l.status } }, badge(l.status), ' ', a.id + ' ' + name + ' at ' + fixed(l.usedPercent, 1) + '% of the allowed loss'));
       }
     }
     parts.push(limits.length ? el('ul', { class: 'warnlist' }, limits) : el('p', { class: 'muted', text: 'no account near a loss limit' }));

@@ -36,8 +36,19 @@ final class ExecutionAgent: Sendable {
         /// with the periodic refresh, at a day start and at shutdown (a restart reloaded the
         /// lower mark: a trailing floor fell and a drawdown looked smaller than it was).
         var storedHighWaterMarks: [String: Decimal] = [:]
+        /// Each loaded account's equity and daily P&L as last written by `storeMarks` (the row
+        /// held the figures of its last fill, while open positions moved them).
+        var storedMarks: [String: StoredMark] = [:]
         /// When each account was last checked against its firm's flat-by time (market µs).
         var flatByCheckedAt: [String: Int64] = [:]
+    }
+
+    struct StoredMark: Equatable {
+        var equity: Decimal
+        var dailyPnL: Decimal
+        /// When an equity snapshot was last written from a mark (monotonic ns).
+        var snapshotAt: UInt64
+        static func == (a: StoredMark, b: StoredMark) -> Bool { a.equity == b.equity && a.dailyPnL == b.dailyPnL }
     }
 
     private let runtime: ServiceRuntime
@@ -111,7 +122,7 @@ final class ExecutionAgent: Sendable {
         let quoteBoard = try runtime.openQuotePublisher(env)
         runtime.lifecycle.onShutdown("quote board") { quoteBoard?.stop() }
         // Runs after the consumers have stopped (steps run in reverse): the marks they raised.
-        runtime.lifecycle.onShutdown("high-water marks") { [self] in storeHighWaterMarks(pool: pool) }
+        runtime.lifecycle.onShutdown("high-water marks") { [self] in storeMarks(pool: pool) }
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
                                        topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
@@ -329,7 +340,7 @@ final class ExecutionAgent: Sendable {
                 }
             }
         }
-        storeHighWaterMarks(pool: pool)
+        storeMarks(pool: pool)
     }
 
     /// How often every loaded account is published even when nothing changed: 5 s.
@@ -561,29 +572,58 @@ final class ExecutionAgent: Sendable {
         }
     }
 
-    /// Writes each loaded account's high-water mark that rose since it was last stored (never
-    /// lowering the row's: `GREATEST`), outside the state lock so ticks are not held up.
-    private func storeHighWaterMarks(pool: PostgresPool) {
-        let risen = state.withLock { s in
-            s.accounts.values.filter { s.ledgers[$0.id] != nil && $0.highWaterMark > s.storedHighWaterMarks[$0.id] ?? $0.initialBalance }
+    /// Writes each loaded account's marked figures to its row, outside the state lock so ticks are
+    /// not held up: the high-water mark when it rose since last stored (never lowering the row's:
+    /// `GREATEST`), and the equity and daily P&L when open positions moved them (the row is
+    /// otherwise written at fills and day starts only, so readers of the database saw the equity
+    /// of the last fill next to a newer mark). Those two only while the row still holds the
+    /// balance and day they were marked against (a fill or day start stored meanwhile wrote
+    /// newer ones), and with an equity snapshot at most once a minute for the curve.
+    private func storeMarks(pool: PostgresPool) {
+        let now = Monotonic.nanos()
+        let due = state.withLock { s in
+            s.accounts.values.compactMap { a -> (Account, String?, Bool)? in
+                guard s.ledgers[a.id] != nil else { return nil }
+                let stored = s.storedMarks[a.id]
+                let moved = stored != StoredMark(equity: a.equity, dailyPnL: a.dailyPnL, snapshotAt: 0)
+                guard moved || a.highWaterMark > s.storedHighWaterMarks[a.id] ?? a.initialBalance else { return nil }
+                let snapshot = moved && now &- (stored?.snapshotAt ?? 0) >= Self.markSnapshotIntervalNanos
+                return (a, s.days[a.id]?.label, snapshot)
+            }
         }
-        for account in risen {
+        for (account, day, snapshot) in due {
             do {
                 // Only in the same challenge: a restart puts the row back to the initial balance.
-                _ = try pool.execute("""
-                    UPDATE accounts SET high_water_mark = GREATEST(high_water_mark, $2), updated_at = now() WHERE id = $1 AND epoch = $3
-                    """, [account.id, account.highWaterMark, account.epoch])
+                let marked = try pool.queryOne("""
+                    UPDATE accounts SET high_water_mark = GREATEST(high_water_mark, $2),
+                        equity = CASE WHEN balance = $4 AND trading_day IS NOT DISTINCT FROM $5 THEN $6 ELSE equity END,
+                        daily_pnl = CASE WHEN balance = $4 AND trading_day IS NOT DISTINCT FROM $5 THEN $7 ELSE daily_pnl END,
+                        updated_at = now()
+                    WHERE id = $1 AND epoch = $3
+                    RETURNING (balance = $4 AND trading_day IS NOT DISTINCT FROM $5) AS marked
+                    """, [account.id, account.highWaterMark, account.epoch, account.balance, day, account.equity, account.dailyPnL])?
+                    .decode(Bool.self, column: "marked") ?? false
+                if marked, snapshot {
+                    _ = try pool.execute("""
+                        INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
+                        VALUES ($1, $2, $3, $4, $5, now())
+                        """, [account.id, account.balance, account.equity, account.dailyPnL, account.drawdownPercent])
+                }
                 state.withLock { s in
-                    if s.accounts[account.id]?.epoch == account.epoch {
-                        s.storedHighWaterMarks[account.id] = max(account.highWaterMark, s.storedHighWaterMarks[account.id] ?? account.highWaterMark)
-                    }
+                    guard s.accounts[account.id]?.epoch == account.epoch else { return }
+                    s.storedHighWaterMarks[account.id] = max(account.highWaterMark, s.storedHighWaterMarks[account.id] ?? account.highWaterMark)
+                    let snapshotAt = snapshot && marked ? now : s.storedMarks[account.id]?.snapshotAt ?? 0
+                    s.storedMarks[account.id] = StoredMark(equity: account.equity, dailyPnL: account.dailyPnL, snapshotAt: snapshotAt)
                 }
             } catch {
                 metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
-                runtime.logger.warning("high-water mark not stored; will retry", ["account": account.id, "error": "\(error)"])
+                runtime.logger.warning("account marks not stored; will retry", ["account": account.id, "error": "\(error)"])
             }
         }
     }
+
+    /// The shortest time between two equity snapshots written from marks (fills write their own).
+    private static let markSnapshotIntervalNanos: UInt64 = 60_000_000_000
 
     /// Starts a new trading day for every loaded account whose firm day has ended at `now`
     /// (market clock): the ledger's day-start balance becomes the balance, the row's daily P&L

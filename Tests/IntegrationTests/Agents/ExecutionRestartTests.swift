@@ -93,6 +93,8 @@ final class ExecutionRestartTests: XCTestCase {
         // The price rises after the fill: the high-water mark rises with the equity, and the row
         // (written at fills) must keep it across the restart (it used to reload the fill's).
         let storedAtFill = try XCTUnwrap(decimal("SELECT high_water_mark AS v FROM accounts WHERE id = $1"))
+        let equityAtFill = try XCTUnwrap(decimal("SELECT equity AS v FROM accounts WHERE id = $1"))
+        let dayStartAtFill = try XCTUnwrap(decimal("SELECT equity - daily_pnl AS v FROM accounts WHERE id = $1"))
         quote.set(bid: "1.08700", ask: "1.08708")
         XCTAssertTrue(KafkaWait.until(timeout: 30) {
             metricValue(in: (try? agent.metrics()) ?? "", "tmt_daily_pnl_usd{account=\"\(accountId)\"}") > 100
@@ -100,6 +102,12 @@ final class ExecutionRestartTests: XCTestCase {
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
         let storedAtStop = try XCTUnwrap(decimal("SELECT high_water_mark AS v FROM accounts WHERE id = $1"))
         XCTAssertGreaterThan(storedAtStop, storedAtFill + 100, "the risen high-water mark was not stored")
+        // The row's equity and daily P&L are the marked ones too, not the fill's beside a newer
+        // mark (a reader of the row saw a drawdown from a high it was at).
+        XCTAssertGreaterThan(try XCTUnwrap(decimal("SELECT equity AS v FROM accounts WHERE id = $1")), equityAtFill + 100)
+        XCTAssertEqual(decimal("SELECT equity - daily_pnl AS v FROM accounts WHERE id = $1"), dayStartAtFill, "the day's start is unchanged")
+        XCTAssertGreaterThan(try XCTUnwrap(decimal("SELECT count(*) AS v FROM account_snapshots WHERE account_id = $1 AND equity > \(equityAtFill + 100)")), 0,
+                             "no equity snapshot of the marked equity")
         quote.set(bid: "1.08500", ask: "1.08508")
 
         // Second process: both come back; the stop closes the position, then the limit fills.

@@ -88,6 +88,37 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         XCTAssertEqual(try page.evaluate("\(accountRow).querySelector('[data-field=dailyPnl]').dataset.value") as? String, "-1500")
         XCTAssertTrue(try page.evaluate(#"document.querySelector('#events li[data-event=account]').textContent"# ) as? String ?? "" != "")
 
+        // A live loss on the stored row's day (start balance 101,300 − 250 = 101,050): the meters
+        // and the drawdown are measured at the live equity, as compliance measures them, not left
+        // at the stored row's. Daily (ftmo-like: 5,000 from the day's start balance): 6,050 lost,
+        // breached; maximum (10,000 below the initial 100,000): 5,000, 50 %; drawdown from the
+        // mark 101,300: 6.22 %.
+        var loss = update
+        loss.balance = Decimal(string: "101234.5")!
+        loss.equity = 95_000
+        loss.dailyPnL = -6_050
+        loss.highWaterMark = 101_300
+        let lossShown = "\(accountRow).querySelector('[data-field=equity]').dataset.value === '95000'"
+        shown = false
+        let lossEnd = Date().addingTimeInterval(30)
+        while !shown && Date() < lossEnd {
+            n += 1
+            _ = try producer.send(Envelope(id: "dash-\(run)-acct-\(n)", type: "account.update", traceId: "dash-\(run)", source: "test", payload: loss),
+                                  to: .accountsUpdates, key: account).wait(timeout: 10)
+            shown = page.waitFor(lossShown, timeout: 2)
+        }
+        XCTAssertTrue(shown, "the loss never reached the page:\n\(diagnostics(page, gateway))")
+        func meter(_ field: String, _ key: String) throws -> String? {
+            try page.evaluate("\(accountRow).querySelector('[data-field=\(field)] .meter').dataset.\(key)") as? String
+        }
+        XCTAssertEqual(try meter("dailyLoss", "status"), "breached")
+        XCTAssertEqual(try meter("dailyLoss", "percent"), "121.0")
+        XCTAssertEqual(try meter("maxLoss", "percent"), "50.0")
+        XCTAssertEqual(try meter("maxLoss", "status"), "ok")
+        XCTAssertEqual(try page.evaluate("\(accountRow).querySelector('[data-field=drawdown]').textContent") as? String, "6.22%")
+        XCTAssertTrue(page.waitFor(#"document.querySelector('#compliance li[data-account="\#(account)"][data-limit="daily loss"][data-status=breached]')"#,
+                                   timeout: 5), "the warnings list does not follow the live meter:\n\(diagnostics(page, gateway))")
+
         // A breaker command from the page: a wrong token is refused with 401, shown to the user.
         _ = try page.evaluate("document.querySelector('#token').value = 'wrong-\(run)', document.querySelector('#breaker-form [data-action=trip]').click(), true")
         XCTAssertTrue(page.waitFor("document.querySelector('#breaker-result').dataset.status === '401'", timeout: 10),

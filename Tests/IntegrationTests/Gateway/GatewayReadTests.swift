@@ -18,6 +18,17 @@ final class GatewayReadTests: XCTestCase {
             INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark)
             VALUES ($1, 'ftmo-like', 'USD', 100000, 96000, 95500, -4500, 100000)
             """, [account])
+        // strict-4-8 (4 % of the day's start, measured from the higher of its start balance and
+        // equity): balance 50,000 with +1,500 open at the reset, so the day starts at 51,500;
+        // equity 49,400 now is 2,100 down against 2,060 allowed, breached (the day's P&L from the
+        // start balance reads only −600). trailing-6 (6 % trailing, stopping at the initial
+        // 50,000): the mark 54,000 puts the floor at 50,000, so 4,000 is allowed from the mark
+        // and equity 50,400 is 3,600 down, 90 %: warning.
+        try pool.execute("""
+            INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, day_start_equity)
+            VALUES ($1, 'strict-4-8', 'USD', 50000, 50000, 49400, -600, 51500, 51500),
+                   ($2, 'trailing-6', 'USD', 50000, 50400, 50400, 0, 54000, NULL)
+            """, ["\(account)-strict", "\(account)-trail"])
         let signal = "gw-\(run)-sig"
         try pool.execute("""
             INSERT INTO signals (id, instrument, side, entry, stop_loss, take_profit, confidence, pattern, phase, trace_id, created_at)
@@ -112,8 +123,10 @@ final class GatewayReadTests: XCTestCase {
         XCTAssertEqual(mine["equity"] as? Double, 95500)
         XCTAssertEqual(mine["openPnl"] as? Double, -500)
         let daily = mine["dailyLoss"] as? [String: Any] ?? [:]
-        XCTAssertEqual(Set(daily.keys), ["limit", "status", "used", "usedPercent", "warningPercent"])
+        XCTAssertEqual(Set(daily.keys), ["allowed", "limit", "reference", "status", "used", "usedPercent", "warningPercent"])
         XCTAssertEqual(daily["limit"] as? Double, 5000)
+        XCTAssertEqual(daily["allowed"] as? Double, 5000)
+        XCTAssertEqual(daily["reference"] as? Double, 100000, "the day's start balance: equity − daily P&L")
         XCTAssertEqual(daily["used"] as? Double, 4500)
         XCTAssertEqual(daily["usedPercent"] as? Double, 90)
         XCTAssertEqual(daily["status"] as? String, "warning")
@@ -121,6 +134,25 @@ final class GatewayReadTests: XCTestCase {
         XCTAssertEqual(overall["limit"] as? Double, 90000, "static 10 % floor")
         XCTAssertEqual(overall["used"] as? Double, 4500)
         XCTAssertEqual(overall["status"] as? String, "ok")
+        XCTAssertEqual(overall["reference"] as? Double, 100000)
+        XCTAssertEqual(overall["allowed"] as? Double, 10000)
+
+        func limits(_ id: String) throws -> ([String: Any], [String: Any]) {
+            let row = try XCTUnwrap((accounts["items"] as? [[String: Any]])?.first { $0["id"] as? String == id }, id)
+            return (row["dailyLoss"] as? [String: Any] ?? [:], row["maxLoss"] as? [String: Any] ?? [:])
+        }
+        let (strictDaily, _) = try limits("\(account)-strict")
+        XCTAssertEqual(strictDaily["reference"] as? Double, 51500, "the higher of the day's start balance and equity")
+        XCTAssertEqual(strictDaily["allowed"] as? Double, 2060)
+        XCTAssertEqual(strictDaily["used"] as? Double, 2100)
+        XCTAssertEqual(strictDaily["status"] as? String, "breached")
+        let (_, trailMax) = try limits("\(account)-trail")
+        XCTAssertEqual(trailMax["limit"] as? Double, 50000, "the floor stops at the initial balance")
+        XCTAssertEqual(trailMax["reference"] as? Double, 54000)
+        XCTAssertEqual(trailMax["allowed"] as? Double, 4000)
+        XCTAssertEqual(trailMax["used"] as? Double, 3600)
+        XCTAssertEqual(trailMax["usedPercent"] as? Double, 90)
+        XCTAssertEqual(trailMax["status"] as? String, "warning")
 
         // The other lists answer with the seeded rows.
         let fills = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/fills?account=\(account)"))
