@@ -212,6 +212,12 @@ final class ImprovementAgent: Sendable {
             return "already_open"
         }
         let id = "exp-\(variant.name)-\(cycle.to / 1_000_000)"
+        // The same bars give the same id: a variant whose experiment was stopped or rolled back
+        // passes again on every cycle until new bars arrive, and is not proposed again.
+        if let existing = try experiments.find(id) {
+            runtime.logger.info("variant passes again on the same bars; proposed already", ["experiment": id, "status": existing.status])
+            return "already_proposed"
+        }
         let proposal = ImprovementProposal(
             experimentId: id, service: settings.service, variant: variant.name, parameters: variant.parameters,
             baseline: try ShadowLab.values(of: baseline, for: variant.parameters), metric: settings.policy.metric.rawValue,
@@ -223,7 +229,7 @@ final class ImprovementAgent: Sendable {
         let envelope = Envelope(id: "proposal:\(id)", type: "improvement.proposal", traceId: id, source: runtime.options.service,
                                 payload: proposal)
         _ = try producer.send(envelope, to: .improvementProposals, key: settings.service).wait(timeout: 30)
-        _ = try experiments.insert(proposal)
+        guard try experiments.insert(proposal) else { return "already_proposed" }
         proposals.inc()
         runtime.logger.notice("experiment proposed", traceId: id, [
             "experiment": id, "variant": variant.name, "p_value": String(cFormat: "%.4g", proposal.pValue),

@@ -59,7 +59,7 @@ struct ShadowCycleView: Encodable, Sendable {
     struct VariantView: Encodable, Sendable {
         var variant: String
         var parameters: [String: String]
-        /// `proposed`, `rejected` or `already_open`.
+        /// `proposed`, `rejected`, `already_open` (its experiment is still pending or rolling) or `already_proposed` (an experiment from the same bars exists).
         var outcome: String
         var trades: Int
         var statistics: TradeStatistics

@@ -15,7 +15,8 @@ struct TradeHistory: Sendable {
     func closedTrades(accounts: [String]? = nil) throws -> [ClosedTrade] {
         var sql = """
             SELECT f.id, f.order_id, f.account_id, f.instrument, f.side, f.quantity, f.price, f.commission, f.realized_pnl,
-                   f.filled_at, f.account_epoch, s.pattern, s.evidence->>'experiment' AS experiment
+                   f.filled_at, f.account_epoch, s.pattern, s.evidence->>'experiment' AS experiment,
+                   (extract(epoch FROM o.created_at) * 1000000)::bigint AS ordered_at
             FROM fills f JOIN orders o ON o.id = f.order_id LEFT JOIN signals s ON s.id = o.signal_id
             """
         var parameters: [any PostgresEncodable] = []
@@ -37,7 +38,7 @@ struct TradeHistory: Sendable {
                 realizedPnL: try r.decode(Decimal.self, column: "realized_pnl"),
                 time: Int64((try r.decode(Date.self, column: "filled_at").timeIntervalSince1970 * 1e6).rounded()),
                 pattern: try r.decode(String?.self, column: "pattern"), experiment: try r.decode(String?.self, column: "experiment"),
-                accountEpoch: try r.decode(Int.self, column: "account_epoch"))
+                accountEpoch: try r.decode(Int.self, column: "account_epoch"), orderedAt: try r.decode(Int64?.self, column: "ordered_at"))
         }
         return ledger.trades(from: records)
     }

@@ -32,10 +32,15 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
     /// `evidence["experiment"]`); nil for a baseline trade. A rollout judges its variant only on
     /// trades tagged with it, never on account membership.
     public var experiment: String?
+    /// When the order that opened the position was created, milliseconds since the Unix epoch
+    /// on the wall clock (`entryTime` is market time, which a simulated market runs ahead of or
+    /// behind it). A rollout stage, which starts on the wall clock, counts the trades opened by
+    /// orders created after it. Nil when unknown (shadow trades).
+    public var orderedAt: Int64?
 
     public init(id: String, account: String, instrument: String, pattern: String, side: Side,
                 entryTime: Int64, entryPrice: Decimal, exitTime: Int64, exitPrice: Decimal,
-                quantity: Decimal, pnl: Decimal, commission: Decimal = 0, experiment: String? = nil) {
+                quantity: Decimal, pnl: Decimal, commission: Decimal = 0, experiment: String? = nil, orderedAt: Int64? = nil) {
         self.id = id
         self.account = account
         self.instrument = instrument
@@ -49,6 +54,7 @@ public struct ClosedTrade: Codable, Sendable, Equatable {
         self.pnl = pnl
         self.commission = commission
         self.experiment = experiment
+        self.orderedAt = orderedAt
     }
 
     /// P&L after commission (`pnl − commission`), in the account currency: what every

@@ -42,10 +42,12 @@ public struct ClosedTradeLedger: Sendable {
         /// replayed per challenge, so one left open when the account was restarted (dropped
         /// without a fill) never pairs with the next challenge's fills.
         public var accountEpoch: Int
+        /// When the fill's order was created, µs since the epoch on the wall clock; nil when unknown.
+        public var orderedAt: Int64?
 
         public init(id: String, orderId: String, accountId: String, instrument: String, side: Side, quantity: Decimal,
                     price: Decimal, commission: Decimal, realizedPnL: Decimal, time: Int64, pattern: String?,
-                    experiment: String? = nil, accountEpoch: Int = 0) {
+                    experiment: String? = nil, accountEpoch: Int = 0, orderedAt: Int64? = nil) {
             self.id = id
             self.orderId = orderId
             self.accountId = accountId
@@ -59,6 +61,7 @@ public struct ClosedTradeLedger: Sendable {
             self.pattern = pattern
             self.experiment = experiment
             self.accountEpoch = accountEpoch
+            self.orderedAt = orderedAt
         }
     }
 
@@ -92,6 +95,7 @@ public struct ClosedTradeLedger: Sendable {
         var openedAt: Int64 = 0
         var pattern = ClosedTradeLedger.unattributed
         var experiment: String?
+        var orderedAt: Int64?
         /// Opening commission not yet charged to a closed trade.
         var commission: Decimal = 0
         /// The trade each order closing this position is building, by order id.
@@ -126,6 +130,7 @@ public struct ClosedTradeLedger: Sendable {
                     p.openedAt = f.time
                     p.pattern = f.pattern ?? Self.unattributed
                     p.experiment = f.experiment
+                    p.orderedAt = f.orderedAt
                 }
                 let held = abs(p.quantity)
                 p.averagePrice = ExecutionMath.round((held * p.averagePrice + f.quantity * f.price) / (held + f.quantity),
@@ -154,7 +159,7 @@ public struct ClosedTradeLedger: Sendable {
                                               side: p.quantity > 0 ? .buy : .sell, entryTime: p.openedAt / 1000,
                                               entryPrice: p.averagePrice, exitTime: f.time / 1000, exitPrice: f.price,
                                               quantity: closed * contract, pnl: f.realizedPnL, commission: entryShare + exitShare,
-                                              experiment: p.experiment))
+                                              experiment: p.experiment, orderedAt: p.orderedAt.map { $0 / 1000 }))
                 }
                 p.commission -= entryShare
                 p.quantity += signedFill
@@ -163,7 +168,7 @@ public struct ClosedTradeLedger: Sendable {
                 } else if opened > 0 {
                     // Flipped: the rest of the fill opens a position the other way.
                     p = Open(quantity: p.quantity, averagePrice: f.price, openedAt: f.time, pattern: f.pattern ?? Self.unattributed,
-                             experiment: f.experiment, commission: f.commission - exitShare)
+                             experiment: f.experiment, orderedAt: f.orderedAt, commission: f.commission - exitShare)
                 }
             }
             books[key] = p

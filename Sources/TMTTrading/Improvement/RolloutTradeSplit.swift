@@ -12,9 +12,12 @@ public struct RolloutTradeSplit: Sendable, Equatable {
     /// Trades opened by baseline signals since the stage started.
     public var baseline: [ClosedTrade]
 
-    /// Splits `trades` entered at or after `sinceMillis` (ms since the epoch) for `experiment`.
+    /// Splits, for `experiment`, the `trades` whose opening order was created at or after
+    /// `sinceMillis` (ms since the epoch, wall clock: when the stage started). The market time
+    /// of the entry is not comparable with it (a simulated market runs ahead or behind); a trade
+    /// without its order's time is taken by its entry time.
     public init(trades: [ClosedTrade], experiment: String, sinceMillis: Int64) {
-        let current = trades.filter { $0.entryTime >= sinceMillis }
+        let current = trades.filter { ($0.orderedAt ?? $0.entryTime) >= sinceMillis }
         variant = current.filter { $0.experiment == experiment }
         baseline = current.filter { $0.experiment == nil }
     }
