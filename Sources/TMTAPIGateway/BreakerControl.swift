@@ -154,6 +154,34 @@ struct BreakerControl: Sendable {
                         message: "the circuit breaker did not confirm command \(command.id) within \(timeout) s; it stays queued on breaker.commands")
     }
 
+    /// The breaker saves its snapshot at every transition and at least every 30 s: one older
+    /// than this means the breaker is not running (or cannot write), and nothing clears.
+    static let staleSnapshotMicros: Int64 = 90_000_000
+
+    /// What every account may do now, from the snapshot: its system trading state (the system
+    /// breaker and the critical agents), HALTED when there is none (the breaker has not
+    /// reported: fail closed, as it does itself) or it is stale. A snapshot from before the
+    /// state was written is judged by its system breaker alone.
+    static func systemTrading(_ snapshot: BreakerSnapshot?, now: Int64) -> SystemTrading {
+        guard let snapshot else {
+            return SystemTrading(state: .halted, reasons: ["the circuit breaker has not reported a state yet (fail closed)"])
+        }
+        let age = now - snapshot.takenAt
+        if age > staleSnapshotMicros {
+            return SystemTrading(state: .halted, reasons: [
+                "the circuit breaker's last snapshot is \(age / 1_000_000) s old: it is not running or cannot save, and no order is cleared"])
+        }
+        if let trading = snapshot.systemTrading { return trading }
+        guard let system = snapshot.breakers.first(where: { $0.key == .system }), system.isKnown else {
+            return SystemTrading(state: .halted, reasons: ["system breaker unknown (fail closed)"])
+        }
+        switch system.state {
+        case .normal: return SystemTrading(state: .active, reasons: [])
+        case .warning, .halfOpen: return SystemTrading(state: .reducing, reasons: [system.reason.detail])
+        case .tripped: return SystemTrading(state: .halted, reasons: [system.reason.detail])
+        }
+    }
+
     /// The breaker's current Redis snapshot, nil when it has none.
     func currentSnapshot() throws -> BreakerSnapshot? {
         guard let bytes = try redis.execute(.get(snapshotKey)).check(command: "GET").bytes() else { return nil }
@@ -177,8 +205,11 @@ struct BreakerControl: Sendable {
         if let tier { breakers = breakers.filter { $0.tier == tier } }
         if let target { breakers = breakers.filter { $0.target == target } }
         try out.value("breakers", breakers)
-        // No snapshot means the breaker has not reported: fail closed, as the breaker itself does.
-        try out.value("tradingHalted", snapshot.map { s in s.breakers.contains { $0.key == .system && (!$0.isKnown || $0.state == .tripped) } } ?? true)
+        let trading = Self.systemTrading(snapshot, now: HopClock.nowMicros())
+        try out.value("tradingState", trading.state.rawValue)
+        try out.value("tradingReasons", trading.reasons)
+        try out.value("snapshotAgeSeconds", snapshot.map { Double(max(0, HopClock.nowMicros() - $0.takenAt)) / 1e6 })
+        try out.value("tradingHalted", trading.state == .halted)
         out.array("events", try queries.breakerEvents(limit: limit, tier: tier, target: target))
         return out.response()
     }

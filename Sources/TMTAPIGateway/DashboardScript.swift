@@ -403,8 +403,12 @@ enum DashboardScript {
     if (!r.ok || !r.body) { box.replaceChildren(el('p', { class: 'neg', text: 'breaker state unavailable: ' + (r.body && r.body.error ? r.body.error.message : r.status) })); return; }
     const b = r.body;
     const ts = $('#trading-state');
-    const halted = b.tradingHalted;
-    ts.textContent = 'trading: ' + (halted ? 'HALTED' : 'ACTIVE'); ts.className = 'badge ' + (halted ? 'HALTED' : 'ACTIVE'); ts.dataset.state = halted ? 'HALTED' : 'ACTIVE';
+    // ACTIVE, REDUCING (risk-reducing orders only) or HALTED, for every account alike (the
+    // system breaker and the critical agents; an account's own breaker is in its row below).
+    const tstate = b.tradingState || (b.tradingHalted ? 'HALTED' : 'ACTIVE');
+    ts.textContent = 'trading: ' + tstate; ts.className = 'badge ' + tstate; ts.dataset.state = tstate;
+    ts.title = ((b.tradingReasons || []).join('\n') || 'no system-wide restriction')
+      + (b.snapshotAgeSeconds !== null && b.snapshotAgeSeconds !== undefined ? '\n(breaker snapshot ' + fixed(b.snapshotAgeSeconds, 0) + ' s old)' : '');
     const tiers = ['system', 'account', 'agent', 'instrument'];
     const parts = [];
     if (!b.snapshotAt) parts.push(el('p', { class: 'muted', text: 'the circuit breaker has not reported a state yet (fail closed: HALTED)' }));

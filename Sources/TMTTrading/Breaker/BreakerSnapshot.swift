@@ -28,10 +28,14 @@ public struct BreakerSnapshot: Codable, Sendable, Equatable {
     /// the breaker was down is recognised when its first update arrives. Absent in snapshots
     /// from before restarts existed.
     public var accountEpochs: [String: Int]?
+    /// What the system breaker and the critical agents allow every account when the snapshot was
+    /// taken (the breaker saves one at every transition). For readers; not restored. Absent in
+    /// snapshots from before it existed.
+    public var systemTrading: SystemTrading?
 
     public init(version: Int = currentVersion, takenAt: Int64, breakers: [Breaker], appliedCommands: [String],
                 accountBaselines: [String: DrawdownBaseline], systemBaseline: DrawdownBaseline?, reportingAccounts: [String],
-                accountEpochs: [String: Int]? = nil) {
+                accountEpochs: [String: Int]? = nil, systemTrading: SystemTrading? = nil) {
         self.version = version
         self.takenAt = takenAt
         self.breakers = breakers
@@ -40,6 +44,7 @@ public struct BreakerSnapshot: Codable, Sendable, Equatable {
         self.systemBaseline = systemBaseline
         self.reportingAccounts = reportingAccounts
         self.accountEpochs = accountEpochs
+        self.systemTrading = systemTrading
     }
 
     /// Stable JSON (sorted keys).
@@ -61,5 +66,17 @@ public struct BreakerSnapshot: Codable, Sendable, Equatable {
             throw TMTError(.decoding, "breaker snapshot version \(snapshot.version) is not supported (expected \(currentVersion))")
         }
         return snapshot
+    }
+}
+
+/// The trading state every account shares (the system breaker and the critical agents) and why.
+public struct SystemTrading: Codable, Sendable, Equatable {
+    public var state: TradingState
+    /// The restricting breakers' details, system first; empty when ACTIVE.
+    public var reasons: [String]
+
+    public init(state: TradingState, reasons: [String]) {
+        self.state = state
+        self.reasons = reasons
     }
 }

@@ -224,6 +224,20 @@ public struct CircuitBreaker: Sendable {
     /// restricting breaker (see the table on the type). Reads the breakers as they are; call
     /// `advance()` first for timers to count.
     public func assess(account: String, instrument: String?) -> TradingAssessment {
+        var (constraints, down) = systemConstraints()
+        if let c = constraint(.account(account), tripped: .halted) { constraints.append(c) }
+        if let instrument, let c = constraint(.instrument(instrument), tripped: .reducing) { constraints.append(c) }
+        return TradingAssessment(account: account, instrument: instrument, constraints: constraints, criticalAgentsDown: down)
+    }
+
+    /// What restricts every account alike: the system breaker and the critical agents; the
+    /// trading state of an account whose own breaker and instrument are clear.
+    public func assessSystem() -> SystemTrading {
+        let (constraints, _) = systemConstraints()
+        return SystemTrading(state: constraints.map(\.effect).max() ?? .active, reasons: constraints.map(\.detail))
+    }
+
+    private func systemConstraints() -> ([TradingAssessment.Constraint], [String]) {
         var constraints: [TradingAssessment.Constraint] = []
         if let c = constraint(.system, tripped: .halted) { constraints.append(c) }
 
@@ -242,10 +256,7 @@ public struct CircuitBreaker: Sendable {
             constraints.append(.init(key: key, breakerState: unknown ? nil : b?.state, effect: effect,
                                      detail: describe(key, b) + "; " + count))
         }
-
-        if let c = constraint(.account(account), tripped: .halted) { constraints.append(c) }
-        if let instrument, let c = constraint(.instrument(instrument), tripped: .reducing) { constraints.append(c) }
-        return TradingAssessment(account: account, instrument: instrument, constraints: constraints, criticalAgentsDown: down)
+        return (constraints, down)
     }
 
     /// The constraint of one system/account/instrument breaker: unknown → HALTED, tripped →
@@ -302,6 +313,7 @@ public struct CircuitBreaker: Sendable {
     public func snapshot() -> BreakerSnapshot {
         BreakerSnapshot(takenAt: now, breakers: sortedBreakers, appliedCommands: appliedCommands,
                         accountBaselines: accountBaselines, systemBaseline: systemBaseline,
-                        reportingAccounts: reportingAccounts.sorted(), accountEpochs: accountEpochs.isEmpty ? nil : accountEpochs)
+                        reportingAccounts: reportingAccounts.sorted(), accountEpochs: accountEpochs.isEmpty ? nil : accountEpochs,
+                        systemTrading: assessSystem())
     }
 }

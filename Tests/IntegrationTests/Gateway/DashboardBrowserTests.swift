@@ -47,6 +47,10 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         XCTAssertTrue(page.waitFor(#"document.querySelector('#positions tr[data-position="\#(account)|EUR_USD"]')"#, timeout: 10),
                       "the seeded position is not listed:\n\(diagnostics(page, gateway))")
         XCTAssertTrue(page.waitFor("document.querySelector('#health [data-component=postgres][data-status=healthy]')", timeout: 10))
+        // No breaker has reported here: trading is HALTED for everyone, and the badge says why.
+        XCTAssertTrue(page.waitFor("document.querySelector('#trading-state').dataset.state === 'HALTED'", timeout: 10),
+                      "the trading badge:\n\(diagnostics(page, gateway))")
+        XCTAssertTrue((try page.evaluate("document.querySelector('#trading-state').title") as? String ?? "").contains("has not reported"))
 
         // The order and its decision trail, expanded by a click.
         let orderRow = #"document.querySelector('#orders tr[data-order-id="\#(order)"]')"#

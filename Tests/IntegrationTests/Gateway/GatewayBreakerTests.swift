@@ -1,5 +1,6 @@
 import Foundation
 import TMTCore
+import TMTTrading
 import XCTest
 
 /// The gateway in front of a real `tmt-circuit-breaker` process: /health turns 200 once the
@@ -62,6 +63,14 @@ final class GatewayBreakerTests: XCTestCase {
         let overview = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/breaker?tier=account&target=\(account)"))
         XCTAssertEqual((overview["breakers"] as? [[String: Any]])?.first?["state"] as? String, "tripped")
         XCTAssertTrue((overview["events"] as? [[String: Any]] ?? []).contains { ($0["detail"] as? [String: Any])?["commandId"] as? String == tripId })
+        // What every account may do: no critical agent has been heard from in this test, so the
+        // breaker halts everything, whatever the system breaker's own state; the overview says so
+        // and why (it used to look at the system breaker alone).
+        XCTAssertEqual(overview["tradingState"] as? String, "HALTED")
+        XCTAssertEqual(overview["tradingHalted"] as? Bool, true)
+        let reasons = overview["tradingReasons"] as? [String] ?? []
+        XCTAssertTrue(reasons.contains { $0.contains("aria-risk") && $0.contains("critical agents down") }, "\(reasons)")
+        XCTAssertLessThan(overview["snapshotAgeSeconds"] as? Double ?? 99, 60)
 
         // Reset: normal again (a reset confirms the state).
         let reset = try GatewayTest.post(gateway, "/api/v1/breaker/reset", json: #"{"tier":"account","target":"\#(account)"}"#,
@@ -86,6 +95,17 @@ final class GatewayBreakerTests: XCTestCase {
         let down = try GatewayTest.get(gateway, "/health")
         XCTAssertEqual(down.status, 503)
         XCTAssertEqual(GatewayTest.object(down)["failing"] as? [String], ["circuit-breaker"])
+        // A snapshot the breaker stopped refreshing (two minutes old, all clear when taken): it
+        // clears nothing any more, so trading is HALTED, not the ACTIVE it last said.
+        let redis = try RedisClient(url: try TestServices.redisURL(), metrics: MetricsRegistry())
+        defer { _ = try? redis.execute(.del([snapshotKey, snapshotKey + ":epoch"])); redis.close() }
+        var frozen = try BreakerSnapshot.decode(try XCTUnwrap(try redis.execute(.get(snapshotKey)).bytes()))
+        frozen.takenAt = HopClock.nowMicros() - 120_000_000
+        frozen.systemTrading = SystemTrading(state: .active, reasons: [])
+        _ = try redis.execute(.set(snapshotKey, try frozen.encoded())).check(command: "SET")
+        let stale = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/breaker"))
+        XCTAssertEqual(stale["tradingState"] as? String, "HALTED")
+        XCTAssertTrue((stale["tradingReasons"] as? [String] ?? []).contains { $0.contains("not running") }, "\(stale)")
 
         // Every mutation audited with its result.
         let audit = try pool.query("SELECT action, target, result FROM audit_log WHERE actor = $1 ORDER BY id", ["desk-\(run)"])
