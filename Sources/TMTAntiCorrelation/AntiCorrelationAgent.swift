@@ -51,16 +51,26 @@ final class AntiCorrelationAgent: Sendable {
             quotes.stop()
         }
         // The matrix is recomputed for each scrape from the current book and prices.
+        // A pair whose correlation became unknown (both flat, too few returns) is removed rather
+        // than left at its last value.
+        let exported = Locked<Set<[String]>>([])
         runtime.metrics.addCollector { [self] in
             let pricing = self.pricing(quotes)
             let now = HopClock.nowMicros()
             let snapshot = book.withLock { $0 }
+            var current: Set<[String]> = []
             for window in engine.configuration.windows {
                 guard let matrix = engine.correlationMatrix(window: window.name, book: snapshot, pricing: pricing, asOf: now) else { continue }
                 for entry in matrix.entries where entry.a < entry.b {
                     correlation.labels(entry.a, entry.b, window.name).set(DecimalMath.double(entry.value))
+                    current.insert([entry.a, entry.b, window.name])
                 }
             }
+            let gone = exported.withLock { old -> Set<[String]> in
+                defer { old = current }
+                return old.subtracting(current)
+            }
+            for labels in gone { correlation.remove(labels) }
         }
 
         var router = HTTPRouter()

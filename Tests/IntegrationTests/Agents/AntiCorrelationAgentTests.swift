@@ -83,6 +83,16 @@ final class AntiCorrelationAgentTests: XCTestCase {
         let figures = try row.decode(PostgresJSON.self, column: "detail").decode([String: String].self)
         XCTAssertEqual(figures["correlatedAccount"], b)
         XCTAssertEqual(try Promtool.checkMetrics(try agent.metrics()).status, 0)
+
+        // The pair's gauge: b (long EUR_USD) and c (USD_JPY let through) share nothing, 0; once b is
+        // flat the pair is unknown and its series goes, instead of keeping the last value.
+        let pair = "tmt_account_correlation{a=\"\(b)\",b=\"\(c)\",window=\"5m\"}"
+        XCTAssertTrue(KafkaWait.until(timeout: 10) { ((try? agent.metrics()) ?? "").contains(pair) }, (try? agent.metrics()) ?? "")
+        let flat = Position(accountId: b, instrument: "EUR_USD", quantity: 0, averagePrice: 0)
+        _ = try producer.send(Envelope(id: "pos-flat-\(b)", type: "position.update", traceId: "t", source: "execution-engine", payload: flat),
+                              to: .positionsUpdates, key: b).wait(timeout: 5)
+        XCTAssertTrue(KafkaWait.until(timeout: 20) { !((try? agent.metrics()) ?? pair).contains(pair) },
+                      "the gauge kept a pair that is no longer known:\n\((try? agent.metrics()) ?? "")")
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
 }
