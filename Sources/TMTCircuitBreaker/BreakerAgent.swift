@@ -23,6 +23,12 @@ final class BreakerAgent: Sendable {
     let snapshotKey: String
     /// Suffix of stored and published event ids (see `init`).
     let epoch: String
+    /// Transitions the breaker made whose record or publication failed, oldest first: the state
+    /// has moved already (a retried message finds nothing new to report), so they are sent with
+    /// the next publication, the timer's within a second (see `EventSink`).
+    let unsentEvents = Locked<[BreakerEvent]>([])
+    /// The most transitions kept waiting while the database or broker is down.
+    static let unsentLimit = 10_000
     private static let service = CircuitBreaker.agentName
 
     init(runtime: ServiceRuntime) throws {
@@ -341,14 +347,32 @@ private struct EventSink: Sendable {
     let producer: KafkaProducer
     let logger: Logger
 
-    func publish(_ events: [BreakerEvent], snapshot: Bool = false) throws {
+    func publish(_ new: [BreakerEvent], snapshot: Bool = false) throws {
+        // Earlier transitions that could not be recorded or published go first (both steps are
+        // idempotent by the event's stored id, so a partial earlier attempt repeats harmlessly).
+        let events = agent.unsentEvents.withLock { unsent -> [BreakerEvent] in
+            defer { unsent = [] }
+            return unsent + new
+        }
         if !events.isEmpty {
-            try store.record(events, epoch: agent.epoch)
-            let deliveries = try events.map { e in
-                try producer.send(Envelope(id: BreakerEventStore.storedId(e, epoch: agent.epoch), type: "breaker.event", traceId: "breaker-\(e.id)", source: CircuitBreaker.agentName,
-                                           payload: e), to: .breakerEvents, key: e.target)
+            do {
+                try store.record(events, epoch: agent.epoch)
+                let deliveries = try events.map { e in
+                    try producer.send(Envelope(id: BreakerEventStore.storedId(e, epoch: agent.epoch), type: "breaker.event", traceId: "breaker-\(e.id)", source: CircuitBreaker.agentName,
+                                               payload: e), to: .breakerEvents, key: e.target)
+                }
+                for d in deliveries { _ = try d.wait(timeout: 30) }
+            } catch {
+                let dropped = agent.unsentEvents.withLock { unsent -> Int in
+                    unsent = events + unsent
+                    let over = max(0, unsent.count - BreakerAgent.unsentLimit)
+                    unsent.removeFirst(over)
+                    return over
+                }
+                logger.error("breaker transitions not recorded; kept to send again", [
+                    "transitions": String(events.count), "dropped_oldest": String(dropped), "error": "\(error)"])
+                throw error
             }
-            for d in deliveries { _ = try d.wait(timeout: 30) }
             for e in events {
                 agent.counted(e)
                 logger.info("breaker transition", ["breaker": e.key.description, "from": e.from?.rawValue ?? "unknown",

@@ -183,4 +183,66 @@ final class CircuitBreakerReplayTests: XCTestCase {
         _ = try command(.reset, 2)
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
+
+    /// A transition whose record fails (the database refuses it) has already moved the breaker,
+    /// so the command's retries find nothing new to report: the transition is kept and recorded
+    /// and published once the database takes it again, not lost.
+    func testATransitionThatCouldNotBeRecordedIsRecordedLater() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let databaseURL = try TestServices.postgresURL()
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let key = "tmt:test:breaker-outbox:\(run)"
+        let target = "outbox-\(run)"
+        let redis = try RedisClient(url: try TestServices.redisURL(), metrics: MetricsRegistry())
+        defer { _ = try? redis.execute(.del([key, key + ":epoch"])); redis.close() }
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        // Transitions of targets listed in test_breaker_event_failures are refused by a trigger.
+        _ = try pool.execute("CREATE TABLE IF NOT EXISTS test_breaker_event_failures (target text PRIMARY KEY)")
+        _ = try pool.execute("""
+            CREATE OR REPLACE FUNCTION test_refuse_breaker_event() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM test_breaker_event_failures WHERE target = NEW.target) THEN
+                    RAISE EXCEPTION 'test: breaker event for % refused', NEW.target;
+                END IF;
+                RETURN NEW;
+            END $$
+            """)
+        _ = try pool.execute("DROP TRIGGER IF EXISTS test_refuse_breaker_event ON breaker_events")
+        _ = try pool.execute("CREATE TRIGGER test_refuse_breaker_event BEFORE INSERT ON breaker_events FOR EACH ROW EXECUTE FUNCTION test_refuse_breaker_event()")
+        defer { _ = try? pool.execute("DROP TRIGGER IF EXISTS test_refuse_breaker_event ON breaker_events") }
+        _ = try pool.execute("INSERT INTO test_breaker_event_failures VALUES ($1) ON CONFLICT DO NOTHING", [target])
+
+        let agent = try AgentProcess(executable: "tmt-circuit-breaker", port: AgentProcess.freePort(), environment: [
+            "DATABASE_URL": databaseURL, "REDIS_URL": try TestServices.redisURL(), "BREAKER_SNAPSHOT_KEY": key,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "breaker-outbox-\(run)", "KAFKA_AUTO_OFFSET_RESET": "latest",
+        ])
+        try agent.waitUntilReady()
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "breaker-outbox-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        func stored(_ commandId: String) -> Int {
+            (try? pool.queryOne("SELECT count(*)::bigint AS n FROM breaker_events WHERE detail->>'commandId' = $1", [commandId]))
+                .flatMap { $0 }.flatMap { try? $0.decode(Int.self, column: "n") } ?? 0
+        }
+        // The trip: sent until the breaker has applied it (a new group reads from the end once
+        // assigned); its record is refused on every attempt (the trigger's RAISE, SQLSTATE P0001).
+        let trip = BreakerCommand(id: "\(run)-trip", action: .trip, tier: .account, target: target, reason: "outbox test",
+                                  requestedBy: "tester", issuedAt: HopClock.nowMicros())
+        let applied = KafkaWait.until(timeout: 30) {
+            _ = try? producer.send(Envelope(id: trip.id, type: "breaker.command", traceId: "cmd-\(trip.id)", source: "api-gateway", payload: trip),
+                                   to: .breakerCommands, key: target).wait(timeout: 10)
+            return KafkaWait.until(timeout: 2) { agent.log.contains("SQLSTATE P0001") }
+        }
+        XCTAssertTrue(applied, "the refused record never failed the trip:\n\(agent.log.suffix(3000))")
+        usleep(1_500_000)
+        XCTAssertEqual(stored(trip.id), 0)
+
+        // The database takes it again: the kept transition is recorded (by the timer's next step).
+        _ = try pool.execute("DELETE FROM test_breaker_event_failures WHERE target = $1", [target])
+        XCTAssertTrue(KafkaWait.until(timeout: 15) { stored(trip.id) == 1 }, "the kept transition was never recorded:\n\(agent.log.suffix(3000))")
+        let row = try XCTUnwrap(try pool.queryOne("SELECT to_state FROM breaker_events WHERE detail->>'commandId' = $1", [trip.id]))
+        XCTAssertEqual(try row.decode(String.self, column: "to_state"), "tripped")
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
 }
