@@ -24,8 +24,8 @@ final class BreakerAgent: Sendable {
     /// Suffix of stored and published event ids (see `init`).
     let epoch: String
     /// Transitions the breaker made whose record or publication failed, oldest first: the state
-    /// has moved already (a retried message finds nothing new to report), so they are sent with
-    /// the next publication, the timer's within a second (see `EventSink`).
+    /// has moved already (a retried message finds nothing new to report), so the timer sends
+    /// them again every second until they are recorded (see `EventSink.publish`).
     let unsentEvents = Locked<[BreakerEvent]>([])
     /// The most transitions kept waiting while the database or broker is down.
     static let unsentLimit = 10_000
@@ -189,7 +189,7 @@ final class BreakerAgent: Sendable {
             while timerStop.wait(timeout: .now() + 1) == .timedOut {
                 do {
                     ticksSinceSave += 1
-                    try sink.publish(breaker.withLock { $0.advance() }, snapshot: ticksSinceSave >= 30)
+                    try sink.publish(breaker.withLock { $0.advance() }, snapshot: ticksSinceSave >= 30, drain: true)
                     if ticksSinceSave >= 30 { ticksSinceSave = 0 }
                 } catch {
                     log.error("breaker timer step failed", ["error": "\(error)"])
@@ -347,12 +347,25 @@ private struct EventSink: Sendable {
     let producer: KafkaProducer
     let logger: Logger
 
-    func publish(_ new: [BreakerEvent], snapshot: Bool = false) throws {
-        // Earlier transitions that could not be recorded or published go first (both steps are
-        // idempotent by the event's stored id, so a partial earlier attempt repeats harmlessly).
-        let events = agent.unsentEvents.withLock { unsent -> [BreakerEvent] in
-            defer { unsent = [] }
-            return unsent + new
+    /// Records and publishes `new` transitions (and saves the snapshot after any change).
+    ///
+    /// A transition has moved the breaker already, so a retried message would not make it again:
+    /// when recording or publishing fails the transitions are kept (`unsentEvents`) instead of
+    /// failing the message, and sent by the timer (`drain`), which alone retries them — a
+    /// database or broker outage must not turn every tick, heartbeat and order into a dead letter.
+    /// While some are kept, newer ones queue behind them, in order. Only a failed snapshot write
+    /// throws.
+    func publish(_ new: [BreakerEvent], snapshot: Bool = false, drain: Bool = false) throws {
+        let events: [BreakerEvent] = agent.unsentEvents.withLock { unsent in
+            if drain {
+                defer { unsent = [] }
+                return unsent + new
+            }
+            guard unsent.isEmpty else {
+                keep(new, in: &unsent)
+                return []
+            }
+            return new
         }
         if !events.isEmpty {
             do {
@@ -362,28 +375,36 @@ private struct EventSink: Sendable {
                                                payload: e), to: .breakerEvents, key: e.target)
                 }
                 for d in deliveries { _ = try d.wait(timeout: 30) }
-            } catch {
-                let dropped = agent.unsentEvents.withLock { unsent -> Int in
-                    unsent = events + unsent
-                    let over = max(0, unsent.count - BreakerAgent.unsentLimit)
-                    unsent.removeFirst(over)
-                    return over
+                for e in events {
+                    agent.counted(e)
+                    logger.info("breaker transition", ["breaker": e.key.description, "from": e.from?.rawValue ?? "unknown",
+                                                              "to": e.to.rawValue, "reason": e.reason.detail])
                 }
-                logger.error("breaker transitions not recorded; kept to send again", [
-                    "transitions": String(events.count), "dropped_oldest": String(dropped), "error": "\(error)"])
-                throw error
-            }
-            for e in events {
-                agent.counted(e)
-                logger.info("breaker transition", ["breaker": e.key.description, "from": e.from?.rawValue ?? "unknown",
-                                                          "to": e.to.rawValue, "reason": e.reason.detail])
+            } catch {
+                // Both steps are idempotent by the event's stored id: a partial attempt repeats harmlessly.
+                agent.unsentEvents.withLock { unsent in
+                    unsent = events + unsent
+                    keep([], in: &unsent)
+                }
+                logger.error("breaker transitions not recorded; kept to send again", ["transitions": String(events.count), "error": "\(error)"])
             }
         }
+        let changed = snapshot || !new.isEmpty || !events.isEmpty
         // States change only with transitions (and a scrape refreshes them too): refreshing the
         // gauges for every tick was 8 % of the breaker's time under a tick burst.
-        if snapshot || !events.isEmpty { agent.refreshGauges() }
-        if snapshot || !events.isEmpty {
+        if changed { agent.refreshGauges() }
+        if changed {
             _ = try redis.execute(.set(agent.snapshotKey, try agent.snapshotBytes())).check(command: "SET")
+        }
+    }
+
+    /// Appends `events` to the kept ones, dropping the oldest beyond `BreakerAgent.unsentLimit`.
+    private func keep(_ events: [BreakerEvent], in unsent: inout [BreakerEvent]) {
+        unsent += events
+        let over = unsent.count - BreakerAgent.unsentLimit
+        if over > 0 {
+            unsent.removeFirst(over)
+            logger.error("breaker transitions dropped: too many kept while they cannot be recorded", ["dropped": String(over)])
         }
     }
 }

@@ -197,10 +197,17 @@ final class CircuitBreakerReplayTests: XCTestCase {
         defer { _ = try? redis.execute(.del([key, key + ":epoch"])); redis.close() }
         let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
         defer { pool.shutdown() }
-        // Transitions of targets listed in test_breaker_event_failures are refused by a trigger.
+        // Transitions of targets listed in test_breaker_event_failures are refused by a trigger of
+        // this run (its own names, removed with its row whatever happens below).
+        let trigger = "test_refuse_breaker_event_\(run)"
+        defer {
+            _ = try? pool.execute("DROP TRIGGER IF EXISTS \(trigger) ON breaker_events")
+            _ = try? pool.execute("DROP FUNCTION IF EXISTS \(trigger)()")
+            _ = try? pool.execute("DELETE FROM test_breaker_event_failures WHERE target = $1", [target])
+        }
         _ = try pool.execute("CREATE TABLE IF NOT EXISTS test_breaker_event_failures (target text PRIMARY KEY)")
         _ = try pool.execute("""
-            CREATE OR REPLACE FUNCTION test_refuse_breaker_event() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE OR REPLACE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF EXISTS (SELECT 1 FROM test_breaker_event_failures WHERE target = NEW.target) THEN
                     RAISE EXCEPTION 'test: breaker event for % refused', NEW.target;
@@ -208,9 +215,7 @@ final class CircuitBreakerReplayTests: XCTestCase {
                 RETURN NEW;
             END $$
             """)
-        _ = try pool.execute("DROP TRIGGER IF EXISTS test_refuse_breaker_event ON breaker_events")
-        _ = try pool.execute("CREATE TRIGGER test_refuse_breaker_event BEFORE INSERT ON breaker_events FOR EACH ROW EXECUTE FUNCTION test_refuse_breaker_event()")
-        defer { _ = try? pool.execute("DROP TRIGGER IF EXISTS test_refuse_breaker_event ON breaker_events") }
+        _ = try pool.execute("CREATE TRIGGER \(trigger) BEFORE INSERT ON breaker_events FOR EACH ROW EXECUTE FUNCTION \(trigger)()")
         _ = try pool.execute("INSERT INTO test_breaker_event_failures VALUES ($1) ON CONFLICT DO NOTHING", [target])
 
         let agent = try AgentProcess(executable: "tmt-circuit-breaker", port: AgentProcess.freePort(), environment: [
@@ -226,7 +231,7 @@ final class CircuitBreakerReplayTests: XCTestCase {
                 .flatMap { $0 }.flatMap { try? $0.decode(Int.self, column: "n") } ?? 0
         }
         // The trip: sent until the breaker has applied it (a new group reads from the end once
-        // assigned); its record is refused on every attempt (the trigger's RAISE, SQLSTATE P0001).
+        // assigned); its record is refused (the trigger's RAISE, SQLSTATE P0001) and it is kept.
         let trip = BreakerCommand(id: "\(run)-trip", action: .trip, tier: .account, target: target, reason: "outbox test",
                                   requestedBy: "tester", issuedAt: HopClock.nowMicros())
         let applied = KafkaWait.until(timeout: 30) {
@@ -237,6 +242,9 @@ final class CircuitBreakerReplayTests: XCTestCase {
         XCTAssertTrue(applied, "the refused record never failed the trip:\n\(agent.log.suffix(3000))")
         usleep(1_500_000)
         XCTAssertEqual(stored(trip.id), 0)
+        // The command itself is not failed over it (its retries would find nothing new to
+        // report, and a dead letter per message would feed the breaker's own error rate).
+        XCTAssertFalse(((try? agent.metrics()) ?? "").contains("tmt_kafka_dlq_total{"), (try? agent.metrics()) ?? "")
 
         // The database takes it again: the kept transition is recorded (by the timer's next step).
         _ = try pool.execute("DELETE FROM test_breaker_event_failures WHERE target = $1", [target])
