@@ -23,6 +23,7 @@ final class WyckoffAgent: Sendable {
     private let variantSignals: CounterFamily
     private let variantAccounts: GaugeFamily
     private let replayedUpdates: CounterFamily
+    private let crossedTicks: CounterFamily
     /// Whether this start's replay of config.updates has caught up with the log.
     private let replayed = Atomic<Bool>(false)
 
@@ -75,6 +76,9 @@ final class WyckoffAgent: Sendable {
         replayedUpdates = registry.counter("tmt_wyckoff_config_updates_total",
                                            help: "Updates read from config.updates since start (the log is replayed from the beginning at every start), by result.",
                                            labels: ["result"])
+        crossedTicks = registry.counter("tmt_wyckoff_crossed_ticks_total",
+                                        help: "Ticks whose ask was below their bid (a crossed quote), not folded into bars, by instrument.",
+                                        labels: ["instrument"])
     }
 
     func start() throws {
@@ -121,7 +125,7 @@ final class WyckoffAgent: Sendable {
             })
         }
         runtime.health.add("config_replay") { [self] in
-            guard replayed.load(ordering: .acquiring) || caughtUp(updates) else {
+            guard replayed.load(ordering: .acquiring) || updates.hasCaughtUp else {
                 throw TMTError(.kafka, "config.updates is still being replayed")
             }
             replayed.store(true, ordering: .releasing)
@@ -133,11 +137,9 @@ final class WyckoffAgent: Sendable {
         // Ticks wait for the replay: a bar analysed before it would route signals by a state the
         // log has already moved past.
         let began = Date()
-        while !caughtUp(updates), !updates.isStopRequested, Date().timeIntervalSince(began) < Self.replayTimeout {
-            usleep(50_000)
-        }
+        let caughtUp = updates.waitUntilCaughtUp(timeout: Self.replayTimeout)
         if updates.isStopRequested { return }
-        if caughtUp(updates) {
+        if caughtUp {
             replayed.store(true, ordering: .releasing)
             let (parameters, variants) = detectors.withLock { ($0.baseline.parameters, $0.variants) }
             log.notice("config.updates replayed", ["seconds": String(cFormat: "%.1f", Date().timeIntervalSince(began)),
@@ -149,13 +151,6 @@ final class WyckoffAgent: Sendable {
         let tickMetrics = TickMetrics(tick: metrics.processing.labels(runtimeService, "tick"),
                                 barClosed: metrics.handled.labels(runtimeService, "tick", "bar_closed"))
         try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in try handle(envelope, store: store, producer: producer, metrics: tickMetrics) }
-    }
-
-    /// Whether the config consumer has processed everything the log held at its last lag check.
-    private func caughtUp(_ consumer: KafkaConsumer) -> Bool {
-        let assigned = consumer.assignment
-        let lag = consumer.lag
-        return !assigned.isEmpty && assigned.allSatisfy { lag[$0] == 0 }
     }
 
     /// A bar the builder closed and what is left to do for it: store it, analyse it (once: the
@@ -172,6 +167,8 @@ final class WyckoffAgent: Sendable {
         /// The tick whose handling failed after it was folded into the builder: its retry must
         /// not fold it in again (it would count twice in the next bar).
         var foldedTickId: String?
+        /// When finishing them was last tried by a tick that closed no bar (monotonic ns).
+        var lastQuietAttempt: UInt64 = 0
     }
 
     /// Latest market time a tick may carry (year 9999): later ones are not times of a market,
@@ -184,7 +181,12 @@ final class WyckoffAgent: Sendable {
     /// The builder moves on when the tick is folded in, before those effects. If one fails the
     /// consumer retries the tick: the bar is kept (with how far its effects got) and finished
     /// first, and the tick is not folded in again. A tick dead-lettered after its last attempt
-    /// leaves its bar to the next tick to finish.
+    /// leaves its bar to later ticks: those that close no bar of their own try at most once a
+    /// second and do not fail over it (an outage of the market database must not turn every
+    /// tick into a dead letter).
+    ///
+    /// A tick with a time no market has or a non-positive price is malformed (DLQ); a crossed
+    /// quote (ask below bid) is a real, if rare, feed condition: counted and not folded in.
     private func handle(_ envelope: Envelope<Tick>, store: BarStore, producer: KafkaProducer, metrics tickMetrics: TickMetrics) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
@@ -192,18 +194,35 @@ final class WyckoffAgent: Sendable {
         guard tick.time > 0, tick.time <= Self.latestTickMicros else {
             throw KafkaPermanentFailure(category: "invalid_tick", reason: "tick time \(tick.time) µs is not a market time (1970 to 9999)")
         }
-        guard tick.bid > 0, tick.ask >= tick.bid else {
+        guard tick.bid > 0, tick.ask > 0 else {
             throw KafkaPermanentFailure(category: "invalid_tick", reason: "unusable quote for \(tick.instrument): bid \(tick.bid), ask \(tick.ask)")
+        }
+        guard tick.ask >= tick.bid else {
+            crossedTicks.labels(tick.instrument).inc()
+            return
         }
         try warmUp(tick, store: store)
         let retry = pending.withLock { $0.foldedTickId == envelope.id }
         let closed = retry ? [] : builder.withLock { $0.apply(tick) }
-        let todo = pending.withLock { p -> Int in
+        let now = Monotonic.nanos()
+        let (todo, quietAttempt) = pending.withLock { p -> (Int, Bool) in
             p.bars += closed.map { PendingBar(bar: $0) }
             p.foldedTickId = nil
-            return p.bars.count
+            guard !p.bars.isEmpty, !retry, closed.isEmpty else { return (p.bars.count, false) }
+            guard now &- p.lastQuietAttempt >= 1_000_000_000 else { return (0, true) }
+            p.lastQuietAttempt = now
+            return (p.bars.count, true)
         }
         guard todo > 0 else {
+            tickMetrics.tick.observeSince(started)
+            return
+        }
+        if quietAttempt {
+            // Bars an earlier tick closed; this one closed none and does not fail over them.
+            do { try finishPendingBars(envelope, received: received, store: store, producer: producer) } catch {
+                runtime.logger.warning("closed bars still not stored or published; will retry", traceId: envelope.traceId,
+                                       ["bars": String(pending.withLock { $0.bars.count }), "error": "\(error)"])
+            }
             tickMetrics.tick.observeSince(started)
             return
         }

@@ -113,10 +113,19 @@ final class WyckoffBarFailureTests: XCTestCase {
         let marketURL = try TestServices.marketDatabaseURL()
         let pool = try PostgresPool(configuration: PostgresConfiguration(url: marketURL), metrics: MetricsRegistry())
         defer { pool.shutdown() }
-        // Bars whose start is listed in test_bar_failures are refused by a trigger.
+        // Bars whose start is listed in test_bar_failures are refused by a trigger of this run
+        // (its own names, removed with its rows whatever happens below).
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let trigger = "test_refuse_bar_\(suffix)"
+        var refused: [Date] = []
+        defer {
+            _ = try? pool.execute("DROP TRIGGER IF EXISTS \(trigger) ON bars")
+            _ = try? pool.execute("DROP FUNCTION IF EXISTS \(trigger)()")
+            for start in refused { _ = try? pool.execute("DELETE FROM test_bar_failures WHERE start_time = $1", [start]) }
+        }
         _ = try pool.execute("CREATE TABLE IF NOT EXISTS test_bar_failures (start_time timestamptz PRIMARY KEY)")
         _ = try pool.execute("""
-            CREATE OR REPLACE FUNCTION test_refuse_bar() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE OR REPLACE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF EXISTS (SELECT 1 FROM test_bar_failures WHERE start_time = NEW.start_time) THEN
                     RAISE EXCEPTION 'test: bar at % refused', NEW.start_time;
@@ -124,9 +133,7 @@ final class WyckoffBarFailureTests: XCTestCase {
                 RETURN NEW;
             END $$
             """)
-        _ = try pool.execute("DROP TRIGGER IF EXISTS test_refuse_bar ON bars")
-        _ = try pool.execute("CREATE TRIGGER test_refuse_bar BEFORE INSERT ON bars FOR EACH ROW EXECUTE FUNCTION test_refuse_bar()")
-        defer { _ = try? pool.execute("DROP TRIGGER IF EXISTS test_refuse_bar ON bars") }
+        _ = try pool.execute("CREATE TRIGGER \(trigger) BEFORE INSERT ON bars FOR EACH ROW EXECUTE FUNCTION \(trigger)()")
 
         let group = "wyckoff-fail-\(UUID().uuidString.prefix(8))"
         let agent = try AgentProcess(executable: "tmt-wyckoff-analysis", port: AgentProcess.freePort(), environment: [
@@ -155,7 +162,8 @@ final class WyckoffBarFailureTests: XCTestCase {
                 """, [Date(timeIntervalSince1970: Double(start) / 1e6)])).flatMap { $0 }.flatMap { try? $0.decode(Int.self, column: "tick_count") }
         }
         func metric(_ sample: String) -> Double { metricValue(in: (try? agent.metrics()) ?? "", sample) }
-        _ = try pool.execute("INSERT INTO test_bar_failures VALUES ($1) ON CONFLICT DO NOTHING", [Date(timeIntervalSince1970: Double(m0) / 1e6)])
+        refused.append(Date(timeIntervalSince1970: Double(m0) / 1e6))
+        _ = try pool.execute("INSERT INTO test_bar_failures VALUES ($1) ON CONFLICT DO NOTHING", [refused[0]])
 
         // Bar m0: five ticks. The first tick of m1 closes it; the database refuses it on every
         // attempt, so that tick is dead-lettered.
@@ -164,21 +172,31 @@ final class WyckoffBarFailureTests: XCTestCase {
         XCTAssertTrue(KafkaWait.until(timeout: 30) { agent.log.contains("Kafka handler failed on every attempt; dead-lettering") },
                       "the refused bar did not fail the tick:\n\(agent.log.suffix(3000))")
         XCTAssertNil(tickCount(m0))
+        // A tick that closes no bar tries the kept bar again but does not fail over it: no second
+        // dead letter while the database still refuses.
+        try tick(m0 + minute + 500_000)
+        XCTAssertTrue(KafkaWait.until(timeout: 20) { agent.log.contains("closed bars still not stored or published; will retry") },
+                      agent.log.suffix(3000).description)
+        XCTAssertEqual(agent.log.components(separatedBy: "Kafka handler failed on every attempt; dead-lettering").count - 1, 1)
         _ = try pool.execute("DELETE FROM test_bar_failures WHERE start_time = $1", [Date(timeIntervalSince1970: Double(m0) / 1e6)])
 
-        // Two more ticks in m1 (the first finishes m0's write), then m2 closes m1.
+        // Two more ticks in m1, then m2 closes m1 (and m0 is stored by then at the latest).
         try tick(m0 + minute + 1_000_000)
         try tick(m0 + minute + 2_000_000)
         try tick(m0 + 2 * minute)
         XCTAssertTrue(KafkaWait.until(timeout: 30) { tickCount(m0 + minute) != nil }, "m1 was not stored:\n\(agent.log.suffix(3000))")
         XCTAssertEqual(tickCount(m0), 5, "the refused bar, stored once the database took it")
-        XCTAssertEqual(tickCount(m0 + minute), 3, "the closing tick counted once in the next bar, not once per attempt")
+        XCTAssertEqual(tickCount(m0 + minute), 4, "the closing tick counted once in the next bar, not once per attempt")
 
-        // Unusable ticks: dead-lettered with the reason, nothing stored.
+        // Malformed ticks: dead-lettered with the reason. A crossed quote (ask below bid): counted
+        // and left out of the bars.
         try tick(m0 + 2 * minute + 1_000_000, bid: "0", ask: "1.10008")
         try tick(-5)
-        XCTAssertTrue(KafkaWait.until(timeout: 20) { metric("tmt_kafka_dlq_total{topic=\"market.ticks\",reason=\"invalid_tick\"}") == 2 },
-                      (try? agent.metrics()) ?? "")
+        try tick(m0 + 2 * minute + 2_000_000, bid: "1.10010", ask: "1.10000")
+        XCTAssertTrue(KafkaWait.until(timeout: 20) {
+            metric("tmt_kafka_dlq_total{topic=\"market.ticks\",reason=\"invalid_tick\"}") == 2
+                && metric("tmt_wyckoff_crossed_ticks_total{instrument=\"EUR_USD\"}") == 1
+        }, (try? agent.metrics()) ?? "")
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
 }
