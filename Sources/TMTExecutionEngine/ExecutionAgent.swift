@@ -122,7 +122,7 @@ final class ExecutionAgent: Sendable {
         let quoteBoard = try runtime.openQuotePublisher(env)
         runtime.lifecycle.onShutdown("quote board") { quoteBoard?.stop() }
         // Runs after the consumers have stopped (steps run in reverse): the marks they raised.
-        runtime.lifecycle.onShutdown("high-water marks") { [self] in storeMarks(pool: pool) }
+        runtime.lifecycle.onShutdown("high-water marks") { [self] in storeMarks(pool: pool, final: true) }
         let orders = try KafkaConsumer(configuration: kafka, groupId: env.string("CONSUMER_GROUP", default: "execution-engine"),
                                        topics: [Topic.ordersCleared.name], deadLetterProducer: producer,
                                        metrics: runtime.metrics, logger: log)
@@ -425,16 +425,13 @@ final class ExecutionAgent: Sendable {
                 _ = try conn.execute("""
                     INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, updated_at,
                                            stop_loss, take_profit, source_order_id, source_signal_id)
-                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE COALESCE($10::timestamptz, now()) END, now(),
+                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE $10::timestamptz END, now(),
                             $6, $7, $8, $9)
                     ON CONFLICT (account_id, instrument) DO UPDATE SET quantity = EXCLUDED.quantity,
                         average_price = EXCLUDED.average_price, realized_pnl = EXCLUDED.realized_pnl,
                         stop_loss = EXCLUDED.stop_loss, take_profit = EXCLUDED.take_profit,
                         source_order_id = EXCLUDED.source_order_id, source_signal_id = EXCLUDED.source_signal_id,
-                        opened_at = CASE WHEN EXCLUDED.quantity = 0 THEN NULL
-                                         WHEN $10::timestamptz IS NOT NULL THEN $10::timestamptz
-                                         WHEN positions.quantity = 0 OR sign(positions.quantity) <> sign(EXCLUDED.quantity) THEN now()
-                                         ELSE positions.opened_at END,
+                        opened_at = CASE WHEN EXCLUDED.quantity = 0 THEN NULL ELSE $10::timestamptz END,
                         updated_at = now()
                     """, [p.accountId, p.instrument, p.quantity, p.averagePrice, p.realizedPnL, entry.stopLoss, entry.takeProfit,
                           entry.sourceOrderId, entry.sourceSignalId, p.openedAt.map(Self.date)], prepared: true)
@@ -577,9 +574,10 @@ final class ExecutionAgent: Sendable {
     /// `GREATEST`), and the equity and daily P&L when open positions moved them (the row is
     /// otherwise written at fills and day starts only, so readers of the database saw the equity
     /// of the last fill next to a newer mark). Those two only while the row still holds the
-    /// balance and day they were marked against (a fill or day start stored meanwhile wrote
-    /// newer ones), and with an equity snapshot at most once a minute for the curve.
-    private func storeMarks(pool: PostgresPool) {
+    /// balance and the day (label and start equity) they were marked against: a fill or a day
+    /// start stored meanwhile wrote newer ones. With them, in the same statement, an equity
+    /// snapshot for the curve at most once a minute, and always at shutdown (`final`).
+    private func storeMarks(pool: PostgresPool, final: Bool = false) {
         let now = Monotonic.nanos()
         let due = state.withLock { s in
             s.accounts.values.compactMap { a -> (Account, String?, Bool)? in
@@ -587,7 +585,7 @@ final class ExecutionAgent: Sendable {
                 let stored = s.storedMarks[a.id]
                 let moved = stored != StoredMark(equity: a.equity, dailyPnL: a.dailyPnL, snapshotAt: 0)
                 guard moved || a.highWaterMark > s.storedHighWaterMarks[a.id] ?? a.initialBalance else { return nil }
-                let snapshot = moved && now &- (stored?.snapshotAt ?? 0) >= Self.markSnapshotIntervalNanos
+                let snapshot = moved && (final || now &- (stored?.snapshotAt ?? 0) >= Self.markSnapshotIntervalNanos)
                 return (a, s.days[a.id]?.label, snapshot)
             }
         }
@@ -595,25 +593,32 @@ final class ExecutionAgent: Sendable {
             do {
                 // Only in the same challenge: a restart puts the row back to the initial balance.
                 let marked = try pool.queryOne("""
-                    UPDATE accounts SET high_water_mark = GREATEST(high_water_mark, $2),
-                        equity = CASE WHEN balance = $4 AND trading_day IS NOT DISTINCT FROM $5 THEN $6 ELSE equity END,
-                        daily_pnl = CASE WHEN balance = $4 AND trading_day IS NOT DISTINCT FROM $5 THEN $7 ELSE daily_pnl END,
-                        updated_at = now()
-                    WHERE id = $1 AND epoch = $3
-                    RETURNING (balance = $4 AND trading_day IS NOT DISTINCT FROM $5) AS marked
-                    """, [account.id, account.highWaterMark, account.epoch, account.balance, day, account.equity, account.dailyPnL])?
-                    .decode(Bool.self, column: "marked") ?? false
-                if marked, snapshot {
-                    _ = try pool.execute("""
+                    WITH u AS (
+                        UPDATE accounts SET high_water_mark = GREATEST(high_water_mark, $2),
+                            equity = CASE WHEN balance = $4 AND trading_day IS NOT DISTINCT FROM $5
+                                          AND day_start_equity IS NOT DISTINCT FROM $8 THEN $6 ELSE equity END,
+                            daily_pnl = CASE WHEN balance = $4 AND trading_day IS NOT DISTINCT FROM $5
+                                             AND day_start_equity IS NOT DISTINCT FROM $8 THEN $7 ELSE daily_pnl END,
+                            updated_at = now()
+                        WHERE id = $1 AND epoch = $3
+                        RETURNING (balance = $4 AND trading_day IS NOT DISTINCT FROM $5 AND day_start_equity IS NOT DISTINCT FROM $8) AS marked
+                    ), snapshot AS (
                         INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
-                        VALUES ($1, $2, $3, $4, $5, now())
-                        """, [account.id, account.balance, account.equity, account.dailyPnL, account.drawdownPercent])
-                }
+                        SELECT $1, $4, $6, $7, $9, now() FROM u WHERE u.marked AND $10::boolean
+                        RETURNING 1
+                    )
+                    SELECT coalesce((SELECT marked FROM u), false) AS marked
+                    """, [account.id, account.highWaterMark, account.epoch, account.balance, day, account.equity, account.dailyPnL,
+                          account.dayStartEquity, account.drawdownPercent, snapshot])?
+                    .decode(Bool.self, column: "marked") ?? false
                 state.withLock { s in
                     guard s.accounts[account.id]?.epoch == account.epoch else { return }
                     s.storedHighWaterMarks[account.id] = max(account.highWaterMark, s.storedHighWaterMarks[account.id] ?? account.highWaterMark)
-                    let snapshotAt = snapshot && marked ? now : s.storedMarks[account.id]?.snapshotAt ?? 0
-                    s.storedMarks[account.id] = StoredMark(equity: account.equity, dailyPnL: account.dailyPnL, snapshotAt: snapshotAt)
+                    // Not marked (the row moved on meanwhile): tried again at the next refresh.
+                    if marked {
+                        let snapshotAt = snapshot ? now : s.storedMarks[account.id]?.snapshotAt ?? 0
+                        s.storedMarks[account.id] = StoredMark(equity: account.equity, dailyPnL: account.dailyPnL, snapshotAt: snapshotAt)
+                    }
                 }
             } catch {
                 metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()

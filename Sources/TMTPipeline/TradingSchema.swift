@@ -268,6 +268,13 @@ public enum TradingSchema {
         PostgresMigration(version: 9, name: "day_start_equity", sql: """
         ALTER TABLE accounts ADD COLUMN day_start_equity numeric;
         """),
+        // `positions.opened_at` is the market time of the fill that opened the position (the
+        // execution engine's clock, which a simulated market runs ahead of or behind the wall
+        // clock); rows from before held the wall-clock time of the write, which a minimum-hold
+        // rule cannot compare with market time: unknown (NULL) instead.
+        PostgresMigration(version: 10, name: "positions_opened_at_market_time", sql: """
+        UPDATE positions SET opened_at = NULL WHERE opened_at IS NOT NULL;
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).
