@@ -13,6 +13,9 @@ final class AntiCorrelationAgent: Sendable {
     private let actions: CounterFamily
     private let correlation: GaugeFamily
 
+    /// The longest start-up waits for the state replay before judging orders anyway, seconds.
+    static let replayTimeout: Double = 60
+
     init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
         let configuration = AntiCorrelationConfiguration()
@@ -88,6 +91,17 @@ final class AntiCorrelationAgent: Sendable {
         runtime.startHeartbeat(producer: producer)
         try quotes.start()
         try state.start { [self] message in try applyState(message) }
+        // Orders wait for the state replay (the state group is new at every start and reads its
+        // topics from the beginning): judged before it, a clone would be compared with an empty
+        // book and pass.
+        let began = Date()
+        if state.waitUntilCaughtUp(timeout: Self.replayTimeout) {
+            log.notice("account state replayed", ["seconds": String(cFormat: "%.1f", Date().timeIntervalSince(began))])
+        } else if state.isStopRequested {
+            return
+        } else {
+            log.warning("account state replay not caught up; judging orders anyway", ["waited_s": String(Self.replayTimeout)])
+        }
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in
             try handle(envelope, quotes: quotes, pool: pool, producer: producer)
         }

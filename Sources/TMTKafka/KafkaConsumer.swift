@@ -94,6 +94,21 @@ public final class KafkaConsumer: Sendable {
     /// The lag per assigned partition as last computed (also exported as
     /// `tmt_kafka_consumer_lag`).
     public var lag: [KafkaTopicPartition: Int64] { state.lagSnapshot }
+
+    /// Whether the member has partitions and has processed everything they held at the last lag
+    /// check: a reader that replays a topic at start has caught up.
+    public var hasCaughtUp: Bool {
+        let assigned = assignment
+        let lag = self.lag
+        return !assigned.isEmpty && assigned.allSatisfy { lag[$0] == 0 }
+    }
+
+    /// Waits until `hasCaughtUp`, a stop is requested or `timeout` seconds pass; whether it caught up.
+    public func waitUntilCaughtUp(timeout: Double) -> Bool {
+        let began = Date()
+        while !hasCaughtUp, !isStopRequested, Date().timeIntervalSince(began) < timeout { usleep(50_000) }
+        return hasCaughtUp
+    }
 }
 
 /// Shared by the public object and the consumer and lag threads, so that the public object can

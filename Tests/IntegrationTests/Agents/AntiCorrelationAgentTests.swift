@@ -21,6 +21,12 @@ final class AntiCorrelationAgentTests: XCTestCase {
             let m = (try? agent.metrics()) ?? ""
             return ["orders.approved", "market.ticks", "positions.updates"].allSatisfy { m.contains("tmt_kafka_consumer_lag{topic=\"\($0)\"") }
         }, "the agent never joined its groups:\n\(agent.log)")
+        // Orders are judged only once the account state has been replayed: the orders group is
+        // joined after the replay is reported.
+        let log = agent.log
+        let replayed = try XCTUnwrap(log.range(of: "account state replayed"), log)
+        let ordersJoined = try XCTUnwrap(log.range(of: #"partitions assigned .*orders\.approved"#, options: .regularExpression), log)
+        XCTAssertLessThan(replayed.lowerBound, ordersJoined.lowerBound, log)
 
         let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "anticorr-test")
         let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
