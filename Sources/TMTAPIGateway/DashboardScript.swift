@@ -553,8 +553,10 @@ enum DashboardScript {
     if (v.length) {
       parts.push(el('div', { class: 'tier', text: 'recent compliance decisions with findings' }));
       parts.push(el('ul', { class: 'warnlist' }, v.map((d) => {
-        const text = when(d.decidedAt) + ' ' + d.accountId + ' ' + d.orderId + ': ' + (d.violations || []).map((c) => c.rule + (c.detail ? ' (' + c.detail + ')' : '')).join('; ');
-        return el('li', { title: text, data: { orderId: d.orderId, verdict: d.verdict } }, badge(d.verdict), ' ', text);
+        const text = when(d.decidedAt) + ' ' + d.accountId + ' ' + d.orderId + ': ' + (d.violations || []).map((c) => c.rule + (c.detail ? ' (' + c.detail + ')' : '')).join('; ')
+          + (d.beforeRestart ? ' (an earlier challenge: before the account was restarted)' : '');
+        return el('li', { title: text, class: d.beforeRestart ? 'muted' : null, data: { orderId: d.orderId, verdict: d.verdict, earlier: d.beforeRestart ? 'true' : null } },
+          badge(d.verdict), ' ', text);
       })));
     }
     $('#compliance').replaceChildren(...parts);

@@ -34,6 +34,7 @@ struct TradingQueries: Sendable {
     static let complianceJSON = """
         jsonb_build_object('orderId', c.order_id, 'accountId', c.account_id, 'firm', c.firm, 'verdict', c.verdict,
             'mode', c.mode, 'figures', c.figures, 'decidedAt', c.decided_at, 'checks', c.checks,
+            'beforeRestart', coalesce(c.decided_at < (SELECT r.restarted_at FROM accounts r WHERE r.id = c.account_id), false),
             'violations', (SELECT coalesce(jsonb_agg(x), '[]'::jsonb) FROM jsonb_array_elements(c.checks) x
                            WHERE NOT coalesce((x->>'passed')::boolean, true)))
         """

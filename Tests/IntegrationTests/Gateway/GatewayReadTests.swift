@@ -167,5 +167,18 @@ final class GatewayReadTests: XCTestCase {
         for path in ["/api/v1/positions?account=\(account)", "/api/v1/compliance/violations?account=\(account)", "/api/v1/breaker"] {
             XCTAssertEqual(try GatewayTest.get(gateway, path).status, 200, path)
         }
+
+        // A finding says whether it is from before the account's restart (an earlier challenge).
+        func findings() throws -> [[String: Any]] {
+            GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/compliance/violations?account=\(account)"))["items"] as? [[String: Any]] ?? []
+        }
+        let rejected = try XCTUnwrap(ids.first { $0 != trailed })
+        try pool.execute("""
+            INSERT INTO compliance_decisions (order_id, account_id, firm, verdict, mode, checks, decided_at)
+            VALUES ($1, $2, 'ftmo-like', 'rejected', 'strict', '[{"rule": "daily-loss", "passed": false, "detail": "seeded"}]', now())
+            """, [rejected, account])
+        XCTAssertEqual(try findings().compactMap { $0["beforeRestart"] as? Bool }, [false])
+        try pool.execute("UPDATE accounts SET restarted_at = now() + interval '1 second', epoch = epoch + 1 WHERE id = $1", [account])
+        XCTAssertEqual(try findings().compactMap { $0["beforeRestart"] as? Bool }, [true])
     }
 }
