@@ -83,7 +83,7 @@ enum DashboardPage {
     <div class="scroll short">
       <table id="positions">
         <thead><tr><th>Account</th><th>Instrument</th><th>Side</th><th class="r">Quantity</th><th class="r">Avg price</th>
-          <th class="r">Realized P&amp;L</th><th class="r">Stop</th><th class="r">Target</th><th>Opened</th></tr></thead>
+          <th class="r" title="realised P&amp;L of every trade in this instrument in the account's current challenge, not only of the open position">Realized P&amp;L (instrument)</th><th class="r">Stop</th><th class="r">Target</th><th title="market time of the fill that opened the position">Opened</th></tr></thead>
         <tbody></tbody>
       </table>
     </div>
@@ -118,7 +118,7 @@ enum DashboardPage {
   </section>
 
   <section class="card">
-    <h2>Latency per agent <span class="muted small">last hour, ms</span></h2>
+    <h2>Time in each agent <span class="muted small">last hour, ms; includes deliberate holds (human behaviour) and resting limit and stop orders (execution engine)</span></h2>
     <table id="latency">
       <thead><tr><th>Agent</th><th class="r">n</th><th class="r">p50</th><th class="r">p95</th><th class="r">p99</th><th></th></tr></thead>
       <tbody></tbody>

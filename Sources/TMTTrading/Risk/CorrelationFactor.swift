@@ -123,13 +123,19 @@ public struct CorrelationFactor: Sendable, Equatable {
     /// The factor for a `side` order in `instrument` next to `holdings`, from `bars` by instrument.
     public static func assess(side: Side, instrument: String, holdings: [Holding], bars: [String: [Bar]],
                               parameters p: Parameters) -> CorrelationFactor {
+        assess(side: side, instrument: instrument, holdings: holdings, returns: bars.mapValues(RiskStatistics.returnsByTime), parameters: p)
+    }
+
+    /// The same from each instrument's returns by bar start (`RiskStatistics.returnsByTime`).
+    public static func assess(side: Side, instrument: String, holdings: [Holding], returns: [String: [Int64: Double]],
+                              parameters p: Parameters) -> CorrelationFactor {
         let open = holdings.filter { $0.quantity != 0 }
         guard !open.isEmpty else { return CorrelationFactor(factor: 1, effectiveCorrelation: nil, exposures: [], notes: ["no open positions"]) }
-        let candidateBars = bars[instrument] ?? []
+        let candidate = returns[instrument] ?? [:]
         var exposures: [Exposure] = []
         var notes: [String] = []
         for h in open {
-            let (a, b) = RiskStatistics.alignedReturns(candidateBars, bars[h.instrument] ?? [], window: p.windowBars)
+            let (a, b) = RiskStatistics.aligned(candidate, returns[h.instrument] ?? [:], window: p.windowBars)
             guard a.count >= p.minimumOverlap else {
                 notes.append("\(h.instrument): \(a.count) common returns, \(p.minimumOverlap) needed; left out")
                 continue

@@ -136,7 +136,7 @@ public struct RiskSizer: Sendable {
         let drawdown = DrawdownFactor.assess(account: account, dailyLossLimit: state.limits.dailyLossLimit,
                                              parameters: configuration.drawdown)
         let correlation = CorrelationFactor.assess(side: signal.side, instrument: signal.instrument, holdings: holdings,
-                                                   bars: market.bars, parameters: configuration.correlation)
+                                                   returns: market.returns, parameters: configuration.correlation)
         b.volatility = volatility
         b.drawdown = drawdown
         b.correlation = correlation

@@ -111,7 +111,11 @@ public enum RiskStatistics {
 
     /// The two return series on their common timestamps, oldest first, keeping the last `window`.
     public static func alignedReturns(_ a: [Bar], _ b: [Bar], window: Int) -> (a: [Double], b: [Double]) {
-        let ra = returnsByTime(a), rb = returnsByTime(b)
+        aligned(returnsByTime(a), returnsByTime(b), window: window)
+    }
+
+    /// Two return series (`returnsByTime`) on their common timestamps, oldest first, keeping the last `window`.
+    public static func aligned(_ ra: [Int64: Double], _ rb: [Int64: Double], window: Int) -> (a: [Double], b: [Double]) {
         let common = ra.keys.filter { rb[$0] != nil }.sorted().suffix(max(0, window))
         return (common.map { ra[$0]! }, common.map { rb[$0]! })
     }
