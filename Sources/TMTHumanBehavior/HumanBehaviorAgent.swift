@@ -151,8 +151,16 @@ final class HumanBehaviorAgent: Sendable {
             }
             let parked: Envelope<Order>
             do { parked = try EnvelopeCoding.decode(Order.self, from: bytes) } catch {
-                runtime.logger.error("unreadable queued order dropped from the queue", ["member": member, "error": "\(error)"])
+                // Kept where an operator looks for bad input (the DLQ, with the reason and the
+                // bytes as they were), then taken out of the queue and the order store.
+                let origin = KafkaMessage(topic: "redis:\(Self.ordersKey)", partition: 0, offset: 0, key: Array(member.utf8), value: bytes)
+                let letter = KafkaDeadLetter(message: origin, category: "unreadable_queued_order",
+                                             reason: "queued order \(member) cannot be decoded: \(error)",
+                                             consumerGroup: runtime.options.service, attempts: 1)
+                _ = try producer.send(topic: Topic.dlq.name, key: letter.key, value: letter.value, headers: letter.headers).wait(timeout: 30)
+                runtime.logger.error("unreadable queued order dead-lettered and dropped from the queue", ["member": member, "error": "\(error)"])
                 _ = try redis.zrem(Self.queueKey, member)
+                _ = try redis.hdel(Self.ordersKey, member)
                 continue
             }
             // The planned release from the order itself: the queue's score is a lease once a pass

@@ -104,6 +104,34 @@ final class HumanBehaviorAgentTests: XCTestCase {
         return agent
     }
 
+    /// A queued order whose stored bytes cannot be decoded is not silently dropped: it goes to
+    /// the DLQ with the reason and its bytes, and leaves the queue and the order store.
+    func testAnUnreadableQueuedOrderIsDeadLettered() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let run = UUID().uuidString.prefix(6).lowercased()
+        let member = "garbled-\(run):humanized"
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "human-dlq-test")
+        let letters = Mutex<[KafkaDeadLetter]>([])
+        let reader = try KafkaConsumer(configuration: config, groupId: "human-dlq-reader-\(UUID().uuidString)", topics: [Topic.dlq.name],
+                                       metrics: MetricsRegistry(), logger: Logger(service: "test", level: .warning))
+        try reader.start { message in
+            if let letter = KafkaDeadLetter(dlqRecord: message), letter.key == Array(member.utf8) { letters.withLock { $0.append(letter) } }
+        }
+        defer { reader.stop(timeout: 10) }
+        let redis = try RedisClient(url: try TestServices.redisURL(), metrics: MetricsRegistry())
+        defer { redis.close() }
+        _ = try redis.hset("tmt:human:orders", field: member, value: Array("{not an envelope".utf8))
+        _ = try redis.zadd("tmt:human:queue", score: Double(HopClock.nowMicros()), member: member)
+        let agent = try joinedAgent(try environment(group: "human-dlq-\(run)"))
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { !letters.withLock { $0.isEmpty } }, "no dead letter:\n\(agent.log.suffix(2000))")
+        let letter = try XCTUnwrap(letters.withLock { $0.first })
+        XCTAssertEqual(letter.category, "unreadable_queued_order")
+        XCTAssertTrue(letter.reason.contains(member), letter.reason)
+        XCTAssertEqual(letter.value, Array("{not an envelope".utf8))
+        XCTAssertNil(try redis.hget("tmt:human:orders", member), "left in the order store")
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
+
     func testAnOrderReleasedTooLateAfterADowntimeIsCancelled() throws {
         let bootstrap = try TestServices.kafkaBootstrap()
         let run = UUID().uuidString.prefix(6).lowercased()
