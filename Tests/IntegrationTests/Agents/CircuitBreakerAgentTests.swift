@@ -35,28 +35,8 @@ final class CircuitBreakerAgentTests: XCTestCase {
         let (target, other) = ("acct-ftmo-100k", "acct-strict-50k")
 
         // Live inputs while the test runs: heartbeats of every critical agent, a EUR_USD tick, the accounts.
-        let stop = Atomic<Bool>(false)
-        let feeder = Thread { [producer] in
-            while !stop.load(ordering: .relaxed) {
-                let t = HopClock.nowMicros()
-                for name in BreakerConfiguration.pipelineAgents.sorted() {
-                    let hb = AgentHeartbeat(service: name, instanceId: "\(name)-test", version: "test", status: "healthy", startedAt: t,
-                                            uptimeSeconds: 1, failingChecks: [], sentAt: t)
-                    _ = try? producer.send(Envelope(id: "\(name)-\(t)", type: "agent.heartbeat", traceId: "hb", source: name, payload: hb),
-                                           to: .agentsHealth, key: name)
-                }
-                let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
-                _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                       to: .marketTicks, key: "EUR_USD")
-                for a in accounts {
-                    _ = try? producer.send(Envelope(id: "\(a.id)-\(t)", type: "account.update", traceId: "a", source: "test", payload: a),
-                                           to: .accountsUpdates, key: a.id)
-                }
-                usleep(500_000)
-            }
-        }
-        feeder.start()
-        defer { stop.store(true, ordering: .relaxed) }
+        let inputs = BreakerLiveInputs(producer: producer, accounts: accounts)
+        defer { inputs.stop() }
 
         func tradingState(_ account: String) -> String {
             guard let r = try? HTTPClient(timeout: 5).get(agent.base + "/api/v1/breaker/\(account)"), r.status == 200,
@@ -168,7 +148,7 @@ final class CircuitBreakerAgentTests: XCTestCase {
         XCTAssertEqual(metricValue(in: metrics, "tmt_breaker_orders_total{verdict=\"cleared\"}"), 4)
         XCTAssertEqual(metricValue(in: metrics, "tmt_breaker_latency_orders_skipped_total"), 1, "only the held order")
         XCTAssertEqual(try Promtool.checkMetrics(metrics).status, 0)
-        stop.store(true, ordering: .relaxed)
+        inputs.stop()
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
 
         // The state was snapshotted to Redis (the account's breaker normal again after the reset).

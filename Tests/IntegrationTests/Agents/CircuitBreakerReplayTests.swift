@@ -63,28 +63,8 @@ final class CircuitBreakerReplayTests: XCTestCase {
         try agent.waitUntilReady()
 
         // Live inputs: heartbeats of every critical agent, a EUR_USD tick, the accounts as stored.
-        let stop = Atomic<Bool>(false)
-        let feeder = Thread { [producer] in
-            while !stop.load(ordering: .relaxed) {
-                let t = HopClock.nowMicros()
-                for name in BreakerConfiguration.pipelineAgents.sorted() {
-                    let hb = AgentHeartbeat(service: name, instanceId: "\(name)-test", version: "test", status: "healthy", startedAt: t,
-                                            uptimeSeconds: 1, failingChecks: [], sentAt: t)
-                    _ = try? producer.send(Envelope(id: "\(name)-\(t)", type: "agent.heartbeat", traceId: "hb", source: name, payload: hb),
-                                           to: .agentsHealth, key: name)
-                }
-                let tick = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.08500")!, ask: Decimal(string: "1.08508")!, volume: 100_000, time: t)
-                _ = try? producer.send(Envelope(id: "EUR_USD-\(t)", type: "market.tick", traceId: "t", source: "test", payload: tick),
-                                       to: .marketTicks, key: "EUR_USD")
-                for a in accounts {
-                    _ = try? producer.send(Envelope(id: "\(a.id)-\(t)", type: "account.update", traceId: "a", source: "test", payload: a),
-                                           to: .accountsUpdates, key: a.id)
-                }
-                usleep(500_000)
-            }
-        }
-        feeder.start()
-        defer { stop.store(true, ordering: .relaxed) }
+        let inputs = BreakerLiveInputs(producer: producer, accounts: accounts)
+        defer { inputs.stop() }
 
         func metric(_ sample: String) -> Double { metricValue(in: (try? agent.metrics()) ?? "", sample) }
         func tradingState(_ account: String) -> String {
@@ -115,7 +95,7 @@ final class CircuitBreakerReplayTests: XCTestCase {
         XCTAssertTrue(KafkaWait.until(timeout: 10) { metric("tmt_circuit_breaker_state{tier=\"agent\",target=\"execution-engine\"}") == 1 },
                       "the dead letters were not charged to the execution engine:\n\((try? agent.metrics()) ?? "")")
         XCTAssertEqual(metric("tmt_breaker_stale_readings_total{topic=\"dlq\"}"), 40)
-        stop.store(true, ordering: .relaxed)
+        inputs.stop()
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
 
@@ -197,26 +177,10 @@ final class CircuitBreakerReplayTests: XCTestCase {
         defer { _ = try? redis.execute(.del([key, key + ":epoch"])); redis.close() }
         let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
         defer { pool.shutdown() }
-        // Transitions of targets listed in test_breaker_event_failures are refused by a trigger of
-        // this run (its own names, removed with its row whatever happens below).
-        let trigger = "test_refuse_breaker_event_\(run)"
-        defer {
-            _ = try? pool.execute("DROP TRIGGER IF EXISTS \(trigger) ON breaker_events")
-            _ = try? pool.execute("DROP FUNCTION IF EXISTS \(trigger)()")
-            _ = try? pool.execute("DELETE FROM test_breaker_event_failures WHERE target = $1", [target])
-        }
-        _ = try pool.execute("CREATE TABLE IF NOT EXISTS test_breaker_event_failures (target text PRIMARY KEY)")
-        _ = try pool.execute("""
-            CREATE OR REPLACE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM test_breaker_event_failures WHERE target = NEW.target) THEN
-                    RAISE EXCEPTION 'test: breaker event for % refused', NEW.target;
-                END IF;
-                RETURN NEW;
-            END $$
-            """)
-        _ = try pool.execute("CREATE TRIGGER \(trigger) BEFORE INSERT ON breaker_events FOR EACH ROW EXECUTE FUNCTION \(trigger)()")
-        _ = try pool.execute("INSERT INTO test_breaker_event_failures VALUES ($1) ON CONFLICT DO NOTHING", [target])
+        // The target's transitions are refused until accepted again.
+        let refusing = try RefusingTrigger(pool: pool, table: "breaker_events", column: "target", type: "text")
+        defer { refusing.remove() }
+        try refusing.refuse(target)
 
         let agent = try AgentProcess(executable: "tmt-circuit-breaker", port: AgentProcess.freePort(), environment: [
             "DATABASE_URL": databaseURL, "REDIS_URL": try TestServices.redisURL(), "BREAKER_SNAPSHOT_KEY": key,
@@ -247,7 +211,7 @@ final class CircuitBreakerReplayTests: XCTestCase {
         XCTAssertFalse(((try? agent.metrics()) ?? "").contains("tmt_kafka_dlq_total{"), (try? agent.metrics()) ?? "")
 
         // The database takes it again: the kept transition is recorded (by the timer's next step).
-        _ = try pool.execute("DELETE FROM test_breaker_event_failures WHERE target = $1", [target])
+        try refusing.accept(target)
         XCTAssertTrue(KafkaWait.until(timeout: 15) { stored(trip.id) == 1 }, "the kept transition was never recorded:\n\(agent.log.suffix(3000))")
         let row = try XCTUnwrap(try pool.queryOne("SELECT to_state FROM breaker_events WHERE detail->>'commandId' = $1", [trip.id]))
         XCTAssertEqual(try row.decode(String.self, column: "to_state"), "tripped")

@@ -113,27 +113,9 @@ final class WyckoffBarFailureTests: XCTestCase {
         let marketURL = try TestServices.marketDatabaseURL()
         let pool = try PostgresPool(configuration: PostgresConfiguration(url: marketURL), metrics: MetricsRegistry())
         defer { pool.shutdown() }
-        // Bars whose start is listed in test_bar_failures are refused by a trigger of this run
-        // (its own names, removed with its rows whatever happens below).
-        let suffix = UUID().uuidString.prefix(8).lowercased()
-        let trigger = "test_refuse_bar_\(suffix)"
-        var refused: [Date] = []
-        defer {
-            _ = try? pool.execute("DROP TRIGGER IF EXISTS \(trigger) ON bars")
-            _ = try? pool.execute("DROP FUNCTION IF EXISTS \(trigger)()")
-            for start in refused { _ = try? pool.execute("DELETE FROM test_bar_failures WHERE start_time = $1", [start]) }
-        }
-        _ = try pool.execute("CREATE TABLE IF NOT EXISTS test_bar_failures (start_time timestamptz PRIMARY KEY)")
-        _ = try pool.execute("""
-            CREATE OR REPLACE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM test_bar_failures WHERE start_time = NEW.start_time) THEN
-                    RAISE EXCEPTION 'test: bar at % refused', NEW.start_time;
-                END IF;
-                RETURN NEW;
-            END $$
-            """)
-        _ = try pool.execute("CREATE TRIGGER \(trigger) BEFORE INSERT ON bars FOR EACH ROW EXECUTE FUNCTION \(trigger)()")
+        // Bars are refused while their start is listed.
+        let refusing = try RefusingTrigger(pool: pool, table: "bars", column: "start_time", type: "timestamptz")
+        defer { refusing.remove() }
 
         let group = "wyckoff-fail-\(UUID().uuidString.prefix(8))"
         let agent = try AgentProcess(executable: "tmt-wyckoff-analysis", port: AgentProcess.freePort(), environment: [
@@ -162,8 +144,7 @@ final class WyckoffBarFailureTests: XCTestCase {
                 """, [Date(timeIntervalSince1970: Double(start) / 1e6)])).flatMap { $0 }.flatMap { try? $0.decode(Int.self, column: "tick_count") }
         }
         func metric(_ sample: String) -> Double { metricValue(in: (try? agent.metrics()) ?? "", sample) }
-        refused.append(Date(timeIntervalSince1970: Double(m0) / 1e6))
-        _ = try pool.execute("INSERT INTO test_bar_failures VALUES ($1) ON CONFLICT DO NOTHING", [refused[0]])
+        try refusing.refuse(Date(timeIntervalSince1970: Double(m0) / 1e6))
 
         // Bar m0: five ticks. The first tick of m1 closes it; the database refuses it on every
         // attempt, so that tick is dead-lettered.
@@ -178,7 +159,7 @@ final class WyckoffBarFailureTests: XCTestCase {
         XCTAssertTrue(KafkaWait.until(timeout: 20) { agent.log.contains("closed bars still not stored or published; will retry") },
                       agent.log.suffix(3000).description)
         XCTAssertEqual(agent.log.components(separatedBy: "Kafka handler failed on every attempt; dead-lettering").count - 1, 1)
-        _ = try pool.execute("DELETE FROM test_bar_failures WHERE start_time = $1", [Date(timeIntervalSince1970: Double(m0) / 1e6)])
+        try refusing.accept(Date(timeIntervalSince1970: Double(m0) / 1e6))
 
         // Two more ticks in m1, then m2 closes m1 (and m0 is stored by then at the latest).
         try tick(m0 + minute + 1_000_000)

@@ -75,17 +75,20 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         update.equity = Decimal(string: "123400.5")!
         update.dailyPnL = Decimal(string: "-1500")!
         update.highWaterMark = Decimal(string: "123456.78")!
-        let liveBalance = "\(accountRow).querySelector('[data-field=balance]').dataset.value === '123456.78'"
-        var shown = false
-        let end = Date().addingTimeInterval(30)
         var n = 0
-        while !shown && Date() < end {
-            n += 1
-            _ = try producer.send(Envelope(id: "dash-\(run)-acct-\(n)", type: "account.update", traceId: "dash-\(run)", source: "test", payload: update),
-                                  to: .accountsUpdates, key: account).wait(timeout: 10)
-            shown = page.waitFor(liveBalance, timeout: 2)
+        /// Publishes `account` until the page shows it (`shown`, a JavaScript condition), at most 30 s.
+        func publish(_ account: Account, until shown: String) throws -> Bool {
+            let end = Date().addingTimeInterval(30)
+            while Date() < end {
+                n += 1
+                _ = try producer.send(Envelope(id: "dash-\(run)-acct-\(n)", type: "account.update", traceId: "dash-\(run)", source: "test",
+                                               payload: account), to: .accountsUpdates, key: account.id).wait(timeout: 10)
+                if page.waitFor(shown, timeout: 2) { return true }
+            }
+            return false
         }
-        XCTAssertTrue(shown, "the account update never reached the page:\n\(diagnostics(page, gateway))")
+        XCTAssertTrue(try publish(update, until: "\(accountRow).querySelector('[data-field=balance]').dataset.value === '123456.78'"),
+                      "the account update never reached the page:\n\(diagnostics(page, gateway))")
         let eventsAfter = try page.evaluate("Number(document.querySelector('#event-count').textContent)") as? Int ?? -1
         XCTAssertGreaterThan(eventsAfter, eventsBefore)
         XCTAssertEqual(try page.evaluate("\(accountRow).dataset.live") as? String, "true")
@@ -102,16 +105,8 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         loss.equity = 95_000
         loss.dailyPnL = -6_050
         loss.highWaterMark = 101_300
-        let lossShown = "\(accountRow).querySelector('[data-field=equity]').dataset.value === '95000'"
-        shown = false
-        let lossEnd = Date().addingTimeInterval(30)
-        while !shown && Date() < lossEnd {
-            n += 1
-            _ = try producer.send(Envelope(id: "dash-\(run)-acct-\(n)", type: "account.update", traceId: "dash-\(run)", source: "test", payload: loss),
-                                  to: .accountsUpdates, key: account).wait(timeout: 10)
-            shown = page.waitFor(lossShown, timeout: 2)
-        }
-        XCTAssertTrue(shown, "the loss never reached the page:\n\(diagnostics(page, gateway))")
+        XCTAssertTrue(try publish(loss, until: "\(accountRow).querySelector('[data-field=equity]').dataset.value === '95000'"),
+                      "the loss never reached the page:\n\(diagnostics(page, gateway))")
         func meter(_ field: String, _ key: String) throws -> String? {
             try page.evaluate("\(accountRow).querySelector('[data-field=\(field)] .meter').dataset.\(key)") as? String
         }
