@@ -31,10 +31,13 @@ struct TradingQueries: Sendable {
             'takeProfit', s.take_profit, 'confidence', s.confidence, 'pattern', s.pattern, 'phase', s.phase,
             'evidence', s.evidence, 'traceId', s.trace_id, 'createdAt', s.created_at)
         """
+    /// A decision's `beforeRestart`: its order was created (wall clock, by ARIA) before the
+    /// account's last restart (wall clock); `decided_at` is market time and cannot be compared.
     static let complianceJSON = """
         jsonb_build_object('orderId', c.order_id, 'accountId', c.account_id, 'firm', c.firm, 'verdict', c.verdict,
             'mode', c.mode, 'figures', c.figures, 'decidedAt', c.decided_at, 'checks', c.checks,
-            'beforeRestart', coalesce(c.decided_at < (SELECT r.restarted_at FROM accounts r WHERE r.id = c.account_id), false),
+            'beforeRestart', coalesce((SELECT o.created_at FROM orders o WHERE o.id = c.order_id)
+                                      < (SELECT r.restarted_at FROM accounts r WHERE r.id = c.account_id), false),
             'violations', (SELECT coalesce(jsonb_agg(x), '[]'::jsonb) FROM jsonb_array_elements(c.checks) x
                            WHERE NOT coalesce((x->>'passed')::boolean, true)))
         """

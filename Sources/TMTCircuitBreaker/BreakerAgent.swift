@@ -195,6 +195,8 @@ final class BreakerAgent: Sendable {
                     log.error("breaker timer step failed", ["error": "\(error)"])
                 }
             }
+            // A last try for transitions still kept (they live only in this process).
+            do { try sink.publish([], drain: true) } catch { log.error("breaker final drain failed", ["error": "\(error)"]) }
             timerStopped.signal()
         }
         try ticks.startEnvelopes(Tick.self) { [self] e, _ in

@@ -22,7 +22,10 @@ public struct ServiceOptions: Sendable, Equatable {
     public var configDirectory: String
     /// Seconds between heartbeats on `agents.health`. Env `HEARTBEAT_INTERVAL_SECONDS`; default 5.
     public var heartbeatInterval: Double
-    /// Unique per process (several instances of one agent may run): `<hostname>-<pid>`.
+    /// Unique per process start (several instances of one agent may run): `<hostname>-<pid>-<nonce>`.
+    /// The nonce matters in a container, where the process is PID 1 with the same hostname after a
+    /// restart: the per-process consumer groups that replay their topics from the beginning must
+    /// be new groups, not ones resuming from the crashed process's committed offsets.
     public var instanceId: String
     /// Seconds between two hand-backs of freed heap memory to the kernel (`MemoryTrimmer`); 0
     /// turns them off. Env `MEMORY_TRIM_INTERVAL_SECONDS`; default 10.
@@ -57,7 +60,7 @@ public struct ServiceOptions: Sendable, Equatable {
             configFile: env.string("CONFIG_FILE"),
             configDirectory: env.string("CONFIG_DIR", default: "config"),
             heartbeatInterval: try env.double("HEARTBEAT_INTERVAL_SECONDS", default: 5, range: 0.1...3600),
-            instanceId: "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            instanceId: "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())"
         )
         o.memoryTrimInterval = try env.double("MEMORY_TRIM_INTERVAL_SECONDS", default: 10, range: 0...3600)
         if o.memoryTrimInterval > 0, o.memoryTrimInterval < 1 {

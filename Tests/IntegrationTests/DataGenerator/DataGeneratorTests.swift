@@ -94,8 +94,12 @@ final class DataGeneratorTests: XCTestCase {
         let bootstrap = try TestServices.kafkaBootstrap()
         let key = try redisKeyPrefix() + "quotes"
         let redis = try makeRedisClient()
-        // Far from EUR_USD's own 1.0850, at a market time days ahead of now that no other test uses.
-        let boardTime = (Int64(Date().timeIntervalSince1970) + 86_400 * Int64.random(in: 400...4000)) * 1_000_000
+        // Far from EUR_USD's own 1.0850, at a market time days ahead of now that no other test uses:
+        // a Wednesday at 12:00 UTC, mid-week (a day at random could be a weekend, and the
+        // simulator resumes at the next open with its weekend gap, as a market does).
+        let day = Int64(Date().timeIntervalSince1970) / 86_400 + Int64.random(in: 400...4000)
+        let wednesday = day - (day + 3) % 7 + 2   // 1970-01-01 was a Thursday: (day + 3) % 7 is 0 on Mondays
+        let boardTime = (wednesday * 86_400 + 12 * 3_600) * 1_000_000
         let quote = Tick(instrument: "EUR_USD", bid: Decimal(string: "1.2000")!, ask: Decimal(string: "1.2002")!, volume: 1, time: boardTime)
         _ = try redis.execute(.hset(key, ["EUR_USD": Array(try JSONEncoder().encode(quote))])).check()
         let board = ["REDIS_URL": try TestServices.redisURL(), "MARKET_QUOTES_KEY": key]

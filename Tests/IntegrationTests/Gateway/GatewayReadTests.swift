@@ -178,7 +178,11 @@ final class GatewayReadTests: XCTestCase {
             VALUES ($1, $2, 'ftmo-like', 'rejected', 'strict', '[{"rule": "daily-loss", "passed": false, "detail": "seeded"}]', now())
             """, [rejected, account])
         XCTAssertEqual(try findings().compactMap { $0["beforeRestart"] as? Bool }, [false])
-        try pool.execute("UPDATE accounts SET restarted_at = now() + interval '1 second', epoch = epoch + 1 WHERE id = $1", [account])
+        // Compared on the wall clock: the order's creation (by ARIA) against the restart, not the
+        // decision's market time.
+        try pool.execute("UPDATE orders SET created_at = now() - interval '1 minute' WHERE id = $1", [rejected])
+        try pool.execute("UPDATE accounts SET restarted_at = now(), epoch = epoch + 1 WHERE id = $1", [account])
+        try pool.execute("UPDATE compliance_decisions SET decided_at = now() + interval '1 day' WHERE order_id = $1", [rejected])
         XCTAssertEqual(try findings().compactMap { $0["beforeRestart"] as? Bool }, [true])
     }
 }

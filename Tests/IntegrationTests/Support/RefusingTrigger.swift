@@ -21,6 +21,12 @@ final class RefusingTrigger {
         self.column = column
         refusals = "\(table)_test_refusals"
         name = "test_refuse_\(table)_\(UUID().uuidString.prefix(8).lowercased())"
+        // Left behind by a run that was killed before it removed its own.
+        for row in try pool.query("SELECT tgname FROM pg_trigger WHERE tgname LIKE $1", ["test_refuse_\(table)_%"]) {
+            let stale = try row.decode(String.self, column: "tgname")
+            _ = try pool.execute("DROP TRIGGER IF EXISTS \(stale) ON \(table)")
+            _ = try pool.execute("DROP FUNCTION IF EXISTS \(stale)()")
+        }
         _ = try pool.execute("CREATE TABLE IF NOT EXISTS \(refusals) (value \(type) PRIMARY KEY)")
         _ = try pool.execute("""
             CREATE OR REPLACE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -67,6 +67,16 @@ final class ServiceOptionsTests: XCTestCase {
         XCTAssertEqual(d.host, "127.0.0.1")
     }
 
+    /// Two starts of one process image with the same hostname and pid (a restarted container's
+    /// PID 1) are different instances: their per-process consumer groups must not resume each
+    /// other's offsets.
+    func testEveryStartIsADifferentInstanceEvenWithTheSamePid() throws {
+        let a = try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [], environment: Environment([:])).instanceId
+        let b = try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [], environment: Environment([:])).instanceId
+        XCTAssertTrue(a.hasPrefix("\(ProcessInfo.processInfo.hostName)-\(getpid())-"), a)
+        XCTAssertNotEqual(a, b)
+    }
+
     func testTheMemoryTrimIntervalIsOffOrAtLeastASecond() throws {
         XCTAssertEqual(try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [], environment: Environment([:])).memoryTrimInterval, 10)
         XCTAssertEqual(try ServiceOptions.parse(service: "x", defaultPort: 1, arguments: [],
