@@ -43,12 +43,11 @@ final class ExecutionAgent: Sendable {
         var flatByCheckedAt: [String: Int64] = [:]
     }
 
-    struct StoredMark: Equatable {
+    struct StoredMark {
         var equity: Decimal
         var dailyPnL: Decimal
         /// When an equity snapshot was last written from a mark (monotonic ns).
         var snapshotAt: UInt64
-        static func == (a: StoredMark, b: StoredMark) -> Bool { a.equity == b.equity && a.dailyPnL == b.dailyPnL }
     }
 
     private let runtime: ServiceRuntime
@@ -226,7 +225,7 @@ final class ExecutionAgent: Sendable {
             if let sized = order.accountEpoch {
                 if sized < epoch { stale = "it was sized for epoch \(sized), the account is at epoch \(epoch)" }
             } else if let restarted = s.restartedAt[order.accountId], began < restarted {
-                stale = "it was restarted at \(Logger.timestamp(Self.date(restarted))), after this order's trail began at \(Logger.timestamp(Self.date(began)))"
+                stale = "it was restarted at \(Logger.timestamp(Date(micros: restarted))), after this order's trail began at \(Logger.timestamp(Date(micros: began)))"
             }
             if let stale {
                 var source = envelope
@@ -374,7 +373,7 @@ final class ExecutionAgent: Sendable {
             """, [order.id, order.signalId, order.accountId, order.instrument, order.side.rawValue, order.type.rawValue,
                   order.quantity, order.price, order.stopLoss, order.takeProfit, order.riskReducing, order.status.rawValue,
                   try PostgresJSON(encoding: order.decisions), try PostgresJSON(encoding: source.hops), source.traceId,
-                  Self.date(order.createdAt), try PostgresJSON(encoding: working)], prepared: true)
+                  Date(micros: order.createdAt), try PostgresJSON(encoding: working)], prepared: true)
     }
 
     /// Persists one engine result in one transaction, then publishes it and keeps its state.
@@ -408,7 +407,7 @@ final class ExecutionAgent: Sendable {
                 """, [order.id, order.signalId, order.accountId, order.instrument, order.side.rawValue, order.type.rawValue,
                       order.quantity, order.price, order.stopLoss, order.takeProfit, order.riskReducing, order.status.rawValue,
                       result.order.filledQuantity, try PostgresJSON(encoding: order.decisions), try PostgresJSON(encoding: hops),
-                      traceId, Self.date(order.createdAt), result.order.isDone ? nil : try PostgresJSON(encoding: result.order)],
+                      traceId, Date(micros: order.createdAt), result.order.isDone ? nil : try PostgresJSON(encoding: result.order)],
                 prepared: true)
             for booked in result.fills {
                 let f = booked.fill
@@ -417,7 +416,7 @@ final class ExecutionAgent: Sendable {
                                        realized_pnl, filled_at, account_epoch)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING
                     """, [f.id, f.orderId, f.accountId, f.instrument, f.side.rawValue, f.quantity, f.price, f.spread, f.slippage,
-                          f.commission, booked.realizedPnL, Self.date(f.time), account.epoch], prepared: true)
+                          f.commission, booked.realizedPnL, Date(micros: f.time), account.epoch], prepared: true)
             }
             if !result.fills.isEmpty {
                 let p = result.position
@@ -434,7 +433,7 @@ final class ExecutionAgent: Sendable {
                         opened_at = CASE WHEN EXCLUDED.quantity = 0 THEN NULL ELSE $10::timestamptz END,
                         updated_at = now()
                     """, [p.accountId, p.instrument, p.quantity, p.averagePrice, p.realizedPnL, entry.stopLoss, entry.takeProfit,
-                          entry.sourceOrderId, entry.sourceSignalId, p.openedAt.map(Self.date)], prepared: true)
+                          entry.sourceOrderId, entry.sourceSignalId, p.openedAt.map(Date.init(micros:))], prepared: true)
                 _ = try conn.execute("""
                     UPDATE accounts SET balance = $2, equity = $3, daily_pnl = $4, high_water_mark = $5, realized_pnl = $6,
                         commission = $7, trading_day = COALESCE($8, trading_day), updated_at = now() WHERE id = $1
@@ -544,7 +543,7 @@ final class ExecutionAgent: Sendable {
     /// `flat-by@<market µs>:<account>:<instrument>`), as a broker's forced close, unless a
     /// risk-reducing order for it is already working. Checked once a market second per account.
     private func enforceFlatBy(now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) {
-        let instant = Self.date(now)
+        let instant = Date(micros: now)
         for accountId in s.ledgers.keys.sorted() {
             guard let ledger = s.ledgers[accountId], !ledger.book.openPositions.isEmpty,
                   let cutoff = rules(for: accountId, in: s)?.weekendCutoff, cutoff.flatBy != nil,
@@ -583,7 +582,7 @@ final class ExecutionAgent: Sendable {
             s.accounts.values.compactMap { a -> (Account, String?, Bool)? in
                 guard s.ledgers[a.id] != nil else { return nil }
                 let stored = s.storedMarks[a.id]
-                let moved = stored != StoredMark(equity: a.equity, dailyPnL: a.dailyPnL, snapshotAt: 0)
+                let moved = stored?.equity != a.equity || stored?.dailyPnL != a.dailyPnL
                 guard moved || a.highWaterMark > s.storedHighWaterMarks[a.id] ?? a.initialBalance else { return nil }
                 let snapshot = moved && (final || now &- (stored?.snapshotAt ?? 0) >= Self.markSnapshotIntervalNanos)
                 return (a, s.days[a.id]?.label, snapshot)
@@ -634,7 +633,7 @@ final class ExecutionAgent: Sendable {
     /// (market clock): the ledger's day-start balance becomes the balance, the row's daily P&L
     /// and day are stored, and the account is published.
     private func rollTradingDays(now: Int64, in s: inout State, pool: PostgresPool, producer: KafkaProducer) {
-        let instant = Self.date(now)
+        let instant = Date(micros: now)
         // Every tick passes here: when every account's day still runs, nothing is sorted.
         // (An account whose firm has no rules never gets a day, and has none to roll.)
         if s.ledgers.keys.allSatisfy({ id in s.days[id].map { instant < $0.end } ?? (rules(for: id, in: s) == nil) }) { return }
@@ -896,5 +895,4 @@ final class ExecutionAgent: Sendable {
     /// Statuses only the execution engine sets.
     private static let engineStatuses: Set<OrderStatus> = [.pending, .partiallyFilled, .filled, .cancelled, .expired]
 
-    private static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1e6) }
 }

@@ -44,6 +44,12 @@ public enum HopClock {
     }
 }
 
+extension Date {
+    /// The instant `micros` µs after the Unix epoch (the models' times: `Tick.time`,
+    /// `Order.createdAt`, `Position.openedAt`, …).
+    public init(micros: Int64) { self.init(timeIntervalSince1970: Double(micros) / 1e6) }
+}
+
 /// The message envelope every topic carries (ARCHITECTURE.md, "Topics").
 ///
 /// `id` is deterministic where a message is derived from another (an order id from signal id and

@@ -36,7 +36,7 @@ public final class AccountBook: Sendable {
         var held: [String: [String: OpenPosition]] = [:]
         let started = now()
         for p in positions where p.quantity != 0 {
-            held[p.accountId, default: [:]][p.instrument] = OpenPosition(position: p, openedAt: p.openedAt.map(Self.date) ?? started)
+            held[p.accountId, default: [:]][p.instrument] = OpenPosition(position: p, openedAt: p.openedAt.map(Date.init(micros:)) ?? started)
         }
         self.positions = Locked(held)
         consumer = try KafkaConsumer(configuration: kafka.forDataPlane(), groupId: "\(service)-state-\(instanceId)",
@@ -75,7 +75,7 @@ public final class AccountBook: Sendable {
             if position.quantity == 0 {
                 mine[position.instrument] = nil
             } else if let opened = position.openedAt {
-                mine[position.instrument] = OpenPosition(position: position, openedAt: Self.date(opened))
+                mine[position.instrument] = OpenPosition(position: position, openedAt: Date(micros: opened))
             } else if let old = mine[position.instrument], old.position.quantity.sign == position.quantity.sign {
                 mine[position.instrument] = OpenPosition(position: position, openedAt: old.openedAt)
             } else {
@@ -84,6 +84,4 @@ public final class AccountBook: Sendable {
             all[position.accountId] = mine
         }
     }
-
-    private static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1e6) }
 }
