@@ -12,6 +12,7 @@ final class AntiCorrelationAgent: Sendable {
     private let metrics: AgentMetrics
     private let actions: CounterFamily
     private let correlation: GaugeFamily
+    private let endedInDatabase: Counter
 
     /// The longest start-up waits for the state replay before judging orders anyway, seconds.
     static let replayTimeout: Double = 60
@@ -27,11 +28,24 @@ final class AntiCorrelationAgent: Sendable {
                                           labels: ["account", "action"])
         correlation = runtime.metrics.gauge("tmt_account_correlation", help: "Correlation between two accounts over a window (-1..1).",
                                             labels: ["a", "b", "window"])
+        endedInDatabase = runtime.metrics.counter(
+            "tmt_anti_correlation_pending_ended_in_database_total",
+            help: "Pending orders no longer counted as exposure because the trading database shows them ended (filled or terminal) "
+                + "though neither their fill nor orders.blocked said so (e.g. that record was no longer retained at a replay).",
+            labels: []).labels()
+        let pendingOrders = runtime.metrics.gauge("tmt_anti_correlation_pending_orders",
+                                                  help: "Orders let through and counted in their account's exposure until they fill or end.").labels()
+        let book = self.book
+        runtime.metrics.addCollector {
+            pendingOrders.set(Double(book.withLock { b in b.accounts.values.reduce(0) { $0 + $1.pending.count } }))
+        }
     }
 
     func start() throws {
         let env = Environment()
         let log = runtime.logger
+        // How often the pending orders are looked up in the trading database.
+        let reconcileInterval = try env.double("ANTI_CORRELATION_RECONCILE_SECONDS", default: 60, range: 1...3600)
         let pool = try runtime.openTradingDatabase(env)
         let accounts = try AccountStore(pool: pool).all()
         book.withLock { b in for a in accounts { b.observe(epoch: a.epoch, accountId: a.id) } }
@@ -102,9 +116,15 @@ final class AntiCorrelationAgent: Sendable {
         } else {
             log.warning("account state replay not caught up; judging orders anyway", ["waited_s": String(Self.replayTimeout)])
         }
+        // The replay may hold orders whose end the topics no longer retain (fills roll out of a
+        // capped partition sooner than the orders they end): the database says which ended.
+        reconcilePending(pool: pool)
         try orders.startEnvelopes(Order.self) { [self] envelope, _ in
             try handle(envelope, quotes: quotes, pool: pool, producer: producer)
         }
+        let reconciler = PeriodicTask(interval: reconcileInterval)
+        runtime.lifecycle.onShutdown("pending reconciliation") { reconciler.stop() }
+        reconciler.start { [self] in reconcilePending(pool: pool) }
         try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
             switch command.action {
             case .dayReset:
@@ -113,6 +133,46 @@ final class AntiCorrelationAgent: Sendable {
                 let seen = try command.awaitEpochs { id in book.withLock { $0.epoch(of: id) } }
                 return "series, positions and pending orders started again: " + StagingCommand.list(seen)
             }
+        }
+    }
+
+    /// Ends the pending orders the trading database shows filled (in part) or in a terminal
+    /// status: a missed end must not keep an order in its account's exposure until the safety
+    /// expiry. Orders let through in the last few seconds are left to their messages.
+    func reconcilePending(pool: PostgresPool) {
+        let now = HopClock.nowMicros()
+        let candidates = book.withLock { $0.pendingOrders(letThroughBefore: now - 5_000_000) }
+        guard !candidates.isEmpty else { return }
+        let terminal = OrderStatus.allCases.filter(\.isTerminal).map(\.rawValue)
+        var ended: [String] = []
+        var start = 0
+        while start < candidates.count {
+            let chunk = candidates[start..<min(candidates.count, start + 1000)]
+            start += 1000
+            do {
+                let rows = try pool.query("""
+                    SELECT id, account_id FROM orders
+                    WHERE id = ANY($1) AND (filled_quantity > 0 OR status = ANY($2))
+                    """, [chunk.map(\.orderId), terminal])
+                let found = try rows.map { (try $0.decode(String.self, column: "id"), try $0.decode(String.self, column: "account_id")) }
+                book.withLock { b in
+                    for (orderId, accountId) in found where b.isPending(orderId: orderId, accountId: accountId) {
+                        b.forget(orderId: orderId, accountId: accountId, at: now)
+                        ended.append(orderId)
+                    }
+                }
+            } catch {
+                metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
+                runtime.logger.warning("cannot look up pending orders; will retry", ["orders": String(candidates.count), "error": "\(error)"])
+                break
+            }
+        }
+        if !ended.isEmpty {
+            endedInDatabase.inc(Double(ended.count))
+            runtime.logger.notice("pending orders ended per the database", [
+                "orders": String(ended.count), "checked": String(candidates.count),
+                "ids": ended.prefix(20).joined(separator: ",") + (ended.count > 20 ? ",…" : ""),
+            ])
         }
     }
 

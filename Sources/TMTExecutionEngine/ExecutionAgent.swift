@@ -484,6 +484,15 @@ final class ExecutionAgent: Sendable {
             // Ended without a fill (cancelled, expired, rejected by margin): a failed execution.
             failures.labels(result.outcome.rawValue).inc()
         }
+        if source != nil, order.status.isTerminal, order.status != .filled {
+            // An order of the pipeline that will not trade (any further) goes on `orders.blocked`,
+            // like the breaker's blocks and human behaviour's cancellations: anti-correlation
+            // counts an order it let through as exposure until it fills or ends, and without this
+            // an expired limit order or a margin rejection stayed counted until its safety expiry.
+            let out = base.derive(id: "\(order.id):execution:\(order.status.rawValue)", type: "order.\(order.status.rawValue)",
+                                    source: runtime.options.service, receivedMicros: hopIn, payload: order)
+            deliveries.append(try producer.send(out, to: .ordersBlocked, key: order.accountId))
+        }
         for d in deliveries { _ = try d.wait(timeout: 30) }
         runtime.logger.info("order worked", traceId: traceId, ["order": order.id, "status": order.status.rawValue,
                                                                "fills": String(result.fills.count),

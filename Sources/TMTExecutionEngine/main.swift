@@ -13,9 +13,11 @@ let runtime = ServiceRuntime.boot(
     take-profit on every tick (market time). Each outcome is written in one transaction (order,
     fills, position, account, order event, account snapshot) and then published on
     executions.fills, positions.updates and accounts.updates (throttled to 4/s per account except
-    after fills). It does not scale out yet: run ONE instance (orders and ticks meet in memory).
-    Restart: balances, realised P&L, commission and positions are rebuilt from the database;
-    stop-loss/take-profit levels and orders still working are not (they are not reloaded).
+    after fills); an order that ends without trading (any further: expired, cancelled, rejected
+    for margin) is published on orders.blocked, so anti-correlation stops counting it as exposure.
+    It does not scale out yet: run ONE instance (orders and ticks meet in memory).
+    Restart: balances, realised P&L, commission, positions with their stop-loss and take-profit,
+    and the orders still working are rebuilt from the database.
     """,
     defaultPort: 8005,
     extraUsage: """

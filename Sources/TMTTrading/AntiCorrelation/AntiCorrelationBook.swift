@@ -83,7 +83,8 @@ public struct AntiCorrelationBook: Sendable, Equatable {
     }
 
     /// Remembers an order let through with `quantity` lots (the possibly reduced size) at `time`
-    /// (µs), counted in its account's exposure until its first fill or until it expires. Keyed by
+    /// (µs), counted in its account's exposure until its first fill, its end (`forget`: blocked,
+    /// cancelled, expired or rejected downstream) or its expiry (a safety net). Keyed by
     /// order id, so a redelivered order is not counted twice; one known to have ended already
     /// (`apply(fill:at:)`, `forget`) is not counted at all.
     public mutating func recordForwarded(_ order: Order, quantity: Decimal, at time: Int64) {
@@ -101,13 +102,23 @@ public struct AntiCorrelationBook: Sendable, Equatable {
         end(orderId: fill.orderId, accountId: fill.accountId, at: time)
     }
 
+    /// The orders counted as pending that were let through before `time` (µs), oldest first:
+    /// the ones whose end the agent looks up in the database in case it was never published.
+    public func pendingOrders(letThroughBefore time: Int64) -> [(accountId: String, orderId: String)] {
+        var found: [(accountId: String, orderId: String, since: Int64)] = []
+        for (accountId, state) in accounts {
+            for (orderId, order) in state.pending where order.since < time { found.append((accountId, orderId, order.since)) }
+        }
+        return found.sorted { ($0.since, $0.orderId) < ($1.since, $1.orderId) }.map { ($0.accountId, $0.orderId) }
+    }
+
     /// Whether the order is counted as pending in its account's exposure.
     public func isPending(orderId: String, accountId: String) -> Bool {
         accounts[accountId]?.pending[orderId] != nil
     }
 
-    /// Forgets a pending order that will never fill (blocked or rejected downstream), learnt at
-    /// `time` (µs).
+    /// Forgets a pending order that will not fill (any further): blocked, cancelled, expired or
+    /// rejected downstream, learnt at `time` (µs).
     public mutating func forget(orderId: String, accountId: String, at time: Int64) {
         end(orderId: orderId, accountId: accountId, at: time)
     }
@@ -119,8 +130,8 @@ public struct AntiCorrelationBook: Sendable, Equatable {
         accounts[accountId]?.ended[orderId] = max(known, time)
     }
 
-    /// Drops pending orders let through before `cutoff` (µs): orders blocked or cancelled
-    /// downstream never fill, and must not weigh on their account for ever.
+    /// Drops pending orders let through before `cutoff` (µs): an order whose end was never
+    /// published nor stored (dead-lettered downstream) must not weigh on its account for ever.
     public mutating func expirePending(before cutoff: Int64) {
         for (id, state) in accounts where !state.pending.isEmpty || !state.ended.isEmpty {
             accounts[id]?.pending = state.pending.filter { $0.value.since >= cutoff }

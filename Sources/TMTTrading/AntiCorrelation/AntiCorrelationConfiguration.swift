@@ -23,8 +23,14 @@ public struct AntiCorrelationConfiguration: Codable, Sendable, Equatable {
     /// Seed of the per-order draws (delay, reduction); default 0. With the order id it fixes
     /// both, so a redelivered order gets the same treatment.
     public var seed: UInt64
-    /// How long a let-through order counts in its account's exposure without a fill, seconds;
-    /// default 300 (see `AntiCorrelationEngine.expirePending`).
+    /// How long a let-through order counts in its account's exposure without a fill or an end,
+    /// seconds (see `AntiCorrelationEngine.expirePending`): a safety net for an order whose end
+    /// is neither published on `orders.blocked` nor stored (dead-lettered downstream). Default
+    /// 345,600 (four days). It must outlast the longest legitimate wait: human behaviour holds an
+    /// order up to 16 hours (`maxHoldSeconds`), and the execution engine keeps a limit or stop
+    /// order working for a day of market time, which stands still over a weekend. It was 300,
+    /// so an order held through a short break or resting as a limit stopped counting while it
+    /// could still trade, and correlated orders went through.
     public var pendingLifetimeSeconds: Int
 
     public init(windows: [CorrelationWindow] = [.fiveMinutes, .oneHour, .oneDay],
@@ -32,7 +38,7 @@ public struct AntiCorrelationConfiguration: Codable, Sendable, Equatable {
                 blockLevel: Decimal = Decimal(string: "0.9")!,
                 minimumStaggerSeconds: Int = 5, maximumStaggerSeconds: Int = 45,
                 minimumSizeReductionPercent: Decimal = 5, maximumSizeReductionPercent: Decimal = 15, seed: UInt64 = 0,
-                pendingLifetimeSeconds: Int = 300) {
+                pendingLifetimeSeconds: Int = 345_600) {
         self.windows = windows
         self.staggerLevel = staggerLevel
         self.resizeLevel = resizeLevel

@@ -101,4 +101,71 @@ final class AntiCorrelationAgentTests: XCTestCase {
                       "the gauge kept a pair that is no longer known:\n\((try? agent.metrics()) ?? "")")
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
+
+    /// An order let through counts as exposure until it ends. When its end never reaches the
+    /// agent (a dead-lettered record, or one no longer retained at a replay), the trading
+    /// database's status ends it: an expired order is forgotten, one still held is not.
+    func testForgetsPendingOrdersTheDatabaseShowsEnded() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let databaseURL = try TestServices.postgresURL()
+        let run = UUID().uuidString.prefix(6).lowercased()
+        let account = "corr-db-\(run)"
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        try AccountStore(pool: pool).ensure([Account(id: account, firm: "ftmo-like", initialBalance: 100_000)])
+        let agent = try AgentProcess(executable: "tmt-anti-correlation", port: AgentProcess.freePort(), environment: [
+            "DATABASE_URL": databaseURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "anticorr-db-test-\(run)",
+            "KAFKA_AUTO_OFFSET_RESET": "latest", "ANTI_CORRELATION_RECONCILE_SECONDS": "1",
+        ])
+        try agent.waitUntilReady()
+        XCTAssertTrue(KafkaWait.until(timeout: 40) {
+            ((try? agent.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"orders.decorrelated\"")
+        }, "the agent never joined its state group:\n\(agent.log)")
+
+        // Two orders of one signal, stored as ARIA stores them; one then expires in the execution
+        // engine, the other is still held by human behaviour.
+        let signalId = "corr-db-signal-\(run)"
+        let now = HopClock.nowMicros()
+        let signal = Envelope(id: signalId, type: "signal.generated", traceId: "trace-\(run)", source: "test",
+                              payload: Signal(id: signalId, instrument: "EUR_USD", side: .buy, entry: Decimal(string: "1.0850")!,
+                                              stopLoss: Decimal(string: "1.0800")!, takeProfit: Decimal(string: "1.0900")!, confidence: 0.7,
+                                              pattern: "spring", phase: "C", evidence: [:], createdAt: now))
+        func order(_ name: String) -> Order {
+            var o = Order(id: "corr-db-\(name)-\(run)", signalId: signalId, accountId: account, instrument: "EUR_USD", side: .buy,
+                          type: .limit, quantity: 1, price: Decimal(string: "1.0800")!, stopLoss: Decimal(string: "1.0750")!,
+                          takeProfit: Decimal(string: "1.0900")!, createdAt: now)
+            o.decisions = [Decision(agent: "aria-risk", verdict: .approved, decidedAt: now)]
+            return o
+        }
+        let (expired, held) = (order("expired"), order("held"))
+        try OrderStore(pool: pool).recordSizing(signal: signal, orders: [(expired, []), (held, [])], agent: "aria-risk", processingMs: 1)
+        _ = try pool.execute("UPDATE orders SET status = 'expired' WHERE id = $1", [expired.id])
+        _ = try pool.execute("UPDATE orders SET status = 'humanized' WHERE id = $1", [held.id])
+
+        // Both were let through a minute ago (their records on orders.decorrelated); the expiry's
+        // own message never comes.
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "anticorr-db-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        let letThrough = now - 60_000_000
+        for o in [expired, held] {
+            var out = o
+            out.status = .decorrelated
+            var envelope = Envelope(id: "\(o.id):decorrelated", type: "order.decorrelated", traceId: "trace-\(run)", source: "anti-correlation",
+                                    payload: out)
+            envelope.hops = [Hop(agent: "anti-correlation", inMicros: letThrough, outMicros: letThrough + 1_000)]
+            _ = try producer.send(envelope, to: .ordersDecorrelated, key: account).wait(timeout: 10)
+        }
+
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { agent.log.contains("pending orders ended per the database") && agent.log.contains(expired.id) },
+                      "the expired order was never ended:\n\(agent.log.suffix(3000))")
+        usleep(2_500_000)  // two more rounds: the held order must still be pending after them
+        let ended = agent.log.split(separator: "\n").filter { $0.contains("pending orders ended per the database") }
+        XCTAssertFalse(ended.contains { $0.contains(held.id) }, "an order still held was forgotten:\n\(ended.joined(separator: "\n"))")
+        let metrics = try agent.metrics()
+        XCTAssertGreaterThanOrEqual(metricValue(in: metrics, "tmt_anti_correlation_pending_ended_in_database_total"), 1)
+        XCTAssertGreaterThanOrEqual(metricValue(in: metrics, "tmt_anti_correlation_pending_orders"), 1, "the held order counts")
+        XCTAssertEqual(try Promtool.checkMetrics(metrics).status, 0)
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
 }

@@ -6,7 +6,8 @@ import XCTest
 
 /// `tmt-execution-engine` as a process: a cleared market order fills at the ask plus adverse
 /// slippage with commission, the position and account are booked exactly, and the take-profit
-/// closes the position on a later tick; and it refuses to start unless paper trading is on.
+/// closes the position on a later tick; an order it cannot margin ends on `orders.blocked`; and
+/// it refuses to start unless paper trading is on.
 final class ExecutionAgentTests: XCTestCase {
     func testFillsAClearedOrderAndClosesItAtTheTakeProfit() throws {
         let bootstrap = try TestServices.kafkaBootstrap()
@@ -53,11 +54,15 @@ final class ExecutionAgentTests: XCTestCase {
 
         let fills = Mutex<[Fill]>([])
         let accounts = Mutex<[Account]>([])
+        let ended = Mutex<[Order]>([])
         let reader = try KafkaConsumer(configuration: config, groupId: "execution-reader-\(UUID().uuidString)",
-                                       topics: [Topic.executionsFills.name, Topic.accountsUpdates.name],
+                                       topics: [Topic.executionsFills.name, Topic.accountsUpdates.name, Topic.ordersBlocked.name],
                                        metrics: MetricsRegistry(), logger: Logger(service: "test", level: .warning))
         try reader.start { message in
-            if message.topic == Topic.executionsFills.name {
+            if message.topic == Topic.ordersBlocked.name {
+                let order = try KafkaConsumer.decodeEnvelope(Order.self, from: message).payload
+                if order.id.hasSuffix(accountId) || order.id.hasPrefix("exec-test-margin-") { ended.withLock { $0.append(order) } }
+            } else if message.topic == Topic.executionsFills.name {
                 let fill = try KafkaConsumer.decodeEnvelope(Fill.self, from: message).payload
                 if fill.accountId == accountId { fills.withLock { $0.append(fill) } }
             } else {
@@ -143,6 +148,26 @@ final class ExecutionAgentTests: XCTestCase {
         XCTAssertEqual(decimal("SELECT count(*) AS v FROM fills WHERE account_id = $1", [accountId]), fillCount)
         XCTAssertEqual(decimal("SELECT balance AS v FROM accounts WHERE id = $1", [accountId]),
                        initial + realized - entryCommission - closeCommission)
+
+        // An order its account cannot margin (one dollar of equity: not even the first lot step
+        // of a pass, whatever the session's depth) ends without a fill, and is published on
+        // orders.blocked (anti-correlation stops counting it as exposure); filled orders are not.
+        let thin = "acct-exec-thin-\(UUID().uuidString.prefix(8))"
+        try AccountStore(pool: pool).ensure([Account(id: thin, firm: "ftmo-like", initialBalance: 1)])
+        let huge = Order(id: "exec-test-margin-\(UUID().uuidString.prefix(8)):\(thin)", signalId: "no-such-signal", accountId: thin,
+                         instrument: "EUR_USD", side: .buy, type: .market, quantity: 1, price: nil,
+                         stopLoss: Decimal(string: "1.08000")!, takeProfit: takeProfit, riskReducing: false, status: .cleared,
+                         createdAt: HopClock.nowMicros())
+        _ = try producer.send(Envelope(id: huge.id, type: "order.cleared", traceId: "trace-\(huge.id)", source: "human-behavior",
+                                       payload: huge), to: .ordersCleared, key: thin).wait(timeout: 10)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { ended.withLock { $0.contains { $0.id == huge.id } } },
+                      "the unmarginable order was not published as ended:\n\(agent.log.suffix(3000))")
+        let published = try XCTUnwrap(ended.withLock { $0.first { $0.id == huge.id } })
+        XCTAssertTrue(published.status.isTerminal && published.status != .filled, "\(published.status)")
+        XCTAssertEqual(try pool.queryOne("SELECT status FROM orders WHERE id = $1", [huge.id])?.decode(String.self, column: "status"),
+                       published.status.rawValue)
+        XCTAssertEqual(decimal("SELECT count(*) AS v FROM fills WHERE order_id = $1", [huge.id]), 0)
+        XCTAssertFalse(ended.withLock { $0.contains { $0.id == order.id } }, "a filled order is not an ended one")
 
         let metrics = try agent.metrics()
         XCTAssertGreaterThanOrEqual(metricValue(in: metrics,

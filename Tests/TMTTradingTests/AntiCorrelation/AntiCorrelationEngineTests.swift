@@ -13,6 +13,8 @@ final class AntiCorrelationEngineTests: XCTestCase {
     typealias F = AntiCorrelationFixture
 
     private let engine = AntiCorrelationEngine()
+    /// The default pending lifetime, µs.
+    private var lifetime: Int64 { Int64(engine.configuration.pendingLifetimeSeconds) * F.second }
 
     private func book(b positions: [(String, String)], a: [(String, String)] = []) -> AntiCorrelationBook {
         var book = engine.makeBook()
@@ -216,13 +218,43 @@ final class AntiCorrelationEngineTests: XCTestCase {
         XCTAssertTrue(blocked.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
         XCTAssertNotEqual(engine.evaluate(F.order(), book: blocked, pricing: F.pricing, now: 10 * F.second).decision.verdict, .skipped)
 
-        // Never filled (blocked downstream): kept for the 300 s lifetime, then dropped.
+        // Neither filled nor known to end: still counted while human behaviour may hold it (up to
+        // 16 h; the lifetime was 300 s, so an order held through a short break stopped counting
+        // and acct-a's clone passed), kept for the whole lifetime, then dropped.
         var stale = book
-        engine.expirePending(in: &stale, now: 300 * F.second)
+        engine.expirePending(in: &stale, now: 16 * 3600 * F.second)
+        XCTAssertEqual(engine.evaluate(F.order(), book: stale, pricing: F.pricing, now: 16 * 3600 * F.second).decision.verdict, .skipped)
+        engine.expirePending(in: &stale, now: lifetime)
         XCTAssertFalse(stale.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
-        engine.expirePending(in: &stale, now: 300 * F.second + 1)
+        engine.expirePending(in: &stale, now: lifetime + 1)
         XCTAssertTrue(stale.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
-        XCTAssertEqual(engine.evaluate(F.order(), book: stale, pricing: F.pricing, now: 301 * F.second).decision.verdict, .approved)
+        XCTAssertEqual(engine.evaluate(F.order(), book: stale, pricing: F.pricing, now: lifetime + F.second).decision.verdict, .approved)
+    }
+
+    /// The safety expiry must outlast every legitimate wait between an order's let-through and
+    /// its fill or end: human behaviour's longest hold (and the lateness it tolerates before it
+    /// cancels), then a limit or stop order's day of market time in the execution engine, which
+    /// stands still over a weekend.
+    func testTheDefaultLifetimeOutlastsTheLongestLegitimateWait() throws {
+        let human = HumanBehaviorConfiguration()
+        let resting = try XCTUnwrap(FillModelConfiguration().pendingOrderTimeToLiveSeconds)
+        let weekend: Double = 48 * 3600
+        XCTAssertGreaterThan(Double(AntiCorrelationConfiguration().pendingLifetimeSeconds),
+                             human.maxHoldSeconds + human.maxReleaseLatenessSeconds + resting + weekend)
+    }
+
+    /// The orders the agent asks the database about: those let through before the given time,
+    /// oldest first, across accounts.
+    func testPendingOrdersLetThroughBeforeATime() {
+        var book = engine.makeBook()
+        book.recordForwarded(F.order("sig-3:acct-b", account: "acct-b"), quantity: 1, at: 30 * F.second)
+        book.recordForwarded(F.order("sig-4:acct-a", account: "acct-a"), quantity: 1, at: 10 * F.second)
+        book.recordForwarded(F.order("sig-5:acct-b", account: "acct-b"), quantity: 1, at: 50 * F.second)
+        let found = book.pendingOrders(letThroughBefore: 50 * F.second)
+        XCTAssertEqual(found.map(\.orderId), ["sig-4:acct-a", "sig-3:acct-b"])
+        XCTAssertEqual(found.map(\.accountId), ["acct-a", "acct-b"])
+        book.forget(orderId: "sig-4:acct-a", accountId: "acct-a", at: 60 * F.second)
+        XCTAssertEqual(book.pendingOrders(letThroughBefore: 60 * F.second).map(\.orderId), ["sig-3:acct-b", "sig-5:acct-b"])
     }
 
     /// The agent reads let-through orders, fills and blocked orders from three topics in no
@@ -247,9 +279,9 @@ final class AntiCorrelationEngineTests: XCTestCase {
         XCTAssertTrue(blockedFirst.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
 
         // The end is remembered as long as a pending order would be, then dropped with the rest.
-        engine.expirePending(in: &blockedFirst, now: 320 * F.second)
+        engine.expirePending(in: &blockedFirst, now: 20 * F.second + lifetime)
         XCTAssertEqual(blockedFirst.accounts["acct-b"]?.ended, [order.id: 20 * F.second])
-        engine.expirePending(in: &blockedFirst, now: 320 * F.second + 1)
+        engine.expirePending(in: &blockedFirst, now: 20 * F.second + lifetime + 1)
         XCTAssertEqual(blockedFirst.accounts["acct-b"]?.ended, [:])
     }
 }
