@@ -81,6 +81,39 @@ public struct BarStore: Sendable {
                   Date(timeIntervalSince1970: Double(beforeMicros) / 1e6)], prepared: true))
     }
 
+    /// Saves the bars a stopping process had open (`BarBuilder.openBars`), replacing any saved
+    /// before for the same instrument and timeframe; one transaction.
+    public func saveOpen(_ bars: [Bar]) throws {
+        guard !bars.isEmpty else { return }
+        _ = try pool.executeBatch("""
+            INSERT INTO open_bars (instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count, saved_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+            ON CONFLICT (instrument, timeframe_seconds) DO UPDATE
+            SET start_time = EXCLUDED.start_time, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+                close = EXCLUDED.close, volume = EXCLUDED.volume, tick_count = EXCLUDED.tick_count, saved_at = now()
+            """, bars.map { b in
+                [b.instrument, b.timeframeSeconds, Date(timeIntervalSince1970: Double(b.start) / 1e6), b.open, b.high, b.low, b.close,
+                 b.volume, b.tickCount] as [any PostgresEncodable]
+            })
+    }
+
+    /// Takes (deletes and returns) the saved open bar of an instrument and timeframe, for a
+    /// process whose first tick of it is at `tickMicros`. Nil when none was saved, and when the
+    /// saved one is of no use there and is only dropped: it starts after that tick (another
+    /// simulation's time), or a closed bar at or after its start and before the tick is stored
+    /// already (another process built that bar meanwhile).
+    public func takeOpen(instrument: String, timeframeSeconds: Int, tickMicros: Int64) throws -> (bar: Bar?, dropped: Bar?) {
+        let rows = try pool.query("""
+            DELETE FROM open_bars o WHERE instrument = $1 AND timeframe_seconds = $2
+            RETURNING instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count,
+                EXISTS (SELECT 1 FROM bars b WHERE b.instrument = o.instrument AND b.timeframe_seconds = o.timeframe_seconds
+                        AND b.start_time >= o.start_time AND b.start_time < $3) AS superseded
+            """, [instrument, timeframeSeconds, Date(timeIntervalSince1970: Double(tickMicros) / 1e6)])
+        guard let row = rows.first, let bar = try decodeBars([row]).first else { return (nil, nil) }
+        if try row.decode(Bool.self, column: "superseded") || bar.start > tickMicros { return (nil, bar) }
+        return (bar, nil)
+    }
+
     private func decode(_ rows: [PostgresRow]) throws -> [Bar] { try decodeBars(rows) }
 
     /// Rows as bars, oldest first (sorted here: the order of rows out of a lateral join is not

@@ -1,6 +1,6 @@
 import TMTCore
 
-/// The market-data database's schema (ticks and bars), as versioned migrations that every
+/// The market-data database's schema (ticks, bars and the bars open at a stop), as versioned migrations that every
 /// service using the database applies at start-up under the migrator's advisory lock.
 ///
 /// Where the `timescaledb` extension is available (the compose file's TimescaleDB image) both
@@ -39,6 +39,26 @@ public enum MarketSchema {
             END IF;
         END
         $$;
+        """),
+        // The bar each instrument had open when a Wyckoff process stopped (its ticks' offsets
+        // are committed by then): the next process resumes it instead of starting that bar
+        // again from the first tick after the restart. One row per instrument and timeframe,
+        // taken (deleted) by whoever resumes it.
+        PostgresMigration(version: 2, name: "open_bars", sql: """
+        CREATE TABLE open_bars (
+            instrument text NOT NULL,
+            timeframe_seconds integer NOT NULL CHECK (timeframe_seconds > 0),
+            start_time timestamptz NOT NULL,
+            open numeric NOT NULL,
+            high numeric NOT NULL,
+            low numeric NOT NULL,
+            close numeric NOT NULL,
+            volume numeric NOT NULL,
+            tick_count integer NOT NULL,
+            saved_at timestamptz NOT NULL DEFAULT now(),
+            CHECK (low <= open AND low <= close AND high >= open AND high >= close),
+            PRIMARY KEY (instrument, timeframe_seconds)
+        );
         """),
     ]
 

@@ -104,9 +104,10 @@ final class WyckoffAgent: Sendable {
                                         groupId: "wyckoff-analysis-config-\(runtime.options.instanceId)-\(UUID().uuidString.prefix(8).lowercased())",
                                         topics: [Topic.configUpdates.name], options: KafkaConsumerOptions(lagRefreshInterval: 0.5),
                                         deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("consumers") {
+        runtime.lifecycle.onShutdown("consumers") { [self] in
             ticks.stop(timeout: 10)
             updates.stop(timeout: 10)
+            saveOpenBars(store: store)
         }
 
         var router = HTTPRouter()
@@ -287,6 +288,10 @@ final class WyckoffAgent: Sendable {
     /// The first tick of an instrument in this process (a restart, or partitions moved here after
     /// a rebalance): replay its stored bars so ranges and phases do not start from nothing. Signals
     /// those old bars would produce were published by whoever processed them then; not again.
+    /// The spans of stored bars are closed to this process's builder too (ticks redelivered after
+    /// a crash must not rebuild a stored bar from the few after the last commit). Then the bar it
+    /// had open when the last process stopped is resumed: the tick goes on building it, or closes
+    /// it (it used to be lost, and its span rebuilt from the ticks after the restart alone).
     private func warmUp(_ tick: Tick, store: BarStore) throws {
         let instrument = tick.instrument
         guard !warmed.withLock({ $0.contains(instrument) }) else { return }
@@ -295,10 +300,41 @@ final class WyckoffAgent: Sendable {
         // simulation) would make every new bar look like a redelivery.
         let span = Int64(timeframe) * Int64(depth) * 1_000_000
         let history = try store.window(instrument: instrument, timeframeSeconds: timeframe, fromMicros: tick.time - span, beforeMicros: tick.time)
+        let saved = try store.takeOpen(instrument: instrument, timeframeSeconds: timeframe, tickMicros: tick.time)
         detectors.withLock { $0.replay(history) }
+        if let last = history.last {
+            builder.withLock { $0.handedOn(instrument: instrument, upTo: last.start + Int64(timeframe) * 1_000_000) }
+        }
+        if let open = saved.bar {
+            if builder.withLock({ $0.resume(open) }) {
+                runtime.logger.info("open bar resumed", ["instrument": instrument, "start": Logger.timestamp(Date(micros: open.start)),
+                                                         "ticks": String(open.tickCount)])
+            } else {
+                runtime.logger.warning("saved open bar not resumed: this process has built that span already",
+                                       ["instrument": instrument, "start": Logger.timestamp(Date(micros: open.start))])
+            }
+        } else if let dropped = saved.dropped {
+            runtime.logger.notice("saved open bar dropped: a stored bar supersedes it, or it starts after this tick",
+                                  ["instrument": instrument, "start": Logger.timestamp(Date(micros: dropped.start)),
+                                   "tick": Logger.timestamp(Date(micros: tick.time))])
+        }
         warmed.withLock { _ = $0.insert(instrument) }
         if !history.isEmpty {
             runtime.logger.info("bar history replayed", ["instrument": instrument, "bars": String(history.count)])
+        }
+    }
+
+    /// At shutdown, once the tick consumer has stopped (the ticks folded into open bars are
+    /// committed): the open bars are saved for the next process to resume.
+    private func saveOpenBars(store: BarStore) {
+        let open = builder.withLock { $0.openBars }
+        guard !open.isEmpty else { return }
+        do {
+            try store.saveOpen(open)
+            runtime.logger.info("open bars saved", ["bars": String(open.count)])
+        } catch {
+            metrics.communicationErrors.labels(runtimeService, "market-db").inc()
+            runtime.logger.error("cannot save the open bars; the next process starts them again", ["bars": String(open.count), "error": "\(error)"])
         }
     }
 

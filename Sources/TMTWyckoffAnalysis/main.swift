@@ -15,6 +15,9 @@ let runtime = ServiceRuntime.boot(
     (`parameters:`), DETECTION_INTERVAL (bar seconds), and updates on config.updates, which is
     replayed from the beginning at every start (its own consumer group, earliest offset) so the
     parameters and a staged rollout's variants are rebuilt from the log before ticks are consumed.
+    A graceful stop (SIGTERM) saves each instrument's open bar (open_bars); the next process
+    resumes it at the instrument's first tick. After a crash the open bar starts again from the
+    ticks not yet committed.
     """,
     defaultPort: 8003,
     extraUsage: """

@@ -82,6 +82,36 @@ public struct BarBuilder: Sendable {
         return closed
     }
 
+    /// Records that `instrument`'s bars up to `micros` (µs, the end of the newest stored one)
+    /// were handed on by an earlier process: its ticks before then are late, as if this builder
+    /// had closed those bars. A process that crashed leaves the ticks since its last offset
+    /// commit to be redelivered; folded again they would make a bar of the few after the commit
+    /// and store it over the whole one.
+    public mutating func handedOn(instrument: String, upTo micros: Int64) {
+        var state = states[instrument] ?? InstrumentState()
+        guard state.current == nil else { return }
+        state.closedUpTo = max(state.closedUpTo, micros)
+        states[instrument] = state
+    }
+
+    /// Every bar still being built, in instrument order: what a stopping process saves.
+    public var openBars: [Bar] {
+        states.keys.sorted().compactMap { states[$0]?.current }
+    }
+
+    /// Takes `bar` (saved by a process that stopped) as its instrument's open bar, so the ticks
+    /// still to come for its span are folded into it and the next span's first tick closes it.
+    /// Refused (false) when its timeframe differs, or when the instrument has an open bar or has
+    /// handed out a bar ending after `bar` starts in this builder already.
+    public mutating func resume(_ bar: Bar) -> Bool {
+        guard bar.timeframeSeconds == timeframeSeconds, bar.tickCount > 0 else { return false }
+        var state = states[bar.instrument] ?? InstrumentState()
+        guard state.current == nil, state.closedUpTo <= bar.start else { return false }
+        state.current = bar
+        states[bar.instrument] = state
+        return true
+    }
+
     /// The bar still being built for an instrument, if any.
     public func openBar(instrument: String) -> Bar? {
         states[instrument]?.current

@@ -102,6 +102,125 @@ final class WyckoffAgentTests: XCTestCase {
     }
 }
 
+/// `tmt-wyckoff-analysis` across restarts: the bar each instrument had open is saved at a
+/// graceful stop and resumed by the next process; after a crash, redelivered ticks of a stored
+/// bar do not rebuild it.
+final class WyckoffOpenBarTests: XCTestCase {
+    /// One instrument's ticks in a minute of 2099 no other run uses (a Monday 08:00 plus a
+    /// random number of minutes), sent to agents of one consumer group.
+    private final class Rig {
+        let bootstrap: String
+        let marketURL: String
+        let pool: PostgresPool
+        let producer: KafkaProducer
+        let instrument: String
+        let group = "wyckoff-open-\(UUID().uuidString.prefix(8))"
+        let m0 = Int64(4_076_726_400) * 1_000_000 + Int64.random(in: 0..<500_000) * 60_000_000
+        private var sent = 0
+
+        init(instrument: String) throws {
+            self.instrument = instrument
+            bootstrap = try TestServices.kafkaBootstrap()
+            marketURL = try TestServices.marketDatabaseURL()
+            pool = try PostgresPool(configuration: PostgresConfiguration(url: marketURL), metrics: MetricsRegistry())
+            producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "wyckoff-open-test"),
+                                         metrics: MetricsRegistry())
+            // Another run's saved bar would be resumed (and closed) by this run's first tick.
+            _ = try pool.execute("DELETE FROM open_bars WHERE instrument = $1", [instrument])
+        }
+
+        deinit {
+            producer.close()
+            pool.shutdown()
+        }
+
+        func start() throws -> AgentProcess {
+            let agent = try AgentProcess(executable: "tmt-wyckoff-analysis", port: AgentProcess.freePort(), environment: [
+                "MARKET_DATABASE_URL": marketURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": group,
+                "KAFKA_AUTO_OFFSET_RESET": "latest", "HEARTBEAT_INTERVAL_SECONDS": "1", "CONFIG_DIR": "/nonexistent",
+            ])
+            try agent.waitUntilReady()
+            XCTAssertTrue(KafkaWait.until(timeout: 40) { ((try? agent.metrics()) ?? "").contains("tmt_kafka_consumer_lag{topic=\"market.ticks\"") },
+                          "the agent never joined its group:\n\(agent.log)")
+            return agent
+        }
+
+        /// A tick `seconds` after m0, the ask 0.0001 above `bid`.
+        func tick(_ seconds: Double, bid: String) throws {
+            sent += 1
+            let at = m0 + Int64(seconds * 1_000_000)
+            let b = Decimal(string: bid)!
+            let t = Tick(instrument: instrument, bid: b, ask: b + Decimal(string: "0.00010")!, volume: 1000, time: at)
+            _ = try producer.send(Envelope(id: "\(instrument)-\(at)-\(sent)", type: "market.tick", traceId: "open-\(sent)", source: "test",
+                                           payload: t), to: .marketTicks, key: instrument).wait(timeout: 10)
+        }
+
+        func ticksHandled(_ agent: AgentProcess) -> Double {
+            metricValue(in: (try? agent.metrics()) ?? "", "tmt_agent_processing_duration_seconds_count{agent=\"wyckoff-analysis\",type=\"tick\"}")
+        }
+
+        /// The stored bar of the minute `minutes` after m0.
+        func bar(_ minutes: Int64 = 0, table: String = "bars") -> PostgresRow? {
+            (try? pool.queryOne("""
+                SELECT open, high, low, close, volume, tick_count FROM \(table)
+                WHERE instrument = $1 AND timeframe_seconds = 60 AND start_time = $2
+                """, [instrument, Date(timeIntervalSince1970: Double(m0 + minutes * 60_000_000) / 1e6)])) ?? nil
+        }
+    }
+
+    /// Three ticks of a minute, a restart, then one more tick of that minute and the next
+    /// minute's first: the stored bar holds all four ticks (it used to hold only the one after
+    /// the restart, with that tick's price as its open).
+    func testTheBarOpenAtAStopIsResumedByTheNextProcess() throws {
+        let rig = try Rig(instrument: "AUD_USD")
+        let first = try rig.start()
+        try rig.tick(1, bid: "0.65000")    // mid 0.65005: the open
+        try rig.tick(10, bid: "0.65100")   // mid 0.65105: the high
+        try rig.tick(20, bid: "0.64900")   // mid 0.64905: the low
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { rig.ticksHandled(first) >= 3 }, first.log.suffix(3000).description)
+        XCTAssertEqual(first.terminate(), 0, first.log.suffix(2000).description)
+        XCTAssertTrue(first.log.contains("open bars saved"), first.log.suffix(2000).description)
+        XCTAssertEqual(try rig.bar(table: "open_bars")?.decode(Int.self, column: "tick_count"), 3)
+
+        let second = try rig.start()
+        try rig.tick(30, bid: "0.64950")   // mid 0.64955: the close
+        try rig.tick(61, bid: "0.65000")
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { rig.bar() != nil }, "the minute was never stored:\n\(second.log.suffix(3000))")
+        let bar = try XCTUnwrap(rig.bar())
+        XCTAssertEqual(try bar.decode(Int.self, column: "tick_count"), 4, "the ticks before the restart belong to the bar")
+        XCTAssertEqual(try bar.decode(Decimal.self, column: "open"), Decimal(string: "0.65005"))
+        XCTAssertEqual(try bar.decode(Decimal.self, column: "high"), Decimal(string: "0.65105"))
+        XCTAssertEqual(try bar.decode(Decimal.self, column: "low"), Decimal(string: "0.64905"))
+        XCTAssertEqual(try bar.decode(Decimal.self, column: "close"), Decimal(string: "0.64955"))
+        XCTAssertEqual(try bar.decode(Decimal.self, column: "volume"), 4000)
+        XCTAssertTrue(second.log.contains("open bar resumed"), second.log.suffix(2000).description)
+        XCTAssertNil(rig.bar(table: "open_bars"), "a resumed bar is taken, not left for another")
+        XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
+    }
+
+    /// A crash leaves the ticks since the last offset commit to be redelivered: a tick of a bar
+    /// stored before the crash must not start that bar again (the next minute's tick would then
+    /// store a bar of that one tick over the whole one).
+    func testAfterACrashTicksOfAStoredBarDoNotRebuildIt() throws {
+        let rig = try Rig(instrument: "GBP_USD")
+        let first = try rig.start()
+        for (s, bid) in [(1.0, "1.27000"), (10, "1.27100"), (20, "1.26900"), (61, "1.27000")] { try rig.tick(s, bid: bid) }
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { rig.bar() != nil }, "the minute was never stored:\n\(first.log.suffix(3000))")
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+
+        let second = try rig.start()
+        try rig.tick(30, bid: "1.28000")   // as redelivered: a tick of the stored minute
+        try rig.tick(121, bid: "1.27000")  // opens minute 2 …
+        try rig.tick(181, bid: "1.27000")  // … and this closes it
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { rig.bar(2) != nil }, "minute 2 was never stored:\n\(second.log.suffix(3000))")
+        let bar = try XCTUnwrap(rig.bar())
+        XCTAssertEqual(try bar.decode(Int.self, column: "tick_count"), 3, "the stored bar was rebuilt from the late tick")
+        XCTAssertEqual(try bar.decode(Decimal.self, column: "high"), Decimal(string: "1.27105"))
+        XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
+    }
+}
+
 /// `tmt-wyckoff-analysis` when a closed bar cannot be stored (the market database refuses it),
 /// and when a tick is unusable.
 final class WyckoffBarFailureTests: XCTestCase {

@@ -112,4 +112,36 @@ final class BarBuilderTests: XCTestCase {
             XCTAssertTrue(zip(own, own.dropFirst()).allSatisfy { $0.start < $1.start })
         }
     }
+
+    /// What a stopping process saves (every open bar, by instrument) is what the next one
+    /// resumes: later ticks of the span fold into it and the next span's first tick closes it.
+    /// A bar is not resumed over one this builder opened or handed on already, nor of another
+    /// timeframe.
+    func testOpenBarsSavedAtAStopAreResumedByTheNextBuilder() throws {
+        var stopping = try BarBuilder(timeframeSeconds: 60)
+        _ = stopping.apply(tick(5, "1.10000", "1.10010"))
+        _ = stopping.apply(tick(6, "150.000", "150.010", instrument: "USD_JPY"))
+        _ = stopping.apply(tick(20, "1.10100", "1.10110"))
+        let saved = stopping.openBars
+        XCTAssertEqual(saved.map(\.instrument), ["EUR_USD", "USD_JPY"])
+
+        var next = try BarBuilder(timeframeSeconds: 60)
+        XCTAssertTrue(next.resume(saved[0]))
+        XCTAssertFalse(next.resume(saved[0]), "the instrument has an open bar now")
+        XCTAssertEqual(next.apply(tick(40, "1.09900", "1.09910")), [])
+        let closed = next.apply(tick(61, "1.10000", "1.10010"))
+        XCTAssertEqual(closed, [Bar(instrument: "EUR_USD", timeframeSeconds: 60, start: base,
+                                    open: Decimal(string: "1.10005")!, high: Decimal(string: "1.10105")!,
+                                    low: Decimal(string: "1.09905")!, close: Decimal(string: "1.09905")!,
+                                    volume: 3_000, tickCount: 3)])
+        // USD_JPY's bar after EUR_USD's: its first tick here is of a later span and closes it.
+        XCTAssertTrue(next.resume(saved[1]))
+        XCTAssertEqual(next.apply(tick(125, "150.100", "150.110", instrument: "USD_JPY")).map(\.tickCount), [1])
+
+        // Not over a span this builder has handed on, nor of another timeframe.
+        XCTAssertFalse(next.resume(saved[0]), "EUR_USD has handed its 07:00 bar on here and has 07:01 open")
+        var other = try BarBuilder(timeframeSeconds: 300)
+        XCTAssertFalse(other.resume(saved[0]))
+        XCTAssertEqual(other.openBars, [])
+    }
 }
