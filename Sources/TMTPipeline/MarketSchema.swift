@@ -60,6 +60,18 @@ public enum MarketSchema {
             PRIMARY KEY (instrument, timeframe_seconds)
         );
         """),
+        // Updates on config.updates that the Wyckoff agent refused, by envelope id: the log is
+        // replayed at every start, and a refusal is dead-lettered only the first time (again at
+        // each start, a few bad updates were a burst of dead letters, enough for the circuit
+        // breaker's error rate to trip).
+        PostgresMigration(version: 3, name: "config_update_refusals", sql: """
+        CREATE TABLE config_update_refusals (
+            update_id text PRIMARY KEY,
+            service text NOT NULL,
+            reason text NOT NULL,
+            refused_at timestamptz NOT NULL DEFAULT now()
+        );
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

@@ -134,7 +134,7 @@ final class WyckoffAgent: Sendable {
         try runtime.startHTTP(router: router)
         runtime.startHeartbeat(producer: producer)
 
-        try updates.startEnvelopes(ConfigUpdate.self) { [self] envelope, _ in try apply(envelope.payload, id: envelope.id) }
+        try updates.startEnvelopes(ConfigUpdate.self) { [self] envelope, _ in try apply(envelope.payload, id: envelope.id, pool: pool) }
         // Ticks wait for the replay: a bar analysed before it would route signals by a state the
         // log has already moved past.
         let began = Date()
@@ -343,26 +343,43 @@ final class WyckoffAgent: Sendable {
     /// to the baseline); a service-wide one changes the baseline and ends every variant. Updates
     /// for other services, and ids applied already (the replay at start, redeliveries), change
     /// nothing.
-    private func apply(_ update: ConfigUpdate, id: String) throws {
+    ///
+    /// A refused update is dead-lettered the first time any process refuses it; refused again at
+    /// a later start's replay it is counted and logged (`config_update_refusals` says when it
+    /// was first refused), not dead-lettered again.
+    private func apply(_ update: ConfigUpdate, id: String, pool: PostgresPool) throws {
         guard update.service == runtimeService else {
             replayedUpdates.labels("other_service").inc()
             return
         }
-        let (old, new, summary, variants, repeated): (WyckoffParameters, WyckoffParameters, String, [WyckoffDetectorSet.Variant], Bool) =
-            try detectors.withLock { set in
+        let applied: Result<(WyckoffParameters, WyckoffParameters, String, [WyckoffDetectorSet.Variant], Bool), any Error> =
+            detectors.withLock { set in
                 let old = set.baseline.parameters
                 let before = set.variants.map(\.requestedBy)
                 let repeated = set.appliedUpdateIds.contains(id)
                 let summary: String
-                do { summary = try set.apply(update, id: id) } catch {
-                    replayedUpdates.labels("refused").inc()
-                    throw KafkaPermanentFailure(category: "invalid_config", reason: "\(error)")
-                }
+                do { summary = try set.apply(update, id: id) } catch { return .failure(error) }
                 for gone in before where !set.variants.contains(where: { $0.requestedBy == gone }) {
                     variantAccounts.remove([gone])
                 }
-                return (old, set.baseline.parameters, summary, set.variants, repeated)
+                return .success((old, set.baseline.parameters, summary, set.variants, repeated))
             }
+        let old: WyckoffParameters, new: WyckoffParameters, summary: String, variants: [WyckoffDetectorSet.Variant], repeated: Bool
+        switch applied {
+        case .success(let result): (old, new, summary, variants, repeated) = result
+        case .failure(let error):
+            let reason = "\(error)"
+            let first = try pool.queryOne("""
+                INSERT INTO config_update_refusals (update_id, service, reason) VALUES ($1, $2, $3)
+                ON CONFLICT (update_id) DO NOTHING RETURNING update_id
+                """, [id, runtimeService, reason]) != nil
+            replayedUpdates.labels(first ? "refused" : "refused_again").inc()
+            guard first else {
+                runtime.logger.info("config update refused again; dead-lettered when first refused", ["id": id, "reason": reason])
+                return
+            }
+            throw KafkaPermanentFailure(category: "invalid_config", reason: reason)
+        }
         replayedUpdates.labels(repeated ? "duplicate" : "applied").inc()
         guard !repeated else {
             runtime.logger.info("config update applied already", ["id": id, "by": update.requestedBy])

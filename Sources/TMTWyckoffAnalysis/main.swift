@@ -14,7 +14,8 @@ let runtime = ServiceRuntime.boot(
     signals on signals.generated. Parameters come from config/wyckoff-analysis-staging.yml
     (`parameters:`), DETECTION_INTERVAL (bar seconds), and updates on config.updates, which is
     replayed from the beginning at every start (its own consumer group, earliest offset) so the
-    parameters and a staged rollout's variants are rebuilt from the log before ticks are consumed.
+    parameters and a staged rollout's variants are rebuilt from the log before ticks are consumed;
+    an update it refuses goes to the DLQ once (config_update_refusals), not again at each replay.
     A graceful stop (SIGTERM) saves each instrument's open bar (open_bars); the next process
     resumes it at the instrument's first tick. After a crash the open bar starts again from the
     ticks not yet committed.

@@ -147,6 +147,12 @@ final class AccountRoutingTests: XCTestCase {
         XCTAssertTrue(KafkaWait.until(timeout: 10) {
             metricValue(in: (try? first.metrics()) ?? "", "tmt_wyckoff_config_updates_total{result=\"other_service\"}") >= 1
         })
+        // An update Wyckoff refuses is dead-lettered once, by the process that first refuses it.
+        try send(ConfigUpdate(service: "wyckoff-analysis", parameters: ["noSuchWyckoffField": "1"], requestedBy: experiment,
+                              reason: "a bad update", accounts: nil), "\(experiment):bad")
+        XCTAssertTrue(KafkaWait.until(timeout: 20) {
+            metricValue(in: (try? first.metrics()) ?? "", "tmt_kafka_dlq_total{topic=\"config.updates\",reason=\"invalid_config\"}") >= 1
+        }, "the bad update was not dead-lettered:\n\(first.log.suffix(2000))")
         XCTAssertEqual(first.terminate(), 0, first.log.suffix(2000).description)
 
         // A new process, nobody re-sends anything: the variant is back, from the log.
@@ -155,6 +161,11 @@ final class AccountRoutingTests: XCTestCase {
         XCTAssertEqual(try ours(second), [accounts[0]], "variants after the restart: \(afterRestart)\n\(second.log.suffix(3000))")
         XCTAssertTrue(second.log.contains("config.updates replayed"), second.log.suffix(2000).description)
         XCTAssertFalse(second.log.contains("\(experiment):other-service"), "another service's update is ignored silently")
+        // The replay refuses the bad update again without a second dead letter (each start used
+        // to add one per bad update in the log: enough of them tripped the breaker's error rate).
+        XCTAssertTrue(second.log.contains("config update refused again; dead-lettered when first refused id=\(experiment):bad"),
+                      second.log.suffix(3000).description)
+        XCTAssertEqual(metricValue(in: try second.metrics(), "tmt_kafka_dlq_total{topic=\"config.updates\",reason=\"invalid_config\"}"), 0)
 
         // The revert ends it, and a restart does not bring it back.
         try send(revert, "\(experiment):revert")
