@@ -171,25 +171,33 @@ struct TradingQueries: Sendable {
 
     /// An account's balance/equity series from `account_snapshots` (the execution engine writes
     /// one per throttled account update): the newest `limit` points since `since`, oldest first,
-    /// ready to draw.
+    /// ready to draw. By default only the current challenge's (`challenge=current`: from its
+    /// restart on; the curve used to run on from the challenge before, with the jump back to the
+    /// initial balance in it); `challenge=all` gives every snapshot.
     func equity(_ id: String, _ request: HTTPRequest) throws -> HTTPResponse {
-        let q = try QueryParameters(request, allowed: ["since", "limit"])
+        let q = try QueryParameters(request, allowed: ["since", "limit", "challenge"])
         let limit = try q.int("limit", default: 500, range: 1...5000)
-        guard try pool.queryOne("SELECT 1 AS one FROM accounts WHERE id = $1", [id], retryOnConnectionLoss: true) != nil else {
+        let all = try q.choice("challenge", ["current", "all"]) == "all"
+        guard let account = try pool.queryOne("SELECT epoch, restarted_at FROM accounts WHERE id = $1", [id], retryOnConnectionLoss: true) else {
             throw HTTPError.notFound("no account \(String(id.prefix(200)))")
         }
+        let restartedAt = try account.decode(Date?.self, column: "restarted_at")
         var params: [any PostgresEncodable] = [id]
-        var sinceClause = ""
-        if let since = try q.time("since") { params.append(since); sinceClause = "AND s.at >= $2" }
+        var clauses = ""
+        if let since = try q.time("since") { params.append(since); clauses += " AND s.at >= $\(params.count)" }
+        if !all, let restartedAt { params.append(restartedAt); clauses += " AND s.at >= $\(params.count)" }
         let rows = try pool.query("""
             SELECT jsonb_build_object('at', t.at, 'balance', t.balance, 'equity', t.equity, 'dailyPnl', t.daily_pnl,
                 'drawdownPercent', t.drawdown_percent)::text AS j
-            FROM (SELECT s.* FROM account_snapshots s WHERE s.account_id = $1 \(sinceClause)
+            FROM (SELECT s.* FROM account_snapshots s WHERE s.account_id = $1\(clauses)
                   ORDER BY s.at DESC, s.id DESC LIMIT \(limit)) t
             ORDER BY t.at, t.id
             """, params, retryOnConnectionLoss: true)
         var out = RawJSON()
         try out.value("accountId", id)
+        try out.value("epoch", try account.decode(Int.self, column: "epoch"))
+        try out.value("restartedAt", restartedAt.map { Logger.timestamp($0) })
+        try out.value("challenge", all ? "all" : "current")
         out.array("items", try rows.map { try $0.decode(String.self, column: "j") })
         return out.response()
     }

@@ -185,4 +185,39 @@ final class GatewayReadTests: XCTestCase {
         try pool.execute("UPDATE compliance_decisions SET decided_at = now() + interval '1 day' WHERE order_id = $1", [rejected])
         XCTAssertEqual(try findings().compactMap { $0["beforeRestart"] as? Bool }, [true])
     }
+
+    /// The equity curve is the current challenge's: an account restarted 30 s ago shows the
+    /// snapshots from then on (the curve used to run on from the challenge before, with its
+    /// jump back to the initial balance); `challenge=all` still gives every one.
+    func testTheEquitySeriesIsTheCurrentChallengesUnlessAllAreAskedFor() throws {
+        let account = "gw-eq-\(UUID().uuidString.prefix(8).lowercased())"
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: TestServices.postgresURL()), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let gateway = try GatewayTest.start()
+        try pool.execute("""
+            INSERT INTO accounts (id, firm, currency, initial_balance, balance, equity, daily_pnl, high_water_mark, epoch, restarted_at)
+            VALUES ($1, 'ftmo-like', 'USD', 100000, 100000, 100000, 0, 100000, 1, now() - interval '30 seconds')
+            """, [account])
+        for (secondsAgo, equity) in [(120, 91_000), (90, 90_500), (60, 90_000), (30, 100_000), (10, 100_250)] {
+            try pool.execute("""
+                INSERT INTO account_snapshots (account_id, balance, equity, daily_pnl, drawdown_percent, at)
+                VALUES ($1, $2, $2, 0, 0, now() - $3::int * interval '1 second')
+                """, [account, Decimal(equity), secondsAgo])
+        }
+        func equities(_ query: String) throws -> [Double] {
+            let r = try GatewayTest.get(gateway, "/api/v1/accounts/\(account)/equity\(query)")
+            XCTAssertEqual(r.status, 200, r.text)
+            let items = GatewayTest.object(r)["items"] as? [[String: Any]] ?? []
+            return items.compactMap { ($0["equity"] as? NSNumber)?.doubleValue }
+        }
+        XCTAssertEqual(try equities(""), [100_000, 100_250])
+        XCTAssertEqual(try equities("?challenge=current&limit=1"), [100_250])
+        XCTAssertEqual(try equities("?challenge=all"), [91_000, 90_500, 90_000, 100_000, 100_250])
+        let body = GatewayTest.object(try GatewayTest.get(gateway, "/api/v1/accounts/\(account)/equity"))
+        XCTAssertEqual(body["epoch"] as? Int, 1)
+        XCTAssertEqual(body["challenge"] as? String, "current")
+        XCTAssertNotNil(body["restartedAt"] as? String)
+        GatewayTest.assertError(try GatewayTest.get(gateway, "/api/v1/accounts/\(account)/equity?challenge=last"), 400, code: "invalid_parameter")
+        XCTAssertEqual(gateway.terminate(), 0)
+    }
 }
