@@ -89,6 +89,10 @@ final class BreakerAgent: Sendable {
         try accountStore.ensure(stagingAccounts)
         let events = BreakerEventStore(pool: pool)
         let orders = OrderStore(pool: pool)
+        // The applied commands the database knows: the snapshot may be older, or lost with Redis,
+        // and the commands reader replays the whole log.
+        let applied = try events.appliedCommandIds()
+        breaker.withLock { $0.rememberApplied(applied) }
 
         let (kafka, producer) = try runtime.openKafka(env)
         let sink = EventSink(agent: self, store: events, redis: redis, producer: producer, logger: log)
@@ -237,7 +241,9 @@ final class BreakerAgent: Sendable {
             let origin = letter.map { Self.originAgent(consumerGroup: $0.consumerGroup, watched: watched) }
             try sink.publish(breaker.withLock { $0.recordError(id: id, origin: origin) })
         }
-        try commands.startEnvelopes(BreakerCommand.self) { [self] e, _ in try handle(command: e, book: book, sink: sink, producer: producer) }
+        try commands.startEnvelopes(BreakerCommand.self) { [self] e, _ in
+            try handle(command: e, book: book, sink: sink, store: events, producer: producer)
+        }
         try gate.startEnvelopes(Order.self) { [self] e, _ in try handle(order: e, store: orders, sink: sink, producer: producer) }
         try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
             switch command.action {
@@ -306,9 +312,11 @@ final class BreakerAgent: Sendable {
                             ["order": order.id, "account": order.accountId, "reason": evaluation.verdict.reason ?? "-"])
     }
 
-    /// One operator command: events and flatten orders published, then the snapshot saved, then
-    /// the offset may commit (a crash in between re-applies it with the same ids).
-    private func handle(command envelope: Envelope<BreakerCommand>, book: AccountBook, sink: EventSink, producer: KafkaProducer) throws {
+    /// One operator command: events and flatten orders published, then the snapshot saved and
+    /// the command recorded as applied, then the offset may commit (a crash in between re-applies
+    /// it with the same ids).
+    private func handle(command envelope: Envelope<BreakerCommand>, book: AccountBook, sink: EventSink, store: BreakerEventStore,
+                        producer: KafkaProducer) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
         let command = envelope.payload
@@ -321,6 +329,8 @@ final class BreakerAgent: Sendable {
         }
         for d in deliveries { _ = try d.wait(timeout: 30) }
         try sink.publish(result.events, snapshot: result.outcome == .applied)
+        // A duplicate too: the first attempt may have failed here, after applying it.
+        if result.outcome != .rejected { try store.recordApplied(command, message: result.message) }
         metrics.processing.labels(runtime.options.service, "command").observeSince(started)
         metrics.handled.labels(runtime.options.service, "command", result.outcome.rawValue).inc()
         let text = result.outcome == .rejected ? "breaker command rejected" : "breaker command"

@@ -13,7 +13,9 @@ let runtime = ServiceRuntime.boot(
     executions.fills) and instrument (price gaps and volatility from market.ticks). Operator
     trip/reset/flatten commands come from breaker.commands. Every breaker starts unknown, which
     halts trading until fresh data confirms it (fail closed). Transitions are stored in
-    breaker_events and published on breaker.events; the state is snapshotted to Redis.
+    breaker_events and published on breaker.events; the state is snapshotted to Redis. Commands
+    are replayed from the beginning of breaker.commands at every start; those applied before
+    (breaker_commands, and the snapshot) are skipped, so a lost snapshot re-applies none.
     The breaker state is global: run exactly ONE instance (the readings consumers use
     per-instance groups, so a second instance would hold a diverging copy).
     """,

@@ -42,4 +42,20 @@ public struct BreakerEventStore: Sendable {
             return inserted
         }
     }
+
+    /// Records an applied operator command (idempotent by id: a redelivery or a retry after a
+    /// failure writes nothing twice).
+    public func recordApplied(_ command: BreakerCommand, message: String) throws {
+        _ = try pool.execute("""
+            INSERT INTO breaker_commands (id, action, tier, target, requested_by, reason, issued_at, message)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING
+            """, [command.id, command.action.rawValue, command.tier.rawValue, command.target, command.requestedBy, command.reason,
+                  Date(micros: command.issuedAt), message])
+    }
+
+    /// The ids of the newest `limit` applied commands, oldest first.
+    public func appliedCommandIds(limit: Int = CircuitBreaker.commandMemory) throws -> [String] {
+        try pool.query("SELECT id FROM (SELECT id, applied_at FROM breaker_commands ORDER BY applied_at DESC, id DESC LIMIT $1) t ORDER BY applied_at, id",
+                       [limit]).map { try $0.decode(String.self, column: "id") }
+    }
 }

@@ -275,6 +275,23 @@ public enum TradingSchema {
         PostgresMigration(version: 10, name: "positions_opened_at_market_time", sql: """
         UPDATE positions SET opened_at = NULL WHERE opened_at IS NOT NULL;
         """),
+        // The circuit breaker's applied operator commands. Every start replays breaker.commands
+        // from the beginning and skips the ids it has applied; those lived only in its Redis
+        // snapshot, so a lost snapshot re-applied every command in the log (a flatten too).
+        PostgresMigration(version: 11, name: "breaker_commands", sql: """
+        CREATE TABLE breaker_commands (
+            id text PRIMARY KEY,
+            action text NOT NULL,
+            tier text NOT NULL,
+            target text,
+            requested_by text NOT NULL,
+            reason text NOT NULL,
+            issued_at timestamptz NOT NULL,
+            message text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX breaker_commands_applied ON breaker_commands (applied_at DESC);
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

@@ -108,6 +108,12 @@ extension CircuitBreaker {
         return orders
     }
 
+    /// Takes `ids` (oldest first) as applied commands as well: those the database recorded, for
+    /// a breaker whose snapshot is older than them or was lost.
+    public mutating func rememberApplied(_ ids: [String]) {
+        for id in ids where !appliedCommandSet.contains(id) { remember(id) }
+    }
+
     private mutating func remember(_ id: String) {
         appliedCommands.append(id)
         appliedCommandSet.insert(id)

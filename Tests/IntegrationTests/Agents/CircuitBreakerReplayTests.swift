@@ -99,6 +99,72 @@ final class CircuitBreakerReplayTests: XCTestCase {
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
 
+    /// Every start replays breaker.commands from the beginning (a reader per process) and skips
+    /// the commands applied before. Those were known from the Redis snapshot alone, so a lost
+    /// snapshot re-applied every command in the log. They are recorded in `breaker_commands`.
+    func testALostSnapshotDoesNotReapplyTheCommandsInTheLog() throws {
+        let brokerFile = FileManager.default.temporaryDirectory.appendingPathComponent("breaker-commands-\(UUID().uuidString).bootstrap")
+        let broker = try AgentProcess(executable: "tmt-kafka-dev-broker", port: 0, environment: [:],
+                                      arguments: ["--bootstrap-file", brokerFile.path])
+        defer { _ = broker.terminate() }
+        XCTAssertTrue(KafkaWait.until(timeout: 20) { FileManager.default.fileExists(atPath: brokerFile.path) }, broker.log)
+        let bootstrap = try String(contentsOf: brokerFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap, clientId: "breaker-commands-test"),
+                                         metrics: MetricsRegistry())
+        defer { producer.close() }
+        let databaseURL = try TestServices.postgresURL()
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let key = "tmt:test:breaker-commands:\(run)"
+        let redis = try RedisClient(url: try TestServices.redisURL(), metrics: MetricsRegistry())
+        defer { _ = try? redis.execute(.del([key, key + ":epoch"])); redis.close() }
+        // As deployed: every reader of its own from the beginning of this broker's topics.
+        func start() throws -> AgentProcess {
+            let agent = try AgentProcess(executable: "tmt-circuit-breaker", port: AgentProcess.freePort(), environment: [
+                "DATABASE_URL": databaseURL, "REDIS_URL": try TestServices.redisURL(), "BREAKER_SNAPSHOT_KEY": key,
+                "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            ])
+            try agent.waitUntilReady()
+            return agent
+        }
+        let target = "acct-ftmo-100k"
+        func stored(_ commandId: String) -> Int {
+            (try? pool.queryOne("SELECT count(*)::bigint AS n FROM breaker_events WHERE detail->>'commandId' = $1", [commandId]))
+                .flatMap { $0 }.flatMap { try? $0.decode(Int.self, column: "n") } ?? 0
+        }
+        func send(_ action: BreakerCommand.Action) throws -> String {
+            let c = BreakerCommand(id: "\(run)-\(action.rawValue)", action: action, tier: .account, target: target,
+                                   reason: "lost snapshot test", requestedBy: "tester", issuedAt: HopClock.nowMicros())
+            _ = try producer.send(Envelope(id: c.id, type: "breaker.command", traceId: "cmd-\(c.id)", source: "api-gateway", payload: c),
+                                  to: .breakerCommands, key: target).wait(timeout: 10)
+            return c.id
+        }
+
+        let first = try start()
+        let trip = try send(.trip), reset = try send(.reset)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { stored(trip) == 1 && stored(reset) == 1 },
+                      "the commands were not applied:\n\(first.log.suffix(3000))")
+        // Recorded as applied once their transitions are stored and published.
+        func recorded() -> [String] {
+            ((try? pool.query("SELECT id FROM breaker_commands WHERE id = ANY($1) ORDER BY id", [[trip, reset]])) ?? [])
+                .compactMap { try? $0.decode(String.self, column: "id") }
+        }
+        XCTAssertTrue(KafkaWait.until(timeout: 10) { recorded() == [reset, trip] }, "recorded: \(recorded())")
+        XCTAssertEqual(first.terminate(), 0, first.log.suffix(2000).description)
+
+        // Redis loses the snapshot; the next process replays both commands and applies neither.
+        _ = try redis.execute(.del([key])).check(command: "DEL")
+        let second = try start()
+        XCTAssertTrue(KafkaWait.until(timeout: 30) {
+            metricValue(in: (try? second.metrics()) ?? "", "tmt_agent_messages_total{agent=\"circuit-breaker\",type=\"command\",outcome=\"duplicate\"}") >= 2
+        }, "the log was not replayed:\n\(second.log.suffix(3000))")
+        XCTAssertEqual(metricValue(in: try second.metrics(), "tmt_agent_messages_total{agent=\"circuit-breaker\",type=\"command\",outcome=\"applied\"}"), 0)
+        XCTAssertEqual(stored(trip), 1, "the trip was applied again")
+        XCTAssertEqual(stored(reset), 1, "the reset was applied again")
+        XCTAssertEqual(second.terminate(), 0, second.log.suffix(2000).description)
+    }
+
     /// The snapshot a restarted breaker restores can be older than the transitions it stored
     /// since (it is saved every 30 s, or lost with Redis). The transitions after the restart are
     /// new ones and must be stored as such, not dropped as duplicates of ids already stored.

@@ -66,6 +66,21 @@ final class BreakerSnapshotTests: XCTestCase {
         XCTAssertEqual(again.orders, [])
     }
 
+    /// Without a snapshot (lost with Redis), the ids the database recorded keep the replayed
+    /// commands from being applied again: a flatten would close today's positions.
+    func testCommandsRecordedElsewhereAreNotAppliedAgainWithoutASnapshot() {
+        let (_, clock) = F.live()
+        var fresh = CircuitBreaker(configuration: F.configuration(), clock: clock, restoring: nil)
+        fresh.rememberApplied(["cmd-f", "cmd-t"])
+        fresh.rememberApplied(["cmd-t"])
+        let position = [Position(accountId: "acc-1", instrument: "EUR_USD", quantity: 1)]
+        let flatten = fresh.handle(F.command("cmd-f", .flatten, .account, "acc-1"), positions: position)
+        XCTAssertEqual(flatten.outcome, .duplicate)
+        XCTAssertEqual(flatten.orders, [])
+        XCTAssertEqual(fresh.snapshot().appliedCommands, ["cmd-f", "cmd-t"])
+        XCTAssertEqual(fresh.handle(F.command("cmd-new", .flatten, .account, "acc-1"), positions: position).outcome, .applied)
+    }
+
     func testUnknownSnapshotVersionIsRefused() throws {
         let (cb, _) = F.live()
         var s = cb.snapshot()
