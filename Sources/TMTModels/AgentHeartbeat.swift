@@ -1,13 +1,18 @@
 /// What every service publishes on `agents.health` at a fixed interval. The circuit breaker trips
 /// on missing heartbeats; the gateway shows them.
 public struct AgentHeartbeat: Codable, Sendable, Equatable {
+    /// The status of an instance's last heartbeat as it shuts down cleanly.
+    public static let stoppingStatus = "stopping"
+
     /// Service name, e.g. `aria-risk`.
     public var service: String
-    /// `<host>-<pid>`; several instances of one service have different ids.
+    /// `<host>-<pid>-<nonce>`; several instances of one service (and every start of one) have
+    /// different ids.
     public var instanceId: String
     /// Build version string.
     public var version: String
-    /// `healthy` when every readiness check passed at the last probe, else `degraded`.
+    /// `healthy` when every readiness check passed at the last probe, else `degraded`;
+    /// `stopping` in the last heartbeat of an instance that shuts down cleanly.
     public var status: String
     /// Start of the process, µs since the epoch.
     public var startedAt: Int64

@@ -123,18 +123,20 @@ public final class ServiceRuntime: Sendable {
             } while stop.wait(timeout: .now() + interval) == .timedOut
             stopped.signal()
         }
-        lifecycle.onShutdown("heartbeat", timeout: 2) {
+        lifecycle.onShutdown("heartbeat", timeout: 2) { [self] in
             stop.signal()
             _ = stopped.wait(timeout: .now() + 2)
+            // The last one says this instance is leaving (the circuit breaker stops counting it).
+            sendHeartbeat(producer: producer, stopping: true)
         }
     }
 
-    private func sendHeartbeat(producer: KafkaProducer) {
-        let results = health.runAll()
-        let failing = results.filter { !$0.healthy }.map(\.name)
+    private func sendHeartbeat(producer: KafkaProducer, stopping: Bool = false) {
+        let failing = stopping ? [] : health.runAll().filter { !$0.healthy }.map(\.name)
         let now = HopClock.nowMicros()
+        let status = stopping ? AgentHeartbeat.stoppingStatus : failing.isEmpty ? "healthy" : "degraded"
         let beat = AgentHeartbeat(service: options.service, instanceId: options.instanceId, version: TMTVersion.current,
-                                  status: failing.isEmpty ? "healthy" : "degraded", startedAt: startedAtMicros,
+                                  status: status, startedAt: startedAtMicros,
                                   uptimeSeconds: uptimeSeconds, failingChecks: failing, sentAt: now)
         let envelope = Envelope(id: "\(options.instanceId)-\(now)", type: "agent.heartbeat", traceId: "heartbeat-\(options.instanceId)",
                                 createdAt: now, source: options.service, payload: beat)

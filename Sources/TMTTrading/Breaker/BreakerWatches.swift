@@ -15,6 +15,17 @@ struct AgentWatch: Sendable, Equatable {
     var lastHeard: Int64?
     /// When watching began (start, restore, or first heartbeat), µs.
     var watchingSince: Int64
+    /// Each running instance's last reported status, by instance id: replicas report in turn,
+    /// and the agent's status is theirs together (one instance's report used to overwrite the
+    /// other's, so a degraded replica made the breaker flap).
+    var instances: [String: InstanceReport] = [:]
+
+    struct InstanceReport: Sendable, Equatable {
+        var status: String
+        var failingChecks: [String]
+        /// Breaker clock, µs.
+        var heard: Int64
+    }
 }
 
 /// A quote's two sides, kept as they came: the exact mid is computed only when a figure or a

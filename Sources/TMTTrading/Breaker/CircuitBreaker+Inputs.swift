@@ -125,20 +125,44 @@ extension CircuitBreaker {
     // MARK: - Heartbeats
 
     /// An `agents.health` heartbeat, timed by its arrival on the breaker's clock (hosts' clocks
-    /// differ): refreshes the agent's heartbeat age and records its status (`healthy` clear,
-    /// anything else a warning naming the failing checks). Agents not in the configuration are
+    /// differ): refreshes the agent's heartbeat age and records its instance's status. The agent's
+    /// status is its instances' together: clear while every instance heard within the trip age
+    /// reports `healthy`, a warning naming those that do not and their failing checks. An instance
+    /// reporting `stopping` (a clean shutdown) leaves the set. Agents not in the configuration are
     /// watched from their first heartbeat on.
     public mutating func apply(heartbeat: AgentHeartbeat) -> [BreakerEvent] {
         let now = self.now
         let name = heartbeat.service
         let key = BreakerKey.agent(name)
-        agents[name, default: AgentWatch(lastHeard: nil, watchingSince: now)].lastHeard = now
+        let t = configuration.thresholds
+        let tripAge = BreakerTime.micros(seconds: t.heartbeatIntervalSeconds * t.heartbeatMissingIntervals)
+        var watch = agents[name] ?? AgentWatch(lastHeard: nil, watchingSince: now)
+        watch.lastHeard = now
+        if heartbeat.status == AgentHeartbeat.stoppingStatus {
+            watch.instances[heartbeat.instanceId] = nil
+        } else {
+            watch.instances[heartbeat.instanceId] = .init(status: heartbeat.status, failingChecks: heartbeat.failingChecks, heard: now)
+        }
+        watch.instances = watch.instances.filter { now - $0.value.heard < tripAge }
+        agents[name] = watch
         var events = advanceTimer(key, now: now)
-        let healthy = heartbeat.status == "healthy"
-        let failing = heartbeat.failingChecks.isEmpty ? "" : " (failing: \(heartbeat.failingChecks.joined(separator: ", ")))"
-        let status = BreakerReason(cause: .agentStatus, detail: "\(name) (\(heartbeat.instanceId)) reports \(heartbeat.status)\(failing)",
-                                   figures: ["status": heartbeat.status, "instance": heartbeat.instanceId])
-        events += observe(key, .agentStatus, healthy ? .clear : .warning, status, now: now)
+        let unwell = watch.instances.filter { $0.value.status != "healthy" }.sorted { $0.key < $1.key }
+        let detail: String
+        if watch.instances.isEmpty {
+            detail = "\(name) (\(heartbeat.instanceId)) stopped; no other instance reports"
+        } else if unwell.isEmpty {
+            let count = watch.instances.count
+            detail = "\(name) reports healthy (\(count) instance\(count == 1 ? "" : "s"), last \(heartbeat.instanceId))"
+        } else {
+            detail = unwell.map { id, report in
+                let failing = report.failingChecks.isEmpty ? "" : " (failing: \(report.failingChecks.joined(separator: ", ")))"
+                return "\(name) (\(id)) reports \(report.status)\(failing)"
+            }.joined(separator: "; ")
+        }
+        let status = BreakerReason(cause: .agentStatus, detail: detail,
+                                   figures: ["status": unwell.first?.value.status ?? "healthy", "instance": unwell.first?.key ?? heartbeat.instanceId,
+                                             "instances": String(watch.instances.count), "unhealthyInstances": String(unwell.count)])
+        events += observe(key, .agentStatus, unwell.isEmpty ? .clear : .warning, status, now: now)
         events += observeHeartbeatAge(name, now: now)
         return events
     }

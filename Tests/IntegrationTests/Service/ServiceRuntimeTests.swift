@@ -84,5 +84,12 @@ final class ServiceRuntimeTests: XCTestCase {
         XCTAssertEqual(beats.first?.failingChecks, ["postgres"])
         XCTAssertEqual(beats.first?.instanceId, rt.options.instanceId)
         XCTAssertGreaterThan(rt.metrics.exposition().components(separatedBy: "tmt_heartbeats_sent_total ").count, 1)
+
+        // A clean shutdown ends with a heartbeat saying so (the circuit breaker stops counting
+        // the instance instead of waiting for it to fall silent).
+        rt.lifecycle.shutdown()
+        XCTAssertTrue(KafkaWait.until(timeout: 20) { received.withLock { $0.last?.status } == AgentHeartbeat.stoppingStatus },
+                      "statuses: \(received.withLock { $0.map(\.status) })")
+        XCTAssertEqual(received.withLock { $0.last?.failingChecks }, [])
     }
 }

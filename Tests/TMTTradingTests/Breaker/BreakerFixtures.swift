@@ -30,8 +30,8 @@ enum BreakerFixture {
         return a
     }
 
-    static func heartbeat(_ service: String, status: String = "healthy", failing: [String] = []) -> AgentHeartbeat {
-        AgentHeartbeat(service: service, instanceId: "host-1", version: "test", status: status, startedAt: 0, uptimeSeconds: 1,
+    static func heartbeat(_ service: String, status: String = "healthy", failing: [String] = [], instance: String = "host-1") -> AgentHeartbeat {
+        AgentHeartbeat(service: service, instanceId: instance, version: "test", status: status, startedAt: 0, uptimeSeconds: 1,
                        failingChecks: failing, sentAt: 0)
     }
 

@@ -147,6 +147,47 @@ final class BreakerTripTests: XCTestCase {
         XCTAssertEqual(cb.state(.agent("aria-risk")), .normal)
     }
 
+    /// Replicas report in turn. A degraded one keeps the agent at warning whatever the healthy
+    /// one says (one instance's report used to overwrite the other's: the breaker flapped with
+    /// every heartbeat); it counts until it stops cleanly or falls silent for the trip age.
+    func testReplicasAreJudgedTogetherAndLeaveByStoppingOrFallingSilent() {
+        var (cb, clock) = F.live()  // every critical agent heard from its instance host-1
+        var events: [BreakerEvent] = []
+        for _ in 0..<4 {
+            clock.advance(by: 2.5)
+            events += cb.apply(heartbeat: F.heartbeat("aria-risk"))
+            events += cb.apply(heartbeat: F.heartbeat("aria-risk", status: "degraded", failing: ["postgres"], instance: "b"))
+        }
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .warning)
+        XCTAssertEqual(events.filter { $0.key == .agent("aria-risk") }.map(\.to), [.warning], "one transition, no flapping")
+        XCTAssertEqual(cb.breaker(.agent("aria-risk"))?.reason.detail, "aria-risk (b) reports degraded (failing: postgres)")
+
+        // b stops cleanly: host-1 alone, healthy.
+        _ = cb.apply(heartbeat: F.heartbeat("aria-risk", status: AgentHeartbeat.stoppingStatus, instance: "b"))
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .normal)
+        XCTAssertEqual(cb.breaker(.agent("aria-risk"))?.reason.detail,
+                       "every condition back below its clear level; last: aria-risk reports healthy (1 instance, last b)")
+
+        // c degrades, then falls silent (killed): it counts until the trip age (15 s) has passed.
+        _ = cb.apply(heartbeat: F.heartbeat("aria-risk", status: "degraded", instance: "c"))
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .warning)
+        for _ in 0..<5 {
+            clock.advance(by: 2.98)                       // 14.9 s after c's heartbeat at the end
+            _ = cb.apply(heartbeat: F.heartbeat("aria-risk"))
+        }
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .warning)
+        clock.advance(by: 0.1)                            // 15.0 s
+        _ = cb.apply(heartbeat: F.heartbeat("aria-risk"))
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .normal)
+
+        // The last instance stops: nothing reports, and the heartbeat age trips the agent in time.
+        _ = cb.apply(heartbeat: F.heartbeat("aria-risk", status: AgentHeartbeat.stoppingStatus))
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .normal)
+        clock.advance(by: 15)
+        _ = cb.advance()
+        XCTAssertEqual(cb.state(.agent("aria-risk")), .tripped)
+    }
+
     func testAgentNeverHeardStaysUnknownThenTripsAsMissing() {
         let clock = ManualClock()
         var cb = CircuitBreaker(configuration: F.configuration(), clock: clock)
