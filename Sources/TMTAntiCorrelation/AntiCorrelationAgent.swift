@@ -30,7 +30,7 @@ final class AntiCorrelationAgent: Sendable {
                                             labels: ["a", "b", "window"])
         endedInDatabase = runtime.metrics.counter(
             "tmt_anti_correlation_pending_ended_in_database_total",
-            help: "Pending orders no longer counted as exposure because the trading database shows them ended (filled or terminal) "
+            help: "Pending orders no longer counted as exposure because the trading database shows them ended (filled, blocked, cancelled, expired) "
                 + "though neither their fill nor orders.blocked said so (e.g. that record was no longer retained at a replay).",
             labels: []).labels()
         let pendingOrders = runtime.metrics.gauge("tmt_anti_correlation_pending_orders",
@@ -136,15 +136,24 @@ final class AntiCorrelationAgent: Sendable {
         }
     }
 
-    /// Ends the pending orders the trading database shows filled (in part) or in a terminal
-    /// status: a missed end must not keep an order in its account's exposure until the safety
-    /// expiry. Orders let through in the last few seconds are left to their messages.
+    /// Ends the pending orders the trading database shows filled (in part) or ended after their
+    /// let-through (blocked, cancelled, expired, filled): a missed end must not keep an order in
+    /// its account's exposure until the safety expiry. Orders let through in the last few
+    /// seconds are left to their messages.
     func reconcilePending(pool: PostgresPool) {
         let now = HopClock.nowMicros()
-        let candidates = book.withLock { $0.pendingOrders(letThroughBefore: now - 5_000_000) }
+        // The safety expiry too (it ran before every order; the books it filters are kept for
+        // days now, so once a round is enough).
+        let candidates = book.withLock { b in
+            engine.expirePending(in: &b, now: now)
+            return b.pendingOrders(letThroughBefore: now - 5_000_000)
+        }
         guard !candidates.isEmpty else { return }
-        let terminal = OrderStatus.allCases.filter(\.isTerminal).map(\.rawValue)
-        var ended: [String] = []
+        // Only the ends that come after the let-through: `rejected` and `skipped` come before it
+        // (a skip recorded by an attempt that crashed before its commit stays on the row while the
+        // redelivered order passes and travels on).
+        let ended = [OrderStatus.blocked, .cancelled, .expired, .filled].map(\.rawValue)
+        var forgotten: [String] = []
         var start = 0
         while start < candidates.count {
             let chunk = candidates[start..<min(candidates.count, start + 1000)]
@@ -153,12 +162,12 @@ final class AntiCorrelationAgent: Sendable {
                 let rows = try pool.query("""
                     SELECT id, account_id FROM orders
                     WHERE id = ANY($1) AND (filled_quantity > 0 OR status = ANY($2))
-                    """, [chunk.map(\.orderId), terminal])
+                    """, [chunk.map(\.orderId), ended])
                 let found = try rows.map { (try $0.decode(String.self, column: "id"), try $0.decode(String.self, column: "account_id")) }
                 book.withLock { b in
                     for (orderId, accountId) in found where b.isPending(orderId: orderId, accountId: accountId) {
                         b.forget(orderId: orderId, accountId: accountId, at: now)
-                        ended.append(orderId)
+                        forgotten.append(orderId)
                     }
                 }
             } catch {
@@ -167,11 +176,11 @@ final class AntiCorrelationAgent: Sendable {
                 break
             }
         }
-        if !ended.isEmpty {
-            endedInDatabase.inc(Double(ended.count))
+        if !forgotten.isEmpty {
+            endedInDatabase.inc(Double(forgotten.count))
             runtime.logger.notice("pending orders ended per the database", [
-                "orders": String(ended.count), "checked": String(candidates.count),
-                "ids": ended.prefix(20).joined(separator: ",") + (ended.count > 20 ? ",…" : ""),
+                "orders": String(forgotten.count), "checked": String(candidates.count),
+                "ids": forgotten.prefix(20).joined(separator: ",") + (forgotten.count > 20 ? ",…" : ""),
             ])
         }
     }
@@ -240,8 +249,7 @@ final class AntiCorrelationAgent: Sendable {
         let started = Monotonic.nanos()
         let pricing = pricing(quotes)
         let outcome: AntiCorrelationOutcome = book.withLock { b in
-            engine.expirePending(in: &b, now: received)
-            return engine.evaluate(envelope.payload, book: b, pricing: pricing, now: received)
+            engine.evaluate(envelope.payload, book: b, pricing: pricing, now: received)
         }
         var order = try outcome.applied(to: envelope.payload)
         if outcome.delaySeconds > 0 {

@@ -89,10 +89,6 @@ final class BreakerAgent: Sendable {
         try accountStore.ensure(stagingAccounts)
         let events = BreakerEventStore(pool: pool)
         let orders = OrderStore(pool: pool)
-        // The applied commands the database knows: the snapshot may be older, or lost with Redis,
-        // and the commands reader replays the whole log.
-        let applied = try events.appliedCommandIds()
-        breaker.withLock { $0.rememberApplied(applied) }
 
         let (kafka, producer) = try runtime.openKafka(env)
         let sink = EventSink(agent: self, store: events, redis: redis, producer: producer, logger: log)
@@ -320,14 +316,20 @@ final class BreakerAgent: Sendable {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
         let command = envelope.payload
+        // Applied before by any process (the log is replayed from the beginning at every start,
+        // and the snapshot's ids may be older than the database's, or lost with Redis).
+        if try store.isApplied(command.id) { breaker.withLock { $0.rememberApplied([command.id]) } }
         let accounts = Set(stagingAccounts.map(\.id)).union(book.allAccounts.map(\.id)).sorted()
         let positions = accounts.flatMap { book.openPositions($0).map(\.position) }
-        let result = breaker.withLock { $0.handle(command, positions: positions) }
+        let result = breaker.withLock { $0.handle(command, positions: positions, remember: false) }
         let deliveries = try result.orders.map { order in
             try producer.send(envelope.derive(id: "\(order.id):breaker", type: "order.cleared", source: runtime.options.service,
                                               receivedMicros: received, payload: order), to: .ordersCleared, key: order.accountId)
         }
         for d in deliveries { _ = try d.wait(timeout: 30) }
+        // Applied once its closing orders are delivered: a retry after a failed delivery makes
+        // them again (the same ids, which the execution engine works once).
+        if result.outcome == .applied { breaker.withLock { $0.rememberApplied([command.id]) } }
         try sink.publish(result.events, snapshot: result.outcome == .applied)
         // A duplicate too: the first attempt may have failed here, after applying it.
         if result.outcome != .rejected { try store.recordApplied(command, message: result.message) }

@@ -1,5 +1,6 @@
 import TMTBase
 import TMTCore
+import TMTTrading
 
 /// Writes and reads bars in the market database. Writes are idempotent (a redelivered tick that
 /// closes the same bar rewrites the same row), so the consumer can commit after the write.
@@ -81,37 +82,45 @@ public struct BarStore: Sendable {
                   Date(timeIntervalSince1970: Double(beforeMicros) / 1e6)], prepared: true))
     }
 
-    /// Saves the bars a stopping process had open (`BarBuilder.openBars`), replacing any saved
-    /// before for the same instrument and timeframe; one transaction.
-    public func saveOpen(_ bars: [Bar]) throws {
+    /// Saves the bars a stopping process of `group` had open (`BarBuilder.openBars`), each
+    /// replacing the group's saved bar of its instrument and timeframe unless that one is newer
+    /// (an instance that lost the instrument's partition in a rebalance still holds an older
+    /// bar, and may stop after the one that took it over); one transaction.
+    public func saveOpen(_ bars: [BarBuilder.OpenBar], group: String) throws {
         guard !bars.isEmpty else { return }
         _ = try pool.executeBatch("""
-            INSERT INTO open_bars (instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count, saved_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
-            ON CONFLICT (instrument, timeframe_seconds) DO UPDATE
+            INSERT INTO open_bars (consumer_group, instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count,
+                                   last_tick_time, saved_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())
+            ON CONFLICT (consumer_group, instrument, timeframe_seconds) DO UPDATE
             SET start_time = EXCLUDED.start_time, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
-                close = EXCLUDED.close, volume = EXCLUDED.volume, tick_count = EXCLUDED.tick_count, saved_at = now()
-            """, bars.map { b in
-                [b.instrument, b.timeframeSeconds, Date(timeIntervalSince1970: Double(b.start) / 1e6), b.open, b.high, b.low, b.close,
-                 b.volume, b.tickCount] as [any PostgresEncodable]
+                close = EXCLUDED.close, volume = EXCLUDED.volume, tick_count = EXCLUDED.tick_count,
+                last_tick_time = EXCLUDED.last_tick_time, saved_at = now()
+            WHERE open_bars.last_tick_time <= EXCLUDED.last_tick_time
+            """, bars.map { o in
+                let b = o.bar
+                return [group, b.instrument, b.timeframeSeconds, Date(micros: b.start), b.open, b.high, b.low, b.close, b.volume,
+                        b.tickCount, Date(micros: o.lastTickMicros)] as [any PostgresEncodable]
             })
     }
 
-    /// Takes (deletes and returns) the saved open bar of an instrument and timeframe, for a
-    /// process whose first tick of it is at `tickMicros`. Nil when none was saved, and when the
-    /// saved one is of no use there and is only dropped: it starts after that tick (another
-    /// simulation's time), or a closed bar at or after its start and before the tick is stored
-    /// already (another process built that bar meanwhile).
-    public func takeOpen(instrument: String, timeframeSeconds: Int, tickMicros: Int64) throws -> (bar: Bar?, dropped: Bar?) {
+    /// Takes (deletes and returns) `group`'s saved open bar of an instrument and timeframe, for a
+    /// process whose first tick of it is at `tickMicros`. `open` is nil when none was saved, and
+    /// when the saved one is of no use there and is only dropped (`dropped`): it starts after
+    /// that tick (another simulation's time), or a closed bar at or after its start and before
+    /// the tick is stored already (another process built that bar meanwhile).
+    public func takeOpen(instrument: String, timeframeSeconds: Int, tickMicros: Int64,
+                         group: String) throws -> (open: BarBuilder.OpenBar?, dropped: Bar?) {
         let rows = try pool.query("""
-            DELETE FROM open_bars o WHERE instrument = $1 AND timeframe_seconds = $2
+            DELETE FROM open_bars o WHERE consumer_group = $4 AND instrument = $1 AND timeframe_seconds = $2
             RETURNING instrument, timeframe_seconds, start_time, open, high, low, close, volume, tick_count,
+                (extract(epoch FROM last_tick_time) * 1000000)::bigint AS last_tick,
                 EXISTS (SELECT 1 FROM bars b WHERE b.instrument = o.instrument AND b.timeframe_seconds = o.timeframe_seconds
                         AND b.start_time >= o.start_time AND b.start_time < $3) AS superseded
-            """, [instrument, timeframeSeconds, Date(timeIntervalSince1970: Double(tickMicros) / 1e6)])
+            """, [instrument, timeframeSeconds, Date(micros: tickMicros), group])
         guard let row = rows.first, let bar = try decodeBars([row]).first else { return (nil, nil) }
         if try row.decode(Bool.self, column: "superseded") || bar.start > tickMicros { return (nil, bar) }
-        return (bar, nil)
+        return (BarBuilder.OpenBar(bar: bar, lastTickMicros: try row.decode(Int64.self, column: "last_tick")), nil)
     }
 
     private func decode(_ rows: [PostgresRow]) throws -> [Bar] { try decodeBars(rows) }

@@ -53,9 +53,8 @@ public struct BreakerEventStore: Sendable {
                   Date(micros: command.issuedAt), message])
     }
 
-    /// The ids of the newest `limit` applied commands, oldest first.
-    public func appliedCommandIds(limit: Int = CircuitBreaker.commandMemory) throws -> [String] {
-        try pool.query("SELECT id FROM (SELECT id, applied_at FROM breaker_commands ORDER BY applied_at DESC, id DESC LIMIT $1) t ORDER BY applied_at, id",
-                       [limit]).map { try $0.decode(String.self, column: "id") }
+    /// Whether the command was recorded as applied.
+    public func isApplied(_ commandId: String) throws -> Bool {
+        try pool.queryOne("SELECT 1 AS one FROM breaker_commands WHERE id = $1", [commandId]) != nil
     }
 }

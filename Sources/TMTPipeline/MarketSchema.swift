@@ -72,6 +72,29 @@ public enum MarketSchema {
             refused_at timestamptz NOT NULL DEFAULT now()
         );
         """),
+        // Open bars per consumer group (a shadow instance's group has offsets of its own, so its
+        // bars are not the live group's), with the last folded tick's time (a resumed bar skips
+        // redelivered ticks up to it). The rows of version 2 had neither and are dropped: at
+        // worst the bars open at the last stop start again, as before open bars were saved.
+        PostgresMigration(version: 4, name: "open_bars_per_group", sql: """
+        DROP TABLE open_bars;
+        CREATE TABLE open_bars (
+            consumer_group text NOT NULL,
+            instrument text NOT NULL,
+            timeframe_seconds integer NOT NULL CHECK (timeframe_seconds > 0),
+            start_time timestamptz NOT NULL,
+            open numeric NOT NULL,
+            high numeric NOT NULL,
+            low numeric NOT NULL,
+            close numeric NOT NULL,
+            volume numeric NOT NULL,
+            tick_count integer NOT NULL,
+            last_tick_time timestamptz NOT NULL,
+            saved_at timestamptz NOT NULL DEFAULT now(),
+            CHECK (low <= open AND low <= close AND high >= open AND high >= close),
+            PRIMARY KEY (consumer_group, instrument, timeframe_seconds)
+        );
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

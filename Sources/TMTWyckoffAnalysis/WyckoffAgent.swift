@@ -104,10 +104,14 @@ final class WyckoffAgent: Sendable {
                                         groupId: "wyckoff-analysis-config-\(runtime.options.instanceId)-\(UUID().uuidString.prefix(8).lowercased())",
                                         topics: [Topic.configUpdates.name], options: KafkaConsumerOptions(lagRefreshInterval: 0.5),
                                         deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
-        runtime.lifecycle.onShutdown("consumers") { [self] in
-            ticks.stop(timeout: 10)
+        // Two stops of up to 10 s each, then the open bars: more than the default step time.
+        runtime.lifecycle.onShutdown("consumers", timeout: 30) { [self] in
+            let stopped = ticks.stop(timeout: 10)
             updates.stop(timeout: 10)
-            saveOpenBars(store: store)
+            // Only once the tick consumer has finished (its handler could still fold ticks).
+            if stopped { saveOpenBars(store: store, group: group) } else {
+                runtime.logger.warning("tick consumer did not stop in time; open bars not saved")
+            }
         }
 
         var router = HTTPRouter()
@@ -151,7 +155,9 @@ final class WyckoffAgent: Sendable {
         }
         let tickMetrics = TickMetrics(tick: metrics.processing.labels(runtimeService, "tick"),
                                 barClosed: metrics.handled.labels(runtimeService, "tick", "bar_closed"))
-        try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in try handle(envelope, store: store, producer: producer, metrics: tickMetrics) }
+        try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in
+            try handle(envelope, store: store, group: group, producer: producer, metrics: tickMetrics)
+        }
     }
 
     /// A bar the builder closed and what is left to do for it: store it, analyse it (once: the
@@ -188,7 +194,8 @@ final class WyckoffAgent: Sendable {
     ///
     /// A tick with a time no market has or a non-positive price is malformed (DLQ); a crossed
     /// quote (ask below bid) is a real, if rare, feed condition: counted and not folded in.
-    private func handle(_ envelope: Envelope<Tick>, store: BarStore, producer: KafkaProducer, metrics tickMetrics: TickMetrics) throws {
+    private func handle(_ envelope: Envelope<Tick>, store: BarStore, group: String, producer: KafkaProducer,
+                        metrics tickMetrics: TickMetrics) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
         let tick = envelope.payload
@@ -202,7 +209,7 @@ final class WyckoffAgent: Sendable {
             crossedTicks.labels(tick.instrument).inc()
             return
         }
-        try warmUp(tick, store: store)
+        try warmUp(tick, store: store, group: group)
         let retry = pending.withLock { $0.foldedTickId == envelope.id }
         let closed = retry ? [] : builder.withLock { $0.apply(tick) }
         let now = Monotonic.nanos()
@@ -292,7 +299,7 @@ final class WyckoffAgent: Sendable {
     /// a crash must not rebuild a stored bar from the few after the last commit). Then the bar it
     /// had open when the last process stopped is resumed: the tick goes on building it, or closes
     /// it (it used to be lost, and its span rebuilt from the ticks after the restart alone).
-    private func warmUp(_ tick: Tick, store: BarStore) throws {
+    private func warmUp(_ tick: Tick, store: BarStore, group: String) throws {
         let instrument = tick.instrument
         guard !warmed.withLock({ $0.contains(instrument) }) else { return }
         let (timeframe, depth) = detectors.withLock { ($0.baseline.parameters.timeframeSeconds, $0.baseline.parameters.historyBars) }
@@ -300,18 +307,19 @@ final class WyckoffAgent: Sendable {
         // simulation) would make every new bar look like a redelivery.
         let span = Int64(timeframe) * Int64(depth) * 1_000_000
         let history = try store.window(instrument: instrument, timeframeSeconds: timeframe, fromMicros: tick.time - span, beforeMicros: tick.time)
-        let saved = try store.takeOpen(instrument: instrument, timeframeSeconds: timeframe, tickMicros: tick.time)
+        let saved = try store.takeOpen(instrument: instrument, timeframeSeconds: timeframe, tickMicros: tick.time, group: group)
         detectors.withLock { $0.replay(history) }
         if let last = history.last {
             builder.withLock { $0.handedOn(instrument: instrument, upTo: last.start + Int64(timeframe) * 1_000_000) }
         }
-        if let open = saved.bar {
+        if let open = saved.open {
             if builder.withLock({ $0.resume(open) }) {
-                runtime.logger.info("open bar resumed", ["instrument": instrument, "start": Logger.timestamp(Date(micros: open.start)),
-                                                         "ticks": String(open.tickCount)])
+                runtime.logger.info("open bar resumed", ["instrument": instrument, "start": Logger.timestamp(Date(micros: open.bar.start)),
+                                                         "ticks": String(open.bar.tickCount),
+                                                         "through": Logger.timestamp(Date(micros: open.lastTickMicros))])
             } else {
                 runtime.logger.warning("saved open bar not resumed: this process has built that span already",
-                                       ["instrument": instrument, "start": Logger.timestamp(Date(micros: open.start))])
+                                       ["instrument": instrument, "start": Logger.timestamp(Date(micros: open.bar.start))])
             }
         } else if let dropped = saved.dropped {
             runtime.logger.notice("saved open bar dropped: a stored bar supersedes it, or it starts after this tick",
@@ -326,11 +334,11 @@ final class WyckoffAgent: Sendable {
 
     /// At shutdown, once the tick consumer has stopped (the ticks folded into open bars are
     /// committed): the open bars are saved for the next process to resume.
-    private func saveOpenBars(store: BarStore) {
+    private func saveOpenBars(store: BarStore, group: String) {
         let open = builder.withLock { $0.openBars }
         guard !open.isEmpty else { return }
         do {
-            try store.saveOpen(open)
+            try store.saveOpen(open, group: group)
             runtime.logger.info("open bars saved", ["bars": String(open.count)])
         } catch {
             metrics.communicationErrors.labels(runtimeService, "market-db").inc()

@@ -132,12 +132,13 @@ public struct AntiCorrelationBook: Sendable, Equatable {
 
     /// Drops pending orders let through before `cutoff` (µs): an order whose end was never
     /// published nor stored (dead-lettered downstream) must not weigh on its account for ever.
-    public mutating func expirePending(before cutoff: Int64) {
+    /// Ends learnt before `endsBefore` (µs; by default the same cutoff) are forgotten: a
+    /// let-through record read that much later than its order's end is not expected.
+    public mutating func expirePending(before cutoff: Int64, endsBefore: Int64? = nil) {
+        let endCutoff = endsBefore ?? cutoff
         for (id, state) in accounts where !state.pending.isEmpty || !state.ended.isEmpty {
             accounts[id]?.pending = state.pending.filter { $0.value.since >= cutoff }
-            // An order let through before its end was learnt: once that end is older than the
-            // cutoff, a late let-through record would be expired at once anyway.
-            accounts[id]?.ended = state.ended.filter { $0.value >= cutoff }
+            accounts[id]?.ended = state.ended.filter { $0.value >= endCutoff }
         }
     }
 

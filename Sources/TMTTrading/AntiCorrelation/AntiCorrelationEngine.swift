@@ -93,11 +93,19 @@ public struct AntiCorrelationEngine: Sendable {
         return CorrelationMatrix(window: name, accounts: ids, values: values)
     }
 
-    /// Drops from `book` the pending orders older than `pendingLifetimeSeconds` at `now` (µs);
-    /// the agent calls it before each evaluation.
+    /// Drops from `book` the pending orders older than `pendingLifetimeSeconds` at `now` (µs),
+    /// and the ends learnt more than `endMemorySeconds` ago; the agent calls it once a
+    /// reconciliation round.
     public func expirePending(in book: inout AntiCorrelationBook, now: Int64) {
-        book.expirePending(before: now - Int64(configuration.pendingLifetimeSeconds) * 1_000_000)
+        book.expirePending(before: now - Int64(configuration.pendingLifetimeSeconds) * 1_000_000,
+                           endsBefore: now - Int64(Self.endMemorySeconds) * 1_000_000)
     }
+
+    /// How long an order's end (fill or `orders.blocked`) is remembered, seconds: long enough for
+    /// its let-through record read after it (the topics are read in no guaranteed order, a
+    /// replay at start reads them all within seconds) not to count it again. Kept as long as
+    /// the pending lifetime (now days), every fill of those days would be held and filtered.
+    public static let endMemorySeconds = 600
 
     // MARK: - Deterministic draws
 

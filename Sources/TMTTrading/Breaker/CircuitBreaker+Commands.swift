@@ -4,8 +4,11 @@ import TMTModels
 extension CircuitBreaker {
     /// Applies an operator command from `breaker.commands`, idempotently by command id.
     /// `positions` are the open positions the agent holds (used by flatten only; flat entries
-    /// are ignored, entries of one account and instrument are netted).
-    public mutating func handle(_ command: BreakerCommand, positions: [Position] = []) -> BreakerCommandResult {
+    /// are ignored, entries of one account and instrument are netted). With `remember` false the
+    /// id is not taken as applied until `rememberApplied`: the agent first delivers a flatten's
+    /// closing orders, and a retry after a failed delivery must make them again (same ids), not
+    /// find a duplicate with nothing to send.
+    public mutating func handle(_ command: BreakerCommand, positions: [Position] = [], remember: Bool = true) -> BreakerCommandResult {
         if appliedCommandSet.contains(command.id) {
             return BreakerCommandResult(commandId: command.id, outcome: .duplicate,
                                         message: "command \(command.id) was already applied; nothing done")
@@ -61,7 +64,7 @@ extension CircuitBreaker {
             orders = flattenOrders(command, scope: scope, positions: positions, now: now)
             message = "flatten all (\(scope)) by \(who): \(orders.count) closing order\(orders.count == 1 ? "" : "s"); \(key) tripped"
         }
-        remember(command.id)
+        if remember { self.remember(command.id) }
         return BreakerCommandResult(commandId: command.id, outcome: .applied, message: message, events: events, orders: orders)
     }
 
@@ -108,8 +111,8 @@ extension CircuitBreaker {
         return orders
     }
 
-    /// Takes `ids` (oldest first) as applied commands as well: those the database recorded, for
-    /// a breaker whose snapshot is older than them or was lost.
+    /// Takes `ids` (oldest first) as applied commands: those applied with `remember: false` once
+    /// their effects are delivered, or known applied elsewhere (the database).
     public mutating func rememberApplied(_ ids: [String]) {
         for id in ids where !appliedCommandSet.contains(id) { remember(id) }
     }

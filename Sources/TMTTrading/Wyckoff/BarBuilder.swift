@@ -16,7 +16,23 @@ public struct BarBuilder: Sendable {
         var current: Bar?
         /// End (µs) of the last bar handed out; ticks before it are late.
         var closedUpTo: Int64 = .min
+        /// Time (µs) of the last tick folded into `current`.
+        var lastTick: Int64 = .min
+        /// Ticks at or before this time (µs) are in a resumed bar already: redelivered, late.
+        var resumedThrough: Int64 = .min
         var late = 0
+    }
+
+    /// A bar still being built, with the time of the last tick folded into it.
+    public struct OpenBar: Sendable, Equatable {
+        public var bar: Bar
+        /// µs since the epoch.
+        public var lastTickMicros: Int64
+
+        public init(bar: Bar, lastTickMicros: Int64) {
+            self.bar = bar
+            self.lastTickMicros = lastTickMicros
+        }
     }
 
     private var states: [String: InstrumentState] = [:]
@@ -43,18 +59,20 @@ public struct BarBuilder: Sendable {
         }
         var state = states[tick.instrument] ?? InstrumentState()
         defer { states[tick.instrument] = state }
-        guard tick.time >= state.closedUpTo else {
+        guard tick.time >= state.closedUpTo, tick.time > state.resumedThrough else {
             state.late += 1
             lateTicks += 1
             return []
         }
         guard var bar = state.current else {
             state.current = Bar(first: tick, timeframeSeconds: timeframeSeconds)
+            state.lastTick = tick.time
             return []
         }
         if bar.contains(tick) {
             bar.apply(tick)
             state.current = bar
+            state.lastTick = max(state.lastTick, tick.time)
             return []
         }
         if tick.time < bar.start {
@@ -64,6 +82,7 @@ public struct BarBuilder: Sendable {
         }
         state.closedUpTo = bar.start + spanMicros
         state.current = Bar(first: tick, timeframeSeconds: timeframeSeconds)
+        state.lastTick = tick.time
         return [bar]
     }
 
@@ -94,20 +113,28 @@ public struct BarBuilder: Sendable {
         states[instrument] = state
     }
 
-    /// Every bar still being built, in instrument order: what a stopping process saves.
-    public var openBars: [Bar] {
-        states.keys.sorted().compactMap { states[$0]?.current }
+    /// Every bar still being built, in instrument order, with its last tick's time: what a
+    /// stopping process saves.
+    public var openBars: [OpenBar] {
+        states.keys.sorted().compactMap { symbol in
+            states[symbol].flatMap { state in state.current.map { OpenBar(bar: $0, lastTickMicros: state.lastTick) } }
+        }
     }
 
-    /// Takes `bar` (saved by a process that stopped) as its instrument's open bar, so the ticks
+    /// Takes `open` (saved by a process that stopped) as its instrument's open bar, so the ticks
     /// still to come for its span are folded into it and the next span's first tick closes it.
-    /// Refused (false) when its timeframe differs, or when the instrument has an open bar or has
-    /// handed out a bar ending after `bar` starts in this builder already.
-    public mutating func resume(_ bar: Bar) -> Bool {
+    /// Ticks at or before its last tick are in it already (redelivered: an offset commit that
+    /// failed at the stop, or a tick abandoned mid-way) and are late. Refused (false) when its
+    /// timeframe differs, or when the instrument has an open bar or has handed out a bar ending
+    /// after it starts in this builder already.
+    public mutating func resume(_ open: OpenBar) -> Bool {
+        let bar = open.bar
         guard bar.timeframeSeconds == timeframeSeconds, bar.tickCount > 0 else { return false }
         var state = states[bar.instrument] ?? InstrumentState()
         guard state.current == nil, state.closedUpTo <= bar.start else { return false }
         state.current = bar
+        state.lastTick = open.lastTickMicros
+        state.resumedThrough = open.lastTickMicros
         states[bar.instrument] = state
         return true
     }

@@ -159,12 +159,13 @@ final class WyckoffOpenBarTests: XCTestCase {
             metricValue(in: (try? agent.metrics()) ?? "", "tmt_agent_processing_duration_seconds_count{agent=\"wyckoff-analysis\",type=\"tick\"}")
         }
 
-        /// The stored bar of the minute `minutes` after m0.
+        /// The stored bar of the minute `minutes` after m0 (in `open_bars`: this group's).
         func bar(_ minutes: Int64 = 0, table: String = "bars") -> PostgresRow? {
             (try? pool.queryOne("""
                 SELECT open, high, low, close, volume, tick_count FROM \(table)
                 WHERE instrument = $1 AND timeframe_seconds = 60 AND start_time = $2
-                """, [instrument, Date(timeIntervalSince1970: Double(m0 + minutes * 60_000_000) / 1e6)])) ?? nil
+                """ + (table == "open_bars" ? " AND consumer_group = $3" : ""),
+                [instrument, Date(timeIntervalSince1970: Double(m0 + minutes * 60_000_000) / 1e6)] + (table == "open_bars" ? [group] : []))) ?? nil
         }
     }
 

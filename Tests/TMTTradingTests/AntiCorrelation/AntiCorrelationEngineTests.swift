@@ -278,10 +278,13 @@ final class AntiCorrelationEngineTests: XCTestCase {
         blockedFirst.recordForwarded(order, quantity: 1, at: 4 * F.second)
         XCTAssertTrue(blockedFirst.exposure(of: "acct-b", pricing: F.pricing).vector.isEmpty)
 
-        // The end is remembered as long as a pending order would be, then dropped with the rest.
-        engine.expirePending(in: &blockedFirst, now: 20 * F.second + lifetime)
+        // The end is remembered for ten minutes (not for the days a pending order may wait: every
+        // fill of those days would be held), then dropped.
+        let memory = Int64(AntiCorrelationEngine.endMemorySeconds) * F.second
+        XCTAssertEqual(memory, 600 * F.second)
+        engine.expirePending(in: &blockedFirst, now: 20 * F.second + memory)
         XCTAssertEqual(blockedFirst.accounts["acct-b"]?.ended, [order.id: 20 * F.second])
-        engine.expirePending(in: &blockedFirst, now: 20 * F.second + lifetime + 1)
+        engine.expirePending(in: &blockedFirst, now: 20 * F.second + memory + 1)
         XCTAssertEqual(blockedFirst.accounts["acct-b"]?.ended, [:])
     }
 }

@@ -81,6 +81,20 @@ final class BreakerSnapshotTests: XCTestCase {
         XCTAssertEqual(fresh.handle(F.command("cmd-new", .flatten, .account, "acc-1"), positions: position).outcome, .applied)
     }
 
+    /// The agent applies with `remember: false` and remembers once the closing orders are
+    /// delivered: a retry after a failed delivery makes the same orders again.
+    func testAFlattenNotYetRememberedIsMadeAgainWithTheSameOrders() {
+        var (cb, _) = F.live()
+        let position = [Position(accountId: "acc-1", instrument: "EUR_USD", quantity: 1)]
+        let first = cb.handle(F.command("cmd-r", .flatten, .account, "acc-1"), positions: position, remember: false)
+        let retry = cb.handle(F.command("cmd-r", .flatten, .account, "acc-1"), positions: position, remember: false)
+        XCTAssertEqual(retry.outcome, .applied)
+        XCTAssertEqual(retry.orders.map(\.id), first.orders.map(\.id))
+        XCTAssertEqual(first.orders.count, 1)
+        cb.rememberApplied(["cmd-r"])
+        XCTAssertEqual(cb.handle(F.command("cmd-r", .flatten, .account, "acc-1"), positions: position).outcome, .duplicate)
+    }
+
     func testUnknownSnapshotVersionIsRefused() throws {
         let (cb, _) = F.live()
         var s = cb.snapshot()

@@ -113,9 +113,10 @@ final class BarBuilderTests: XCTestCase {
         }
     }
 
-    /// What a stopping process saves (every open bar, by instrument) is what the next one
-    /// resumes: later ticks of the span fold into it and the next span's first tick closes it.
-    /// A bar is not resumed over one this builder opened or handed on already, nor of another
+    /// What a stopping process saves (every open bar, by instrument, with its last tick's time)
+    /// is what the next one resumes: later ticks of the span fold into it, ticks at or before its
+    /// last one are redeliveries (late), and the next span's first tick closes it. A bar is not
+    /// resumed over one this builder opened, nor over a span it handed on, nor of another
     /// timeframe.
     func testOpenBarsSavedAtAStopAreResumedByTheNextBuilder() throws {
         var stopping = try BarBuilder(timeframeSeconds: 60)
@@ -123,11 +124,15 @@ final class BarBuilderTests: XCTestCase {
         _ = stopping.apply(tick(6, "150.000", "150.010", instrument: "USD_JPY"))
         _ = stopping.apply(tick(20, "1.10100", "1.10110"))
         let saved = stopping.openBars
-        XCTAssertEqual(saved.map(\.instrument), ["EUR_USD", "USD_JPY"])
+        XCTAssertEqual(saved.map(\.bar.instrument), ["EUR_USD", "USD_JPY"])
+        XCTAssertEqual(saved.map(\.lastTickMicros), [base + 20_000_000, base + 6_000_000])
 
         var next = try BarBuilder(timeframeSeconds: 60)
         XCTAssertTrue(next.resume(saved[0]))
         XCTAssertFalse(next.resume(saved[0]), "the instrument has an open bar now")
+        // The tick at 20 s again (its offset was not committed at the stop): in the bar already.
+        XCTAssertEqual(next.apply(tick(20, "1.10100", "1.10110")), [])
+        XCTAssertEqual(next.lateTicks(instrument: "EUR_USD"), 1)
         XCTAssertEqual(next.apply(tick(40, "1.09900", "1.09910")), [])
         let closed = next.apply(tick(61, "1.10000", "1.10010"))
         XCTAssertEqual(closed, [Bar(instrument: "EUR_USD", timeframeSeconds: 60, start: base,
@@ -137,9 +142,15 @@ final class BarBuilderTests: XCTestCase {
         // USD_JPY's bar after EUR_USD's: its first tick here is of a later span and closes it.
         XCTAssertTrue(next.resume(saved[1]))
         XCTAssertEqual(next.apply(tick(125, "150.100", "150.110", instrument: "USD_JPY")).map(\.tickCount), [1])
+        XCTAssertEqual(next.openBars.map(\.lastTickMicros), [base + 61_000_000, base + 125_000_000])
 
-        // Not over a span this builder has handed on, nor of another timeframe.
-        XCTAssertFalse(next.resume(saved[0]), "EUR_USD has handed its 07:00 bar on here and has 07:01 open")
+        // Not over a span handed on here (no open bar, but 07:00 closed), nor of another timeframe.
+        var handed = try BarBuilder(timeframeSeconds: 60)
+        handed.handedOn(instrument: "EUR_USD", upTo: base + 60_000_000)
+        XCTAssertFalse(handed.resume(saved[0]), "EUR_USD's 07:00 bar is stored already")
+        XCTAssertEqual(handed.apply(tick(30, "1.10000", "1.10010")), [], "a tick of a stored bar is late")
+        XCTAssertEqual(handed.lateTicks(instrument: "EUR_USD"), 1)
+        XCTAssertNil(handed.openBar(instrument: "EUR_USD"))
         var other = try BarBuilder(timeframeSeconds: 300)
         XCTAssertFalse(other.resume(saved[0]))
         XCTAssertEqual(other.openBars, [])
