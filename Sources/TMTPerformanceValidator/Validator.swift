@@ -437,7 +437,11 @@ final class Validator: @unchecked Sendable {
                                 stopLoss: side == .buy ? entry - distance : entry + distance,
                                 takeProfit: side == .buy ? entry + 2 * distance : entry - 2 * distance,
                                 confidence: 0.6, pattern: "performance-validator", phase: "test", evidence: ["run": runId],
-                                createdAt: HopClock.nowMicros(), accounts: addressed)
+                                // Market time, as a Wyckoff signal's (its bar's close): the stack's
+                                // market runs ahead of the wall clock, and a wall-clock time sent
+                                // ARIA's bar history back and forth between the two moments (a
+                                // full re-read each time, the tail of the signal → decision SLA).
+                                createdAt: quote.time, accounts: addressed)
             do {
                 _ = try producer.send(Envelope(id: signal.id, type: "signal.generated", traceId: signal.id, source: Self.hopAgent,
                                                hops: hop(), payload: signal), to: .signalsGenerated, key: instrument)

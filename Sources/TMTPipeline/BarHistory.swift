@@ -14,7 +14,8 @@ import TMTCore
 /// stored later than that after its close (a first hop that far behind), or written further back
 /// after it was read (a replay rewriting old history), is seen at the next full read, at most
 /// `refreshSeconds` later.
-/// A moment earlier than the cached one (a replay going back) reads in full.
+/// A moment earlier than the cached one (a replay going back, or a signal stamped behind the
+/// newest) reads in full, and leaves the cache at the later moment.
 ///
 /// The answer equals `BarStore.recent(instruments:…)` at the same moment whenever no bar older
 /// than the overlap changed since the last full read (`BarHistoryTests` holds the two equal).
@@ -40,6 +41,8 @@ public final class BarHistory: Sendable {
         public var full: Int
         /// Requests with at least one instrument read from its last moment on.
         public var incremental: Int
+        /// Bars read from the database, over all requests.
+        public var bars = 0
 
         public init(full: Int = 0, incremental: Int = 0) {
             self.full = full
@@ -71,18 +74,28 @@ public final class BarHistory: Sendable {
             let refreshNanos = UInt64(refreshSeconds * 1e9)
             let overlapMicros = Int64(overlap) * Int64(timeframeSeconds) * 1_000_000
             var full: [String] = [], since: [String: Int64] = [:]
+            // An earlier moment than the cached one (a signal stamped behind the newest) is read
+            // in full but does not replace the cache: the next later moment stays incremental.
+            var back: Set<String> = []
             for instrument in Set(instruments) {
                 if let e = state.entries[instrument], e.before <= beforeMicros, now &- e.fullAt < refreshNanos {
                     since[instrument] = e.before - overlapMicros
                 } else {
                     full.append(instrument)
+                    if let e = state.entries[instrument], e.before > beforeMicros, now &- e.fullAt < refreshNanos { back.insert(instrument) }
                 }
             }
             let fresh = try store.recent(instruments: full.sorted(), timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
             let delta = try store.since(since, timeframeSeconds: timeframeSeconds, limit: limit, beforeMicros: beforeMicros)
             state.reads.full += full.isEmpty ? 0 : 1
             state.reads.incremental += since.isEmpty ? 0 : 1
-            for (instrument, bars) in fresh { state.entries[instrument] = Entry(bars: bars, before: beforeMicros, fullAt: now) }
+            state.reads.bars += fresh.values.reduce(0) { $0 + $1.count } + delta.values.reduce(0) { $0 + $1.count }
+            var answer: [String: [Bar]] = [:]
+            for (instrument, bars) in fresh {
+                if back.contains(instrument) { answer[instrument] = bars } else {
+                    state.entries[instrument] = Entry(bars: bars, before: beforeMicros, fullAt: now)
+                }
+            }
             for (instrument, from) in since {
                 guard var e = state.entries[instrument] else { continue }
                 var bars = e.bars.filter { $0.start < from }
@@ -92,7 +105,7 @@ public final class BarHistory: Sendable {
                 e.before = beforeMicros
                 state.entries[instrument] = e
             }
-            return Dictionary(instruments.map { ($0, state.entries[$0]?.bars ?? []) }, uniquingKeysWith: { first, _ in first })
+            return Dictionary(instruments.map { ($0, answer[$0] ?? state.entries[$0]?.bars ?? []) }, uniquingKeysWith: { first, _ in first })
         }
     }
 }

@@ -33,7 +33,7 @@ final class BarHistoryTests: XCTestCase {
         }
 
         try check([a, b, none], at: 10, "first read")
-        XCTAssertEqual(history.reads, .init(full: 1, incremental: 0))
+        XCTAssertEqual([history.reads.full, history.reads.incremental], [1, 0])
         XCTAssertEqual(try history.recent(instruments: [b], beforeMicros: t0 + 10 * minute)[b]?.map(\.start), [4, 5, 6, 7, 9].map { t0 + $0 * minute },
                        "B's bar 8 is not stored yet")
 
@@ -49,15 +49,22 @@ final class BarHistoryTests: XCTestCase {
         try check([a, b], at: 25, "past the last stored bar")
         XCTAssertEqual(history.reads.full, 1)
 
-        // Back in time: read in full.
+        // Back in time: read in full, and the cache stays at the later moment, so going forward
+        // again reads only from there (a signal stamped behind the newest, between two ahead of
+        // it, used to move the cache back: the next read took every bar since, 5 + 5 here).
         try check([a, b], at: 6, "an earlier moment")
         XCTAssertEqual(history.reads.full, 2)
+        let (incremental, bars) = (history.reads.incremental, history.reads.bars)
+        try check([a, b], at: 26, "forward again after the earlier moment")
+        XCTAssertEqual(history.reads.full, 2, "no full read after going back")
+        XCTAssertEqual(history.reads.incremental, incremental + 1)
+        XCTAssertEqual(history.reads.bars, bars, "nothing new since the later moment")
 
         // An old cache is read in full again.
         let stale = BarHistory(store: store, timeframeSeconds: 60, limit: 5, overlap: 3, refreshSeconds: 0.05)
         _ = try stale.recent(instruments: [a], beforeMicros: t0 + 10 * minute)
         usleep(100_000)
         _ = try stale.recent(instruments: [a], beforeMicros: t0 + 11 * minute)
-        XCTAssertEqual(stale.reads, .init(full: 2, incremental: 0))
+        XCTAssertEqual([stale.reads.full, stale.reads.incremental], [2, 0])
     }
 }
