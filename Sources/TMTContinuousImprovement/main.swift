@@ -11,7 +11,8 @@ let runtime = ServiceRuntime.boot(
     position; entry from its opening fills) and computes win rate, profit factor, expectancy,
     Sharpe and max drawdown per pattern, instrument and account, stored in `analytics` and
     exported as tmt_improvement_* gauges; a fill on executions.fills (consumer group
-    continuous-improvement) triggers a run. Shadow tests: replays the stored 1-minute bars with
+    continuous-improvement) triggers a run (at most every 5 s; only the fills stored since the
+    last run are read). Shadow tests: replays the stored 1-minute bars with
     the baseline Wyckoff parameters and with each configured variant (same detector, same paper
     fill model), and proposes a variant on improvement.proposals (stored as a pending experiment)
     only when Welch's t-test gives p < 0.05 and the improvement is at least 1 % on enough trades.
