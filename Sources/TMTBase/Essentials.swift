@@ -62,6 +62,19 @@ public enum TMTThread {
     private static let setName: SetName? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_setname_np")
         .map { unsafeBitCast($0, to: SetName.self) }
 
+    private typealias GetTID = @convention(c) () -> pid_t
+    /// glibc's `gettid` (declared only under _GNU_SOURCE, so looked up by name).
+    private static let getTID: GetTID? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gettid")
+        .map { unsafeBitCast($0, to: GetTID.self) }
+
+    /// Sets the calling thread's nice value (Linux schedules threads one by one: the rest of the
+    /// process keeps its priority). False, with `errno` set, when it could not.
+    @discardableResult
+    public static func setNiceness(_ nice: Int32) -> Bool {
+        guard let getTID else { return false }
+        return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getTID()), nice) == 0
+    }
+
     /// Sleeps the calling thread for `seconds` (≤ 0: returns at once).
     public static func sleep(_ seconds: Double) {
         guard seconds > 0 else { return }

@@ -333,7 +333,9 @@ final class ImprovementAgent: Sendable {
 
 /// A background loop: runs its body at once, then every `interval` seconds, or sooner when
 /// `wake` is signalled (never closer together than `minimumSpacing`). A failing run is logged
-/// and the loop goes on.
+/// and the loop goes on. Its thread runs at a lower CPU priority (nice `Periodic.niceness`):
+/// analytics and shadow replays are batch work, and on a busy host they must not delay the
+/// agents' order path.
 final class Periodic: Sendable {
     let name: String
     let interval: Double
@@ -343,6 +345,11 @@ final class Periodic: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
+    /// Signalled by `stop`, so a wait for the spacing ends at once.
+    private let stopWake = DispatchSemaphore(value: 0)
+
+    /// The nice value of the loops' threads (higher is lower priority).
+    static let niceness: Int32 = 10
 
     init(name: String, interval: Double, logger: Logger, wake: DispatchSemaphore = DispatchSemaphore(value: 0),
          minimumSpacing: Double = 0) {
@@ -356,6 +363,9 @@ final class Periodic: Sendable {
     func start(_ body: @escaping @Sendable () throws -> Void) {
         started.store(true, ordering: .sequentiallyConsistent)
         TMTThread.detach { [self] in
+            if !TMTThread.setNiceness(Self.niceness) {
+                logger.warning("cannot lower the cycle's CPU priority", ["cycle": name, "errno": String(errno)])
+            }
             while !stopping.load(ordering: .sequentiallyConsistent) {
                 let began = Date()
                 do { try body() } catch {
@@ -366,7 +376,7 @@ final class Periodic: Sendable {
                 // Coalesce a burst of wake-ups into one run.
                 while wake.wait(timeout: .now()) == .success {}
                 let spacing = minimumSpacing - Date().timeIntervalSince(began)
-                if spacing > 0, !stopping.load(ordering: .sequentiallyConsistent) { usleep(UInt32(spacing * 1_000_000)) }
+                if spacing > 0, !stopping.load(ordering: .sequentiallyConsistent) { _ = stopWake.wait(timeout: .now() + spacing) }
             }
             stopped.signal()
         }
@@ -375,6 +385,7 @@ final class Periodic: Sendable {
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         wake.signal()
+        stopWake.signal()
         if started.load(ordering: .sequentiallyConsistent) { _ = stopped.wait(timeout: .now() + 30) }
     }
 }
