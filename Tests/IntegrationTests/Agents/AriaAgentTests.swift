@@ -72,6 +72,11 @@ final class AriaAgentTests: XCTestCase {
         for envelope in seen.withLock({ $0 }) {
             XCTAssertEqual(envelope.traceId, "trace-\(signal.id)")
             XCTAssertEqual(envelope.hops.last?.agent, "aria-risk")
+            // The hop leaves ARIA once the sizing is stored: later than the sizing decision the
+            // stored trail records (the write used to show as the next hop's latency).
+            let trail = try XCTUnwrap(pool.queryOne("SELECT hops FROM orders WHERE id = $1", [envelope.payload.id]))
+                .decode(PostgresJSON.self, column: "hops").decode([Hop].self)
+            XCTAssertGreaterThan(try XCTUnwrap(envelope.hops.last?.outMicros), try XCTUnwrap(trail.last?.outMicros))
             XCTAssertEqual(envelope.payload.id, Order.id(signalId: signal.id, accountId: envelope.payload.accountId))
             XCTAssertEqual(envelope.payload.stopLoss, signal.stopLoss)
         }
