@@ -308,9 +308,9 @@ final class BreakerAgent: Sendable {
                             ["order": order.id, "account": order.accountId, "reason": evaluation.verdict.reason ?? "-"])
     }
 
-    /// One operator command: events and flatten orders published, then the snapshot saved and
-    /// the command recorded as applied, then the offset may commit (a crash in between re-applies
-    /// it with the same ids).
+    /// One operator command: its transitions published, its flatten orders delivered, then the
+    /// snapshot saved and the command recorded as applied, then the offset may commit (a crash
+    /// in between re-applies it with the same ids).
     private func handle(command envelope: Envelope<BreakerCommand>, book: AccountBook, sink: EventSink, store: BreakerEventStore,
                         producer: KafkaProducer) throws {
         let received = HopClock.nowMicros()
@@ -322,6 +322,9 @@ final class BreakerAgent: Sendable {
         let accounts = Set(stagingAccounts.map(\.id)).union(book.allAccounts.map(\.id)).sorted()
         let positions = accounts.flatMap { book.openPositions($0).map(\.position) }
         let result = breaker.withLock { $0.handle(command, positions: positions, remember: false) }
+        // The transitions first (kept and retried by the timer if they cannot be sent): a retry
+        // after a failed delivery below trips nothing new, so they would be lost.
+        try sink.publish(result.events)
         let deliveries = try result.orders.map { order in
             try producer.send(envelope.derive(id: "\(order.id):breaker", type: "order.cleared", source: runtime.options.service,
                                               receivedMicros: received, payload: order), to: .ordersCleared, key: order.accountId)
@@ -330,7 +333,7 @@ final class BreakerAgent: Sendable {
         // Applied once its closing orders are delivered: a retry after a failed delivery makes
         // them again (the same ids, which the execution engine works once).
         if result.outcome == .applied { breaker.withLock { $0.rememberApplied([command.id]) } }
-        try sink.publish(result.events, snapshot: result.outcome == .applied)
+        try sink.publish([], snapshot: result.outcome == .applied)
         // A duplicate too: the first attempt may have failed here, after applying it.
         if result.outcome != .rejected { try store.recordApplied(command, message: result.message) }
         metrics.processing.labels(runtime.options.service, "command").observeSince(started)

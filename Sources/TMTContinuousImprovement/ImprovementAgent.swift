@@ -335,7 +335,8 @@ final class ImprovementAgent: Sendable {
 /// `wake` is signalled (never closer together than `minimumSpacing`). A failing run is logged
 /// and the loop goes on. Its thread runs at a lower CPU priority (nice `Periodic.niceness`):
 /// analytics and shadow replays are batch work, and on a busy host they must not delay the
-/// agents' order path.
+/// agents' order path. (That holds between processes of one CPU cgroup, as on the native stack;
+/// under Docker each container is its own cgroup, weighed by its CPU shares instead.)
 final class Periodic: Sendable {
     let name: String
     let interval: Double

@@ -85,6 +85,14 @@ public final class KafkaConsumer: Sendable {
         state.stop(timeout: timeout)
     }
 
+    /// Sets what runs when partitions are taken from this member: in a rebalance, and when it
+    /// stops (it leaves its group then), on the consumer thread, after the last message's handler
+    /// and before the member gives them up, so that another member taking them over finds what
+    /// this one saves for them. Set it before `start`.
+    public func onRevoke(_ handler: @escaping @Sendable ([KafkaTopicPartition]) -> Void) {
+        state.revokeHandler.withLock { $0 = handler }
+    }
+
     /// Whether `stop()` has been called; a long-running handler may check it to give up early.
     public var isStopRequested: Bool { state.isStopRequested }
 
@@ -132,6 +140,8 @@ private final class ConsumerState: Sendable {
     private let lagWake = DispatchSemaphore(value: 0)
     private let lagStopped = DispatchGroup()
     private let consumerThread = Locked<UInt?>(nil)
+    /// Called with the partitions taken from this member (see `KafkaConsumer.onRevoke`).
+    let revokeHandler = Locked<(@Sendable ([KafkaTopicPartition]) -> Void)?>(nil)
 
     /// Next offset to commit per partition: processed but not yet committed. Consumer thread only.
     private let uncommitted = Locked<[KafkaTopicPartition: Int64]>([:])
@@ -386,6 +396,7 @@ private final class ConsumerState: Sendable {
             lagWake.signal()
         case .revoked(let tps, let lost):
             let revoked = Set(tps)
+            if let handler = revokeHandler.withLock({ $0 }) { handler(tps) }
             let offsets = uncommitted.withLock { u -> [KafkaTopicPartition: Int64] in
                 let mine = u.filter { revoked.contains($0.key) }
                 for tp in revoked { u.removeValue(forKey: tp) }

@@ -424,7 +424,8 @@ final class Validator: @unchecked Sendable {
             let instrument = instruments[(n / perRound) % instruments.count]
             let side: Side = (n / (perRound * instruments.count)) % 2 == 0 ? .buy : .sell
             n += 1
-            guard let quote = latest.withLock({ $0[instrument] }), let spec = Instrument.catalog[instrument] else { continue }
+            guard let (quote, marketNow) = latest.withLock({ l in l[instrument].map { ($0, l.values.map(\.time).max() ?? $0.time) } }),
+                  let spec = Instrument.catalog[instrument] else { continue }
             let entry = side == .buy ? quote.ask : quote.bid
             // Stops 5 % of the price away make small sizes (ARIA sizes for a fixed risk at the
             // stop) that the run's moves barely touch: the load's hundreds of round trips cost
@@ -441,7 +442,8 @@ final class Validator: @unchecked Sendable {
                                 // market runs ahead of the wall clock, and a wall-clock time sent
                                 // ARIA's bar history back and forth between the two moments (a
                                 // full re-read each time, the tail of the signal → decision SLA).
-                                createdAt: quote.time, accounts: addressed)
+                                // The newest tick of any instrument, so the times never go back.
+                                createdAt: marketNow, accounts: addressed)
             do {
                 _ = try producer.send(Envelope(id: signal.id, type: "signal.generated", traceId: signal.id, source: Self.hopAgent,
                                                hops: hop(), payload: signal), to: .signalsGenerated, key: instrument)

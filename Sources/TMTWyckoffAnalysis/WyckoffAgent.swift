@@ -15,6 +15,9 @@ final class WyckoffAgent: Sendable {
     private let latest = Locked<[String: WyckoffAnalysis]>([:])
     /// Instruments whose stored history has been replayed into the detector in this process.
     private let warmed = Locked<Set<String>>([])
+    /// The partition each warmed instrument's ticks come from (its key's), to hand its open bar
+    /// on when the partition is taken from this process.
+    private let partitionOf = Locked<[String: KafkaTopicPartition]>([:])
     private let metrics: AgentMetrics
     private let events: CounterFamily
     private let signals: CounterFamily
@@ -104,8 +107,9 @@ final class WyckoffAgent: Sendable {
                                         groupId: "wyckoff-analysis-config-\(runtime.options.instanceId)-\(UUID().uuidString.prefix(8).lowercased())",
                                         topics: [Topic.configUpdates.name], options: KafkaConsumerOptions(lagRefreshInterval: 0.5),
                                         deadLetterProducer: producer, metrics: runtime.metrics, logger: log)
-        // Two stops of up to 10 s each, then the open bars: more than the default step time.
-        runtime.lifecycle.onShutdown("consumers", timeout: 30) { [self] in
+        // Two stops of up to 10 s each, then the open bars: more than the default step time, and
+        // within the 30 s a container is given to stop.
+        runtime.lifecycle.onShutdown("consumers", timeout: 25) { [self] in
             let stopped = ticks.stop(timeout: 10)
             updates.stop(timeout: 10)
             // Only once the tick consumer has finished (its handler could still fold ticks).
@@ -155,8 +159,11 @@ final class WyckoffAgent: Sendable {
         }
         let tickMetrics = TickMetrics(tick: metrics.processing.labels(runtimeService, "tick"),
                                 barClosed: metrics.handled.labels(runtimeService, "tick", "bar_closed"))
-        try ticks.startEnvelopes(Tick.self) { [self] envelope, _ in
-            try handle(envelope, store: store, group: group, producer: producer, metrics: tickMetrics)
+        // Partitions taken from this process (a rebalance, or its own stop, before it leaves the
+        // group): their instruments' open bars are saved for whoever takes them over.
+        ticks.onRevoke { [self] partitions in handOn(partitions, store: store, group: group) }
+        try ticks.startEnvelopes(Tick.self) { [self] envelope, message in
+            try handle(envelope, partition: message.topicPartition, store: store, group: group, producer: producer, metrics: tickMetrics)
         }
     }
 
@@ -194,7 +201,7 @@ final class WyckoffAgent: Sendable {
     ///
     /// A tick with a time no market has or a non-positive price is malformed (DLQ); a crossed
     /// quote (ask below bid) is a real, if rare, feed condition: counted and not folded in.
-    private func handle(_ envelope: Envelope<Tick>, store: BarStore, group: String, producer: KafkaProducer,
+    private func handle(_ envelope: Envelope<Tick>, partition: KafkaTopicPartition, store: BarStore, group: String, producer: KafkaProducer,
                         metrics tickMetrics: TickMetrics) throws {
         let received = HopClock.nowMicros()
         let started = Monotonic.nanos()
@@ -209,7 +216,7 @@ final class WyckoffAgent: Sendable {
             crossedTicks.labels(tick.instrument).inc()
             return
         }
-        try warmUp(tick, store: store, group: group)
+        try warmUp(tick, partition: partition, store: store, group: group)
         let retry = pending.withLock { $0.foldedTickId == envelope.id }
         let closed = retry ? [] : builder.withLock { $0.apply(tick) }
         let now = Monotonic.nanos()
@@ -299,9 +306,10 @@ final class WyckoffAgent: Sendable {
     /// a crash must not rebuild a stored bar from the few after the last commit). Then the bar it
     /// had open when the last process stopped is resumed: the tick goes on building it, or closes
     /// it (it used to be lost, and its span rebuilt from the ticks after the restart alone).
-    private func warmUp(_ tick: Tick, store: BarStore, group: String) throws {
+    private func warmUp(_ tick: Tick, partition: KafkaTopicPartition, store: BarStore, group: String) throws {
         let instrument = tick.instrument
         guard !warmed.withLock({ $0.contains(instrument) }) else { return }
+        partitionOf.withLock { $0[instrument] = partition }
         let (timeframe, depth) = detectors.withLock { ($0.baseline.parameters.timeframeSeconds, $0.baseline.parameters.historyBars) }
         // Only the bars leading up to this tick's market time: later ones (another run's
         // simulation) would make every new bar look like a redelivery.
@@ -332,14 +340,48 @@ final class WyckoffAgent: Sendable {
         }
     }
 
+    /// Partitions taken from this process, on the consumer thread before it gives them up (their
+    /// offsets are committed next): their instruments leave the builder and the warmed set, and
+    /// their open bars are saved for the process that takes them over (which would otherwise
+    /// build them from its first tick; and this one, given them back later, would close a stale
+    /// bar over the other's).
+    private func handOn(_ partitions: [KafkaTopicPartition], store: BarStore, group: String) {
+        let gone = Set(partitions)
+        let instruments = partitionOf.withLock { p -> Set<String> in
+            let moved = Set(p.filter { gone.contains($0.value) }.keys)
+            for i in moved { p[i] = nil }
+            return moved
+        }
+        guard !instruments.isEmpty else { return }
+        let open = builder.withLock { $0.take(instruments: instruments) }
+        warmed.withLock { $0.subtract(instruments) }
+        save(open, store: store, group: group, why: "partitions revoked")
+    }
+
     /// At shutdown, once the tick consumer has stopped (the ticks folded into open bars are
-    /// committed): the open bars are saved for the next process to resume.
+    /// committed): closed bars still waiting for the database are stored (their ticks may be
+    /// committed already), and the open bars left (those of partitions not handed on as the
+    /// consumer left its group) are saved for the next process to resume.
     private func saveOpenBars(store: BarStore, group: String) {
-        let open = builder.withLock { $0.openBars }
+        let unsaved = pending.withLock { $0.bars.filter { !$0.saved }.map(\.bar) }
+        if !unsaved.isEmpty {
+            do {
+                try store.save(unsaved)
+                runtime.logger.notice("closed bars stored at shutdown (not analysed)", ["bars": String(unsaved.count)])
+            } catch {
+                metrics.communicationErrors.labels(runtimeService, "market-db").inc()
+                runtime.logger.error("closed bars not stored at shutdown", ["bars": String(unsaved.count), "error": "\(error)"])
+            }
+        }
+        save(builder.withLock { $0.openBars }, store: store, group: group, why: "shutdown")
+    }
+
+    private func save(_ open: [BarBuilder.OpenBar], store: BarStore, group: String, why: String) {
         guard !open.isEmpty else { return }
         do {
             try store.saveOpen(open, group: group)
-            runtime.logger.info("open bars saved", ["bars": String(open.count)])
+            runtime.logger.info("open bars saved", ["bars": String(open.count), "instruments": open.map(\.bar.instrument).joined(separator: ","),
+                                                    "why": why])
         } catch {
             metrics.communicationErrors.labels(runtimeService, "market-db").inc()
             runtime.logger.error("cannot save the open bars; the next process starts them again", ["bars": String(open.count), "error": "\(error)"])

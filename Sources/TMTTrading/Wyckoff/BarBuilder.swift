@@ -121,6 +121,18 @@ public struct BarBuilder: Sendable {
         }
     }
 
+    /// Removes `instruments` (their partitions moved to another process) and returns their open
+    /// bars: their ticks are another process's now, and if they come back here their stored
+    /// history is read afresh.
+    public mutating func take(instruments: Set<String>) -> [OpenBar] {
+        var taken: [OpenBar] = []
+        for symbol in instruments.sorted() {
+            guard let state = states.removeValue(forKey: symbol) else { continue }
+            if let bar = state.current { taken.append(OpenBar(bar: bar, lastTickMicros: state.lastTick)) }
+        }
+        return taken
+    }
+
     /// Takes `open` (saved by a process that stopped) as its instrument's open bar, so the ticks
     /// still to come for its span are folded into it and the next span's first tick closes it.
     /// Ticks at or before its last tick are in it already (redelivered: an offset commit that

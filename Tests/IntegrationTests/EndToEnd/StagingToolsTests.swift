@@ -160,6 +160,16 @@ final class StagingToolsTests: XCTestCase {
         // 2a. Every instrument halted and kept so (--keep-breakers): no order can fill, and the
         // validator fails the run, naming what blocked the orders, instead of passing on latency
         // figures that measure nothing.
+        // The system breaker first back to normal: a debug stack on a busy host can leave it at
+        // warning on the last minute's pipeline latency, and its REDUCING state would block the
+        // run's orders before the instruments' breakers are asked.
+        func systemState() -> String {
+            guard let r = try? HTTPClient(timeout: 10).get(gateway.base + "/api/v1/breaker"),
+                  let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                  let breakers = json["breakers"] as? [[String: Any]] else { return "unreadable" }
+            return breakers.first { $0["tier"] as? String == "system" }?["state"] as? String ?? "absent"
+        }
+        XCTAssertTrue(KafkaWait.until(timeout: 90) { systemState() == "normal" }, "system breaker: \(systemState())")
         let everyInstrument = Instrument.catalog.keys.sorted()
         for instrument in everyInstrument { try instrumentBreaker("trip", instrument) }
         let haltedRun = try tool("tmt-performance-validator", ["--rate", "200", "--duration", "4", "--warmup", "1", "--signals-per-second", "4",
