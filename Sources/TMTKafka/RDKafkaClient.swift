@@ -40,9 +40,13 @@ enum RDKafkaConsumerEvent: Sendable {
 final class RDKafkaClientContext: Sendable {
     let logger: Logger
     let rebalanceHandler = Locked<(@Sendable (RDKafkaRebalance) -> Void)?>(nil)
+    /// A consumer whose `auto.offset.reset` is `latest`: its uncommitted partitions start at their
+    /// end as of the assignment (see `RDKafkaClient.pinUncommittedToEnd`).
+    let startsAtEnd: Bool
 
-    init(logger: Logger) {
+    init(logger: Logger, startsAtEnd: Bool = false) {
         self.logger = logger
+        self.startsAtEnd = startsAtEnd
     }
 }
 
@@ -81,7 +85,8 @@ final class RDKafkaClient: @unchecked Sendable {
     /// runs inside `consumerPoll` and `consumerClose`, on the caller's thread.
     static func consumer(settings: [(String, String)], logger: Logger) throws -> RDKafkaClient {
         let config = try RDKafkaConfig(settings)
-        return try RDKafkaClient(role: .consumer, config: config, context: RDKafkaClientContext(logger: logger))
+        let startsAtEnd = settings.last { $0.0 == "auto.offset.reset" }?.1 == "latest"
+        return try RDKafkaClient(role: .consumer, config: config, context: RDKafkaClientContext(logger: logger, startsAtEnd: startsAtEnd))
     }
 
     private init(role: Role, config: RDKafkaConfig, context: RDKafkaClientContext) throws {
@@ -428,6 +433,7 @@ final class RDKafkaClient: @unchecked Sendable {
         let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if context.startsAtEnd, let partitions { pinUncommittedToEnd(rk: rk, partitions: partitions, context: context) }
             if cooperative {
                 if let e = rd_kafka_incremental_assign(rk, partitions) { logError(context, "incremental assign", e) }
             } else {
@@ -446,6 +452,50 @@ final class RDKafkaClient: @unchecked Sendable {
             context.logger.error("Kafka rebalance failed", ["error": errorName(err), "detail": String(cString: rd_kafka_err2str(err))])
             handler?(.revoked(tps, lost: true))
             rd_kafka_assign(rk, nil)
+        }
+    }
+
+    /// Sets each assigned partition that has no committed offset to start at its end *as of this
+    /// assignment*. Left to librdkafka, `latest` is looked up at the partition's first fetch, a
+    /// moment after the assignment: a record produced in between was skipped, although it came
+    /// after the member reported its partitions (a test, or a process waiting for a consumer to
+    /// join before publishing, lost it). One round trip for the committed offsets and one
+    /// ListOffsets per leader; if either fails, the partition keeps librdkafka's own resolution.
+    private static func pinUncommittedToEnd(rk: OpaquePointer, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+                                            context: RDKafkaClientContext) {
+        let timeoutMs: Int32 = 5_000
+        guard let committed = rd_kafka_topic_partition_list_copy(partitions) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(committed) }
+        let err = rd_kafka_committed(rk, committed, timeoutMs)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            context.logger.warning("cannot read committed offsets at assignment; new partitions start where librdkafka resolves 'latest'",
+                                   ["error": errorName(err)])
+            return
+        }
+        // The partitions to pin: no committed offset, and no start offset set by librdkafka.
+        var positions: [Int] = []
+        for (i, e) in elements(committed).enumerated()
+            where e.err == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset == Int64(RD_KAFKA_OFFSET_INVALID)
+            && partitions.pointee.elems[i].offset == Int64(RD_KAFKA_OFFSET_INVALID) {
+            positions.append(i)
+        }
+        guard !positions.isEmpty else { return }
+        // ListOffsets with the timestamp -1 asks for the end offset.
+        let query = rd_kafka_topic_partition_list_new(Int32(positions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(query) }
+        for i in positions {
+            let e = partitions.pointee.elems[i]
+            rd_kafka_topic_partition_list_add(query, e.topic, e.partition).pointee.offset = Int64(RD_KAFKA_OFFSET_END)
+        }
+        let listed = rd_kafka_offsets_for_times(rk, query, timeoutMs)
+        guard listed == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            context.logger.warning("cannot look up partition ends at assignment; new partitions start where librdkafka resolves 'latest'",
+                                   ["error": errorName(listed)])
+            return
+        }
+        for (n, i) in positions.enumerated() {
+            let end = query.pointee.elems[n]
+            if end.err == RD_KAFKA_RESP_ERR_NO_ERROR && end.offset >= 0 { partitions.pointee.elems[i].offset = end.offset }
         }
     }
 
