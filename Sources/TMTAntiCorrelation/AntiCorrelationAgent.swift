@@ -124,7 +124,8 @@ final class AntiCorrelationAgent: Sendable {
         }
         let reconciler = PeriodicTask(interval: reconcileInterval)
         runtime.lifecycle.onShutdown("pending reconciliation") { reconciler.stop() }
-        reconciler.start { [self] in reconcilePending(pool: pool) }
+        // Its first round one interval from now: the one above has just run.
+        reconciler.start(immediately: false) { [self] in reconcilePending(pool: pool) }
         try runtime.consumeStagingCommands(kafka: kafka, producer: producer, pool: pool) { [self] command in
             switch command.action {
             case .dayReset:

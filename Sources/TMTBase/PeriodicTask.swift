@@ -14,14 +14,17 @@ public final class PeriodicTask: Sendable {
         self.interval = interval
     }
 
-    /// Runs `body` now and then every `interval` seconds; a second `start` while running is ignored.
-    public func start(_ body: @escaping @Sendable () -> Void) {
+    /// Runs `body` now (or, with `immediately: false`, first after one interval: the caller has
+    /// just run it itself) and then every `interval` seconds; a second `start` while running is
+    /// ignored.
+    public func start(immediately: Bool = true, _ body: @escaping @Sendable () -> Void) {
         let alreadyRunning = running.withLock { r -> Bool in
             defer { r = true }
             return r
         }
         guard !alreadyRunning else { return }
         TMTThread.detach { [self] in
+            if !immediately { _ = wake.wait(timeout: .now() + interval) }
             while running.withLock({ $0 }) {
                 body()
                 // A stop signals `wake`: the loop ends at once instead of after the interval.

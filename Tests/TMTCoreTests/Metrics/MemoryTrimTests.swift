@@ -59,4 +59,30 @@ final class MemoryTrimTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(t0), 1)
         XCTAssertEqual(runs.withLock { $0 }, 1)
     }
+
+    /// Started with `immediately: false`, the first run comes one interval later (the caller ran
+    /// the body itself just before), and a stop during that first wait ends the loop unrun.
+    func testAPeriodicTaskStartedLaterRunsFirstAfterOneInterval() {
+        let task = PeriodicTask(interval: 0.5)
+        let runs = Locked<[Date]>([])
+        let began = Date()
+        task.start(immediately: false) { runs.withLock { $0.append(Date()) } }
+        usleep(200_000)
+        XCTAssertEqual(runs.withLock { $0.count }, 0, "ran before its first interval")
+        let deadline = Date().addingTimeInterval(5)
+        while runs.withLock({ $0.count }) < 2, Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(task.stop())
+        let times = runs.withLock { $0 }
+        XCTAssertGreaterThanOrEqual(times.count, 2)
+        XCTAssertGreaterThanOrEqual(times[0].timeIntervalSince(began), 0.45)
+
+        let idle = PeriodicTask(interval: 60)
+        let none = Locked(0)
+        idle.start(immediately: false) { none.withLock { $0 += 1 } }
+        usleep(100_000)
+        let t0 = Date()
+        XCTAssertTrue(idle.stop())
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 1)
+        XCTAssertEqual(none.withLock { $0 }, 0)
+    }
 }
