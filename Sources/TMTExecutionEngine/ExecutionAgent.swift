@@ -41,6 +41,9 @@ final class ExecutionAgent: Sendable {
         var storedMarks: [String: StoredMark] = [:]
         /// When each account was last checked against its firm's flat-by time (market µs).
         var flatByCheckedAt: [String: Int64] = [:]
+        /// Accounts whose last day start could not be written: their row kept the previous day's
+        /// start, so no mark matched it until a retry by `storeMarks` stores the day.
+        var unstoredDays: Set<String> = []
     }
 
     struct StoredMark {
@@ -421,19 +424,24 @@ final class ExecutionAgent: Sendable {
             if !result.fills.isEmpty {
                 let p = result.position
                 let entry = result.ledger.book.entry(p.instrument)
+                // The position marked right after the fill (nil when flat, or a conversion rate is
+                // still unknown): the mark of the previous quantity would be wrong from now on.
+                let marked = p.quantity == 0 ? nil : positionMarks(result.ledger, rates: s.rates)[p.instrument]
                 _ = try conn.execute("""
                     INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, updated_at,
-                                           stop_loss, take_profit, source_order_id, source_signal_id)
+                                           stop_loss, take_profit, source_order_id, source_signal_id, mark_price, unrealized_pnl, marked_at)
                     VALUES ($1, $2, $3, $4, $5, CASE WHEN $3::numeric = 0 THEN NULL ELSE $10::timestamptz END, now(),
-                            $6, $7, $8, $9)
+                            $6, $7, $8, $9, $11, $12, CASE WHEN $11::numeric IS NULL THEN NULL ELSE now() END)
                     ON CONFLICT (account_id, instrument) DO UPDATE SET quantity = EXCLUDED.quantity,
                         average_price = EXCLUDED.average_price, realized_pnl = EXCLUDED.realized_pnl,
                         stop_loss = EXCLUDED.stop_loss, take_profit = EXCLUDED.take_profit,
                         source_order_id = EXCLUDED.source_order_id, source_signal_id = EXCLUDED.source_signal_id,
                         opened_at = CASE WHEN EXCLUDED.quantity = 0 THEN NULL ELSE $10::timestamptz END,
+                        mark_price = EXCLUDED.mark_price, unrealized_pnl = EXCLUDED.unrealized_pnl, marked_at = EXCLUDED.marked_at,
                         updated_at = now()
                     """, [p.accountId, p.instrument, p.quantity, p.averagePrice, p.realizedPnL, entry.stopLoss, entry.takeProfit,
-                          entry.sourceOrderId, entry.sourceSignalId, p.openedAt.map(Date.init(micros:))], prepared: true)
+                          entry.sourceOrderId, entry.sourceSignalId, p.openedAt.map(Date.init(micros:)),
+                          marked?.closingPrice, marked?.openPnL], prepared: true)
                 _ = try conn.execute("""
                     UPDATE accounts SET balance = $2, equity = $3, daily_pnl = $4, high_water_mark = $5, realized_pnl = $6,
                         commission = $7, trading_day = COALESCE($8, trading_day), updated_at = now() WHERE id = $1
@@ -586,18 +594,21 @@ final class ExecutionAgent: Sendable {
     /// start stored meanwhile wrote newer ones. With them, in the same statement, an equity
     /// snapshot for the curve at most once a minute, and always at shutdown (`final`).
     private func storeMarks(pool: PostgresPool, final: Bool = false) {
+        storeUnstoredDays(pool: pool)
         let now = Monotonic.nanos()
         let due = state.withLock { s in
-            s.accounts.values.compactMap { a -> (Account, String?, Bool)? in
-                guard s.ledgers[a.id] != nil else { return nil }
+            s.accounts.values.compactMap { a -> (Account, String?, Bool, [AccountValuation.PositionMark])? in
+                guard let ledger = s.ledgers[a.id] else { return nil }
                 let stored = s.storedMarks[a.id]
                 let moved = stored?.equity != a.equity || stored?.dailyPnL != a.dailyPnL
                 guard moved || a.highWaterMark > s.storedHighWaterMarks[a.id] ?? a.initialBalance else { return nil }
                 let snapshot = moved && (final || now &- (stored?.snapshotAt ?? 0) >= Self.markSnapshotIntervalNanos)
-                return (a, s.days[a.id]?.label, snapshot)
+                // The positions' marks move with the equity.
+                let marks = moved ? positionMarks(ledger, rates: s.rates).values.sorted { $0.instrument < $1.instrument } : []
+                return (a, s.days[a.id]?.label, snapshot, marks)
             }
         }
-        for (account, day, snapshot) in due {
+        for (account, day, snapshot, marks) in due {
             do {
                 // Only in the same challenge: a restart puts the row back to the initial balance.
                 let marked = try pool.queryOne("""
@@ -619,6 +630,18 @@ final class ExecutionAgent: Sendable {
                     """, [account.id, account.highWaterMark, account.epoch, account.balance, day, account.equity, account.dailyPnL,
                           account.dayStartEquity, account.drawdownPercent, snapshot])?
                     .decode(Bool.self, column: "marked") ?? false
+                // Each position's mark, while the row still holds the position it was marked for (a
+                // fill stored meanwhile wrote its own).
+                if !marks.isEmpty {
+                    _ = try pool.execute("""
+                        UPDATE positions p SET mark_price = m.price, unrealized_pnl = m.pnl, marked_at = now()
+                        FROM unnest($2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[])
+                             AS m (instrument, quantity, average_price, price, pnl)
+                        WHERE p.account_id = $1 AND p.instrument = m.instrument AND p.quantity = m.quantity
+                          AND p.average_price = m.average_price
+                        """, [account.id, marks.map(\.instrument), marks.map(\.quantity), marks.map(\.averagePrice),
+                              marks.map(\.closingPrice), marks.map(\.openPnL)])
+                }
                 state.withLock { s in
                     guard s.accounts[account.id]?.epoch == account.epoch else { return }
                     s.storedHighWaterMarks[account.id] = max(account.highWaterMark, s.storedHighWaterMarks[account.id] ?? account.highWaterMark)
@@ -633,6 +656,37 @@ final class ExecutionAgent: Sendable {
                 runtime.logger.warning("account marks not stored; will retry", ["account": account.id, "error": "\(error)"])
             }
         }
+    }
+
+    /// Writes again the day starts that could not be stored, with each account's figures of now
+    /// (the same day's start; its daily P&L and equity as marked since), in its current challenge.
+    private func storeUnstoredDays(pool: PostgresPool) {
+        let due = state.withLock { s in
+            s.unstoredDays.sorted().compactMap { id in s.accounts[id].map { ($0, s.days[id]?.label ?? $0.tradingDay) } }
+        }
+        for (account, label) in due {
+            do {
+                try storeDay(account.id, account: account, label: label, epoch: account.epoch, pool: pool)
+                state.withLock { s in
+                    // A day started meanwhile stored itself (or is pending with newer figures).
+                    guard let now = s.accounts[account.id], now.epoch == account.epoch, now.tradingDay == account.tradingDay,
+                          now.dayStartEquity == account.dayStartEquity else { return }
+                    s.unstoredDays.remove(account.id)
+                    s.storedHighWaterMarks[account.id] = max(account.highWaterMark, s.storedHighWaterMarks[account.id] ?? account.highWaterMark)
+                }
+                runtime.logger.notice("trading day stored after a failed write", ["account": account.id, "day": label ?? "-"])
+            } catch {
+                metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
+                runtime.logger.warning("trading day still not stored; will retry", ["account": account.id, "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The ledger's open positions marked to `rates`' quotes, by instrument; empty when one of
+    /// them cannot be valued yet (no quote, or no conversion rate, just after a start).
+    private func positionMarks(_ ledger: AccountLedger, rates: CurrencyRates) -> [String: AccountValuation.PositionMark] {
+        guard let valuation = try? engine.valuation(of: ledger, rates: rates) else { return [:] }
+        return Dictionary(valuation.positions.map { ($0.instrument, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The shortest time between two equity snapshots written from marks (fills write their own).
@@ -697,15 +751,15 @@ final class ExecutionAgent: Sendable {
             account = a
         }
         do {
-            _ = try pool.execute("""
-                UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = COALESCE($4, trading_day),
-                high_water_mark = GREATEST(high_water_mark, COALESCE($5, high_water_mark)), day_start_equity = $6, updated_at = now()
-                WHERE id = $1
-                """, [accountId, account?.dailyPnL ?? 0, account?.equity, label, account?.highWaterMark, account?.dayStartEquity])
+            try storeDay(accountId, account: account, label: label, pool: pool)
+            s.unstoredDays.remove(accountId)
             if let mark = account?.highWaterMark { s.storedHighWaterMarks[accountId] = max(mark, s.storedHighWaterMarks[accountId] ?? mark) }
         } catch {
+            // Until stored, the row holds the previous day's start and no mark matches it:
+            // `storeMarks` writes the day again with the account's figures of then.
+            s.unstoredDays.insert(accountId)
             metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
-            runtime.logger.error("trading day not stored", ["account": accountId, "error": "\(error)"])
+            runtime.logger.error("trading day not stored; will retry", ["account": accountId, "error": "\(error)"])
         }
         runtime.logger.info("trading day started", ["account": accountId, "day": label ?? "-", "why": why, "balance": "\(ledger.balance)"])
         guard let account else { return nil }
@@ -713,6 +767,17 @@ final class ExecutionAgent: Sendable {
             metrics.communicationErrors.labels(runtime.options.service, "kafka").inc()
         }
         return account
+    }
+
+    /// Writes a day start to the account's row: the daily P&L, equity, day label and start equity
+    /// it is measured from (and the high-water mark, never lowered). With `epoch`, only in that
+    /// challenge (a retry must not write an earlier challenge's figures over a restarted row).
+    private func storeDay(_ accountId: String, account: Account?, label: String?, epoch: Int? = nil, pool: PostgresPool) throws {
+        _ = try pool.execute("""
+            UPDATE accounts SET daily_pnl = $2, equity = COALESCE($3, equity), trading_day = COALESCE($4, trading_day),
+            high_water_mark = GREATEST(high_water_mark, COALESCE($5, high_water_mark)), day_start_equity = $6, updated_at = now()
+            WHERE id = $1 AND ($7::integer IS NULL OR epoch = $7::integer)
+            """, [accountId, account?.dailyPnL ?? 0, account?.equity, label, account?.highWaterMark, account?.dayStartEquity, epoch])
     }
 
     /// `staging.commands` day reset: a new trading day now for every staging account in scope

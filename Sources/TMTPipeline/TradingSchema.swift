@@ -299,6 +299,13 @@ public enum TradingSchema {
         ALTER TABLE fills ADD COLUMN seq bigserial;
         CREATE INDEX fills_seq ON fills (seq);
         """),
+        // Each open position marked to the market, as the execution engine last valued it: the
+        // price it would close at (bid for a long, ask for a short) and its unrealised P&L in
+        // the account's currency. Written at each fill and with the account's periodic marks;
+        // NULL until first marked (no quote for the instrument yet) and on a flat position.
+        PostgresMigration(version: 13, name: "positions_marks", sql: """
+        ALTER TABLE positions ADD COLUMN mark_price numeric, ADD COLUMN unrealized_pnl numeric, ADD COLUMN marked_at timestamptz;
+        """),
     ]
 
     /// Applies the migrations with `pool` (idempotent; safe when several services start at once).

@@ -2,7 +2,7 @@ import Foundation
 import TMTCore
 
 /// A trigger of one test run that makes the database refuse (RAISE, SQLSTATE P0001) inserts into
-/// `table` whose `column` value is listed in `<table>_test_refusals`, so a test can make a
+/// (or, with `event: "UPDATE"`, updates of) `table` whose `column` value is listed in `<table>_test_refusals`, so a test can make a
 /// service's writes fail and succeed again at will. `remove()` (also on deinit) drops the
 /// trigger, its function and this run's listed values; its names are the run's own, so runs do
 /// not remove each other's.
@@ -14,8 +14,11 @@ final class RefusingTrigger {
     let name: String
     private var listed: [any PostgresEncodable] = []
 
-    /// - Parameter type: the SQL type of `column` (the refusals table's key).
-    init(pool: PostgresPool, table: String, column: String, type: String) throws {
+    /// - Parameters:
+    ///   - type: the SQL type of `column` (the refusals table's key).
+    ///   - event: `INSERT` or `UPDATE`.
+    init(pool: PostgresPool, table: String, column: String, type: String, event: String = "INSERT") throws {
+        precondition(["INSERT", "UPDATE"].contains(event), "event must be INSERT or UPDATE")
         self.pool = pool
         self.table = table
         self.column = column
@@ -37,7 +40,7 @@ final class RefusingTrigger {
                 RETURN NEW;
             END $$
             """)
-        _ = try pool.execute("CREATE TRIGGER \(name) BEFORE INSERT ON \(table) FOR EACH ROW EXECUTE FUNCTION \(name)()")
+        _ = try pool.execute("CREATE TRIGGER \(name) BEFORE \(event) ON \(table) FOR EACH ROW EXECUTE FUNCTION \(name)()")
     }
 
     /// Refuses rows with `value` from now on.

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+import TMTCore
+import TMTPipeline
+import XCTest
+
+/// `tmt-execution-engine` when a day start cannot be written: the account's row keeps the
+/// previous day's start, which no later mark matches, so the engine writes the day again once
+/// the database takes it and the row's equity follows the marks again.
+final class ExecutionDayStartRetryTests: XCTestCase {
+    func testADayStartTheDatabaseRefusedIsStoredLaterAndMarksResume() throws {
+        let bootstrap = try TestServices.kafkaBootstrap()
+        let databaseURL = try TestServices.postgresURL()
+        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
+        defer { pool.shutdown() }
+        let agent = try AgentProcess(executable: "tmt-execution-engine", port: AgentProcess.freePort(), environment: [
+            "DATABASE_URL": databaseURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "execution-day-retry-\(UUID().uuidString.prefix(8))",
+            "KAFKA_AUTO_OFFSET_RESET": "latest", "PAPER_TRADING": "true",
+        ])
+        try agent.waitUntilReady()
+        let accountId = "acct-day-retry-\(UUID().uuidString.prefix(8))"
+        let initial = Decimal(100_000)
+        try AccountStore(pool: pool).ensure([Account(id: accountId, firm: "ftmo-like", initialBalance: initial)])
+        XCTAssertTrue(KafkaWait.until(timeout: 40) {
+            let m = (try? agent.metrics()) ?? ""
+            return ["orders.cleared", "market.ticks", "staging.commands"].allSatisfy { m.contains("tmt_kafka_consumer_lag{topic=\"\($0)\"") }
+        }, "the agent never joined its groups:\n\(agent.log)")
+
+        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "execution-day-retry-test")
+        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
+        defer { producer.close() }
+        let feed = QuoteFeed(producer: producer)
+        defer { feed.stop() }
+        func decimal(_ column: String) -> Decimal? {
+            ((try? pool.queryOne("SELECT \(column) AS v FROM accounts WHERE id = $1", [accountId])) ?? nil)
+                .flatMap { try? $0.decode(Decimal?.self, column: "v") }
+        }
+
+        // One lot long EUR_USD, then the market rises: the row's equity follows the marks.
+        let entry = Order(id: "day-retry-entry-\(UUID().uuidString.prefix(8)):\(accountId)", signalId: "no-such-signal", accountId: accountId,
+                          instrument: "EUR_USD", side: .buy, type: .market, quantity: 1, price: nil, stopLoss: nil, takeProfit: nil,
+                          riskReducing: false, status: .cleared, createdAt: HopClock.nowMicros())
+        var envelope = Envelope(id: entry.id, type: "order.cleared", traceId: "trace-\(entry.id)", source: "human-behavior", payload: entry)
+        envelope.hops = [Hop(agent: "human-behavior", inMicros: HopClock.nowMicros(), outMicros: HopClock.nowMicros())]
+        _ = try producer.send(envelope, to: .ordersCleared, key: accountId).wait(timeout: 10)
+        XCTAssertTrue(KafkaWait.until(timeout: 40) {
+            ((try? pool.queryOne("SELECT quantity AS v FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'", [accountId])) ?? nil)
+                .flatMap { try? $0.decode(Decimal.self, column: "v") } == 1
+        }, "the entry never filled:\n\(agent.log.suffix(4000))")
+        feed.set(bid: "1.08700", ask: "1.08708")
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { (decimal("equity") ?? 0) > initial + 100 },
+                      "the row's equity never followed the rise:\n\(agent.log.suffix(3000))")
+        let dayBefore = decimal("day_start_equity")
+
+        // The day reset while the database refuses every write to the account's row.
+        let refusing = try RefusingTrigger(pool: pool, table: "accounts", column: "id", type: "text", event: "UPDATE")
+        defer { refusing.remove() }
+        try refusing.refuse(accountId)
+        let command = StagingCommand(id: "test-day-retry-\(UUID().uuidString.prefix(8))", action: .dayReset, accounts: [accountId],
+                                     reason: "integration test", requestedBy: "tester", issuedAt: HopClock.nowMicros())
+        _ = try producer.send(Envelope(id: command.id, type: "staging.command", traceId: "cmd-\(command.id)", source: "test", payload: command),
+                              to: .stagingCommands, key: "staging").wait(timeout: 10)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { agent.log.contains("trading day not stored; will retry") && agent.log.contains(accountId) },
+                      "the refused day start was not reported:\n\(agent.log.suffix(3000))")
+        XCTAssertEqual(decimal("day_start_equity"), dayBefore, "the refused write changed the row")
+
+        // The market moves on; the database takes writes again.
+        feed.set(bid: "1.08900", ask: "1.08908")
+        usleep(1_000_000)
+        try refusing.accept(accountId)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { agent.log.contains("trading day stored after a failed write") },
+                      "the day start was never written again:\n\(agent.log.suffix(3000))")
+        // The day's start is the equity at the reset (the market at 1.087), not the previous one,
+        // and the row's equity follows the marks again (the market at 1.089).
+        let dayStart = try XCTUnwrap(decimal("day_start_equity"), "no day start stored")
+        XCTAssertNotEqual(dayStart, dayBefore)
+        XCTAssertGreaterThan(dayStart, initial + 100)
+        XCTAssertLessThan(dayStart, initial + 300)
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { (decimal("equity") ?? 0) > dayStart + 100 },
+                      "the marks were not stored after the day start: equity \(decimal("equity") ?? -1), day start \(dayStart)\n\(agent.log.suffix(3000))")
+        XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
+    }
+}
