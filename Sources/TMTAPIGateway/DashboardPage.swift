@@ -1,6 +1,6 @@
 /// The Trading Dashboard's HTML. Elements tests and scripts read carry stable ids and `data-`
 /// attributes: `#sse-status[data-state]`, `#event-count`, `#health [data-component]`,
-/// `#accounts [data-account-id] [data-field]`, `#positions [data-position]`,
+/// `#accounts [data-account-id] [data-field]`, `#positions [data-position] [data-field]`,
 /// `#orders [data-order-id]`, `#trail[data-order-id] [data-stage]`, `#breaker [data-breaker]`,
 /// `#breaker-result[data-status]`, `#compliance`, `#latency [data-agent]`, `#equity-chart svg`,
 /// `#agents[data-state] tr[data-agent-name][data-status] [data-field]`,
@@ -83,6 +83,8 @@ enum DashboardPage {
     <div class="scroll short">
       <table id="positions">
         <thead><tr><th>Account</th><th>Instrument</th><th>Side</th><th class="r">Quantity</th><th class="r">Avg price</th>
+          <th class="r" title="the price the position would close at (bid for a long, ask for a short) when the execution engine last marked it">Mark</th>
+          <th class="r" title="unrealised P&amp;L at the mark, in the account's currency; marked at each fill and about every 5 s">Open P&amp;L</th>
           <th class="r" title="realised P&amp;L of every trade in this instrument in the account's current challenge, not only of the open position">Realized P&amp;L (instrument)</th><th class="r">Stop</th><th class="r">Target</th><th title="market time of the fill that opened the position">Opened</th></tr></thead>
         <tbody></tbody>
       </table>

@@ -292,6 +292,9 @@ enum DashboardScript {
       el('td', {}, badge(p.side || (num(p.quantity) > 0 ? 'long' : 'short'), num(p.quantity) > 0 ? 'ok' : 'warning')),
       el('td', { class: 'r num', data: { field: 'quantity', value: p.quantity }, text: qty(p.quantity) }),
       el('td', { class: 'r num', text: price(p.averagePrice) }),
+      el('td', { class: 'r num', data: { field: 'mark' }, text: price(p.markPrice) }),
+      el('td', { class: 'r num ' + sign(p.unrealizedPnl), data: { field: 'unrealized', value: p.unrealizedPnl == null ? '' : p.unrealizedPnl },
+        title: p.markedAt ? 'marked ' + when(p.markedAt) : 'not marked yet', text: money(p.unrealizedPnl) }),
       el('td', { class: 'r num ' + sign(p.realizedPnl), text: money(p.realizedPnl) }),
       el('td', { class: 'r num', text: price(p.stopLoss) }), el('td', { class: 'r num', text: price(p.takeProfit) }),
       el('td', { class: 'muted', text: when(p.openedAt) }))));
@@ -301,8 +304,12 @@ enum DashboardScript {
     const p = envelope.payload || {};
     if (!p.accountId || !p.instrument) return;
     const key = p.accountId + '|' + p.instrument;
+    const before = state.positions.get(key) || {};
+    // A new quantity or price makes the stored mark stale until the database is read again.
+    const mark = num(before.quantity) === num(p.quantity) && num(before.averagePrice) === num(p.averagePrice)
+      ? {} : { markPrice: null, unrealizedPnl: null, markedAt: null };
     if (!num(p.quantity)) state.positions.delete(key);
-    else state.positions.set(key, Object.assign({}, state.positions.get(key) || {}, {
+    else state.positions.set(key, Object.assign({}, before, mark, {
       accountId: p.accountId, instrument: p.instrument, quantity: p.quantity, averagePrice: p.averagePrice,
       realizedPnl: p.realizedPnL, side: num(p.quantity) > 0 ? 'long' : 'short' },
       // opened: the market time of the fill that opened it (µs), when the update carries it
@@ -666,6 +673,7 @@ enum DashboardScript {
     connect();
     refreshAll().then(() => { document.body.dataset.loaded = 'true'; });
     setInterval(refreshAll, 30000);
+    setInterval(loadPositions, 5000);   // the marks (unrealised P&L) are stored about every 5 s
   }
   init();
 })();

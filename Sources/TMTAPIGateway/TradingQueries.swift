@@ -148,7 +148,8 @@ struct TradingQueries: Sendable {
         return try page(p, q)
     }
 
-    /// Open positions (quantity not zero), by account and instrument.
+    /// Open positions (quantity not zero), by account and instrument, each with its mark as the
+    /// execution engine last stored it (price and unrealised P&L; null until first marked).
     func positions(_ request: HTTPRequest) throws -> HTTPResponse {
         let q = try QueryParameters(request, allowed: ["account", "instrument"])
         var params: [any PostgresEncodable] = []
@@ -159,7 +160,8 @@ struct TradingQueries: Sendable {
             SELECT jsonb_build_object('accountId', p.account_id, 'instrument', p.instrument, 'quantity', p.quantity,
                 'side', CASE WHEN p.quantity > 0 THEN 'long' ELSE 'short' END, 'averagePrice', p.average_price,
                 'realizedPnl', p.realized_pnl, 'stopLoss', p.stop_loss, 'takeProfit', p.take_profit,
-                'sourceOrderId', p.source_order_id, 'openedAt', p.opened_at, 'updatedAt', p.updated_at)::text AS j
+                'sourceOrderId', p.source_order_id, 'openedAt', p.opened_at, 'updatedAt', p.updated_at,
+                'markPrice', p.mark_price, 'unrealizedPnl', p.unrealized_pnl, 'markedAt', p.marked_at)::text AS j
             FROM positions p WHERE \(conditions.joined(separator: " AND ")) ORDER BY p.account_id, p.instrument LIMIT 5000
             """, params, retryOnConnectionLoss: true)
         var out = RawJSON()

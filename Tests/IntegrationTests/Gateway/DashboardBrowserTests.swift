@@ -46,6 +46,12 @@ final class GatewayDashboardBrowserTests: XCTestCase {
         // The open position and the health grid.
         XCTAssertTrue(page.waitFor(#"document.querySelector('#positions tr[data-position="\#(account)|EUR_USD"]')"#, timeout: 10),
                       "the seeded position is not listed:\n\(diagnostics(page, gateway))")
+        // With its mark and unrealised P&L as the execution engine stored them.
+        let positionRow = #"document.querySelector('#positions tr[data-position="\#(account)|EUR_USD"]')"#
+        XCTAssertEqual(try page.evaluate("\(positionRow).querySelector('[data-field=mark]').textContent") as? String, "1.08712")
+        XCTAssertEqual(try page.evaluate("\(positionRow).querySelector('[data-field=unrealized]').dataset.value") as? String, "300.5")
+        XCTAssertEqual(try page.evaluate("\(positionRow).querySelector('[data-field=unrealized]').textContent") as? String, "300.50")
+        XCTAssertEqual(try page.evaluate("\(positionRow).querySelector('[data-field=unrealized]').className") as? String, "r num pos")
         XCTAssertTrue(page.waitFor("document.querySelector('#health [data-component=postgres][data-status=healthy]')", timeout: 10))
         // No breaker has reported here: trading is HALTED for everyone, and the badge says why.
         XCTAssertTrue(page.waitFor("document.querySelector('#trading-state').dataset.state === 'HALTED'", timeout: 10),
@@ -170,8 +176,9 @@ final class GatewayDashboardBrowserTests: XCTestCase {
                 """, [account, Double(100_000 + i * 300), Double(100_050 + i * 310), 5 - i])
         }
         try pool.execute("""
-            INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, stop_loss, take_profit, source_order_id)
-            VALUES ($1, 'EUR_USD', 1.5, 1.08512, 0, now(), 1.083, 1.089, $2)
+            INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, stop_loss, take_profit, source_order_id,
+                                   mark_price, unrealized_pnl, marked_at)
+            VALUES ($1, 'EUR_USD', 1.5, 1.08512, 0, now(), 1.083, 1.089, $2, 1.08712, 300.5, now())
             """, [account, order])
         let signal = "dash-\(run)-sig"
         try pool.execute("""
