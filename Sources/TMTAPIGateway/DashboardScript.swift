@@ -673,7 +673,6 @@ enum DashboardScript {
     connect();
     refreshAll().then(() => { document.body.dataset.loaded = 'true'; });
     setInterval(refreshAll, 30000);
-    setInterval(loadPositions, 5000);   // the marks (unrealised P&L) are stored about every 5 s
   }
   init();
 })();

@@ -638,9 +638,9 @@ final class ExecutionAgent: Sendable {
                         FROM unnest($2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[])
                              AS m (instrument, quantity, average_price, price, pnl)
                         WHERE p.account_id = $1 AND p.instrument = m.instrument AND p.quantity = m.quantity
-                          AND p.average_price = m.average_price
+                          AND p.average_price = m.average_price AND EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND epoch = $7)
                         """, [account.id, marks.map(\.instrument), marks.map(\.quantity), marks.map(\.averagePrice),
-                              marks.map(\.closingPrice), marks.map(\.openPnL)])
+                              marks.map(\.closingPrice), marks.map(\.openPnL), account.epoch])
                 }
                 state.withLock { s in
                     guard s.accounts[account.id]?.epoch == account.epoch else { return }
@@ -660,24 +660,26 @@ final class ExecutionAgent: Sendable {
 
     /// Writes again the day starts that could not be stored, with each account's figures of now
     /// (the same day's start; its daily P&L and equity as marked since), in its current challenge.
+    /// Under the state lock, as `startDay` writes: a day started meanwhile on another thread
+    /// must not be overwritten by an older copy. (Only accounts whose write failed get here.)
     private func storeUnstoredDays(pool: PostgresPool) {
-        let due = state.withLock { s in
-            s.unstoredDays.sorted().compactMap { id in s.accounts[id].map { ($0, s.days[id]?.label ?? $0.tradingDay) } }
-        }
-        for (account, label) in due {
-            do {
-                try storeDay(account.id, account: account, label: label, epoch: account.epoch, pool: pool)
-                state.withLock { s in
-                    // A day started meanwhile stored itself (or is pending with newer figures).
-                    guard let now = s.accounts[account.id], now.epoch == account.epoch, now.tradingDay == account.tradingDay,
-                          now.dayStartEquity == account.dayStartEquity else { return }
-                    s.unstoredDays.remove(account.id)
-                    s.storedHighWaterMarks[account.id] = max(account.highWaterMark, s.storedHighWaterMarks[account.id] ?? account.highWaterMark)
+        state.withLock { s in
+            for id in s.unstoredDays.sorted() {
+                guard let account = s.accounts[id] else {
+                    s.unstoredDays.remove(id)
+                    continue
                 }
-                runtime.logger.notice("trading day stored after a failed write", ["account": account.id, "day": label ?? "-"])
-            } catch {
-                metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
-                runtime.logger.warning("trading day still not stored; will retry", ["account": account.id, "error": "\(error)"])
+                let label = s.days[id]?.label ?? account.tradingDay
+                // (Result rather than do/catch: the latter inside withLock crashed Swift 6.3.1 debug builds.)
+                let outcome = Result { try storeDay(id, account: account, label: label, epoch: account.epoch, pool: pool) }
+                if case .failure(let failure) = outcome {
+                    metrics.communicationErrors.labels(runtime.options.service, "postgres").inc()
+                    runtime.logger.warning("trading day still not stored; will retry", ["account": id, "error": "\(failure)"])
+                    continue
+                }
+                s.unstoredDays.remove(id)
+                s.storedHighWaterMarks[id] = max(account.highWaterMark, s.storedHighWaterMarks[id] ?? account.highWaterMark)
+                runtime.logger.notice("trading day stored after a failed write", ["account": id, "day": label ?? "-"])
             }
         }
     }

@@ -464,7 +464,8 @@ final class RDKafkaClient: @unchecked Sendable {
     private static func pinUncommittedToEnd(rk: OpaquePointer, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
                                             context: RDKafkaClientContext) {
         let timeoutMs: Int32 = 5_000
-        guard let committed = rd_kafka_topic_partition_list_copy(partitions) else { return }
+        // (A cooperative rebalance often adds nothing: no round trip then.)
+        guard partitions.pointee.cnt > 0, let committed = rd_kafka_topic_partition_list_copy(partitions) else { return }
         defer { rd_kafka_topic_partition_list_destroy(committed) }
         let err = rd_kafka_committed(rk, committed, timeoutMs)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {

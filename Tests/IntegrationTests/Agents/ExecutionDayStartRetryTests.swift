@@ -76,8 +76,14 @@ final class ExecutionDayStartRetryTests: XCTestCase {
         XCTAssertNotEqual(dayStart, dayBefore)
         XCTAssertGreaterThan(dayStart, initial + 100)
         XCTAssertLessThan(dayStart, initial + 300)
-        XCTAssertTrue(KafkaWait.until(timeout: 30) { (decimal("equity") ?? 0) > dayStart + 100 },
+        // Marks are stored against it again: the market moves once more (the retry itself wrote
+        // the equity of 1.089) and the row's equity follows.
+        feed.set(bid: "1.09100", ask: "1.09108")
+        XCTAssertTrue(KafkaWait.until(timeout: 30) { (decimal("equity") ?? 0) > dayStart + 300 },
                       "the marks were not stored after the day start: equity \(decimal("equity") ?? -1), day start \(dayStart)\n\(agent.log.suffix(3000))")
+        let day = ((try? pool.queryOne("SELECT trading_day FROM accounts WHERE id = $1", [accountId])) ?? nil)
+            .flatMap { try? $0.decode(String?.self, column: "trading_day") }
+        XCTAssertNotNil(day, "no trading day stored")
         XCTAssertEqual(agent.terminate(), 0, agent.log.suffix(2000).description)
     }
 }
