@@ -26,6 +26,10 @@ Commands:
   ticks      the first hop's own work per tick without a broker: decoding Envelope<Tick>,
              folding ticks into M1 bars and analysing each closed bar, one thread
              --count N (default 200000)  --repeat N passes, best reported (default 3)
+  analytics  continuous improvement's analytics run without the database: the closed-trade
+             replay of every fill and the report (all trades, by pattern, instrument, account)
+             --trades N,N,… closed trades (default 700,5000,20000)  --repeat N passes, best
+             reported (default 3)
   all        http, kafka and postgres with their defaults
 
 Every command prints progress on stderr and a Markdown table on stdout.
@@ -100,6 +104,14 @@ do {
                                   url: option(rest, "--url"))
     case "ticks":
         try TickBenchmark.run(count: intOption(rest, "--count", 200_000), repeats: intOption(rest, "--repeat", 3))
+    case "analytics":
+        let raw = option(rest, "--trades") ?? "700,5000,20000"
+        let counts = raw.split(separator: ",").compactMap { Int($0) }
+        guard !counts.isEmpty, counts.count == raw.split(separator: ",").count, counts.allSatisfy({ $0 > 0 }) else {
+            FileHandle.standardError.write(Data("tmt-benchmarks: --trades needs positive integers separated by commas, got '\(raw)'\n".utf8))
+            exit(2)
+        }
+        try AnalyticsBenchmark.run(trades: counts, repeats: intOption(rest, "--repeat", 3))
     case "all":
         try HTTPBenchmark.run(seconds: 10, connections: 50, threads: 2)
         try KafkaBenchmark.run(count: 100_000, size: 100, bootstrap: nil)

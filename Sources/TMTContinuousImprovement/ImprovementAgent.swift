@@ -140,24 +140,9 @@ final class ImprovementAgent: Sendable {
     private func runAnalytics(history: TradeHistory, store: AnalyticsStore) throws {
         let trades = try history.closedTrades()
         let analytics = TradeAnalytics(startingBalance: settings.startingBalance, accountBalances: try history.startingBalances())
-        func row(_ dimension: String, _ key: String, _ group: [ClosedTrade], _ statistics: TradeStatistics) -> AnalyticsRow {
-            AnalyticsRow(dimension: dimension, key: key, statistics: statistics, firstExitAt: group.map(\.exitTime).min(),
-                         lastExitAt: group.map(\.exitTime).max())
+        let rows = analytics.report(trades).map {
+            AnalyticsRow(dimension: $0.dimension, key: $0.key, statistics: $0.statistics, firstExitAt: $0.firstExitAt, lastExitAt: $0.lastExitAt)
         }
-        var rows = [row("overall", "all", trades, analytics.overall(trades))]
-        for dimension in TradeAnalytics.Dimension.allCases {
-            let groups = Dictionary(grouping: trades) { t -> String in
-                switch dimension {
-                case .pattern: t.pattern
-                case .instrument: t.instrument
-                case .account: t.account
-                }
-            }
-            for (key, statistics) in analytics.grouped(trades, by: dimension) {
-                rows.append(row(dimension.rawValue, key, groups[key] ?? [], statistics))
-            }
-        }
-        rows.sort { ($0.dimension, $0.key) < ($1.dimension, $1.key) }
         try store.save(rows)
         latestAnalytics.withLock { $0 = (Date(), rows) }
         gauges.set(rows)

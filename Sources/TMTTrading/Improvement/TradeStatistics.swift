@@ -49,7 +49,14 @@ public struct TradeStatistics: Codable, Sendable, Equatable {
     ///     per-trade returns and of the drawdown percentage.
     ///   - tradesPerYear: how many such trades a year holds, to annualise Sharpe; nil to skip.
     public init(trades: [ClosedTrade], startingBalance: Decimal, tradesPerYear: Double? = nil) {
-        let ordered = trades.sorted { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }
+        self.init(ordered: trades.sorted(by: Self.exitOrder), startingBalance: startingBalance, tradesPerYear: tradesPerYear)
+    }
+
+    /// The order the equity curve is taken in: exit time, ties by id.
+    static func exitOrder(_ a: ClosedTrade, _ b: ClosedTrade) -> Bool { (a.exitTime, a.id) < (b.exitTime, b.id) }
+
+    /// The statistics of trades already in `exitOrder` (a report sorts once for all its groups).
+    init(ordered: [ClosedTrade], startingBalance: Decimal, tradesPerYear: Double?) {
         var wins = 0
         var losses = 0
         var grossProfit: Decimal = 0
@@ -57,7 +64,8 @@ public struct TradeStatistics: Codable, Sendable, Equatable {
         var equity = startingBalance
         var peak = startingBalance
         var maxDrawdown: Decimal = 0
-        var maxDrawdownPercent = 0.0
+        // The peak the largest fall was from (its percentage is worked out once, at the end).
+        var maxDrawdownPeak: Decimal = 0
         var returns: [Double] = []
         returns.reserveCapacity(ordered.count)
         for trade in ordered {
@@ -70,14 +78,17 @@ public struct TradeStatistics: Codable, Sendable, Equatable {
                 grossLoss -= net
             }
             if equity != 0 {
-                returns.append(Self.double(net / equity))
+                returns.append(Self.return(net, on: equity))
             }
             equity += net
-            if equity > peak { peak = equity }
-            let drawdown = peak - equity
-            if drawdown > maxDrawdown {
-                maxDrawdown = drawdown
-                maxDrawdownPercent = peak > 0 ? Self.double(drawdown / peak) * 100 : 0
+            if equity >= peak {
+                peak = equity
+            } else {
+                let drawdown = peak - equity
+                if drawdown > maxDrawdown {
+                    maxDrawdown = drawdown
+                    maxDrawdownPeak = peak
+                }
             }
         }
         count = ordered.count
@@ -90,7 +101,7 @@ public struct TradeStatistics: Codable, Sendable, Equatable {
         profitFactor = grossLoss > 0 ? Self.double(grossProfit) / Self.double(grossLoss) : nil
         expectancy = count > 0 ? Self.rounded(netProfit / Decimal(count), scale: 10) : 0
         self.maxDrawdown = maxDrawdown
-        self.maxDrawdownPercent = maxDrawdownPercent
+        maxDrawdownPercent = maxDrawdown > 0 && maxDrawdownPeak > 0 ? Self.double(maxDrawdown / maxDrawdownPeak) * 100 : 0
         if returns.isEmpty {
             meanReturn = 0
         } else {
@@ -115,11 +126,18 @@ public struct TradeStatistics: Codable, Sendable, Equatable {
     public static func returns(of trades: [ClosedTrade], startingBalance: Decimal) -> [Double] {
         var equity = startingBalance
         var result: [Double] = []
-        for trade in trades.sorted(by: { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }) {
-            if equity != 0 { result.append(double(trade.netPnL / equity)) }
+        for trade in trades.sorted(by: exitOrder) {
+            if equity != 0 { result.append(self.return(trade.netPnL, on: equity)) }
             equity += trade.netPnL
         }
         return result
+    }
+
+    /// A trade's return on the equity before it, divided in `Double`: both are short decimals
+    /// (money), each converted exactly or correctly rounded, where their `Decimal` quotient has
+    /// 38 digits and converted only through its text (most of a report's time).
+    static func `return`(_ net: Decimal, on equity: Decimal) -> Double {
+        double(net) / double(equity)
     }
 
     static func double(_ value: Decimal) -> Double {

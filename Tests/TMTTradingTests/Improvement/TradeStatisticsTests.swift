@@ -58,6 +58,31 @@ final class TradeStatisticsTests: XCTestCase {
         XCTAssertEqual(analytics.overall(trades).netProfit, 130)
     }
 
+    /// The report (what the agent stores) sorts once for every group: each row is the group's
+    /// own statistics as computed alone, with its first and last exit, whatever the input order.
+    func testReportRowsAreEachGroupsOwnStatistics() throws {
+        let analytics = TradeAnalytics(startingBalance: 10_000, accountBalances: ["acc-2": 5_000])
+        let rows = analytics.report(Array(trades.reversed()))
+        XCTAssertEqual(rows.map { "\($0.dimension)/\($0.key)" }, [
+            "account/acc-1", "account/acc-2", "instrument/EURUSD", "instrument/GBPUSD", "overall/all", "pattern/spring", "pattern/upthrust",
+        ])
+        for row in rows {
+            let members = trades.filter {
+                switch row.dimension {
+                case "account": $0.account == row.key
+                case "instrument": $0.instrument == row.key
+                case "pattern": $0.pattern == row.key
+                default: true
+                }
+            }
+            let balance: Decimal = row.key == "acc-2" ? 5_000 : 10_000
+            XCTAssertEqual(row.statistics, TradeStatistics(trades: members.shuffled(), startingBalance: balance), "\(row.dimension)/\(row.key)")
+            XCTAssertEqual(row.firstExitAt, members.map(\.exitTime).min())
+            XCTAssertEqual(row.lastExitAt, members.map(\.exitTime).max())
+        }
+        XCTAssertEqual(rows.first { $0.key == "acc-2" }?.statistics.maxDrawdownPercent ?? -1, 8, accuracy: 1e-12)
+    }
+
     func testProfitFactorWithoutLossesIsReportedAsInfinite() {
         let winners = [closedTrade("w1", exit: 1, pnl: 50), closedTrade("w2", exit: 2, pnl: 70)]
         let stats = TradeStatistics(trades: winners, startingBalance: 1_000)
