@@ -9,44 +9,16 @@ import XCTest
 /// the database takes it and the row's equity follows the marks again.
 final class ExecutionDayStartRetryTests: XCTestCase {
     func testADayStartTheDatabaseRefusedIsStoredLaterAndMarksResume() throws {
-        let bootstrap = try TestServices.kafkaBootstrap()
-        let databaseURL = try TestServices.postgresURL()
-        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
-        defer { pool.shutdown() }
-        let agent = try AgentProcess(executable: "tmt-execution-engine", port: AgentProcess.freePort(), environment: [
-            "DATABASE_URL": databaseURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "execution-day-retry-\(UUID().uuidString.prefix(8))",
-            "KAFKA_AUTO_OFFSET_RESET": "latest", "PAPER_TRADING": "true",
-        ])
-        try agent.waitUntilReady()
-        let accountId = "acct-day-retry-\(UUID().uuidString.prefix(8))"
+        let engine = try ExecutionEngineHarness("day-retry")
+        let (agent, pool, producer, accountId) = (engine.agent, engine.pool, engine.producer, engine.accountId)
         let initial = Decimal(100_000)
-        try AccountStore(pool: pool).ensure([Account(id: accountId, firm: "ftmo-like", initialBalance: initial)])
-        XCTAssertTrue(KafkaWait.until(timeout: 40) {
-            let m = (try? agent.metrics()) ?? ""
-            return ["orders.cleared", "market.ticks", "staging.commands"].allSatisfy { m.contains("tmt_kafka_consumer_lag{topic=\"\($0)\"") }
-        }, "the agent never joined its groups:\n\(agent.log)")
-
-        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "execution-day-retry-test")
-        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
-        defer { producer.close() }
         let feed = QuoteFeed(producer: producer)
         defer { feed.stop() }
-        func decimal(_ column: String) -> Decimal? {
-            ((try? pool.queryOne("SELECT \(column) AS v FROM accounts WHERE id = $1", [accountId])) ?? nil)
-                .flatMap { try? $0.decode(Decimal?.self, column: "v") }
-        }
+        let decimal = engine.accountDecimal
 
         // One lot long EUR_USD, then the market rises: the row's equity follows the marks.
-        let entry = Order(id: "day-retry-entry-\(UUID().uuidString.prefix(8)):\(accountId)", signalId: "no-such-signal", accountId: accountId,
-                          instrument: "EUR_USD", side: .buy, type: .market, quantity: 1, price: nil, stopLoss: nil, takeProfit: nil,
-                          riskReducing: false, status: .cleared, createdAt: HopClock.nowMicros())
-        var envelope = Envelope(id: entry.id, type: "order.cleared", traceId: "trace-\(entry.id)", source: "human-behavior", payload: entry)
-        envelope.hops = [Hop(agent: "human-behavior", inMicros: HopClock.nowMicros(), outMicros: HopClock.nowMicros())]
-        _ = try producer.send(envelope, to: .ordersCleared, key: accountId).wait(timeout: 10)
-        XCTAssertTrue(KafkaWait.until(timeout: 40) {
-            ((try? pool.queryOne("SELECT quantity AS v FROM positions WHERE account_id = $1 AND instrument = 'EUR_USD'", [accountId])) ?? nil)
-                .flatMap { try? $0.decode(Decimal.self, column: "v") } == 1
-        }, "the entry never filled:\n\(agent.log.suffix(4000))")
+        try engine.sendMarket(.buy, lots: 1, label: "day-retry-entry")
+        XCTAssertTrue(KafkaWait.until(timeout: 40) { engine.eurUsdQuantity() == 1 }, "the entry never filled:\n\(agent.log.suffix(4000))")
         feed.set(bid: "1.08700", ask: "1.08708")
         XCTAssertTrue(KafkaWait.until(timeout: 30) { (decimal("equity") ?? 0) > initial + 100 },
                       "the row's equity never followed the rise:\n\(agent.log.suffix(3000))")

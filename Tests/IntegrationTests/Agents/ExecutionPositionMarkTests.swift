@@ -9,38 +9,14 @@ import XCTest
 /// positions add up to the account's equity less its balance, and a closed position has none.
 final class ExecutionPositionMarkTests: XCTestCase {
     func testOpenPositionsCarryTheirMarkAndUnrealisedPnL() throws {
-        let bootstrap = try TestServices.kafkaBootstrap()
-        let databaseURL = try TestServices.postgresURL()
-        let pool = try PostgresPool(configuration: PostgresConfiguration(url: databaseURL), metrics: MetricsRegistry())
-        defer { pool.shutdown() }
-        let agent = try AgentProcess(executable: "tmt-execution-engine", port: AgentProcess.freePort(), environment: [
-            "DATABASE_URL": databaseURL, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "CONSUMER_GROUP": "execution-marks-\(UUID().uuidString.prefix(8))",
-            "KAFKA_AUTO_OFFSET_RESET": "latest", "PAPER_TRADING": "true",
-        ])
-        try agent.waitUntilReady()
-        let accountId = "acct-marks-\(UUID().uuidString.prefix(8))"
-        try AccountStore(pool: pool).ensure([Account(id: accountId, firm: "ftmo-like", initialBalance: 100_000)])
-        XCTAssertTrue(KafkaWait.until(timeout: 40) {
-            let m = (try? agent.metrics()) ?? ""
-            return ["orders.cleared", "market.ticks"].allSatisfy { m.contains("tmt_kafka_consumer_lag{topic=\"\($0)\"") }
-        }, "the agent never joined its groups:\n\(agent.log)")
-
-        let config = KafkaConfiguration(bootstrapServers: bootstrap, clientId: "execution-marks-test")
-        let producer = try KafkaProducer(configuration: config, metrics: MetricsRegistry())
-        defer { producer.close() }
+        let engine = try ExecutionEngineHarness("marks", topics: ["orders.cleared", "market.ticks"])
+        let (agent, pool, producer, accountId) = (engine.agent, engine.pool, engine.producer, engine.accountId)
         let feed = QuoteFeed(producer: producer)
         defer { feed.stop() }
         XCTAssertTrue(KafkaWait.until(timeout: 30) {
             metricValue(in: (try? agent.metrics()) ?? "", "tmt_agent_processing_duration_seconds_count{agent=\"execution-engine\",type=\"tick\"}") >= 3
         }, "no tick reached the agent:\n\(agent.log.suffix(2000))")
-        func send(_ side: Side, _ label: String) throws {
-            let order = Order(id: "marks-\(label)-\(UUID().uuidString.prefix(8)):\(accountId)", signalId: "no-such-signal", accountId: accountId,
-                              instrument: "EUR_USD", side: side, type: .market, quantity: 2, price: nil, stopLoss: nil, takeProfit: nil,
-                              riskReducing: side == .sell, status: .cleared, createdAt: HopClock.nowMicros())
-            var envelope = Envelope(id: order.id, type: "order.cleared", traceId: "trace-\(order.id)", source: "human-behavior", payload: order)
-            envelope.hops = [Hop(agent: "human-behavior", inMicros: HopClock.nowMicros(), outMicros: HopClock.nowMicros())]
-            _ = try producer.send(envelope, to: .ordersCleared, key: accountId).wait(timeout: 10)
-        }
+        func send(_ side: Side, _ label: String) throws { try engine.sendMarket(side, lots: 2, label: "marks-\(label)", riskReducing: side == .sell) }
         struct Row { var quantity: Decimal; var average: Decimal; var mark: Decimal?; var pnl: Decimal?; var markedAt: Date? }
         func position() -> Row? {
             guard let r = (try? pool.queryOne("""
