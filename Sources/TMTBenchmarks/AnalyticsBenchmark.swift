@@ -2,26 +2,36 @@ import Foundation
 import TMTCore
 import TMTTrading
 
-/// Continuous improvement's analytics run, without the database: the closed-trade replay of
-/// every fill (`ClosedTradeLedger`) and the report (`TradeAnalytics.report`: all trades, then
-/// by pattern, instrument and account), as `runAnalytics` does them at every run. Seeded
-/// round trips (an opening and a closing fill each) over three accounts, four instruments and
-/// four patterns; single thread; best of `repeats` passes.
+/// Continuous improvement's analytics run, without the database: the closed trades from the
+/// fills (`ClosedTradeLedger`) and the report (`TradeAnalytics.report`: all trades, then by
+/// pattern, instrument and account), as `runAnalytics` does them at every run. The trades
+/// both ways: replaying every fill (a reader's first run, or after a late fill), and folding
+/// the fills new since the last run onto the previous replay (`TradeHistory`'s usual run: here
+/// the last 20 fills). Seeded round trips (an opening and a closing fill each) over three
+/// accounts, four instruments and four patterns; single thread; best of `repeats` passes.
 enum AnalyticsBenchmark {
     static func run(trades counts: [Int], repeats: Int) throws {
-        print("| closed trades | fills | replay ms | report ms | run ms | µs per trade |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| closed trades | fills | replay all ms | fold 20 new ms | report ms | run ms (fold + report) | µs per trade |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for count in counts {
             progress("\(count) round trips")
             let fills = seededFills(trades: count)
             let ledger = ClosedTradeLedger()
             let analytics = TradeAnalytics(startingBalance: 100_000)
-            var replayNs: [UInt64] = [], reportNs: [UInt64] = []
+            var replayNs: [UInt64] = [], foldNs: [UInt64] = [], reportNs: [UInt64] = []
             for _ in 0..<repeats {
                 var started = Monotonic.nanos()
                 let trades = ledger.trades(from: fills)
                 replayNs.append(Monotonic.nanos() - started)
                 guard trades.count == count else { throw BenchmarkError("replay made \(trades.count) trades of \(count) round trips") }
+                // The previous run's replay, held by the reader alone (folded into in place).
+                var progress = ClosedTradeLedger.Progress()
+                guard ledger.fold(Array(fills.dropLast(20)), into: &progress) else { throw BenchmarkError("the seeded fills did not fold") }
+                started = Monotonic.nanos()
+                guard ledger.fold(Array(fills.suffix(20)), into: &progress) else { throw BenchmarkError("the new fills did not fold") }
+                let folded = progress.replay.trades
+                foldNs.append(Monotonic.nanos() - started)
+                guard folded == trades else { throw BenchmarkError("folding the new fills gave other trades than replaying them all") }
                 started = Monotonic.nanos()
                 let rows = analytics.report(trades)
                 reportNs.append(Monotonic.nanos() - started)
@@ -29,9 +39,10 @@ enum AnalyticsBenchmark {
                     throw BenchmarkError("the report does not count every trade")
                 }
             }
-            let replay = Double(replayNs.min()!) / 1e6, report = Double(reportNs.min()!) / 1e6
-            print("| \(count) | \(fills.count) | \(String(format: "%.1f", replay)) | \(String(format: "%.1f", report)) | "
-                  + "\(String(format: "%.1f", replay + report)) | \(String(format: "%.1f", (replay + report) * 1000 / Double(count))) |")
+            let replay = Double(replayNs.min()!) / 1e6, fold = Double(foldNs.min()!) / 1e6, report = Double(reportNs.min()!) / 1e6
+            func ms(_ v: Double) -> String { String(format: "%.1f", v) }
+            print("| \(count) | \(fills.count) | \(ms(replay)) | \(ms(fold)) | \(ms(report)) | \(ms(fold + report)) | "
+                  + "\(ms((fold + report) * 1000 / Double(count))) |")
         }
     }
 

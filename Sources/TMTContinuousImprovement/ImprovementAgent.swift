@@ -87,9 +87,10 @@ final class ImprovementAgent: Sendable {
                                    completed: try experiments.completedParameters(service: tuned))
         }
         let loops = [
-            // Fills wake the analytics, at most every 5 s: each run replays every closed trade and
-            // recomputes every group's statistics in Decimal (78 ms a run on average at 700 trades),
-            // and a run a second under load took a tenth of a core from the order path.
+            // Fills wake the analytics, at most every 5 s: each run folds the new fills into the
+            // closed trades but recomputes every group's statistics in Decimal (about 10 ms at 700
+            // trades, BENCHMARKS §6), and a run a second under load took a tenth of a core from
+            // the order path.
             Periodic(name: "analytics", interval: settings.effectiveAnalyticsInterval, logger: log, wake: analyticsWake, minimumSpacing: 5),
             Periodic(name: "shadow", interval: settings.effectiveShadowInterval, logger: log),
             Periodic(name: "rollout", interval: settings.effectiveRolloutInterval, logger: log),

@@ -12,6 +12,9 @@ import TMTTrading
 /// `fills.seq`, re-reading the last `overlap` in case a later number committed first), and
 /// everything every `reloadSeconds`; the analytics run on every fill, and reading every fill
 /// there is each time grew with the history (88 ms a run at 700 trades, every second under load).
+/// Likewise the new fills are folded onto the replay of the earlier ones (`ClosedTradeLedger.fold`)
+/// unless one comes before its position's last fill, or was read before with other figures: then
+/// the held fills are replayed from the first.
 public final class TradeHistory: Sendable {
     public let pool: PostgresPool
     public let ledger: ClosedTradeLedger
@@ -28,6 +31,11 @@ public final class TradeHistory: Sendable {
         var loadedAt: UInt64?
         /// Fill rows read from the database, over all reads.
         var rowsRead = 0
+        /// The replay of the fills held: new fills are folded on.
+        var progress = ClosedTradeLedger.Progress()
+        /// Replays from the first fill after the first of a load (a fill came in before the last
+        /// one folded, or one read again had changed), over all loads.
+        var replays = 0
     }
     private let cache = Locked(Cache())
 
@@ -38,23 +46,26 @@ public final class TradeHistory: Sendable {
         self.reloadSeconds = reloadSeconds
     }
 
-    /// How many fills are held, and how many rows were read in all (for the tests).
-    public var held: (fills: Int, rowsRead: Int) { cache.withLock { ($0.fills.count, $0.rowsRead) } }
+    /// How many fills are held, how many rows were read in all, and how many times the held
+    /// fills were replayed from the first after a load had folded them (for the tests).
+    public var held: (fills: Int, rowsRead: Int, replays: Int) { cache.withLock { ($0.fills.count, $0.rowsRead, $0.replays) } }
 
-    /// All closed trades, or only those of `accounts`.
+    /// All closed trades, or only those of `accounts` (a position's trades depend on its own
+    /// account's fills alone, so they are the same as replaying that account's fills).
     public func closedTrades(accounts: [String]? = nil) throws -> [ClosedTrade] {
         if let accounts, accounts.isEmpty { return [] }
         try refresh()
-        let wanted = accounts.map(Set.init)
-        let records = cache.withLock { c in c.fills.values.filter { wanted?.contains($0.accountId) ?? true } }
-        return ledger.trades(from: records)
+        let trades = cache.withLock { $0.progress.replay.trades }
+        guard let accounts else { return trades }
+        let wanted = Set(accounts)
+        return trades.filter { wanted.contains($0.account) }
     }
 
     /// Reads the fills stored since the last read (one request at a time: the lock is held).
     private func refresh() throws {
         try cache.withLock { c in
             let now = Monotonic.nanos()
-            if c.loadedAt.map({ now &- $0 >= UInt64(reloadSeconds * 1e9) }) ?? true { c = Cache(loadedAt: now, rowsRead: c.rowsRead) }
+            if c.loadedAt.map({ now &- $0 >= UInt64(reloadSeconds * 1e9) }) ?? true { c = Cache(loadedAt: now, rowsRead: c.rowsRead, replays: c.replays) }
             let rows = try pool.query("""
                 SELECT f.seq, f.id, f.order_id, f.account_id, f.instrument, f.side, f.quantity, f.price, f.commission, f.realized_pnl,
                        f.filled_at, f.account_epoch, s.pattern, s.evidence->>'experiment' AS experiment,
@@ -63,10 +74,25 @@ public final class TradeHistory: Sendable {
                 WHERE f.seq > $1 ORDER BY f.seq
                 """, [max(0, c.lastSeq - overlap)])
             c.rowsRead += rows.count
+            // The overlap reads fills again; only new ones are folded. One changed since it was
+            // read, or a new one before the last folded of its position (a fill of an earlier
+            // time committed late), and the held fills are replayed from the first.
+            var fresh: [ClosedTradeLedger.FillRecord] = []
+            var changed = false
             for r in rows {
                 let record = try Self.record(r)
+                if let held = c.fills[record.id] {
+                    if held != record { changed = true }
+                } else {
+                    fresh.append(record)
+                }
                 c.fills[record.id] = record
                 c.lastSeq = max(c.lastSeq, try r.decode(Int64.self, column: "seq"))
+            }
+            if changed || !ledger.fold(fresh, into: &c.progress) {
+                c.progress = ClosedTradeLedger.Progress()
+                _ = ledger.fold(Array(c.fills.values), into: &c.progress)
+                c.replays += 1
             }
         }
     }

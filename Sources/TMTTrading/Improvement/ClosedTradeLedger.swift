@@ -89,7 +89,7 @@ public struct ClosedTradeLedger: Sendable {
         self.moneyScale = moneyScale
     }
 
-    private struct Open {
+    fileprivate struct Open: Sendable {
         var quantity: Decimal = 0
         var averagePrice: Decimal = 0
         var openedAt: Int64 = 0
@@ -104,7 +104,7 @@ public struct ClosedTradeLedger: Sendable {
 
     /// One order's closing fills so far: where its trade is, and the lots and notional behind
     /// the quantity-weighted exit price.
-    private struct Closing {
+    fileprivate struct Closing: Sendable {
         var index: Int
         var lots: Decimal
         var notional: Decimal
@@ -118,63 +118,114 @@ public struct ClosedTradeLedger: Sendable {
 
     /// Replays `fills` like `trades(from:)` and also reports the commission of what is still open.
     public func replay(_ fills: [FillRecord]) -> Replay {
-        var books: [String: Open] = [:]
-        var trades: [ClosedTrade] = []
-        for f in fills.sorted(by: Self.replayOrder) where f.quantity > 0 {
-            let key = "\(f.accountId)\u{0}\(f.accountEpoch)\u{0}\(f.instrument)"
-            var p = books[key] ?? Open()
-            let contract = instruments[f.instrument]?.contractSize ?? 1
-            let signedFill = f.side.sign * f.quantity
-            if p.quantity == 0 || (p.quantity > 0) == (signedFill > 0) {
-                if p.quantity == 0 {
-                    p.openedAt = f.time
-                    p.pattern = f.pattern ?? Self.unattributed
-                    p.experiment = f.experiment
-                    p.orderedAt = f.orderedAt
-                }
-                let held = abs(p.quantity)
-                p.averagePrice = ExecutionMath.round((held * p.averagePrice + f.quantity * f.price) / (held + f.quantity),
-                                                     scale: averagePriceScale)
-                p.quantity += signedFill
-                p.commission += f.commission
-            } else {
-                let held = abs(p.quantity)
-                let closed = min(held, f.quantity)
-                let opened = f.quantity - closed
-                let entryShare = closed == held ? p.commission : ExecutionMath.round(p.commission * closed / held, scale: moneyScale)
-                let exitShare = opened == 0 ? f.commission : ExecutionMath.round(f.commission * closed / f.quantity, scale: moneyScale)
-                if var c = p.closing[f.orderId] {
-                    // Another level or pass of an order that is already closing this position.
-                    c.lots += closed
-                    c.notional += closed * f.price
-                    trades[c.index].exitTime = f.time / 1000
-                    trades[c.index].exitPrice = ExecutionMath.round(c.notional / c.lots, scale: averagePriceScale)
-                    trades[c.index].quantity = c.lots * contract
-                    trades[c.index].pnl += f.realizedPnL
-                    trades[c.index].commission += entryShare + exitShare
-                    p.closing[f.orderId] = c
-                } else {
-                    p.closing[f.orderId] = Closing(index: trades.count, lots: closed, notional: closed * f.price)
-                    trades.append(ClosedTrade(id: f.id, account: f.accountId, instrument: f.instrument, pattern: p.pattern,
-                                              side: p.quantity > 0 ? .buy : .sell, entryTime: p.openedAt / 1000,
-                                              entryPrice: p.averagePrice, exitTime: f.time / 1000, exitPrice: f.price,
-                                              quantity: closed * contract, pnl: f.realizedPnL, commission: entryShare + exitShare,
-                                              experiment: p.experiment, orderedAt: p.orderedAt.map { $0 / 1000 }))
-                }
-                p.commission -= entryShare
-                p.quantity += signedFill
-                if p.quantity == 0 {
-                    p = Open()
-                } else if opened > 0 {
-                    // Flipped: the rest of the fill opens a position the other way.
-                    p = Open(quantity: p.quantity, averagePrice: f.price, openedAt: f.time, pattern: f.pattern ?? Self.unattributed,
-                             experiment: f.experiment, orderedAt: f.orderedAt, commission: f.commission - exitShare)
-                }
-            }
-            books[key] = p
+        var progress = Progress()
+        _ = fold(fills, into: &progress)
+        return progress.replay
+    }
+
+    /// A replay's state after the fills folded so far, for a reader that learns fills a few at a
+    /// time (`TradeHistory`): later fills are folded on instead of replaying every fill again.
+    public struct Progress: Sendable {
+        fileprivate var books: [BookKey: Open] = [:]
+        /// Trades in the order they were opened by a closing fill.
+        fileprivate var trades: [ClosedTrade] = []
+        /// Each book's last fill folded: a book's fills must be folded in replay order (books
+        /// are independent: the order across them changes nothing).
+        fileprivate var last: [BookKey: FillRecord] = [:]
+
+        public init() {}
+
+        /// What the fills folded so far replay to, as `replay` reports it.
+        public var replay: Replay {
+            Replay(trades: trades.sorted { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) },
+                   openCommission: books.values.reduce(Decimal(0)) { $0 + $1.commission })
         }
-        let open = books.values.reduce(Decimal(0)) { $0 + $1.commission }
-        return Replay(trades: trades.sorted { ($0.exitTime, $0.id) < ($1.exitTime, $1.id) }, openCommission: open)
+    }
+
+    /// Folds `fills` (any order among themselves) into `progress`, as if they had been part of
+    /// the fills it was built from. Returns false, leaving `progress` as it was, when one of them
+    /// comes before the last fill of its position's book folded already (replay order), or is
+    /// that fill: only a replay from the start gives the right trades then.
+    public func fold(_ fills: [FillRecord], into progress: inout Progress) -> Bool {
+        let ordered = fills.sorted(by: Self.replayOrder)
+        var last = progress.last
+        for f in ordered {
+            let key = BookKey(f)
+            if let previous = last[key], !Self.replayOrder(previous, f) { return false }
+            last[key] = f
+        }
+        progress.last = last
+        for f in ordered where f.quantity > 0 { apply(f, to: &progress) }
+        return true
+    }
+
+    /// One fill: adds to its position (same side, or from flat), or closes it (in part, or
+    /// flipping it), building the closing order's trade.
+    private func apply(_ f: FillRecord, to progress: inout Progress) {
+        let key = BookKey(f)
+        var p = progress.books[key] ?? Open()
+        let contract = instruments[f.instrument]?.contractSize ?? 1
+        let signedFill = f.side.sign * f.quantity
+        if p.quantity == 0 || (p.quantity > 0) == (signedFill > 0) {
+            if p.quantity == 0 {
+                p.openedAt = f.time
+                p.pattern = f.pattern ?? Self.unattributed
+                p.experiment = f.experiment
+                p.orderedAt = f.orderedAt
+            }
+            let held = abs(p.quantity)
+            p.averagePrice = ExecutionMath.round((held * p.averagePrice + f.quantity * f.price) / (held + f.quantity),
+                                                 scale: averagePriceScale)
+            p.quantity += signedFill
+            p.commission += f.commission
+        } else {
+            let held = abs(p.quantity)
+            let closed = min(held, f.quantity)
+            let opened = f.quantity - closed
+            let entryShare = closed == held ? p.commission : ExecutionMath.round(p.commission * closed / held, scale: moneyScale)
+            let exitShare = opened == 0 ? f.commission : ExecutionMath.round(f.commission * closed / f.quantity, scale: moneyScale)
+            if var c = p.closing[f.orderId] {
+                // Another level or pass of an order that is already closing this position.
+                c.lots += closed
+                c.notional += closed * f.price
+                progress.trades[c.index].exitTime = f.time / 1000
+                progress.trades[c.index].exitPrice = ExecutionMath.round(c.notional / c.lots, scale: averagePriceScale)
+                progress.trades[c.index].quantity = c.lots * contract
+                progress.trades[c.index].pnl += f.realizedPnL
+                progress.trades[c.index].commission += entryShare + exitShare
+                p.closing[f.orderId] = c
+            } else {
+                p.closing[f.orderId] = Closing(index: progress.trades.count, lots: closed, notional: closed * f.price)
+                progress.trades.append(ClosedTrade(id: f.id, account: f.accountId, instrument: f.instrument, pattern: p.pattern,
+                                          side: p.quantity > 0 ? .buy : .sell, entryTime: p.openedAt / 1000,
+                                          entryPrice: p.averagePrice, exitTime: f.time / 1000, exitPrice: f.price,
+                                          quantity: closed * contract, pnl: f.realizedPnL, commission: entryShare + exitShare,
+                                          experiment: p.experiment, orderedAt: p.orderedAt.map { $0 / 1000 }))
+            }
+            p.commission -= entryShare
+            p.quantity += signedFill
+            if p.quantity == 0 {
+                p = Open()
+            } else if opened > 0 {
+                // Flipped: the rest of the fill opens a position the other way.
+                p = Open(quantity: p.quantity, averagePrice: f.price, openedAt: f.time, pattern: f.pattern ?? Self.unattributed,
+                         experiment: f.experiment, orderedAt: f.orderedAt, commission: f.commission - exitShare)
+            }
+        }
+        progress.books[key] = p
+    }
+
+    /// A position's book: per account, challenge and instrument.
+    fileprivate struct BookKey: Hashable, Sendable {
+        var account: String
+        var epoch: Int
+        var instrument: String
+
+        init(_ f: FillRecord) {
+            account = f.accountId
+            epoch = f.accountEpoch
+            instrument = f.instrument
+        }
     }
 
     /// Time, then the fill's sequence within its order (`<order>#<n>`, numerically), then id.

@@ -56,7 +56,21 @@ final class TradeHistoryTests: XCTestCase {
         let trades = try history.closedTrades(accounts: [account])
         XCTAssertEqual(trades.count, 2)
         XCTAssertEqual(history.held.rowsRead - afterFirst, 2, "only the fills since the last read, not all")
+        XCTAssertEqual(history.held.replays, 0, "the new fills are folded on, not replayed from the first")
         XCTAssertEqual(trades.map(\.id).sorted(), try TradeHistory(pool: pool, ledger: ledger).closedTrades(accounts: [account]).map(\.id).sorted())
         XCTAssertEqual(try history.closedTrades(accounts: []), [])
+
+        // A fill stored late with an earlier time than the position's last: everything is replayed
+        // from the first, and the trades are again those of a fresh read.
+        let late = order(4, .buy)
+        try OrderStore(pool: pool).recordSizing(signal: signal, orders: [(late, [])], agent: "aria-risk", processingMs: 1)
+        try pool.execute("""
+            INSERT INTO fills (id, order_id, account_id, instrument, side, quantity, price, spread, slippage, commission, realized_pnl,
+                               filled_at, account_epoch)
+            VALUES ($1, $2, $3, 'EUR_USD', 'buy', 1, 1.12, 0, 0, 3.5, 0, $4, 0)
+            """, ["\(late.id)#1", late.id, account, Date(micros: now + 30_000_000)])
+        let replayed = try history.closedTrades(accounts: [account])
+        XCTAssertEqual(history.held.replays, 1)
+        XCTAssertEqual(replayed, try TradeHistory(pool: pool, ledger: ledger).closedTrades(accounts: [account]))
     }
 }

@@ -195,4 +195,58 @@ final class ClosedTradeLedgerTests: XCTestCase {
                        "Σ net P&L of the trades, less the commission of what is still open, is the booked balance change")
         XCTAssertEqual(replay.trades.reduce(Decimal(0)) { $0 + $1.pnl }, ledger.realizedPnL)
     }
+
+    /// Folding fills as they come (in commit order, a few at a time) gives what replaying every
+    /// fill gives, at every step: scaling in, partial and multi-fill closes, flips, two accounts,
+    /// two instruments and a restarted challenge. A fill older than its book's last refuses the
+    /// fold (and leaves the progress alone), and the reader replays everything, as
+    /// `TradeHistory` does.
+    func testFoldingFillsAsTheyComeEqualsReplayingThemAll() {
+        var rng: UInt64 = 0x5eed
+        func draw(_ n: Int) -> Int {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((rng >> 33) % UInt64(n))
+        }
+        let ledger = ClosedTradeLedger()
+        var fills: [ClosedTradeLedger.FillRecord] = []
+        var time: Int64 = t0
+        for n in 0..<400 {
+            let order = "o\(n):\(["acc-1", "acc-2"][n % 2])"
+            let parts = 1 + draw(3)
+            time += Int64(1 + draw(5)) * 1_000_000
+            for part in 1...parts {
+                var f = ClosedTradeLedger.FillRecord(
+                    id: "\(order)#\(part)", orderId: order, accountId: ["acc-1", "acc-2"][n % 2], instrument: ["EUR_USD", "XAU_USD"][draw(2)],
+                    side: draw(2) == 0 ? .buy : .sell, quantity: Decimal(1 + draw(3)) / 2, price: Decimal(10_800 + draw(200)) / 10_000,
+                    commission: Decimal(string: "1.75")!, realizedPnL: Decimal(draw(2_001) - 1_000) / 100,
+                    time: time + Int64(part - 1) * 10, pattern: ["spring", "upthrust", nil][draw(3)])
+                f.accountEpoch = n > 300 && n % 2 == 1 ? 1 : 0
+                fills.append(f)
+            }
+        }
+        // Commit order: mostly by time, now and then a fill a little late.
+        var arrival = fills
+        for i in stride(from: 5, to: arrival.count, by: 37) { arrival.swapAt(i, i - 3) }
+        var progress = ClosedTradeLedger.Progress()
+        var seen: [ClosedTradeLedger.FillRecord] = []
+        var refused = 0
+        var start = 0
+        while start < arrival.count {
+            let chunk = Array(arrival[start..<min(arrival.count, start + 1 + draw(6))])
+            start += chunk.count
+            seen += chunk
+            let before = progress.replay
+            if !ledger.fold(chunk, into: &progress) {
+                refused += 1
+                XCTAssertEqual(progress.replay, before, "a refused fold changed the progress")
+                progress = ClosedTradeLedger.Progress()
+                XCTAssertTrue(ledger.fold(seen, into: &progress))
+            }
+            XCTAssertEqual(progress.replay, ledger.replay(seen), "after \(seen.count) fills")
+        }
+        XCTAssertGreaterThan(refused, 0, "no late fill was refused: the late arrivals did not test the fallback")
+        XCTAssertGreaterThan(ledger.replay(fills).trades.count, 100)
+        // A fill folded again is refused too (a reader must fold only fills it has not folded).
+        XCTAssertFalse(ledger.fold([fills[fills.count - 1]], into: &progress))
+    }
 }
