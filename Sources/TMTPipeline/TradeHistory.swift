@@ -77,17 +77,19 @@ public final class TradeHistory: Sendable {
             // The overlap reads fills again; only new ones are folded. One changed since it was
             // read, or a new one before the last folded of its position (a fill of an earlier
             // time committed late), and the held fills are replayed from the first.
+            // Every row decoded before the cache changes: a row that fails leaves it as it was
+            // (held fills not yet folded would otherwise be skipped as held from then on).
+            let read = try rows.map { (record: try Self.record($0), seq: try $0.decode(Int64.self, column: "seq")) }
             var fresh: [ClosedTradeLedger.FillRecord] = []
             var changed = false
-            for r in rows {
-                let record = try Self.record(r)
+            for (record, seq) in read {
                 if let held = c.fills[record.id] {
                     if held != record { changed = true }
                 } else {
                     fresh.append(record)
                 }
                 c.fills[record.id] = record
-                c.lastSeq = max(c.lastSeq, try r.decode(Int64.self, column: "seq"))
+                c.lastSeq = max(c.lastSeq, seq)
             }
             if changed || !ledger.fold(fresh, into: &c.progress) {
                 c.progress = ClosedTradeLedger.Progress()

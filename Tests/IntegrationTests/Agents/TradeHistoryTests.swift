@@ -72,5 +72,18 @@ final class TradeHistoryTests: XCTestCase {
         let replayed = try history.closedTrades(accounts: [account])
         XCTAssertEqual(history.held.replays, 1)
         XCTAssertEqual(replayed, try TradeHistory(pool: pool, ledger: ledger).closedTrades(accounts: [account]))
+
+        // With the usual overlap the last fills are read again at every call: unchanged, they are
+        // not folded twice and nothing is replayed; read again with other figures (the signal's
+        // pattern corrected), everything is replayed and the trades carry the new pattern.
+        let overlapping = TradeHistory(pool: pool, ledger: ledger)
+        let first = try overlapping.closedTrades(accounts: [account])
+        XCTAssertEqual(try overlapping.closedTrades(accounts: [account]), first)
+        XCTAssertEqual(overlapping.held.replays, 0, "fills read again unchanged made a replay")
+        try pool.execute("UPDATE signals SET pattern = 'upthrust' WHERE id = $1", [signalId])
+        let corrected = try overlapping.closedTrades(accounts: [account])
+        XCTAssertEqual(overlapping.held.replays, 1)
+        XCTAssertEqual(Set(corrected.map(\.pattern)), ["upthrust"])
+        XCTAssertEqual(corrected, try TradeHistory(pool: pool, ledger: ledger).closedTrades(accounts: [account]))
     }
 }
