@@ -33,7 +33,9 @@ Options:
   --market-time WHEN   time of the tester's ticks: now, weekday (default: now, or the previous
                        Thursday at the same time when now is in the weekend cut-off, Friday 19:00
                        UTC to Sunday 24:00, when every staging firm refuses new risk) or an ISO 8601
-                       instant
+                       instant; now and weekday continue from the stack's market clock when it is
+                       ahead, and move past a high- or medium-impact release within 10 minutes
+                       (the news blackout would refuse every order)
   --only SUITES        comma-separated subset of: health, metrics, monitoring, pipeline
   --seed N             seed of the tick walk (default 7)
   --accounts A,B,C     the three accounts the scenario trades (default the first three in the

@@ -51,4 +51,31 @@ public enum MarketTime {
         let start = stack.addingTimeInterval(1)
         return (start, "the stack's market clock is ahead of \(text) (\(Logger.timestamp(stack))): ticks continue from it")
     }
+
+    /// `start` moved past the news blackouts a run from it would meet: a high- or medium-impact
+    /// release (the impacts the staging firms black out, ±2–5 min) within `margin` of
+    /// [`start`, `start` + `span`] moves it to `margin` after that release, until none is left.
+    /// Inside a blackout the compliance engine refuses every new order in the release's currency
+    /// (the generator's calendar has USD releases on weekdays, and every candidate instrument
+    /// is priced in USD), so a run that began there could only skip its checks. Moving forward is
+    /// safe: the stack's market clock only ever moves forward anyway.
+    public static func clearOfNews(_ start: Date, span: TimeInterval, margin: TimeInterval = 600,
+                                   pool: PostgresPool) throws -> (time: Date, note: String?) {
+        var time = start
+        var passed: [String] = []
+        for _ in 0..<50 {
+            let rows = try pool.query("""
+                SELECT title, time FROM news_events
+                WHERE impact IN ('high', 'medium') AND time > $1 AND time < $2 ORDER BY time
+                """, [time.addingTimeInterval(-margin), time.addingTimeInterval(span + margin)])
+            guard !rows.isEmpty else { break }
+            for row in rows {
+                let at = try row.decode(Date.self, column: "time")
+                passed.append("\(try row.decode(String.self, column: "title")) at \(Logger.timestamp(at))")
+                time = at.addingTimeInterval(margin)
+            }
+        }
+        guard !passed.isEmpty else { return (start, nil) }
+        return (time, "market time moved to \(Logger.timestamp(time)), past the news blackout of \(passed.joined(separator: ", "))")
+    }
 }
