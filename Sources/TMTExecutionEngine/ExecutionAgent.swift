@@ -424,9 +424,9 @@ final class ExecutionAgent: Sendable {
             if !result.fills.isEmpty {
                 let p = result.position
                 let entry = result.ledger.book.entry(p.instrument)
-                // The position marked right after the fill (nil when flat, or a conversion rate is
-                // still unknown): the mark of the previous quantity would be wrong from now on.
-                let marked = p.quantity == 0 ? nil : positionMarks(result.ledger, rates: s.rates)[p.instrument]
+                // The position as the account was just marked (nil when flat, or a quote or conversion
+                // rate is still unknown): the mark of the previous quantity would be wrong from now on.
+                let marked = p.quantity == 0 ? nil : valuation?.positions.first { $0.instrument == p.instrument }
                 _ = try conn.execute("""
                     INSERT INTO positions (account_id, instrument, quantity, average_price, realized_pnl, opened_at, updated_at,
                                            stop_loss, take_profit, source_order_id, source_signal_id, mark_price, unrealized_pnl, marked_at)
@@ -603,8 +603,8 @@ final class ExecutionAgent: Sendable {
                 let moved = stored?.equity != a.equity || stored?.dailyPnL != a.dailyPnL
                 guard moved || a.highWaterMark > s.storedHighWaterMarks[a.id] ?? a.initialBalance else { return nil }
                 let snapshot = moved && (final || now &- (stored?.snapshotAt ?? 0) >= Self.markSnapshotIntervalNanos)
-                // The positions' marks move with the equity.
-                let marks = moved ? positionMarks(ledger, rates: s.rates).values.sorted { $0.instrument < $1.instrument } : []
+                // The positions' marks move with the equity (none while one cannot be valued yet).
+                let marks = moved ? (try? engine.valuation(of: ledger, rates: s.rates))?.positions ?? [] : []
                 return (a, s.days[a.id]?.label, snapshot, marks)
             }
         }
@@ -682,13 +682,6 @@ final class ExecutionAgent: Sendable {
                 runtime.logger.notice("trading day stored after a failed write", ["account": id, "day": label ?? "-"])
             }
         }
-    }
-
-    /// The ledger's open positions marked to `rates`' quotes, by instrument; empty when one of
-    /// them cannot be valued yet (no quote, or no conversion rate, just after a start).
-    private func positionMarks(_ ledger: AccountLedger, rates: CurrencyRates) -> [String: AccountValuation.PositionMark] {
-        guard let valuation = try? engine.valuation(of: ledger, rates: rates) else { return [:] }
-        return Dictionary(valuation.positions.map { ($0.instrument, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The shortest time between two equity snapshots written from marks (fills write their own).
