@@ -88,8 +88,10 @@ public final class KafkaConsumer: Sendable {
     /// Sets what runs when partitions are taken from this member: in a rebalance, and when it
     /// stops (it leaves its group then), on the consumer thread, after the last message's handler
     /// and before the member gives them up, so that another member taking them over finds what
-    /// this one saves for them. Set it before `start`.
-    public func onRevoke(_ handler: @escaping @Sendable ([KafkaTopicPartition]) -> Void) {
+    /// this one saves for them. `lost` is true when the member lost them without a rebalance
+    /// (another member may own them already: nothing should be saved for them then, as no offset
+    /// is committed for them). Set it before `start`.
+    public func onRevoke(_ handler: @escaping @Sendable (_ partitions: [KafkaTopicPartition], _ lost: Bool) -> Void) {
         state.revokeHandler.withLock { $0 = handler }
     }
 
@@ -141,7 +143,7 @@ private final class ConsumerState: Sendable {
     private let lagStopped = DispatchGroup()
     private let consumerThread = Locked<UInt?>(nil)
     /// Called with the partitions taken from this member (see `KafkaConsumer.onRevoke`).
-    let revokeHandler = Locked<(@Sendable ([KafkaTopicPartition]) -> Void)?>(nil)
+    let revokeHandler = Locked<(@Sendable ([KafkaTopicPartition], Bool) -> Void)?>(nil)
 
     /// Next offset to commit per partition: processed but not yet committed. Consumer thread only.
     private let uncommitted = Locked<[KafkaTopicPartition: Int64]>([:])
@@ -396,7 +398,7 @@ private final class ConsumerState: Sendable {
             lagWake.signal()
         case .revoked(let tps, let lost):
             let revoked = Set(tps)
-            if let handler = revokeHandler.withLock({ $0 }) { handler(tps) }
+            if let handler = revokeHandler.withLock({ $0 }) { handler(tps, lost) }
             let offsets = uncommitted.withLock { u -> [KafkaTopicPartition: Int64] in
                 let mine = u.filter { revoked.contains($0.key) }
                 for tp in revoked { u.removeValue(forKey: tp) }

@@ -161,7 +161,7 @@ final class WyckoffAgent: Sendable {
                                 barClosed: metrics.handled.labels(runtimeService, "tick", "bar_closed"))
         // Partitions taken from this process (a rebalance, or its own stop, before it leaves the
         // group): their instruments' open bars are saved for whoever takes them over.
-        ticks.onRevoke { [self] partitions in handOn(partitions, store: store, group: group) }
+        ticks.onRevoke { [self] partitions, lost in handOn(partitions, lost: lost, store: store, group: group) }
         try ticks.startEnvelopes(Tick.self) { [self] envelope, message in
             try handle(envelope, partition: message.topicPartition, store: store, group: group, producer: producer, metrics: tickMetrics)
         }
@@ -344,8 +344,9 @@ final class WyckoffAgent: Sendable {
     /// offsets are committed next): their instruments leave the builder and the warmed set, and
     /// their open bars are saved for the process that takes them over (which would otherwise
     /// build them from its first tick; and this one, given them back later, would close a stale
-    /// bar over the other's).
-    private func handOn(_ partitions: [KafkaTopicPartition], store: BarStore, group: String) {
+    /// bar over the other's). Partitions lost without a rebalance leave the builder too, but their
+    /// bars are not saved: the member that owns them now may have taken the saved row already.
+    private func handOn(_ partitions: [KafkaTopicPartition], lost: Bool, store: BarStore, group: String) {
         let gone = Set(partitions)
         let instruments = partitionOf.withLock { p -> Set<String> in
             let moved = Set(p.filter { gone.contains($0.value) }.keys)
@@ -355,6 +356,11 @@ final class WyckoffAgent: Sendable {
         guard !instruments.isEmpty else { return }
         let open = builder.withLock { $0.take(instruments: instruments) }
         warmed.withLock { $0.subtract(instruments) }
+        if lost {
+            runtime.logger.warning("partitions lost: their open bars are dropped, not saved",
+                                   ["instruments": instruments.sorted().joined(separator: ","), "bars": String(open.count)])
+            return
+        }
         save(open, store: store, group: group, why: "partitions revoked")
     }
 

@@ -23,8 +23,8 @@ final class KafkaRevokeTests: XCTestCase {
                                          deadLetterProducer: producer, metrics: MetricsRegistry(), logger: KafkaTestSupport.logger)
         let probe = try RDKafkaClient.consumer(settings: config.consumerSettings(groupId: group), logger: KafkaTestSupport.logger)
         defer { probe.destroy() }
-        consumer.onRevoke { partitions in
-            events.withLock { $0.append("revoked " + partitions.map(\.description).sorted().joined(separator: ",")) }
+        consumer.onRevoke { partitions, lost in
+            events.withLock { $0.append("revoked " + partitions.map(\.description).sorted().joined(separator: ",") + (lost ? " (lost)" : "")) }
         }
         let used = Mutex<KafkaTopicPartition?>(nil)
         try consumer.start { message in
