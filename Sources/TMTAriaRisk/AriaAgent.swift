@@ -123,7 +123,7 @@ final class AriaAgent: Sendable {
         // The hop leaves ARIA now, once the sizing is stored (as every other agent's does): it was
         // stamped at sizing, and the write showed as the hop into compliance (p95 16 ms there).
         let leaving = HopClock.nowMicros()
-        for i in outgoing.indices where !outgoing[i].hops.isEmpty { outgoing[i].hops[outgoing[i].hops.count - 1].outMicros = leaving }
+        for i in outgoing.indices { outgoing[i].stampLeaving(at: leaving) }
         let deliveries = try outgoing.map { try producer.send($0, to: .ordersProposed, key: $0.payload.accountId) }
         for d in deliveries { _ = try d.wait(timeout: 30) }
         let published = Monotonic.nanos()

@@ -172,10 +172,7 @@ final class HumanBehaviorAgent: Sendable {
             }
             // Stamp the hop's out time at the real release, so the hold shows in the latency trail.
             var out = parked
-            if var hop = out.hops.popLast() {
-                hop.outMicros = HopClock.nowMicros()
-                out.hops.append(hop)
-            }
+            out.stampLeaving()
             if let planned, let decision = LateRelease.cancellation(of: parked.payload, due: planned, now: now, stage: .queued,
                                                                     maxLatenessSeconds: maxReleaseLatenessSeconds, agent: runtime.options.service) {
                 out.type = "order.cancelled"

@@ -91,6 +91,13 @@ public struct Envelope<Payload: Codable & Sendable>: Codable, Sendable {
         return Envelope<P>(id: id, type: type, schemaVersion: schemaVersion, traceId: traceId, createdAt: now, source: source,
                            hops: hops + [Hop(agent: source, inMicros: receivedMicros, outMicros: now)], payload: payload)
     }
+
+    /// Moves the last hop's out time to `micros`: the message leaves its agent later than it was
+    /// derived (after a store, or a hold), and the wait belongs to that agent's hop, not the next.
+    public mutating func stampLeaving(at micros: Int64 = HopClock.nowMicros()) {
+        guard !hops.isEmpty else { return }
+        hops[hops.count - 1].outMicros = micros
+    }
 }
 
 /// JSON coding for envelopes, shared so every service encodes the same way.
