@@ -22,32 +22,25 @@ final class ThreadNicenessTests: XCTestCase {
 
     func testOnlyTheCallingThreadIsLowered() throws {
         let before = try threads()
-        let main = try XCTUnwrap(before.first { (try? nice(ofThread: $0)) == 0 })
+        // The main thread's task id is the process id.
+        let main = String(getpid())
+        XCTAssertEqual(try nice(ofThread: main), 0)
         let lowered = Atomic<Bool>(false)
+        let ready = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
         XCTAssertTrue(TMTThread.detach(name: "nice-test") {
             lowered.store(TMTThread.setNiceness(10), ordering: .sequentiallyConsistent)
+            ready.signal()
             release.wait()
             done.signal()
         })
-        XCTAssertTrue(PollWait.until(timeout: 5) { lowered.load(ordering: .sequentiallyConsistent) })
+        XCTAssertEqual(ready.wait(timeout: .now() + 5), .success, "the thread never started")
+        XCTAssertTrue(lowered.load(ordering: .sequentiallyConsistent))
         let niceThreads = try threads().subtracting(before).filter { (try? nice(ofThread: $0)) == 10 }
         XCTAssertEqual(niceThreads.count, 1, "the new thread runs at nice 10")
         XCTAssertEqual(try nice(ofThread: main), 0, "the others keep their priority")
         release.signal()
         done.wait()
-    }
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` seconds pass.
-private enum PollWait {
-    static func until(timeout: Double, _ condition: () -> Bool) -> Bool {
-        let end = Date().addingTimeInterval(timeout)
-        while Date() < end {
-            if condition() { return true }
-            usleep(10_000)
-        }
-        return condition()
     }
 }
